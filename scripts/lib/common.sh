@@ -1,0 +1,59 @@
+# Shared by the scripts: project paths, prerequisite installs, build-on-first-use, test summaries.
+# shellcheck shell=bash
+
+SPLITKERNEL_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+JVM_OPTIONS_FILE="$SPLITKERNEL_HOME/native-config/jvm.options"
+MONITORS_JAR="$SPLITKERNEL_HOME/monitors/target/splitkernel.jar"
+BENCH_JAR="$SPLITKERNEL_HOME/bench/target/benchmarks.jar"
+
+die() { echo "error: $*" >&2; exit 2; }
+
+# Java 17+ and Maven are the only build prerequisites; install them from Debian when missing (we are root in CI).
+ensure_build_tools() {
+  local missing=()
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      die "missing ${missing[*]}: install them (apt-get install ${missing[*]}) and try again"
+    fi
+    echo "installing ${missing[*]} from Debian" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# Build the jars the scripts run, once; later calls reuse them until the sources change.
+ensure_built() {
+  local jar=$1
+  local newest
+  newest=$(find "$SPLITKERNEL_HOME" -path '*/src/main/*' -newer "$jar" -print -quit 2>/dev/null || true)
+  if [ ! -f "$jar" ] || [ -n "$newest" ] || [ "$SPLITKERNEL_HOME/pom.xml" -nt "$jar" ]; then
+    ensure_build_tools
+    echo "building Splitkernel (first use or sources changed)..." >&2
+    (cd "$SPLITKERNEL_HOME" && mvn -B -q -DskipTests install) >&2 || die "build failed; run 'mvn -DskipTests install' to see why"
+  fi
+}
+
+# Prints why system tests cannot run here and returns 0; returns 1 when they can.
+system_tests_unavailable() {
+  if [ "$(id -u)" -ne 0 ]; then echo "not root: network namespaces need root"; return 0; fi
+  if ! command -v ip >/dev/null 2>&1; then echo "iproute2 ('ip') not installed"; return 0; fi
+  local probe="sk-probe-$$"
+  if ! ip netns add "$probe" >/dev/null 2>&1; then echo "'ip netns add' is not permitted here"; return 0; fi
+  ip netns del "$probe" >/dev/null 2>&1 || true
+  return 1
+}
+
+# One closing line over every module's Surefire reports.
+summarize_surefire_reports() {
+  local tests=0 failures=0 errors=0 skipped=0 f t fl er sk
+  while IFS= read -r f; do
+    t=$(grep -o 'tests="[0-9]*"' "$f" | head -1 | tr -dc 0-9)
+    fl=$(grep -o 'failures="[0-9]*"' "$f" | head -1 | tr -dc 0-9)
+    er=$(grep -o 'errors="[0-9]*"' "$f" | head -1 | tr -dc 0-9)
+    sk=$(grep -o 'skipped="[0-9]*"' "$f" | head -1 | tr -dc 0-9)
+    tests=$((tests + ${t:-0})); failures=$((failures + ${fl:-0})); errors=$((errors + ${er:-0})); skipped=$((skipped + ${sk:-0}))
+  done < <(find "$SPLITKERNEL_HOME" -path '*/target/surefire-reports/TEST-*.xml' 2>/dev/null)
+  local failed=$((failures + errors))
+  echo "$((tests - failed - skipped)) passed, $failed failed, $skipped skipped"
+}

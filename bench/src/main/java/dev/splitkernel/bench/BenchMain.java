@@ -110,7 +110,7 @@ public final class BenchMain
         final String jvmOptionsFile = System.getProperty("splitkernel.jvmOptions");
         if (jvmOptionsFile != null)
         {
-            options.jvmArgsAppend("@" + jvmOptionsFile);
+            options.jvmArgsAppend("@" + jvmOptionsFile, "-Dsplitkernel.jvmOptions=" + jvmOptionsFile);
         }
         if (quick)
         {

@@ -2,7 +2,11 @@ package dev.splitkernel.bench;
 
 import java.util.List;
 
-/** {@code scripts/bench workloads}: the benchmarks in {@code dev.splitkernel.bench.workload}. */
+/**
+ * {@code scripts/bench workloads}: the benchmarks in {@code dev.splitkernel.bench.workload}: the built-in workloads
+ * on the splitkernel (ExCache at 25% of the working set, local fabric, preset rdma-cx3) against local memory, the
+ * end-to-end miss over tcp, and the memory monitor's throughput.
+ */
 final class WorkloadSuite implements Suite
 {
     @Override
@@ -20,6 +24,22 @@ final class WorkloadSuite implements Suite
     @Override
     public List<Ratio> ratios()
     {
-        return List.of();
+        return List.of(
+            Ratio.report("kv slowdown, ExCache 25%, rdma-cx3 (LegoOS: 1.3-1.7x at ~25%)",
+                "WorkloadBenchmark.run:workload=kv,memory=splitkernel", "WorkloadBenchmark.run:workload=kv,memory=local"),
+            Ratio.report("seq slowdown, ExCache 25%, rdma-cx3",
+                "WorkloadBenchmark.run:workload=seq,memory=splitkernel",
+                "WorkloadBenchmark.run:workload=seq,memory=local"),
+            Ratio.report("random slowdown, ExCache 25%, rdma-cx3",
+                "WorkloadBenchmark.run:workload=random,memory=splitkernel",
+                "WorkloadBenchmark.run:workload=random,memory=local"),
+            Ratio.report("tcp miss: RPC / one-sided READ (mean)",
+                "EndToEndMissBenchmark.miss:oneSided=false", "EndToEndMissBenchmark.miss:oneSided=true"));
+    }
+
+    @Override
+    public List<String> quickParams()
+    {
+        return List.of("workingSetMiB=4");
     }
 }

@@ -6,17 +6,43 @@ import java.util.concurrent.locks.LockSupport;
  * The completion of one asynchronous operation: the fabric sets its status once; the poster polls or awaits it.
  * Reusable after {@link #reset()}, so the steady state allocates nothing.
  * <p>
+ * A fabric whose progress is made by the waiting thread (tcp in busy-poll mode, like polling a completion queue)
+ * resets the completion with a {@link Progressor}; {@link #await(long)} and {@link #isDone()} then drive it.
+ * Otherwise a waiter spins briefly, then parks until {@link #complete(int)} unparks it.
+ * <p>
  * Thread-safe for one poster and one completer.
  */
 public final class Completion
 {
+    /** Makes progress on the network from the waiting thread. */
+    @FunctionalInterface
+    public interface Progressor
+    {
+        /** Poll once; returns the amount of work done (0 when idle). Must not block. */
+        int progress();
+    }
+
     private static final int PENDING = Integer.MIN_VALUE;
+    private static final int SPINS_BEFORE_PARK = 2_000;
+    private static final int SPINS_BEFORE_YIELD = 50;
+    private static final long MAX_PARK_NS = 1_000_000;
 
     private volatile int status = Status.OK;
+    private volatile Thread waiter;
+    private Progressor progressor;
 
     /** Mark pending before posting the operation. */
     public Completion reset()
     {
+        progressor = null;
+        status = PENDING;
+        return this;
+    }
+
+    /** Mark pending; waiting drives {@code progressor} (null: wait passively). */
+    public Completion reset(final Progressor progressor)
+    {
+        this.progressor = progressor;
         status = PENDING;
         return this;
     }
@@ -25,10 +51,24 @@ public final class Completion
     public void complete(final int status)
     {
         this.status = status;
+        final Thread w = waiter;
+        if (w != null)
+        {
+            LockSupport.unpark(w);
+        }
     }
 
     public boolean isDone()
     {
+        if (status != PENDING)
+        {
+            return true;
+        }
+        final Progressor p = progressor;
+        if (p != null)
+        {
+            p.progress();
+        }
         return status != PENDING;
     }
 
@@ -39,28 +79,52 @@ public final class Completion
     }
 
     /**
-     * Busy-wait (with spin hints, then short parks) until done or the timeout passes.
+     * Wait until done or the timeout passes: drive the progressor if there is one, otherwise spin with hints and
+     * then park until completed.
      *
      * @return the operation's status, or {@link Status#TIMEOUT}.
      */
     public int await(final long timeoutNs)
     {
         final long deadlineNs = System.nanoTime() + timeoutNs;
+        final Progressor p = progressor;
         int spins = 0;
         int s;
         while ((s = status) == PENDING)
         {
-            if (System.nanoTime() - deadlineNs > 0)
+            final long nowNs = System.nanoTime();
+            if (nowNs - deadlineNs >= 0)
             {
                 return Status.TIMEOUT;
             }
-            if (++spins < 10_000)
+            if (p != null)
+            {
+                if (p.progress() > 0)
+                {
+                    spins = 0;
+                }
+                else if (++spins < SPINS_BEFORE_YIELD)
+                {
+                    Thread.onSpinWait();
+                }
+                else
+                {
+                    // Let the thread that holds the network (or the peer) run when cores are oversubscribed.
+                    Thread.yield();
+                }
+            }
+            else if (++spins < SPINS_BEFORE_PARK)
             {
                 Thread.onSpinWait();
             }
             else
             {
-                LockSupport.parkNanos(1_000);
+                waiter = Thread.currentThread();
+                if (status == PENDING)
+                {
+                    LockSupport.parkNanos(Math.min(deadlineNs - nowNs, MAX_PARK_NS));
+                }
+                waiter = null;
             }
         }
         return s;

@@ -34,6 +34,12 @@ public interface Fabric extends AutoCloseable
      */
     Connection connect(String address, long timeoutNs);
 
+    /** This fabric's statistics: operations, bytes and errors by kind, for monitors to publish. */
+    default FabricCounters counters()
+    {
+        return FabricCounters.UNCOUNTED;
+    }
+
     /** Close every connection and listener and release registered memory. */
     @Override
     void close();

@@ -1,0 +1,198 @@
+package dev.splitkernel.bench.excache;
+
+import dev.splitkernel.excache.ExCache;
+import dev.splitkernel.excache.ExCacheContext;
+import dev.splitkernel.excache.ExCacheCursor;
+import dev.splitkernel.excache.EvictionPolicy;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * ExCache hits against the same loads from a plain off-heap buffer (an Agrona {@link UnsafeBuffer} with its bounds
+ * checks on). The whole working set is cached (LegoOS's default: 256 MB, 64-way, 4 KB lines), so every access hits.
+ * Each invocation does {@link #BATCH} loads; scores are per load.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+@State(Scope.Benchmark)
+public class ExCacheHitBenchmark
+{
+    static final int BATCH = 1024;
+    private static final int ASID = 1;
+
+    @Param("268435456")
+    int workingSetBytes;
+
+    @Param({"FIFO"})
+    EvictionPolicy policy;
+
+    ExCache cache;
+    UnsafeBuffer plain;
+    long addressMask;
+
+    @Setup(Level.Trial)
+    public void setUp()
+    {
+        final int lineBytes = 4096;
+        cache = new ExCache(new ExCacheContext().capacityBytes(workingSetBytes).lineBytes(lineBytes).ways(64)
+            .policy(policy), new InMemoryLineSource(lineBytes, lineBytes, Long.MAX_VALUE));
+        plain = new UnsafeBuffer(BufferUtil.allocateDirectAligned(workingSetBytes, 4096));
+        for (long vaddr = 0; vaddr < workingSetBytes; vaddr += Long.BYTES)
+        {
+            cache.putLong(ASID, vaddr, vaddr);
+            plain.putLong((int)vaddr, vaddr);
+        }
+        addressMask = (workingSetBytes - 1) & ~7L;
+        if (cache.counters().evictions() != 0)
+        {
+            throw new IllegalStateException("working set does not fit: " + cache.counters());
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown()
+    {
+        cache.close();
+    }
+
+    /** Per-thread position: a xorshift state for random loads, an offset for scans, a cursor. */
+    @State(Scope.Thread)
+    public static class ThreadState
+    {
+        long random = 0x9E3779B97F4A7C15L;
+        long position;
+        ExCacheCursor cursor;
+
+        @Setup(Level.Trial)
+        public void setUp(final ExCacheHitBenchmark benchmark)
+        {
+            random ^= Thread.currentThread().getId() * 0xBF58476D1CE4E5B9L;
+            cursor = benchmark.cache.cursor(ASID);
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long plainRandomLoad(final ThreadState state)
+    {
+        final UnsafeBuffer plain = this.plain;
+        final long mask = addressMask;
+        long x = state.random;
+        long sum = 0;
+        for (int i = 0; i < BATCH; i++)
+        {
+            x ^= x << 13;
+            x ^= x >>> 7;
+            x ^= x << 17;
+            sum += plain.getLong((int)(x & mask));
+        }
+        state.random = x;
+        return sum;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long cacheRandomLoad(final ThreadState state)
+    {
+        final ExCache cache = this.cache;
+        final long mask = addressMask;
+        long x = state.random;
+        long sum = 0;
+        for (int i = 0; i < BATCH; i++)
+        {
+            x ^= x << 13;
+            x ^= x >>> 7;
+            x ^= x << 17;
+            sum += cache.getLong(ASID, x & mask);
+        }
+        state.random = x;
+        return sum;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    @Threads(2)
+    public long plainRandomLoad2Threads(final ThreadState state)
+    {
+        return plainRandomLoad(state);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    @Threads(2)
+    public long cacheRandomLoad2Threads(final ThreadState state)
+    {
+        return cacheRandomLoad(state);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long plainSequentialScan(final ThreadState state)
+    {
+        final UnsafeBuffer plain = this.plain;
+        final long mask = addressMask;
+        long position = state.position;
+        long sum = 0;
+        for (int i = 0; i < BATCH; i++)
+        {
+            sum += plain.getLong((int)position);
+            position = (position + Long.BYTES) & mask;
+        }
+        state.position = position;
+        return sum;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long cacheSequentialScan(final ThreadState state)
+    {
+        final ExCache cache = this.cache;
+        final long mask = addressMask;
+        long position = state.position;
+        long sum = 0;
+        for (int i = 0; i < BATCH; i++)
+        {
+            sum += cache.getLong(ASID, position);
+            position = (position + Long.BYTES) & mask;
+        }
+        state.position = position;
+        return sum;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long cursorSequentialScan(final ThreadState state)
+    {
+        final ExCacheCursor cursor = state.cursor;
+        final long mask = addressMask;
+        long position = state.position;
+        long sum = 0;
+        for (int i = 0; i < BATCH; i++)
+        {
+            sum += cursor.getLong(position);
+            position = (position + Long.BYTES) & mask;
+        }
+        state.position = position;
+        return sum;
+    }
+}

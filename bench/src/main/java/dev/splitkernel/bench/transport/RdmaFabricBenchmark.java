@@ -1,0 +1,157 @@
+package dev.splitkernel.bench.transport;
+
+import dev.splitkernel.verbs.Connection;
+import dev.splitkernel.verbs.FabricContext;
+import dev.splitkernel.verbs.rdma.RdmaContext;
+import dev.splitkernel.verbs.rdma.RdmaFabric;
+import dev.splitkernel.verbs.rdma.RdmaPeerServer;
+import dev.splitkernel.verbs.rdma.RdmaProbe;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The rdma fabric on real verbs: 8 B and 4 KB one-sided READ latency, pipelined 4 KB READ throughput, and a 128 B
+ * RPC, the same operations as {@link TcpFabricBenchmark}. {@code scripts/bench transport} includes it only where
+ * {@link RdmaProbe} passes.
+ * <p>
+ * The peer: by default an {@link RdmaPeerServer} in a child JVM on this host (through the device's loopback). For
+ * two hosts, start {@code RdmaPeerServer IP:PORT 1048576 --forever} on the other host and pass the property it
+ * prints, {@code -Dsplitkernel.bench.rdma.peer=IP:PORT,REGION_ADDRESS,RKEY}, to the benchmark forks
+ * ({@code scripts/bench transport -jvmArgsPrepend -Dsplitkernel.bench.rdma.peer=...}).
+ */
+@State(Scope.Thread)
+@Fork(1)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 3, time = 2)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class RdmaFabricBenchmark
+{
+    /** "IP:PORT,REGION_ADDRESS,RKEY" of a peer started by hand; empty: start one in a child JVM. */
+    public static final String PEER_PROP_NAME = "splitkernel.bench.rdma.peer";
+
+    @Param({ "true", "false" })
+    public boolean busyPoll;
+
+    private Process peer;
+    private RdmaFabric client;
+    private TransportBenchmarkOps ops;
+
+    @Setup
+    public void setUp() throws IOException
+    {
+        final String reason = RdmaProbe.ofSystem().unavailableReason();
+        if (reason != null)
+        {
+            throw new IllegalStateException(reason);
+        }
+        String[] fields = System.getProperty(PEER_PROP_NAME, "").trim().split("[,\\s]+");
+        if (fields.length < 3)
+        {
+            fields = startLocalPeer();
+        }
+        client = new RdmaFabric(new RdmaContext(new FabricContext().fabric("rdma").busyPoll(busyPoll)));
+        final Connection connection = client.connect(fields[0], TransportBenchmarkOps.TIMEOUT_NS);
+        ops = new TransportBenchmarkOps(connection, client.allocate(1024 * 1024), Long.parseLong(fields[1]),
+            Integer.parseInt(fields[2]));
+    }
+
+    /** Start an RdmaPeerServer in a child JVM; returns the address, region address and rkey it printed. */
+    private String[] startLocalPeer() throws IOException
+    {
+        final List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        final String jvmOptions = System.getProperty("splitkernel.jvmOptions");
+        if (jvmOptions != null && !jvmOptions.isEmpty())
+        {
+            command.add("@" + jvmOptions);
+        }
+        command.add("-D" + FabricContext.BUSY_POLL_PROP_NAME + "=" + busyPoll);
+        final String localAddress = System.getProperty(RdmaContext.LOCAL_ADDRESS_PROP_NAME);
+        if (localAddress != null)
+        {
+            command.add("-D" + RdmaContext.LOCAL_ADDRESS_PROP_NAME + "=" + localAddress);
+        }
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(RdmaPeerServer.class.getName());
+        command.add(":0");
+        command.add(Integer.toString(1024 * 1024));
+        peer = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        final BufferedReader lines = new BufferedReader(
+            new InputStreamReader(peer.getInputStream(), StandardCharsets.US_ASCII));
+        final String ready = lines.readLine();
+        if (ready == null || !ready.startsWith("READY "))
+        {
+            peer.destroyForcibly();
+            throw new IllegalStateException("rdma peer server did not start: " + ready + " (command " + command + ")");
+        }
+        final String[] words = ready.split(" ");
+        return new String[] { words[1], words[2], words[3] };
+    }
+
+    @TearDown
+    public void tearDown() throws Exception
+    {
+        if (client != null)
+        {
+            client.close();
+        }
+        if (peer != null)
+        {
+            peer.getOutputStream().close();
+            if (!peer.waitFor(5, TimeUnit.SECONDS))
+            {
+                peer.destroyForcibly();
+            }
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    public int read8B()
+    {
+        return ops.read(8);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    public int read4KB()
+    {
+        return ops.read(4096);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OperationsPerInvocation(TransportBenchmarkOps.PIPELINE_DEPTH)
+    public int read4KBThroughput()
+    {
+        return ops.readPipelined(4096);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    public int rpc128B()
+    {
+        return ops.call(128);
+    }
+}

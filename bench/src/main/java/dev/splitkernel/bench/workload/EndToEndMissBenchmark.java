@@ -1,0 +1,189 @@
+package dev.splitkernel.bench.workload;
+
+import dev.splitkernel.excache.ExCacheContext;
+import dev.splitkernel.monitor.processor.LegoProcess;
+import dev.splitkernel.monitor.processor.ProcessorMonitor;
+import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
+import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.Prot;
+import dev.splitkernel.verbs.FabricContext;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * End-to-end ExCache miss over tcp on loopback: the global manager and a memory monitor run in separate JVMs
+ * (children of the benchmark's fork, killed at tear-down); the processor monitor runs in the fork. Each operation is
+ * one 8-byte load that misses: the loads walk, one per 4 KB line, a region 4x the cache whose pages all exist at the
+ * memory monitor (written and msync'ed at setup), so under FIFO every load misses and no victim is dirty.
+ * {@code oneSided=true}: the misses are one-sided READs of known pages (after the first sweep); {@code false}: every
+ * miss is an RPC served by the memory monitor's CPU. Report the median (p50) of SampleTime.
+ */
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 2)
+@Fork(1)
+@State(Scope.Benchmark)
+public class EndToEndMissBenchmark
+{
+    private static final long EXCACHE_BYTES = 4L << 20;
+    private static final long REGION_BYTES = 4 * EXCACHE_BYTES;
+    private static final long START_TIMEOUT_MS = 30_000;
+
+    @Param({"true", "false"})
+    public boolean oneSided;
+
+    private final List<Process> children = new ArrayList<>();
+    private ProcessorMonitor processor;
+    private LegoProcess process;
+    private long base;
+    private long offset;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception
+    {
+        final String global = startChild("global", "global", "--fabric", "tcp", "--listen", "127.0.0.1:0");
+        startChild("memory", "memory", "--fabric", "tcp", "--listen", "127.0.0.1:0", "--global", global,
+            "--capacity", "256m", "--workers", "1");
+        processor = new ProcessorMonitor(new ProcessorMonitorContext()
+            .fabricContext(new FabricContext().fabric("tcp").busyPoll(true))
+            .listenAddress("127.0.0.1:0")
+            .globalAddress(global)
+            .oneSided(oneSided)
+            .excache(new ExCacheContext().capacityBytes(EXCACHE_BYTES)));
+        process = processor.createProcess("miss-latency");
+        base = process.mmap(0, REGION_BYTES, Prot.PROT_READ | Prot.PROT_WRITE, Prot.MAP_PRIVATE | Prot.MAP_ANONYMOUS);
+        if (base < 0)
+        {
+            throw new IllegalStateException("mmap failed: " + Errno.describe(base));
+        }
+        for (long off = 0; off < REGION_BYTES; off += 4096)
+        {
+            process.putLong(base + off, off);
+        }
+        final int synced = process.msync(base, REGION_BYTES, Prot.MS_SYNC);
+        if (synced != 0)
+        {
+            throw new IllegalStateException("msync failed: " + Errno.describe(synced));
+        }
+        // One sweep so every page exists at the memory monitor and (one-sided) its address is known.
+        for (long off = 0; off < REGION_BYTES; off += 4096)
+        {
+            process.getLong(base + off);
+        }
+    }
+
+    @Benchmark
+    public long miss()
+    {
+        final long off = offset;
+        offset = off + 4096 == REGION_BYTES ? 0 : off + 4096;
+        return process.getLong(base + off);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws InterruptedException
+    {
+        if (process != null)
+        {
+            process.exit(0);
+        }
+        if (processor != null)
+        {
+            processor.close();
+        }
+        for (final Process child : children)
+        {
+            child.destroy();
+        }
+        for (final Process child : children)
+        {
+            if (!child.waitFor(5, TimeUnit.SECONDS))
+            {
+                child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private String startChild(final String role, final String... args) throws Exception
+    {
+        final List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (final String arg : ManagementFactory.getRuntimeMXBean().getInputArguments())
+        {
+            if (arg.startsWith("--add-") || arg.startsWith("-XX:+Use"))
+            {
+                command.add(arg);
+            }
+        }
+        command.add("-Xmx512m");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("dev.splitkernel.cli.Main");
+        command.addAll(List.of(args));
+        final Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        children.add(child);
+        final BlockingQueue<String> lines = new ArrayBlockingQueue<>(1000);
+        final Thread reader = new Thread(() ->
+        {
+            try (BufferedReader in = new BufferedReader(
+                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)))
+            {
+                String line;
+                while ((line = in.readLine()) != null)
+                {
+                    lines.offer(line);
+                }
+            }
+            catch (final IOException ignore)
+            {
+                // the child went away; the watchdog below reports it
+            }
+        }, role + "-output");
+        reader.setDaemon(true);
+        reader.start();
+        final String prefix = role + ": listening at ";
+        final long deadlineMs = System.currentTimeMillis() + START_TIMEOUT_MS;
+        final StringBuilder seen = new StringBuilder();
+        while (System.currentTimeMillis() < deadlineMs)
+        {
+            final String line = lines.poll(100, TimeUnit.MILLISECONDS);
+            if (line != null)
+            {
+                seen.append(line).append('\n');
+                if (line.startsWith(prefix))
+                {
+                    return line.substring(prefix.length()).trim();
+                }
+            }
+            else if (!child.isAlive() && lines.isEmpty())
+            {
+                throw new IllegalStateException(role + " JVM exited with " + child.exitValue() + ":\n" + seen);
+            }
+        }
+        throw new IllegalStateException(role + " JVM did not start within " + START_TIMEOUT_MS + " ms:\n" + seen);
+    }
+}

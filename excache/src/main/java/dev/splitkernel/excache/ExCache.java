@@ -1,0 +1,1564 @@
+package dev.splitkernel.excache;
+
+import org.agrona.BufferUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.UnsafeApi;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static dev.splitkernel.excache.ExCacheLayout.*;
+
+/**
+ * The processor-side cache of remote memory (LegoOS's ExCache): set-associative, virtually indexed and tagged by
+ * (address-space id, virtual line number), lines in off-heap segments.
+ *
+ * <h2>Hit path: no lock, no allocation</h2>
+ * A hit looks at the line's predicted way first, then at a direct-mapped lookaside of slot hints (a software TLB),
+ * then scans the set's tags, all without a lock ({@link ExCacheLayout}).
+ * <ul>
+ * <li><b>Loads</b> are seqlock readers of the slot: read its version (must be even), check its tag and read
+ * permission, read the value, then re-read the version. The miss path makes the version odd before it changes the
+ * slot's tag or bytes and even again after, so an unchanged version proves the value was the line's. With the
+ * predicted way, the slot metadata and the line's bytes are both addressed from the virtual address alone, so the
+ * two loads overlap.</li>
+ * <li><b>Stores</b> pin the slot (an atomic add to its guard word), check the tag and the write permission, mark
+ * the line dirty, write, unpin. Eviction and flush set the guard's exclusive bit and wait for the pins to drain
+ * before they read the bytes, so a store either lands before the write-back copies the line or sees the exclusive
+ * bit and retries through the miss path: no store is lost and none lands in a reused slot.</li>
+ * </ul>
+ * A value that crosses a line boundary is accessed one byte at a time (each byte is safe; the value as a whole is
+ * not atomic, as with a split access on hardware). Byte order is little-endian.
+ *
+ * <h2>Miss path: in the faulting thread, under the set lock</h2>
+ * The set lock is held across the victim's write-back and the fetch, so concurrent misses on one line cause one
+ * fetch, and a line being evicted is fetched again only after its write-back is done. Empty ways are used first,
+ * then the {@link EvictionPolicy} picks a victim; clean victims are dropped, dirty ones written back (optionally
+ * piggybacked on the fetch when {@link LineSource#targetOf} matches), or moved to the victim cache when there is
+ * one. A failed fetch or write-back leaves the cache consistent and raises {@link ExCacheFault} in this thread.
+ * <p>
+ * Addresses: asid in [0, 65535], virtual addresses below 2^48.
+ * <p>
+ * Thread-safe. {@link #close()} only when no thread uses the cache any more.
+ */
+public final class ExCache implements AutoCloseable
+{
+    private static final long LONG_ARRAY_BASE = UnsafeApi.arrayBaseOffset(long[].class);
+    private static final long BYTE_ARRAY_BASE = UnsafeApi.arrayBaseOffset(byte[].class);
+    private static final int STAGING_LINES = 16;
+    private static final int HIT_STRIPES = 64;
+    private static final int HIT_STRIPE_SHIFT = 7;
+    private static final int SPINS_BEFORE_YIELD = 128;
+
+    private final ExCacheContext ctx;
+    private final LineSource source;
+    private final int lineBytes;
+    private final int lineShift;
+    private final int lineMask;
+    private final int ways;
+    private final int waysShift;
+    private final int setMask;
+    private final int slotMask;
+    private final long singleSegmentAddress;
+    private final int slotCount;
+    private final int lookasideMask;
+    private final boolean clock;
+    /** FIFO: per slot, when its line was filled (from the set's fill counter); set lock held. */
+    private final long[] fillStamps;
+    private final boolean piggyback;
+
+    private final UnsafeBuffer[] segments;
+    private final long[] segmentAddresses;
+    private final int segmentSlotShift;
+    private final int segmentSlotMask;
+
+    private final ByteBuffer slotMetaBuffer;
+    private final long slotMetaAddress;
+    private final ByteBuffer lookasideBuffer;
+    private final long lookasideAddress;
+    private final ByteBuffer setMetaBuffer;
+    private final long setMetaAddress;
+
+    /** Hit counts, one 128-byte stripe per thread-id slot, so threads do not share a cache line. */
+    private final long[] hitStripes = new long[HIT_STRIPES << (HIT_STRIPE_SHIFT - 3)];
+    private final AtomicLong misses = new AtomicLong();
+    private final AtomicLong pLocalFills = new AtomicLong();
+    private final AtomicLong evictions = new AtomicLong();
+    private final AtomicLong dirtyWriteBacks = new AtomicLong();
+    private final AtomicLong piggybackedWriteBacks = new AtomicLong();
+    private final AtomicLong victimCacheHits = new AtomicLong();
+    private final Counters counters = new Counters();
+
+    /** Victim cache lines then staging lines (piggyback copies of dirty victims); null when neither is used. */
+    private final UnsafeBuffer extraSegment;
+    private final VictimCache victimCache;
+    private final AtomicLong stagingInUse = new AtomicLong();
+    private volatile boolean closed;
+
+    /**
+     * @param ctx    configuration; concluded here if it was not.
+     * @param source where misses are served and dirty lines go.
+     */
+    public ExCache(final ExCacheContext ctx, final LineSource source)
+    {
+        Objects.requireNonNull(ctx, "ctx");
+        Objects.requireNonNull(source, "source");
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)
+        {
+            throw new UnsupportedOperationException("ExCache needs a little-endian platform");
+        }
+        ctx.conclude();
+        this.ctx = ctx;
+        this.source = source;
+        lineBytes = ctx.lineBytes();
+        lineShift = Integer.numberOfTrailingZeros(lineBytes);
+        lineMask = lineBytes - 1;
+        ways = ctx.ways();
+        waysShift = Integer.numberOfTrailingZeros(ways);
+        slotCount = (int)(ctx.capacityBytes() >>> lineShift);
+        setMask = (slotCount >>> waysShift) - 1;
+        slotMask = slotCount - 1;
+        lookasideMask = slotCount - 1;
+        clock = ctx.policy() == EvictionPolicy.CLOCK;
+        fillStamps = new long[slotCount];
+        piggyback = ctx.piggyback();
+
+        final int segmentBytes = (int)Math.min(ctx.capacityBytes(), LineMemoryAllocator.MAX_SEGMENT_BYTES);
+        final int segmentCount = (int)(ctx.capacityBytes() / segmentBytes);
+        segmentSlotShift = Integer.numberOfTrailingZeros(segmentBytes) - lineShift;
+        segmentSlotMask = (1 << segmentSlotShift) - 1;
+        segments = new UnsafeBuffer[segmentCount];
+        segmentAddresses = new long[segmentCount];
+        for (int i = 0; i < segmentCount; i++)
+        {
+            segments[i] = allocateSegment(ctx.segmentAllocator(), segmentBytes);
+            segmentAddresses[i] = segments[i].addressOffset();
+        }
+        singleSegmentAddress = segmentCount == 1 ? segmentAddresses[0] : 0;
+
+        slotMetaBuffer = BufferUtil.allocateDirectAligned(slotCount << SLOT_META_SHIFT, 64);
+        slotMetaAddress = BufferUtil.address(slotMetaBuffer);
+        lookasideBuffer = BufferUtil.allocateDirectAligned(slotCount << ENTRY_SHIFT, 64);
+        lookasideAddress = BufferUtil.address(lookasideBuffer);
+        setMetaBuffer = BufferUtil.allocateDirectAligned((setMask + 1) << SET_META_SHIFT, 64);
+        setMetaAddress = BufferUtil.address(setMetaBuffer);
+        for (int slot = 0; slot < slotCount; slot++)
+        {
+            UnsafeApi.putLong(slotMeta(slot) + SLOT_TAG_OFFSET, EMPTY_KEY);
+            UnsafeApi.putLong(lookasideAddress + ((long)slot << ENTRY_SHIFT) + ENTRY_KEY_OFFSET, EMPTY_KEY);
+        }
+
+        final int victimLines = ctx.victimCacheLines();
+        final int extraLines = victimLines + (piggyback ? STAGING_LINES : 0);
+        extraSegment = extraLines == 0 ? null : allocateSegment(ctx.segmentAllocator(), extraLines * lineBytes);
+        victimCache = victimLines == 0 ? null : new VictimCache(victimLines);
+        UnsafeApi.fullFence();
+    }
+
+    /** @return line size in bytes. */
+    public int lineBytes()
+    {
+        return lineBytes;
+    }
+
+    /** @return capacity in bytes (victim cache not included). */
+    public long capacityBytes()
+    {
+        return ctx.capacityBytes();
+    }
+
+    /** @return associativity. */
+    public int ways()
+    {
+        return ways;
+    }
+
+    /** @return the configuration. */
+    public ExCacheContext context()
+    {
+        return ctx;
+    }
+
+    /** @return live counters, readable from any thread. */
+    public ExCacheCounters counters()
+    {
+        return counters;
+    }
+
+    /**
+     * @param asid address space the cursor reads and writes.
+     * @return a new cursor: a faster accessor for one thread that keeps its current line between accesses.
+     */
+    public ExCacheCursor cursor(final int asid)
+    {
+        return new ExCacheCursor(this, asid);
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Loads: the predicted way inline, anything else in readSlow (lookaside, scan, miss, split values)
+    // ----------------------------------------------------------------------------------------------------------
+
+    public byte getByte(final int asid, final long vaddr)
+    {
+        final int offset = (int)vaddr & lineMask;
+        if (((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
+        {
+            final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
+            final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
+            final long version = UnsafeApi.getLongVolatile(null, meta + SLOT_VERSION_OFFSET);
+            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) && (version & 1) == 0 &&
+                (UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0)
+            {
+                final byte value = UnsafeApi.getByte(lineAddress(slot) + offset);
+                UnsafeApi.loadFence();
+                if (UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) == version)
+                {
+                    hit(meta);
+                    return value;
+                }
+            }
+        }
+        return (byte)readSlow(asid, vaddr, Byte.BYTES);
+    }
+
+    public short getShort(final int asid, final long vaddr)
+    {
+        final int offset = (int)vaddr & lineMask;
+        if (offset <= lineBytes - Short.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
+        {
+            final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
+            final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
+            final long version = UnsafeApi.getLongVolatile(null, meta + SLOT_VERSION_OFFSET);
+            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) && (version & 1) == 0 &&
+                (UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0)
+            {
+                final short value = UnsafeApi.getShort(lineAddress(slot) + offset);
+                UnsafeApi.loadFence();
+                if (UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) == version)
+                {
+                    hit(meta);
+                    return value;
+                }
+            }
+        }
+        return (short)readSlow(asid, vaddr, Short.BYTES);
+    }
+
+    public int getInt(final int asid, final long vaddr)
+    {
+        final int offset = (int)vaddr & lineMask;
+        if (offset <= lineBytes - Integer.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
+        {
+            final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
+            final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
+            final long version = UnsafeApi.getLongVolatile(null, meta + SLOT_VERSION_OFFSET);
+            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) && (version & 1) == 0 &&
+                (UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0)
+            {
+                final int value = UnsafeApi.getInt(lineAddress(slot) + offset);
+                UnsafeApi.loadFence();
+                if (UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) == version)
+                {
+                    hit(meta);
+                    return value;
+                }
+            }
+        }
+        return (int)readSlow(asid, vaddr, Integer.BYTES);
+    }
+
+    public long getLong(final int asid, final long vaddr)
+    {
+        final int offset = (int)vaddr & lineMask;
+        if (offset <= lineBytes - Long.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
+        {
+            final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
+            final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
+            final long version = UnsafeApi.getLongVolatile(null, meta + SLOT_VERSION_OFFSET);
+            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) && (version & 1) == 0 &&
+                (UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0)
+            {
+                final long value = UnsafeApi.getLong(lineAddress(slot) + offset);
+                UnsafeApi.loadFence();
+                if (UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) == version)
+                {
+                    hit(meta);
+                    return value;
+                }
+            }
+        }
+        return readSlow(asid, vaddr, Long.BYTES);
+    }
+
+    public float getFloat(final int asid, final long vaddr)
+    {
+        return Float.intBitsToFloat(getInt(asid, vaddr));
+    }
+
+    public double getDouble(final int asid, final long vaddr)
+    {
+        return Double.longBitsToDouble(getLong(asid, vaddr));
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Stores: the predicted way inline, anything else in writeSlow
+    // ----------------------------------------------------------------------------------------------------------
+
+    public void putByte(final int asid, final long vaddr, final byte value)
+    {
+        final int offset = (int)vaddr & lineMask;
+        if (((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
+        {
+            final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
+            final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
+            if (pinForStore(meta, key(asid, vaddr, lineShift)))
+            {
+                UnsafeApi.putByte(lineAddress(slot) + offset, value);
+                unpin(meta);
+                hit(meta);
+                return;
+            }
+        }
+        writeSlow(asid, vaddr, Byte.BYTES, value);
+    }
+
+    public void putShort(final int asid, final long vaddr, final short value)
+    {
+        final int offset = (int)vaddr & lineMask;
+        if (offset <= lineBytes - Short.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
+        {
+            final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
+            final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
+            if (pinForStore(meta, key(asid, vaddr, lineShift)))
+            {
+                UnsafeApi.putShort(lineAddress(slot) + offset, value);
+                unpin(meta);
+                hit(meta);
+                return;
+            }
+        }
+        writeSlow(asid, vaddr, Short.BYTES, value);
+    }
+
+    public void putInt(final int asid, final long vaddr, final int value)
+    {
+        final int offset = (int)vaddr & lineMask;
+        if (offset <= lineBytes - Integer.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
+        {
+            final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
+            final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
+            if (pinForStore(meta, key(asid, vaddr, lineShift)))
+            {
+                UnsafeApi.putInt(lineAddress(slot) + offset, value);
+                unpin(meta);
+                hit(meta);
+                return;
+            }
+        }
+        writeSlow(asid, vaddr, Integer.BYTES, value);
+    }
+
+    public void putLong(final int asid, final long vaddr, final long value)
+    {
+        final int offset = (int)vaddr & lineMask;
+        if (offset <= lineBytes - Long.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
+        {
+            final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
+            final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
+            if (pinForStore(meta, key(asid, vaddr, lineShift)))
+            {
+                UnsafeApi.putLong(lineAddress(slot) + offset, value);
+                unpin(meta);
+                hit(meta);
+                return;
+            }
+        }
+        writeSlow(asid, vaddr, Long.BYTES, value);
+    }
+
+    public void putFloat(final int asid, final long vaddr, final float value)
+    {
+        putInt(asid, vaddr, Float.floatToRawIntBits(value));
+    }
+
+    public void putDouble(final int asid, final long vaddr, final double value)
+    {
+        putLong(asid, vaddr, Double.doubleToRawLongBits(value));
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Bulk
+    // ----------------------------------------------------------------------------------------------------------
+
+    /** Copies {@code length} bytes at {@code vaddr} into {@code dst}; may span many lines. */
+    public void getBytes(
+        final int asid, final long vaddr, final MutableDirectBuffer dst, final int dstOffset, final int length)
+    {
+        dst.boundsCheck(dstOffset, length);
+        copyOut(asid, vaddr, dst.byteArray(), dst.addressOffset() + dstOffset, length);
+    }
+
+    /** Copies {@code length} bytes at {@code vaddr} into {@code dst}; may span many lines. */
+    public void getBytes(final int asid, final long vaddr, final byte[] dst, final int dstOffset, final int length)
+    {
+        Objects.checkFromIndexSize(dstOffset, length, dst.length);
+        copyOut(asid, vaddr, dst, BYTE_ARRAY_BASE + dstOffset, length);
+    }
+
+    /** Copies {@code length} bytes of {@code src} to {@code vaddr}; may span many lines. */
+    public void putBytes(final int asid, final long vaddr, final DirectBuffer src, final int srcOffset, final int length)
+    {
+        src.boundsCheck(srcOffset, length);
+        copyIn(asid, vaddr, src.byteArray(), src.addressOffset() + srcOffset, length);
+    }
+
+    /** Copies {@code length} bytes of {@code src} to {@code vaddr}; may span many lines. */
+    public void putBytes(final int asid, final long vaddr, final byte[] src, final int srcOffset, final int length)
+    {
+        Objects.checkFromIndexSize(srcOffset, length, src.length);
+        copyIn(asid, vaddr, src, BYTE_ARRAY_BASE + srcOffset, length);
+    }
+
+    private void copyOut(final int asid, final long vaddr, final Object dst, final long dstAddress, final int length)
+    {
+        checkAddress(asid, vaddr, length, false);
+        long va = vaddr;
+        long to = dstAddress;
+        int remaining = length;
+        while (remaining > 0)
+        {
+            final int chunk = Math.min(remaining, lineBytes - ((int)va & lineMask));
+            accessInLine(asid, va, chunk, 0, dst, to, false);
+            va += chunk;
+            to += chunk;
+            remaining -= chunk;
+        }
+    }
+
+    private void copyIn(final int asid, final long vaddr, final Object src, final long srcAddress, final int length)
+    {
+        checkAddress(asid, vaddr, length, true);
+        long va = vaddr;
+        long from = srcAddress;
+        int remaining = length;
+        while (remaining > 0)
+        {
+            final int chunk = Math.min(remaining, lineBytes - ((int)va & lineMask));
+            accessInLine(asid, va, chunk, 0, src, from, true);
+            va += chunk;
+            from += chunk;
+            remaining -= chunk;
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Range operations
+    // ----------------------------------------------------------------------------------------------------------
+
+    /**
+     * Writes back the dirty lines of a range and keeps them, clean.
+     *
+     * @return 0, or the first negative status from the line source (those lines stay dirty).
+     */
+    public int flush(final int asid, final long vaddr, final long lengthBytes)
+    {
+        return rangeOp(asid, vaddr, lengthBytes, RANGE_FLUSH);
+    }
+
+    /** Drops the lines of a range without writing them back (munmap). */
+    public void invalidate(final int asid, final long vaddr, final long lengthBytes)
+    {
+        rangeOp(asid, vaddr, lengthBytes, RANGE_INVALIDATE);
+    }
+
+    /**
+     * Process exit: writes back every dirty line of the address space and drops all its lines.
+     *
+     * @return 0, or the first negative status from the line source (the line is dropped anyway: its process is
+     * gone).
+     */
+    public int flushAndDropAll(final int asid)
+    {
+        checkAsid(asid);
+        return rangeOp(asid, 0, 1L << VIRTUAL_ADDRESS_BITS, RANGE_FLUSH_AND_DROP);
+    }
+
+    /** Releases the segments to the allocator. Only when no thread uses the cache any more. */
+    @Override
+    public void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            for (final UnsafeBuffer segment : segments)
+            {
+                ctx.segmentAllocator().free(segment);
+            }
+            if (extraSegment != null)
+            {
+                ctx.segmentAllocator().free(extraSegment);
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Package-private: for the cursor and tests
+    // ----------------------------------------------------------------------------------------------------------
+
+    int lineShift()
+    {
+        return lineShift;
+    }
+
+    int lineMask()
+    {
+        return lineMask;
+    }
+
+    /**
+     * For the cursor: the slot metadata address of a cached, readable line, or 0. The caller validates it with the
+     * slot's version and tag, as every hit does.
+     */
+    long metaOf(final int asid, final long vaddr)
+    {
+        final int hash = hash(asid, vaddr >>> lineShift);
+        final int slot = findSlot(hash, setOf(hash), key(asid, vaddr, lineShift));
+        return slot < 0 ? 0 : slotMeta(slot);
+    }
+
+    /** For the cursor: the address of the line's bytes in the slot whose metadata is at {@code meta}. */
+    long lineAddressOfMeta(final long meta)
+    {
+        return lineAddress((int)((meta - slotMetaAddress) >>> SLOT_META_SHIFT));
+    }
+
+    /** @return true if the line is in a set of the cache (not counting the victim cache). */
+    boolean isCached(final int asid, final long vaddr)
+    {
+        final long vline = vaddr >>> lineShift;
+        return scanSet(setOf(hash(asid, vline)), key(asid, vaddr, lineShift)) >= 0;
+    }
+
+    /** @return true if the line is in the victim cache. */
+    boolean isInVictimCache(final int asid, final long vaddr)
+    {
+        if (victimCache == null)
+        {
+            return false;
+        }
+        lock(victimCache.lockAddress);
+        try
+        {
+            return victimCache.find(key(asid, vaddr, lineShift)) >= 0;
+        }
+        finally
+        {
+            unlock(victimCache.lockAddress);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Slow paths
+    // ----------------------------------------------------------------------------------------------------------
+
+    /**
+     * Counts a hit in this thread's stripe (plain increments: two threads sharing a stripe may lose a count) and,
+     * for CLOCK, marks the slot referenced only if it is not already, so hits leave slot metadata read-only and
+     * threads do not contend on it.
+     */
+    static final boolean NOHIT = Boolean.getBoolean("nohit");
+    private void hit(final long meta)
+    {
+        if (NOHIT)
+        {
+            return;
+        }
+        if (clock && UnsafeApi.getByte(meta + SLOT_REFERENCED_OFFSET) == 0)
+        {
+            UnsafeApi.putByte(meta + SLOT_REFERENCED_OFFSET, (byte)1);
+        }
+        final long offset = LONG_ARRAY_BASE + ((Thread.currentThread().getId() & (HIT_STRIPES - 1)) << HIT_STRIPE_SHIFT);
+        UnsafeApi.putLong(hitStripes, offset, UnsafeApi.getLong(hitStripes, offset) + 1);
+    }
+
+    /** The way a line takes when it is free: the hash's low bits; slots are numbered set * ways + way. */
+    private int predictedSlot(final int hash)
+    {
+        return hash & slotMask;
+    }
+
+    private int setOf(final int hash)
+    {
+        return (hash >>> waysShift) & setMask;
+    }
+
+    private long readSlow(final int asid, final long vaddr, final int width)
+    {
+        checkAddress(asid, vaddr, width, false);
+        if (((int)vaddr & lineMask) + width > lineBytes)
+        {
+            long bits = 0;
+            for (int i = 0; i < width; i++)
+            {
+                bits |= (accessInLine(asid, vaddr + i, 1, 0, null, 0, false) & 0xFFL) << (i << 3);
+            }
+            return bits;
+        }
+        return accessInLine(asid, vaddr, width, 0, null, 0, false);
+    }
+
+    private void writeSlow(final int asid, final long vaddr, final int width, final long bits)
+    {
+        checkAddress(asid, vaddr, width, true);
+        if (((int)vaddr & lineMask) + width > lineBytes)
+        {
+            for (int i = 0; i < width; i++)
+            {
+                accessInLine(asid, vaddr + i, 1, bits >>> (i << 3), null, 0, true);
+            }
+            return;
+        }
+        accessInLine(asid, vaddr, width, bits, null, 0, true);
+    }
+
+    /**
+     * One access within one line, through the set (not the lookaside), missing as needed. A width of 1, 2, 4 or 8
+     * with {@code buffer == null && address == 0} moves a value; otherwise it copies {@code width} bytes between the
+     * line and {@code buffer}/{@code address} (a byte[] and offset, or null and an off-heap address).
+     *
+     * @return the value loaded, or 0.
+     */
+    private long accessInLine(
+        final int asid,
+        final long vaddr,
+        final int width,
+        final long bits,
+        final Object buffer,
+        final long address,
+        final boolean write)
+    {
+        final long vline = vaddr >>> lineShift;
+        final long key = key(asid, vaddr, lineShift);
+        final int hash = hash(asid, vline);
+        final int set = setOf(hash);
+        final int offset = (int)vaddr & lineMask;
+        final boolean copy = buffer != null || address != 0;
+        boolean missed = false;
+        while (true)
+        {
+            final int slot = findSlot(hash, set, key);
+            if (slot >= 0)
+            {
+                final long meta = slotMeta(slot);
+                if (write)
+                {
+                    final int guard = UnsafeApi.getAndAddInt(null, meta + SLOT_GUARD_OFFSET, GUARD_PIN);
+                    if ((guard & GUARD_EXCLUSIVE) == 0 && UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key)
+                    {
+                        if ((UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_WRITE) == 0)
+                        {
+                            unpin(meta);
+                            throw new ExCacheFault(asid, vaddr, ExCacheFault.PROTECTION, true);
+                        }
+                        if (UnsafeApi.getByte(meta + SLOT_DIRTY_OFFSET) == 0)
+                        {
+                            UnsafeApi.putByte(meta + SLOT_DIRTY_OFFSET, (byte)1);
+                        }
+                        final long lineAddress = lineAddress(slot) + offset;
+                        if (copy)
+                        {
+                            UnsafeApi.copyMemory(buffer, address, null, lineAddress, width);
+                        }
+                        else
+                        {
+                            putWidth(lineAddress, width, bits);
+                        }
+                        unpin(meta);
+                        touched(meta, missed);
+                        tryInstall(hash, set, key, slot);
+                        return 0;
+                    }
+                    unpin(meta);
+                    if ((guard & GUARD_EXCLUSIVE) != 0)
+                    {
+                        miss(asid, vaddr, key, hash, true); // waits for the eviction or flush to finish
+                        missed = true;
+                    }
+                    continue;
+                }
+
+                final long version = UnsafeApi.getLongVolatile(null, meta + SLOT_VERSION_OFFSET);
+                if ((version & 1) == 0 && UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key)
+                {
+                    final boolean readable = (UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0;
+                    final long lineAddress = lineAddress(slot) + offset;
+                    long value = 0;
+                    if (readable)
+                    {
+                        if (copy)
+                        {
+                            UnsafeApi.copyMemory(null, lineAddress, buffer, address, width);
+                        }
+                        else
+                        {
+                            value = getWidth(lineAddress, width);
+                        }
+                    }
+                    UnsafeApi.loadFence();
+                    if (UnsafeApi.getLongVolatile(null, meta + SLOT_VERSION_OFFSET) == version)
+                    {
+                        if (!readable)
+                        {
+                            throw new ExCacheFault(asid, vaddr, ExCacheFault.PROTECTION, false);
+                        }
+                        touched(meta, missed);
+                        tryInstall(hash, set, key, slot);
+                        return value;
+                    }
+                }
+                if ((version & 1) != 0)
+                {
+                    miss(asid, vaddr, key, hash, false); // waits for the eviction to finish
+                    missed = true;
+                }
+                Thread.onSpinWait();
+                continue;
+            }
+            miss(asid, vaddr, key, hash, write);
+            missed = true;
+        }
+    }
+
+    private void touched(final long meta, final boolean missed)
+    {
+        if (missed)
+        {
+            UnsafeApi.putByte(meta + SLOT_REFERENCED_OFFSET, (byte)1);
+        }
+        else
+        {
+            hit(meta);
+        }
+    }
+
+    private static long getWidth(final long address, final int width)
+    {
+        switch (width)
+        {
+            case 1:
+                return UnsafeApi.getByte(address);
+            case 2:
+                return UnsafeApi.getShort(address);
+            case 4:
+                return UnsafeApi.getInt(address);
+            default:
+                return UnsafeApi.getLong(address);
+        }
+    }
+
+    private static void putWidth(final long address, final int width, final long bits)
+    {
+        switch (width)
+        {
+            case 1:
+                UnsafeApi.putByte(address, (byte)bits);
+                break;
+            case 2:
+                UnsafeApi.putShort(address, (short)bits);
+                break;
+            case 4:
+                UnsafeApi.putInt(address, (int)bits);
+                break;
+            default:
+                UnsafeApi.putLong(address, bits);
+                break;
+        }
+    }
+
+    /** Lock-free: the predicted way, the lookaside hint, then a scan; the caller validates with tag and version. */
+    private int findSlot(final int hash, final int set, final long key)
+    {
+        final int predicted = predictedSlot(hash);
+        if (UnsafeApi.getLong(slotMeta(predicted) + SLOT_TAG_OFFSET) == key)
+        {
+            return predicted;
+        }
+        final long entry = lookasideAddress + ((long)(hash & lookasideMask) << ENTRY_SHIFT);
+        if (UnsafeApi.getLong(entry + ENTRY_KEY_OFFSET) == key)
+        {
+            final int slot = UnsafeApi.getInt(entry + ENTRY_SLOT_OFFSET);
+            if ((slot >>> waysShift) == set && UnsafeApi.getLong(slotMeta(slot) + SLOT_TAG_OFFSET) == key)
+            {
+                return slot; // a stale hint must not be returned, or a retry loop would spin on it
+            }
+        }
+        return scanSet(set, key);
+    }
+
+    private int scanSet(final int set, final long key)
+    {
+        final int base = set << waysShift;
+        for (int way = 0; way < ways; way++)
+        {
+            if (UnsafeApi.getLong(slotMeta(base + way) + SLOT_TAG_OFFSET) == key)
+            {
+                return base + way;
+            }
+        }
+        return -1;
+    }
+
+    /** Records where a line not in its predicted way is: a hint, validated by every reader. */
+    private void tryInstall(final int hash, final int set, final long key, final int slot)
+    {
+        if (slot != predictedSlot(hash))
+        {
+            installEntry(hash, key, slot);
+        }
+    }
+
+    private static boolean pinForStore(final long meta, final long key)
+    {
+        final int guard = UnsafeApi.getAndAddInt(null, meta + SLOT_GUARD_OFFSET, GUARD_PIN);
+        if ((guard & GUARD_EXCLUSIVE) == 0 && UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key &&
+            (UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_WRITE) != 0)
+        {
+            if (UnsafeApi.getByte(meta + SLOT_DIRTY_OFFSET) == 0)
+            {
+                UnsafeApi.putByte(meta + SLOT_DIRTY_OFFSET, (byte)1);
+            }
+            return true;
+        }
+        unpin(meta);
+        return false;
+    }
+
+    private static void unpin(final long meta)
+    {
+        UnsafeApi.getAndAddInt(null, meta + SLOT_GUARD_OFFSET, -GUARD_PIN);
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Miss path (set lock held)
+    // ----------------------------------------------------------------------------------------------------------
+
+    private void miss(final int asid, final long vaddr, final long key, final int hash, final boolean write)
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("ExCache is closed");
+        }
+        final int set = setOf(hash);
+        final long setMeta = setMeta(set);
+        lock(setMeta);
+        int status;
+        try
+        {
+            final int present = scanSet(set, key);
+            if (present >= 0)
+            {
+                tryInstall(hash, set, key, present);
+                return;
+            }
+            status = fill(asid, key, hash, set, setMeta);
+        }
+        finally
+        {
+            unlock(setMeta);
+        }
+        if (status < 0)
+        {
+            throw new ExCacheFault(asid, vaddr, status, write);
+        }
+    }
+
+    /** @return 0 or the negative status of the failed fetch or write-back. */
+    private int fill(final int asid, final long key, final int hash, final int set, final long setMeta)
+    {
+        final long vline = lineOf(key, lineShift);
+        final int slot = chooseSlot(hash, set, setMeta);
+        final long meta = slotMeta(slot);
+        final long oldKey = UnsafeApi.getLong(meta + SLOT_TAG_OFFSET);
+        final UnsafeBuffer segment = segments[slot >>> segmentSlotShift];
+        final int segmentOffset = (slot & segmentSlotMask) << lineShift;
+
+        beginExclusive(meta, true);
+        int zeroFillProt = Integer.MIN_VALUE; // not asked yet: the line source is asked once per miss
+        int staging = -1;
+        boolean restoreFromStaging = false;
+        try
+        {
+            if (victimCache != null)
+            {
+                final int status = fillThroughVictimCache(key, hash, oldKey, meta, slot, set, setMeta);
+                if (status <= 0)
+                {
+                    return status;
+                }
+            }
+            else if (oldKey != EMPTY_KEY && UnsafeApi.getByte(meta + SLOT_DIRTY_OFFSET) != 0)
+            {
+                final int oldAsid = asidOf(oldKey, lineShift);
+                final long oldLine = lineOf(oldKey, lineShift);
+                if (piggyback && (zeroFillProt = source.zeroFill(asid, vline)) < 0 &&
+                    source.targetOf(oldAsid, oldLine) == source.targetOf(asid, vline) &&
+                    (staging = acquireStaging()) >= 0)
+                {
+                    final int stagingOffset = (ctx.victimCacheLines() + staging) << lineShift;
+                    UnsafeApi.copyMemory(lineAddress(slot), extraSegment.addressOffset() + stagingOffset, lineBytes);
+                    restoreFromStaging = true;
+                    final int prot = source.fetchWithWriteBack(
+                        asid, vline, segment, segmentOffset, oldAsid, oldLine, extraSegment, stagingOffset);
+                    if (prot < 0)
+                    {
+                        return prot;
+                    }
+                    restoreFromStaging = false;
+                    dirtyWriteBacks.getAndIncrement();
+                    piggybackedWriteBacks.getAndIncrement();
+                    evictions.getAndIncrement();
+                    misses.getAndIncrement();
+                    installLine(meta, key, prot, false);
+                    tryInstall(hash, set, key, slot);
+                    return 0;
+                }
+
+                final int status = source.writeBack(oldAsid, oldLine, segment, segmentOffset);
+                if (status < 0)
+                {
+                    return status;
+                }
+                dirtyWriteBacks.getAndIncrement();
+                dropLine(meta, setMeta);
+                evictions.getAndIncrement();
+            }
+            else if (oldKey != EMPTY_KEY)
+            {
+                dropLine(meta, setMeta);
+                evictions.getAndIncrement();
+            }
+
+            // The slot is free now: a failed fetch leaves it free.
+            int prot = zeroFillProt == Integer.MIN_VALUE ? source.zeroFill(asid, vline) : zeroFillProt;
+            if (prot >= 0)
+            {
+                UnsafeApi.setMemory(lineAddress(slot), lineBytes, (byte)0);
+                pLocalFills.getAndIncrement();
+            }
+            else
+            {
+                prot = source.fetch(asid, vline, segment, segmentOffset);
+                if (prot < 0)
+                {
+                    return prot;
+                }
+            }
+            misses.getAndIncrement();
+            installLine(meta, key, prot, false);
+            incrementValid(setMeta, 1);
+            tryInstall(hash, set, key, slot);
+            return 0;
+        }
+        finally
+        {
+            if (restoreFromStaging)
+            {
+                final int stagingOffset = (ctx.victimCacheLines() + staging) << lineShift;
+                UnsafeApi.copyMemory(extraSegment.addressOffset() + stagingOffset, lineAddress(slot), lineBytes);
+            }
+            if (staging >= 0)
+            {
+                releaseStaging(staging);
+            }
+            endExclusive(meta, true);
+        }
+    }
+
+    /**
+     * Victim-cache variant of the fill: a victim-cache hit swaps the lines; otherwise the set's victim moves to the
+     * victim cache (whose own oldest line is written back if dirty).
+     *
+     * @return 0 when done, a negative status, or 1 when the slot is free and the line must still be fetched.
+     */
+    private int fillThroughVictimCache(
+        final long key,
+        final int hash,
+        final long oldKey,
+        final long meta,
+        final int slot,
+        final int set,
+        final long setMeta)
+    {
+        final VictimCache vc = victimCache;
+        lock(vc.lockAddress);
+        try
+        {
+            final int index = vc.find(key);
+            if (index >= 0)
+            {
+                final long victimAddress = vc.lineAddress(index);
+                final byte prot = vc.prot[index];
+                final byte dirty = vc.dirty[index];
+                if (oldKey != EMPTY_KEY)
+                {
+                    swapLines(lineAddress(slot), victimAddress);
+                    vc.keys[index] = oldKey;
+                    vc.prot[index] = UnsafeApi.getByte(meta + SLOT_PROT_OFFSET);
+                    vc.dirty[index] = UnsafeApi.getByte(meta + SLOT_DIRTY_OFFSET);
+                    evictions.getAndIncrement();
+                }
+                else
+                {
+                    UnsafeApi.copyMemory(victimAddress, lineAddress(slot), lineBytes);
+                    vc.keys[index] = EMPTY_KEY;
+                    incrementValid(setMeta, 1);
+                }
+                installLine(meta, key, prot, dirty != 0);
+                victimCacheHits.getAndIncrement();
+                misses.getAndIncrement();
+                tryInstall(hash, set, key, slot);
+                return 0;
+            }
+
+            if (oldKey != EMPTY_KEY)
+            {
+                final int target = vc.chooseEntry();
+                final long targetKey = vc.keys[target];
+                if (targetKey != EMPTY_KEY && vc.dirty[target] != 0)
+                {
+                    final int status = source.writeBack(
+                        asidOf(targetKey, lineShift), lineOf(targetKey, lineShift), extraSegment, target << lineShift);
+                    if (status < 0)
+                    {
+                        return status;
+                    }
+                    dirtyWriteBacks.getAndIncrement();
+                }
+                vc.advance(target);
+                UnsafeApi.copyMemory(lineAddress(slot), vc.lineAddress(target), lineBytes);
+                vc.keys[target] = oldKey;
+                vc.prot[target] = UnsafeApi.getByte(meta + SLOT_PROT_OFFSET);
+                vc.dirty[target] = UnsafeApi.getByte(meta + SLOT_DIRTY_OFFSET);
+                dropLine(meta, setMeta);
+                evictions.getAndIncrement();
+            }
+            return 1;
+        }
+        finally
+        {
+            unlock(vc.lockAddress);
+        }
+    }
+
+    private void installLine(final long meta, final long key, final int prot, final boolean dirty)
+    {
+        final int slot = (int)((meta - slotMetaAddress) >>> SLOT_META_SHIFT);
+        final long setMeta = setMeta(slot >>> waysShift);
+        final long stamp = UnsafeApi.getLong(setMeta + SET_FILLS_OFFSET) + 1;
+        UnsafeApi.putLong(setMeta + SET_FILLS_OFFSET, stamp);
+        fillStamps[slot] = stamp;
+        UnsafeApi.putByte(meta + SLOT_PROT_OFFSET, (byte)prot);
+        UnsafeApi.putByte(meta + SLOT_DIRTY_OFFSET, (byte)(dirty ? 1 : 0));
+        UnsafeApi.putByte(meta + SLOT_REFERENCED_OFFSET, (byte)0);
+        UnsafeApi.putLong(meta + SLOT_TAG_OFFSET, key);
+    }
+
+    private static void dropLine(final long meta, final long setMeta)
+    {
+        UnsafeApi.putLong(meta + SLOT_TAG_OFFSET, EMPTY_KEY);
+        UnsafeApi.putByte(meta + SLOT_DIRTY_OFFSET, (byte)0);
+        incrementValid(setMeta, -1);
+    }
+
+    private static void incrementValid(final long setMeta, final int delta)
+    {
+        UnsafeApi.putLong(setMeta + SET_VALID_OFFSET, UnsafeApi.getLong(setMeta + SET_VALID_OFFSET) + delta);
+    }
+
+    /** Picks the slot to fill: the predicted way if empty, another empty way, else the policy's victim. */
+    private int chooseSlot(final int hash, final int set, final long setMeta)
+    {
+        final int base = set << waysShift;
+        if (UnsafeApi.getLong(setMeta + SET_VALID_OFFSET) < ways)
+        {
+            final int predicted = predictedSlot(hash);
+            if (UnsafeApi.getLong(slotMeta(predicted) + SLOT_TAG_OFFSET) == EMPTY_KEY)
+            {
+                return predicted;
+            }
+            for (int way = 0; way < ways; way++)
+            {
+                if (UnsafeApi.getLong(slotMeta(base + way) + SLOT_TAG_OFFSET) == EMPTY_KEY)
+                {
+                    return base + way;
+                }
+            }
+        }
+        if (!clock)
+        {
+            // FIFO by fill order, not by way: lines go to their predicted way when it is free, out of way order.
+            int victim = base;
+            long oldest = Long.MAX_VALUE;
+            for (int way = 0; way < ways; way++)
+            {
+                final long stamp = fillStamps[base + way];
+                if (stamp < oldest)
+                {
+                    oldest = stamp;
+                    victim = base + way;
+                }
+            }
+            return victim;
+        }
+        int hand = (int)UnsafeApi.getLong(setMeta + SET_HAND_OFFSET);
+        if (clock)
+        {
+            for (int i = 0; i < 2 * ways; i++)
+            {
+                final int slot = base + hand;
+                hand = (hand + 1) & (ways - 1);
+                final long meta = slotMeta(slot);
+                if (UnsafeApi.getByte(meta + SLOT_REFERENCED_OFFSET) == 0)
+                {
+                    UnsafeApi.putLong(setMeta + SET_HAND_OFFSET, hand);
+                    return slot;
+                }
+                UnsafeApi.putByte(meta + SLOT_REFERENCED_OFFSET, (byte)0);
+            }
+        }
+        final int slot = base + hand;
+        UnsafeApi.putLong(setMeta + SET_HAND_OFFSET, (hand + 1) & (ways - 1));
+        return slot;
+    }
+
+    /**
+     * Takes the slot for eviction or flush: sets the exclusive bit and waits for pinned stores to finish. With
+     * {@code changeBytes}, also makes the version odd so lock-free readers retry. Set lock held.
+     */
+    private static void beginExclusive(final long meta, final boolean changeBytes)
+    {
+        UnsafeApi.getAndAddInt(null, meta + SLOT_GUARD_OFFSET, GUARD_EXCLUSIVE);
+        while (UnsafeApi.getIntVolatile(null, meta + SLOT_GUARD_OFFSET) != GUARD_EXCLUSIVE)
+        {
+            Thread.onSpinWait();
+        }
+        if (changeBytes)
+        {
+            UnsafeApi.putLongVolatile(null, meta + SLOT_VERSION_OFFSET,
+                UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) + 1);
+        }
+    }
+
+    private static void endExclusive(final long meta, final boolean changeBytes)
+    {
+        if (changeBytes)
+        {
+            UnsafeApi.putLongRelease(null, meta + SLOT_VERSION_OFFSET, UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) + 1);
+        }
+        UnsafeApi.getAndAddInt(null, meta + SLOT_GUARD_OFFSET, -GUARD_EXCLUSIVE);
+    }
+
+    private void installEntry(final int hash, final long key, final int slot)
+    {
+        final long entry = lookasideAddress + ((long)(hash & lookasideMask) << ENTRY_SHIFT);
+        UnsafeApi.putInt(entry + ENTRY_SLOT_OFFSET, slot);
+        UnsafeApi.putLong(entry + ENTRY_KEY_OFFSET, key);
+    }
+
+    private int acquireStaging()
+    {
+        while (true)
+        {
+            final long inUse = stagingInUse.get();
+            final int free = Long.numberOfTrailingZeros(~inUse);
+            if (free >= STAGING_LINES)
+            {
+                return -1;
+            }
+            if (stagingInUse.compareAndSet(inUse, inUse | (1L << free)))
+            {
+                return free;
+            }
+        }
+    }
+
+    private void releaseStaging(final int index)
+    {
+        while (true)
+        {
+            final long inUse = stagingInUse.get();
+            if (stagingInUse.compareAndSet(inUse, inUse & ~(1L << index)))
+            {
+                return;
+            }
+        }
+    }
+
+    private void swapLines(final long a, final long b)
+    {
+        for (int i = 0; i < lineBytes; i += Long.BYTES)
+        {
+            final long x = UnsafeApi.getLong(a + i);
+            UnsafeApi.putLong(a + i, UnsafeApi.getLong(b + i));
+            UnsafeApi.putLong(b + i, x);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Range operations
+    // ----------------------------------------------------------------------------------------------------------
+
+    private static final int RANGE_FLUSH = 0;
+    private static final int RANGE_INVALIDATE = 1;
+    private static final int RANGE_FLUSH_AND_DROP = 2;
+
+    private int rangeOp(final int asid, final long vaddr, final long lengthBytes, final int op)
+    {
+        checkAsid(asid);
+        if (lengthBytes < 0 || vaddr < 0 || vaddr + lengthBytes > (1L << VIRTUAL_ADDRESS_BITS) ||
+            vaddr + lengthBytes < 0)
+        {
+            throw new IllegalArgumentException("range vaddr=0x" + Long.toHexString(vaddr) + " lengthBytes=" +
+                lengthBytes + ": must lie within [0, 2^48)");
+        }
+        if (lengthBytes == 0)
+        {
+            return 0;
+        }
+        final long firstLine = vaddr >>> lineShift;
+        final long lastLine = (vaddr + lengthBytes - 1) >>> lineShift;
+        int status = 0;
+        if (lastLine - firstLine < slotCount)
+        {
+            for (long vline = firstLine; vline <= lastLine; vline++)
+            {
+                final long key = key(asid, vline << lineShift, lineShift);
+                final int set = setOf(hash(asid, vline));
+                final long setMeta = setMeta(set);
+                lock(setMeta);
+                try
+                {
+                    final int slot = scanSet(set, key);
+                    if (slot >= 0)
+                    {
+                        status = firstError(status, applyToSlot(slot, key, setMeta, op));
+                    }
+                }
+                finally
+                {
+                    unlock(setMeta);
+                }
+            }
+        }
+        else
+        {
+            final long firstKey = key(asid, firstLine << lineShift, lineShift);
+            final long lastKey = key(asid, lastLine << lineShift, lineShift);
+            for (int set = 0; set <= setMask; set++)
+            {
+                final long setMeta = setMeta(set);
+                lock(setMeta);
+                try
+                {
+                    final int base = set << waysShift;
+                    for (int way = 0; way < ways; way++)
+                    {
+                        final long key = UnsafeApi.getLong(slotMeta(base + way) + SLOT_TAG_OFFSET);
+                        if (key != EMPTY_KEY && key >= firstKey && key <= lastKey)
+                        {
+                            status = firstError(status, applyToSlot(base + way, key, setMeta, op));
+                        }
+                    }
+                }
+                finally
+                {
+                    unlock(setMeta);
+                }
+            }
+        }
+        if (victimCache != null)
+        {
+            status = firstError(status, victimRangeOp(
+                key(asid, firstLine << lineShift, lineShift), key(asid, lastLine << lineShift, lineShift), op));
+        }
+        return status;
+    }
+
+    private static int firstError(final int status, final int next)
+    {
+        return status < 0 ? status : Math.min(next, 0);
+    }
+
+    /** Set lock held. */
+    private int applyToSlot(final int slot, final long key, final long setMeta, final int op)
+    {
+        final long meta = slotMeta(slot);
+        final boolean drop = op != RANGE_FLUSH;
+        beginExclusive(meta, drop);
+        try
+        {
+            int status = 0;
+            if (op != RANGE_INVALIDATE && UnsafeApi.getByte(meta + SLOT_DIRTY_OFFSET) != 0)
+            {
+                status = source.writeBack(asidOf(key, lineShift), lineOf(key, lineShift),
+                    segments[slot >>> segmentSlotShift], (slot & segmentSlotMask) << lineShift);
+                if (status >= 0)
+                {
+                    UnsafeApi.putByte(meta + SLOT_DIRTY_OFFSET, (byte)0);
+                    dirtyWriteBacks.getAndIncrement();
+                }
+            }
+            if (drop)
+            {
+                dropLine(meta, setMeta);
+            }
+            return status;
+        }
+        finally
+        {
+            endExclusive(meta, drop);
+        }
+    }
+
+    private int victimRangeOp(final long firstKey, final long lastKey, final int op)
+    {
+        final VictimCache vc = victimCache;
+        int status = 0;
+        lock(vc.lockAddress);
+        try
+        {
+            for (int i = 0; i < vc.keys.length; i++)
+            {
+                final long key = vc.keys[i];
+                if (key == EMPTY_KEY || key < firstKey || key > lastKey)
+                {
+                    continue;
+                }
+                if (op != RANGE_INVALIDATE && vc.dirty[i] != 0)
+                {
+                    final int result = source.writeBack(
+                        asidOf(key, lineShift), lineOf(key, lineShift), extraSegment, i << lineShift);
+                    if (result >= 0)
+                    {
+                        vc.dirty[i] = 0;
+                        dirtyWriteBacks.getAndIncrement();
+                    }
+                    status = firstError(status, result);
+                }
+                if (op != RANGE_FLUSH)
+                {
+                    vc.keys[i] = EMPTY_KEY;
+                    vc.dirty[i] = 0;
+                }
+            }
+        }
+        finally
+        {
+            unlock(vc.lockAddress);
+        }
+        return status;
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Helpers
+    // ----------------------------------------------------------------------------------------------------------
+
+    private long slotMeta(final int slot)
+    {
+        return slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
+    }
+
+    private long setMeta(final int set)
+    {
+        return setMetaAddress + ((long)set << SET_META_SHIFT);
+    }
+
+    private long lineAddress(final int slot)
+    {
+        if (singleSegmentAddress != 0)
+        {
+            return singleSegmentAddress + ((long)slot << lineShift);
+        }
+        return UnsafeApi.getLong(segmentAddresses, LONG_ARRAY_BASE + ((long)(slot >>> segmentSlotShift) << 3)) +
+            ((long)(slot & segmentSlotMask) << lineShift);
+    }
+
+    private static void lock(final long lockAddress)
+    {
+        int spins = 0;
+        while (!tryLock(lockAddress))
+        {
+            if (++spins < SPINS_BEFORE_YIELD)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
+            }
+        }
+    }
+
+    private static boolean tryLock(final long lockAddress)
+    {
+        return UnsafeApi.getLongVolatile(null, lockAddress) == 0 &&
+            UnsafeApi.compareAndSetLong(null, lockAddress, 0, 1);
+    }
+
+    private static void unlock(final long lockAddress)
+    {
+        UnsafeApi.putLongRelease(null, lockAddress, 0);
+    }
+
+    private static void checkAsid(final int asid)
+    {
+        if ((asid >>> ASID_BITS) != 0)
+        {
+            throw new IllegalArgumentException("asid=" + asid + ": must be in [0, 65535]");
+        }
+    }
+
+    private static void checkAddress(final int asid, final long vaddr, final int length, final boolean write)
+    {
+        checkAsid(asid);
+        if (length < 0)
+        {
+            throw new IllegalArgumentException("length=" + length + ": must not be negative");
+        }
+        if ((vaddr >>> VIRTUAL_ADDRESS_BITS) != 0 || ((vaddr + length) >>> VIRTUAL_ADDRESS_BITS) > 1 ||
+            vaddr + length > (1L << VIRTUAL_ADDRESS_BITS))
+        {
+            throw new ExCacheFault(asid, vaddr, ExCacheFault.ADDRESS_OUT_OF_RANGE, write);
+        }
+    }
+
+    private static UnsafeBuffer allocateSegment(final LineMemoryAllocator allocator, final int lengthBytes)
+    {
+        final UnsafeBuffer segment = allocator.allocate(lengthBytes);
+        if (segment == null || segment.byteArray() != null || segment.capacity() < lengthBytes ||
+            (segment.addressOffset() & 7) != 0)
+        {
+            throw new IllegalStateException("segmentAllocator returned " + segment + " for " + lengthBytes +
+                " bytes: it must return an off-heap UnsafeBuffer of at least that many bytes, aligned to 8");
+        }
+        return segment;
+    }
+
+    /** The small fully associative FIFO victim cache; all fields guarded by its lock (set lock taken first). */
+    private final class VictimCache
+    {
+        final long[] keys;
+        final byte[] prot;
+        final byte[] dirty;
+        final ByteBuffer lockBuffer = BufferUtil.allocateDirectAligned(64, 64);
+        final long lockAddress = BufferUtil.address(lockBuffer);
+        int hand;
+
+        VictimCache(final int lines)
+        {
+            keys = new long[lines];
+            prot = new byte[lines];
+            dirty = new byte[lines];
+            java.util.Arrays.fill(keys, EMPTY_KEY);
+        }
+
+        int find(final long key)
+        {
+            for (int i = 0; i < keys.length; i++)
+            {
+                if (keys[i] == key)
+                {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        int chooseEntry()
+        {
+            for (int i = 0; i < keys.length; i++)
+            {
+                if (keys[i] == EMPTY_KEY)
+                {
+                    return i;
+                }
+            }
+            return hand;
+        }
+
+        void advance(final int used)
+        {
+            if (used == hand)
+            {
+                hand = (hand + 1) % keys.length;
+            }
+        }
+
+        long lineAddress(final int index)
+        {
+            return extraSegment.addressOffset() + ((long)index << lineShift);
+        }
+    }
+
+    private final class Counters implements ExCacheCounters
+    {
+        @Override
+        public long hits()
+        {
+            long sum = 0;
+            for (int i = 0; i < HIT_STRIPES; i++)
+            {
+                sum += UnsafeApi.getLongVolatile(hitStripes, LONG_ARRAY_BASE + ((long)i << HIT_STRIPE_SHIFT));
+            }
+            return sum;
+        }
+
+        @Override
+        public long misses()
+        {
+            return misses.get();
+        }
+
+        @Override
+        public long pLocalFills()
+        {
+            return pLocalFills.get();
+        }
+
+        @Override
+        public long evictions()
+        {
+            return evictions.get();
+        }
+
+        @Override
+        public long dirtyWriteBacks()
+        {
+            return dirtyWriteBacks.get();
+        }
+
+        @Override
+        public long piggybackedWriteBacks()
+        {
+            return piggybackedWriteBacks.get();
+        }
+
+        @Override
+        public long victimCacheHits()
+        {
+            return victimCacheHits.get();
+        }
+
+        @Override
+        public String toString()
+        {
+            return "hits=" + hits() + " misses=" + misses() + " pLocalFills=" + pLocalFills() + " evictions=" +
+                evictions() + " dirtyWriteBacks=" + dirtyWriteBacks() + " piggybackedWriteBacks=" +
+                piggybackedWriteBacks() + " victimCacheHits=" + victimCacheHits();
+        }
+    }
+}

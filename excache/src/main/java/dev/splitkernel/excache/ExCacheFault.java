@@ -1,0 +1,69 @@
+package dev.splitkernel.excache;
+
+/**
+ * A load or store that the cache could not satisfy: the line source refused the miss (negative code), the line
+ * is not writable, or the address is outside the 48-bit virtual address space. Raised in the faulting thread only;
+ * the cache stays consistent. The processor monitor turns it into a segmentation fault of the process.
+ */
+public final class ExCacheFault extends RuntimeException
+{
+    /** Status: store to a line without {@link LineSource#PROT_WRITE} (or load from a line without PROT_READ). */
+    public static final int PROTECTION = -1_000_001;
+
+    /** Status: virtual address at or above 2^48, or a range that wraps around. */
+    public static final int ADDRESS_OUT_OF_RANGE = -1_000_002;
+
+    private static final long serialVersionUID = 1L;
+
+    private final int asid;
+    private final long vaddr;
+    private final int status;
+    private final boolean write;
+
+    public ExCacheFault(final int asid, final long vaddr, final int status, final boolean write)
+    {
+        super((write ? "store to" : "load from") + " asid=" + asid + " vaddr=0x" + Long.toHexString(vaddr) +
+            " failed: " + describe(status));
+        this.asid = asid;
+        this.vaddr = vaddr;
+        this.status = status;
+        this.write = write;
+    }
+
+    /** @return address-space id of the faulting access. */
+    public int asid()
+    {
+        return asid;
+    }
+
+    /** @return virtual address of the faulting access. */
+    public long vaddr()
+    {
+        return vaddr;
+    }
+
+    /** @return the negative status: from the {@link LineSource}, or {@link #PROTECTION}, {@link #ADDRESS_OUT_OF_RANGE}. */
+    public int status()
+    {
+        return status;
+    }
+
+    /** @return true for a store. */
+    public boolean isWrite()
+    {
+        return write;
+    }
+
+    private static String describe(final int status)
+    {
+        switch (status)
+        {
+            case PROTECTION:
+                return "protection (line not writable)";
+            case ADDRESS_OUT_OF_RANGE:
+                return "address out of range (virtual addresses are below 2^48)";
+            default:
+                return "line source status " + status;
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.splitkernel.excache;
+
+/**
+ * Off-heap layouts of the cache's metadata. Data lines live in segments from the {@link LineMemoryAllocator};
+ * slot {@code s} is at segment {@code s >>> segmentSlotShift}, offset {@code (s & segmentSlotMask) * lineBytes}.
+ * A slot is {@code set * ways + way}.
+ *
+ * <h2>Key and placement</h2>
+ * <pre>
+ *   key  = asid &lt;&lt; (48 - lineShift) | (vaddr &gt;&gt;&gt; lineShift)     asid in [0, 65535], vaddr in [0, 2^48)
+ *   hash = (int)vline ^ asid * 0x9E3779B1
+ *   predicted slot = hash &amp; (slotCount - 1)     slot = set * ways + way, so:
+ *   set  = (hash &gt;&gt;&gt; log2(ways)) &amp; setMask      (64 consecutive lines share a set at 64 ways)
+ *   predicted way = hash &amp; (ways - 1)            (the way a line takes when it is free)
+ *   lookaside entry = hash &amp; (slotCount - 1)
+ * </pre>
+ * A hit looks first at the predicted way: its slot metadata and the line's bytes are then both computed from the
+ * address alone, so the two loads go out in parallel (way prediction). A line that had to go elsewhere is found
+ * through the lookaside (a direct-mapped software TLB of slot hints), and failing that by scanning the set. Every
+ * path validates with the slot's tag and version, so hints may be stale or torn.
+ *
+ * <h2>Slot metadata, one per line slot (32 bytes); written under the set lock except where noted</h2>
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                         Tag (key, or EMPTY_KEY)               |  0
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                         Version (seqlock: odd while the       |  8
+ *  |                         line's bytes or tag change)           |
+ *  +---------------------------------------------------------------+
+ *  | Guard: bit 0 EXCLUSIVE (evict/flush), bits 1.. pinned stores  | 16
+ *  +---------------+---------------+---------------+---------------+
+ *  |     Prot      | Dirty (stores)| Referenced    |    unused     | 20
+ *  |               |               | (hits, CLOCK) |               |
+ *  +---------------+---------------+---------------+---------------+
+ *  |                         unused                                | 24
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <h2>Lookaside entry (software TLB of slot hints, direct-mapped, 16 bytes, plain writes)</h2>
+ * <pre>
+ *  +---------------------------------------------------------------+
+ *  |       Key (or EMPTY_KEY)                                      |  0
+ *  +-------------------------------+-------------------------------+
+ *  |       Slot                    |       unused                  |  8
+ *  +-------------------------------+-------------------------------+
+ * </pre>
+ *
+ * <h2>Set metadata (64 bytes, one cache line per set)</h2>
+ * <pre>
+ *  +---------------------------------------------------------------+
+ *  |       Lock (0 free, 1 held)                                   |  0
+ *  +---------------------------------------------------------------+
+ *  |       Hand (CLOCK)                                            |  8
+ *  +---------------------------------------------------------------+
+ *  |       Valid lines in the set                                  | 16
+ *  +---------------------------------------------------------------+
+ *  |       Fills so far (FIFO stamps)                              | 24
+ *  +---------------------------------------------------------------+
+ *  |       padding to 64 bytes                                     |
+ * </pre>
+ */
+final class ExCacheLayout
+{
+    static final long EMPTY_KEY = -1L;
+    static final int VIRTUAL_ADDRESS_BITS = 48;
+    static final int ASID_BITS = 16;
+    static final int HASH_MULTIPLIER = 0x9E3779B1;
+
+    static final int SLOT_META_SHIFT = 5;
+    static final int SLOT_TAG_OFFSET = 0;
+    static final int SLOT_VERSION_OFFSET = 8;
+    static final int SLOT_GUARD_OFFSET = 16;
+    static final int SLOT_PROT_OFFSET = 20;
+    static final int SLOT_DIRTY_OFFSET = 21;
+    static final int SLOT_REFERENCED_OFFSET = 22;
+
+    static final int GUARD_EXCLUSIVE = 1;
+    static final int GUARD_PIN = 2;
+
+    static final int ENTRY_SHIFT = 4;
+    static final int ENTRY_KEY_OFFSET = 0;
+    static final int ENTRY_SLOT_OFFSET = 8;
+
+    static final int SET_META_SHIFT = 6;
+    static final int SET_LOCK_OFFSET = 0;
+    static final int SET_HAND_OFFSET = 8;
+    static final int SET_VALID_OFFSET = 16;
+    static final int SET_FILLS_OFFSET = 24;
+
+    private ExCacheLayout()
+    {
+    }
+
+    static long key(final int asid, final long vaddr, final int lineShift)
+    {
+        return ((long)asid << (VIRTUAL_ADDRESS_BITS - lineShift)) | (vaddr >>> lineShift);
+    }
+
+    static int hash(final int asid, final long vline)
+    {
+        return (int)vline ^ (asid * HASH_MULTIPLIER);
+    }
+
+    static int asidOf(final long key, final int lineShift)
+    {
+        return (int)(key >>> (VIRTUAL_ADDRESS_BITS - lineShift));
+    }
+
+    static long lineOf(final long key, final int lineShift)
+    {
+        return key & ((1L << (VIRTUAL_ADDRESS_BITS - lineShift)) - 1);
+    }
+}

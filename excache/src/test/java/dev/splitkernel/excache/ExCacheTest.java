@@ -1,0 +1,421 @@
+package dev.splitkernel.excache;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ExCacheTest
+{
+    private static ExCacheContext oneSet(final EvictionPolicy policy)
+    {
+        return new ExCacheContext().capacityBytes(4 * 4096).lineBytes(4096).ways(4).policy(policy);
+    }
+
+    @Test
+    void shouldEvictFirstFilledLineWithFifo()
+    {
+        final TestLineSource source = new TestLineSource(4096);
+        try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO), source))
+        {
+            for (int line = 0; line < 4; line++)
+            {
+                cache.getLong(1, line * 4096L);
+            }
+            cache.getLong(1, 0);
+            cache.getLong(1, 4 * 4096L); // evicts line 0 although it was just used
+            assertFalse(cache.isCached(1, 0));
+            cache.getLong(1, 4096L);
+            cache.getLong(1, 5 * 4096L); // FIFO: line 1 is the oldest now
+            assertFalse(cache.isCached(1, 4096L));
+            assertTrue(cache.isCached(1, 2 * 4096L));
+            assertTrue(cache.isCached(1, 3 * 4096L));
+            assertEquals(2, cache.counters().evictions());
+        }
+    }
+
+    @Test
+    void shouldGiveReferencedLinesASecondChanceWithClock()
+    {
+        final TestLineSource source = new TestLineSource(4096);
+        try (ExCache cache = new ExCache(oneSet(EvictionPolicy.CLOCK), source))
+        {
+            for (int line = 0; line < 4; line++)
+            {
+                cache.getLong(1, line * 4096L);
+            }
+            cache.getLong(1, 4 * 4096L); // every line referenced: the hand clears all bits and takes one line
+            final List<Long> left = new ArrayList<>();
+            for (long line = 0; line < 4; line++)
+            {
+                if (cache.isCached(1, line * 4096L))
+                {
+                    left.add(line);
+                }
+            }
+            assertEquals(3, left.size());
+            // Reference two of the three survivors (and line 4, just filled, is referenced): the third must go,
+            // wherever the hand stands, although FIFO would take the oldest.
+            cache.getLong(1, left.get(0) * 4096L);
+            cache.getLong(1, left.get(2) * 4096L);
+            cache.getLong(1, 5 * 4096L);
+            assertFalse(cache.isCached(1, left.get(1) * 4096L), "the unreferenced line goes");
+            assertTrue(cache.isCached(1, left.get(0) * 4096L));
+            assertTrue(cache.isCached(1, left.get(2) * 4096L));
+            assertTrue(cache.isCached(1, 4 * 4096L));
+        }
+    }
+
+    @Test
+    void shouldEvictOldestFillWithFifoEvenWhenReferenced()
+    {
+        final TestLineSource source = new TestLineSource(4096);
+        try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO), source))
+        {
+            for (int line = 0; line < 4; line++)
+            {
+                cache.getLong(1, line * 4096L);
+            }
+            for (int line = 0; line < 4; line++)
+            {
+                cache.getLong(1, line * 4096L);
+                cache.getLong(1, line * 4096L); // referenced, which FIFO ignores
+            }
+            for (int line = 4; line < 8; line++)
+            {
+                cache.getLong(1, line * 4096L);
+                assertFalse(cache.isCached(1, (line - 4) * 4096L), "line " + (line - 4) + " was the oldest");
+                for (int younger = line - 3; younger <= line; younger++)
+                {
+                    assertTrue(cache.isCached(1, younger * 4096L));
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldKeepAddressSpacesApart()
+    {
+        final TestLineSource source = new TestLineSource(4096);
+        source.pLocalFromLine = 0;
+        try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO), source))
+        {
+            cache.putLong(1, 64, 11);
+            cache.putLong(2, 64, 22);
+            assertEquals(11, cache.getLong(1, 64));
+            assertEquals(22, cache.getLong(2, 64));
+            assertEquals(0, cache.getLong(3, 64));
+        }
+    }
+
+    @Test
+    void shouldZeroFillPLocalLinesWithoutFetchAndWriteThemBackWhenDirty()
+    {
+        final TestLineSource source = new TestLineSource(4096);
+        source.pLocalFromLine = 0;
+        try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO), source))
+        {
+            assertEquals(0, cache.getLong(1, 8));
+            cache.putInt(1, 4096 + 12, 7);
+            assertEquals(0, source.fetches);
+            assertEquals(2, cache.counters().pLocalFills());
+            assertTrue(source.stored.isEmpty(), "the backing side has not seen the lines");
+            for (int line = 2; line < 6; line++)
+            {
+                cache.getLong(1, line * 4096L); // evicts lines 0 (clean: dropped) and 1 (dirty: written back)
+            }
+            assertEquals(1, source.writeBacks);
+            assertEquals(7, cache.getInt(1, 4096 + 12));
+            assertEquals(1, source.fetches, "a written-back p-local line is fetched");
+        }
+    }
+
+    @Test
+    void shouldPiggybackDirtyVictimOnFetchToSameTarget()
+    {
+        final TestLineSource source = new TestLineSource(4096);
+        try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO).piggyback(true), source))
+        {
+            cache.putLong(1, 0, 42); // line 0, target 0
+            for (int line = 1; line < 4; line++)
+            {
+                cache.getLong(1, line * 4096L); // lines 1..3, target 0
+            }
+            cache.getLong(1, 8 * 4096L); // target 0: line 0 rides along
+            assertEquals(1, source.piggybacks);
+            assertEquals(1, cache.counters().piggybackedWriteBacks());
+            assertEquals(42, new UnsafeBuffer(source.current(1, 0)).getLong(0));
+
+            cache.putLong(1, 4096, 43); // line 1 dirty, target 0
+            cache.getLong(1, 4 * 4096L); // target 1: separate write-back
+            assertEquals(1, source.piggybacks);
+            assertEquals(2, source.writeBacks);
+        }
+    }
+
+    @Test
+    void shouldServeMissFromVictimCache()
+    {
+        final TestLineSource source = new TestLineSource(4096);
+        try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO).victimCacheLines(2), source))
+        {
+            cache.putLong(1, 0, 99);
+            for (int line = 1; line < 5; line++)
+            {
+                cache.getLong(1, line * 4096L);
+            }
+            assertTrue(cache.isInVictimCache(1, 0));
+            assertEquals(0, source.writeBacks, "the dirty victim went to the victim cache");
+            final int fetches = source.fetches;
+            assertEquals(99, cache.getLong(1, 0));
+            assertEquals(fetches, source.fetches);
+            assertEquals(1, cache.counters().victimCacheHits());
+            assertEquals(0, cache.flush(1, 0, 4096));
+            assertEquals(99, new UnsafeBuffer(source.current(1, 0)).getLong(0));
+        }
+    }
+
+    @Test
+    void shouldRaiseFaultOnFailedFetchAndStayUsable()
+    {
+        final TestLineSource source = new TestLineSource(4096);
+        try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO), source))
+        {
+            cache.putLong(1, 0, 5);
+            source.failFetches = 1;
+            final ExCacheFault fault = assertThrows(ExCacheFault.class, () -> cache.getInt(1, 4096 + 4));
+            assertEquals(-5, fault.status());
+            assertEquals(1, fault.asid());
+            assertEquals(4096 + 4, fault.vaddr());
+            assertFalse(fault.isWrite());
+            assertEquals(5, cache.getLong(1, 0));
+            assertEquals(TestLineSource.pattern(1, 1, 4), cache.getByte(1, 4096 + 4), "the retry succeeds");
+        }
+    }
+
+    @Test
+    void shouldRaiseFaultOnStoreToReadOnlyLineAndKeepIt()
+    {
+        final TestLineSource source = new TestLineSource(4096);
+        source.readOnlyFromLine = 2;
+        try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO), source))
+        {
+            final byte before = cache.getByte(1, 2 * 4096L);
+            final ExCacheFault fault = assertThrows(ExCacheFault.class, () -> cache.putByte(1, 2 * 4096L, (byte)1));
+            assertEquals(ExCacheFault.PROTECTION, fault.status());
+            assertTrue(fault.isWrite());
+            assertEquals(before, cache.getByte(1, 2 * 4096L));
+            cache.putLong(1, 8, 3);
+            assertEquals(3, cache.getLong(1, 8));
+        }
+    }
+
+    @Test
+    void shouldKeepDirtyVictimWhenWriteBackFails()
+    {
+        final TestLineSource source = new TestLineSource(4096);
+        try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO), source))
+        {
+            cache.putLong(1, 0, 77);
+            for (int line = 1; line < 4; line++)
+            {
+                cache.getLong(1, line * 4096L);
+            }
+            source.failWriteBacks = 1;
+            final ExCacheFault fault = assertThrows(ExCacheFault.class, () -> cache.putLong(1, 4 * 4096L, 1));
+            assertEquals(-110, fault.status());
+            assertTrue(fault.isWrite());
+            assertTrue(cache.isCached(1, 0), "nothing lost: the victim stays");
+            assertEquals(77, cache.getLong(1, 0));
+            assertEquals(0, cache.flush(1, 0, 4096));
+            assertEquals(77, new UnsafeBuffer(source.current(1, 0)).getLong(0));
+        }
+    }
+
+    @Test
+    void shouldRejectAddressesOutsideTheAddressSpace()
+    {
+        final TestLineSource source = new TestLineSource(4096);
+        try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO), source))
+        {
+            final ExCacheFault fault = assertThrows(ExCacheFault.class, () -> cache.getLong(1, 1L << 48));
+            assertEquals(ExCacheFault.ADDRESS_OUT_OF_RANGE, fault.status());
+            assertThrows(ExCacheFault.class, () -> cache.putLong(1, -8, 1));
+            assertThrows(ExCacheFault.class, () -> cache.getLong(1, (1L << 48) - 4));
+            assertThrows(IllegalArgumentException.class, () -> cache.getLong(70_000, 0));
+            assertThrows(IllegalArgumentException.class, () -> cache.getLong(-1, 0));
+            assertThrows(IllegalArgumentException.class, () -> cache.flush(1, -1, 10));
+        }
+    }
+
+    @Test
+    void shouldFetchOnceForConcurrentMissesOnOneLine() throws InterruptedException
+    {
+        final CountDownLatch inFetch = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final AtomicInteger fetches = new AtomicInteger();
+        final LineSource slow = new LineSource()
+        {
+            public int zeroFill(final int asid, final long lineNumber)
+            {
+                return -1;
+            }
+
+            public int fetch(final int asid, final long lineNumber, final UnsafeBuffer dst, final int dstOffset)
+            {
+                fetches.incrementAndGet();
+                inFetch.countDown();
+                try
+                {
+                    release.await(10, TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                dst.putLong(dstOffset, 1234);
+                return PROT_READ | PROT_WRITE;
+            }
+
+            public int writeBack(final int asid, final long lineNumber, final UnsafeBuffer src, final int srcOffset)
+            {
+                return 0;
+            }
+
+            public int targetOf(final int asid, final long lineNumber)
+            {
+                return 0;
+            }
+        };
+        try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO), slow))
+        {
+            final List<Thread> threads = new ArrayList<>();
+            final AtomicInteger correct = new AtomicInteger();
+            for (int i = 0; i < 4; i++)
+            {
+                final Thread thread = new Thread(() ->
+                {
+                    if (cache.getLong(1, 0) == 1234)
+                    {
+                        correct.incrementAndGet();
+                    }
+                });
+                threads.add(thread);
+                thread.start();
+                if (i == 0)
+                {
+                    assertTrue(inFetch.await(10, TimeUnit.SECONDS));
+                }
+            }
+            Thread.sleep(100); // let the others reach the set lock (the assertion holds either way)
+            release.countDown();
+            for (final Thread thread : threads)
+            {
+                thread.join(10_000);
+            }
+            assertEquals(4, correct.get());
+            assertEquals(1, fetches.get());
+        }
+    }
+
+    @Test
+    void shouldRefuseInvalidGeometryNamingTheSetting()
+    {
+        assertMessage("lineBytes", new ExCacheContext().lineBytes(3000));
+        assertMessage("lineBytes", new ExCacheContext().lineBytes(32));
+        assertMessage("ways", new ExCacheContext().ways(3));
+        assertMessage("ways", new ExCacheContext().ways(512));
+        assertMessage("ways", new ExCacheContext().ways(0));
+        assertMessage("capacityBytes", new ExCacheContext().capacityBytes(1000));
+        assertMessage("capacityBytes", new ExCacheContext().capacityBytes(3 * 64 * 4096));
+        assertMessage("capacityBytes", new ExCacheContext().capacityBytes(-1));
+        assertMessage("victimCacheLines", new ExCacheContext().victimCacheLines(-1));
+        assertMessage("policy", new ExCacheContext().policy(null));
+        assertMessage("segmentAllocator", new ExCacheContext().segmentAllocator(null));
+        new ExCacheContext().conclude();
+    }
+
+    private static void assertMessage(final String setting, final ExCacheContext ctx)
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, ctx::conclude);
+        assertTrue(ex.getMessage().startsWith(setting), ex.getMessage());
+    }
+
+    @Test
+    void shouldRefuseBadSegmentAllocator()
+    {
+        final ExCacheContext ctx = oneSet(EvictionPolicy.FIFO).segmentAllocator(length -> new UnsafeBuffer(new byte[length]));
+        final IllegalStateException ex =
+            assertThrows(IllegalStateException.class, () -> new ExCache(ctx, new TestLineSource(4096)));
+        assertTrue(ex.getMessage().contains("segmentAllocator"), ex.getMessage());
+    }
+
+    @Test
+    void shouldWorkAboveTwoGibibytes(@TempDir final Path dir) throws IOException
+    {
+        final List<RandomAccessFile> files = new ArrayList<>();
+        final TestLineSource source = new TestLineSource(4096);
+        source.pLocalFromLine = 0;
+        final AtomicInteger segments = new AtomicInteger();
+        // Sparse memory-mapped files: 4 GiB of address space, only touched pages use memory.
+        final LineMemoryAllocator sparse = length ->
+        {
+            try
+            {
+                final RandomAccessFile file = new RandomAccessFile(dir.resolve("seg" + files.size()).toFile(), "rw");
+                files.add(file);
+                file.setLength(length);
+                final MappedByteBuffer map = file.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, length);
+                segments.incrementAndGet();
+                return new UnsafeBuffer(map);
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        };
+        final long capacity = 4L << 30;
+        final int lineBytes = 1 << 20;
+        try (ExCache cache = new ExCache(new ExCacheContext().capacityBytes(capacity).lineBytes(lineBytes).ways(256)
+            .segmentAllocator(sparse), source))
+        {
+            assertEquals(4, segments.get());
+            assertEquals(capacity, cache.capacityBytes());
+            // One line in each of the 16 sets: slots in all four 1 GiB segments.
+            final long lines = capacity / lineBytes / 256;
+            for (long line = 0; line < lines; line++)
+            {
+                cache.putLong(1, line * lineBytes + lineBytes - 8, line * 3);
+                cache.putInt(1, line * lineBytes, (int)-line);
+            }
+            for (long line = 0; line < lines; line++)
+            {
+                assertEquals(line * 3, cache.getLong(1, line * lineBytes + lineBytes - 8));
+                assertEquals((int)-line, cache.getInt(1, line * lineBytes));
+            }
+            assertEquals(0, cache.counters().evictions());
+        }
+        finally
+        {
+            for (final RandomAccessFile file : files)
+            {
+                file.close();
+            }
+        }
+    }
+}

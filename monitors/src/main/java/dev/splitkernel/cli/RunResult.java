@@ -1,0 +1,32 @@
+package dev.splitkernel.cli;
+
+/**
+ * One row of the {@code run} command's table: a workload at one ExCache size, against the same workload on local
+ * memory.
+ *
+ * @param workload        the workload's name.
+ * @param sizePercent     ExCache capacity as a percentage of the working set.
+ * @param cacheBytes      ExCache capacity.
+ * @param workingSetBytes the workload's region.
+ * @param runNs           time of populate + measured phase on the splitkernel.
+ * @param localNs         time of the same phases on local memory.
+ * @param hits            ExCache hits during the run.
+ * @param misses          ExCache misses during the run (including p-local fills).
+ * @param writeBacks      dirty lines written back during the run (including piggybacked ones).
+ * @param oneSided        misses served by a one-sided READ.
+ * @param pLocalFills     misses served by zero-filling locally.
+ */
+public record RunResult(String workload, double sizePercent, long cacheBytes, long workingSetBytes, long runNs,
+    long localNs, long hits, long misses, long writeBacks, long oneSided, long pLocalFills)
+{
+    public double slowdown()
+    {
+        return localNs == 0 ? Double.NaN : (double)runNs / localNs;
+    }
+
+    public double hitRatio()
+    {
+        final long accesses = hits + misses;
+        return accesses == 0 ? Double.NaN : (double)hits / accesses;
+    }
+}

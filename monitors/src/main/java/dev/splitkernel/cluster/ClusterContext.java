@@ -1,0 +1,189 @@
+package dev.splitkernel.cluster;
+
+import dev.splitkernel.excache.ExCacheContext;
+import dev.splitkernel.monitor.memory.MemoryMonitorContext;
+
+import java.util.List;
+
+/**
+ * Configuration of an {@link EmbeddedCluster}: how many monitors, their sizes, the fabric and its timing preset.
+ * One {@link #conclude()} validates everything and names the setting at fault.
+ * <p>
+ * Not thread-safe: build it in one thread, then hand it to {@link EmbeddedCluster#start(ClusterContext)}.
+ */
+public final class ClusterContext
+{
+    public static final List<String> FABRICS = List.of("local", "tcp");
+    public static final List<String> PRESETS = List.of("none", "rdma-cx3", "rdma-cx6", "cxl");
+
+    private String fabric = "local";
+    private String preset = "rdma-cx3";
+    private int memoryMonitors = 2;
+    private long memoryCapacityBytes = MemoryMonitorContext.CAPACITY_BYTES_DEFAULT;
+    private int memoryWorkers = MemoryMonitorContext.WORKERS_DEFAULT;
+    private long vRegionBytes = MemoryMonitorContext.VREGION_BYTES_DEFAULT;
+    private ExCacheContext excache = new ExCacheContext();
+    private boolean oneSided = true;
+    private long timeoutNs = 2_000_000_000L;
+    private boolean busyPoll = true;
+    private boolean concluded;
+
+    public ClusterContext conclude()
+    {
+        if (concluded)
+        {
+            return this;
+        }
+        if (!FABRICS.contains(fabric))
+        {
+            throw new IllegalArgumentException("fabric '" + fabric + "' is not one of " + FABRICS
+                + " (rdma needs monitors on separate hosts)");
+        }
+        if (!PRESETS.contains(preset))
+        {
+            throw new IllegalArgumentException("preset '" + preset + "' is not one of " + PRESETS);
+        }
+        if (memoryMonitors < 1 || memoryMonitors > 64)
+        {
+            throw new IllegalArgumentException("memoryMonitors " + memoryMonitors + " must be in 1..64");
+        }
+        if (memoryCapacityBytes <= 0)
+        {
+            throw new IllegalArgumentException("memoryCapacityBytes " + memoryCapacityBytes + " must be positive");
+        }
+        if (memoryWorkers < 1)
+        {
+            throw new IllegalArgumentException("memoryWorkers " + memoryWorkers + " must be at least 1");
+        }
+        if (timeoutNs <= 0)
+        {
+            throw new IllegalArgumentException("timeoutNs " + timeoutNs + " must be positive");
+        }
+        excache.conclude();
+        concluded = true;
+        return this;
+    }
+
+    /** local (default, all monitors in this JVM over the in-process fabric) or tcp (loopback). */
+    public ClusterContext fabric(final String fabric)
+    {
+        this.fabric = fabric;
+        concluded = false;
+        return this;
+    }
+
+    public String fabric()
+    {
+        return fabric;
+    }
+
+    /** Timing preset of the local fabric: none, rdma-cx3 (default), rdma-cx6, cxl. Ignored by tcp. */
+    public ClusterContext preset(final String preset)
+    {
+        this.preset = preset;
+        concluded = false;
+        return this;
+    }
+
+    public String preset()
+    {
+        return preset;
+    }
+
+    public ClusterContext memoryMonitors(final int memoryMonitors)
+    {
+        this.memoryMonitors = memoryMonitors;
+        concluded = false;
+        return this;
+    }
+
+    public int memoryMonitors()
+    {
+        return memoryMonitors;
+    }
+
+    /** Capacity of each memory monitor. */
+    public ClusterContext memoryCapacityBytes(final long memoryCapacityBytes)
+    {
+        this.memoryCapacityBytes = memoryCapacityBytes;
+        concluded = false;
+        return this;
+    }
+
+    public long memoryCapacityBytes()
+    {
+        return memoryCapacityBytes;
+    }
+
+    public ClusterContext memoryWorkers(final int memoryWorkers)
+    {
+        this.memoryWorkers = memoryWorkers;
+        concluded = false;
+        return this;
+    }
+
+    public int memoryWorkers()
+    {
+        return memoryWorkers;
+    }
+
+    public ClusterContext vRegionBytes(final long vRegionBytes)
+    {
+        this.vRegionBytes = vRegionBytes;
+        concluded = false;
+        return this;
+    }
+
+    public long vRegionBytes()
+    {
+        return vRegionBytes;
+    }
+
+    /** The processor's ExCache settings (capacity, ways, policy, ...). */
+    public ClusterContext excache(final ExCacheContext excache)
+    {
+        this.excache = excache;
+        concluded = false;
+        return this;
+    }
+
+    public ExCacheContext excache()
+    {
+        return excache;
+    }
+
+    public ClusterContext oneSided(final boolean oneSided)
+    {
+        this.oneSided = oneSided;
+        return this;
+    }
+
+    public boolean oneSided()
+    {
+        return oneSided;
+    }
+
+    public ClusterContext timeoutNs(final long timeoutNs)
+    {
+        this.timeoutNs = timeoutNs;
+        concluded = false;
+        return this;
+    }
+
+    public long timeoutNs()
+    {
+        return timeoutNs;
+    }
+
+    /** tcp: spin on the sockets instead of sleeping in the kernel (default true). */
+    public ClusterContext busyPoll(final boolean busyPoll)
+    {
+        this.busyPoll = busyPoll;
+        return this;
+    }
+
+    public boolean busyPoll()
+    {
+        return busyPoll;
+    }
+}

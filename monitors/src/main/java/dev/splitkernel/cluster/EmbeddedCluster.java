@@ -1,0 +1,206 @@
+package dev.splitkernel.cluster;
+
+import dev.splitkernel.monitor.global.GlobalManager;
+import dev.splitkernel.monitor.global.GlobalManagerContext;
+import dev.splitkernel.monitor.memory.MemoryMonitor;
+import dev.splitkernel.monitor.memory.MemoryMonitorContext;
+import dev.splitkernel.monitor.processor.LegoProcess;
+import dev.splitkernel.monitor.processor.LegoThread;
+import dev.splitkernel.monitor.processor.ProcessorMonitor;
+import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
+import dev.splitkernel.monitor.processor.Workload;
+import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.GlobalManagerProxy;
+import dev.splitkernel.protocol.Placement;
+import dev.splitkernel.verbs.Fabric;
+import dev.splitkernel.verbs.FabricContext;
+import dev.splitkernel.verbs.Fabrics;
+import dev.splitkernel.verbs.local.LocalFabric;
+import dev.splitkernel.verbs.local.LocalNetwork;
+import org.agrona.CloseHelper;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A whole cluster in one JVM: the global managers (GPM and GMM), one processor monitor and N memory monitors, each
+ * with its own fabric instance. Over {@code local} they find each other on a private in-process network (so several
+ * clusters may coexist in one JVM) and pay the preset's network time in the caller's thread; over {@code tcp} each
+ * listens on its own loopback port.
+ * <p>
+ * Thread-safe for {@link #createProcess} and {@link #spawn}; start and close from one thread.
+ */
+public final class EmbeddedCluster implements AutoCloseable
+{
+    private final ClusterContext ctx;
+    private final LocalNetwork network = new LocalNetwork();
+    private final List<Fabric> fabrics = new ArrayList<>();
+    private final List<MemoryMonitor> memoryMonitors = new ArrayList<>();
+    private final List<ProcessorMonitor> processors = new ArrayList<>();
+    private GlobalManager global;
+    private GlobalManagerProxy gpm;
+
+    private EmbeddedCluster(final ClusterContext ctx)
+    {
+        this.ctx = ctx;
+    }
+
+    /**
+     * Boot the cluster: global managers first, then the memory monitors, then the processor monitor.
+     *
+     * @throws RuntimeException naming what failed; everything started so far is closed.
+     */
+    public static EmbeddedCluster start(final ClusterContext ctx)
+    {
+        ctx.conclude();
+        final EmbeddedCluster cluster = new EmbeddedCluster(ctx);
+        try
+        {
+            cluster.boot();
+            return cluster;
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            cluster.close();
+            throw ex;
+        }
+    }
+
+    private void boot()
+    {
+        final boolean local = "local".equals(ctx.fabric());
+        global = new GlobalManager(new GlobalManagerContext()
+            .fabric(newFabric())
+            .listenAddress(local ? "global" : "127.0.0.1:0"))
+            .start();
+        final String globalAddress = global.address();
+        for (int i = 0; i < ctx.memoryMonitors(); i++)
+        {
+            final MemoryMonitor memory = new MemoryMonitor(new MemoryMonitorContext()
+                .fabric(newFabric())
+                .listenAddress(local ? "memory-" + i : "127.0.0.1:0")
+                .globalAddress(globalAddress)
+                .capacityBytes(ctx.memoryCapacityBytes())
+                .workers(ctx.memoryWorkers())
+                .vRegionBytes(ctx.vRegionBytes())
+                .requestTimeoutNs(ctx.timeoutNs()));
+            memoryMonitors.add(memory);
+            memory.start();
+            memory.reportLoadNow();
+        }
+        final ProcessorMonitor processor = new ProcessorMonitor(new ProcessorMonitorContext()
+            .fabric(newFabric())
+            .listenAddress(local ? "processor-0" : "127.0.0.1:0")
+            .globalAddress(globalAddress)
+            .excache(ctx.excache())
+            .oneSided(ctx.oneSided())
+            .vRegionBytes(ctx.vRegionBytes())
+            .timeoutNs(ctx.timeoutNs()));
+        processors.add(processor);
+        gpm = new GlobalManagerProxy(newFabric().connect(globalAddress, ctx.timeoutNs()), ctx.timeoutNs());
+    }
+
+    private Fabric newFabric()
+    {
+        final FabricContext fabricCtx = new FabricContext().fabric(ctx.fabric()).busyPoll(ctx.busyPoll());
+        if ("local".equals(ctx.fabric()))
+        {
+            fabricCtx.timing(ctx.preset()).conclude();
+        }
+        final Fabric fabric = "local".equals(ctx.fabric())
+            ? new LocalFabric(fabricCtx, network)
+            : Fabrics.create(fabricCtx, null);
+        fabrics.add(fabric);
+        return fabric;
+    }
+
+    public ClusterContext context()
+    {
+        return ctx;
+    }
+
+    public GlobalManager global()
+    {
+        return global;
+    }
+
+    /** The global manager's listen address. */
+    public String globalAddress()
+    {
+        return global.address();
+    }
+
+    public List<MemoryMonitor> memoryMonitors()
+    {
+        return Collections.unmodifiableList(memoryMonitors);
+    }
+
+    public List<ProcessorMonitor> processors()
+    {
+        return Collections.unmodifiableList(processors);
+    }
+
+    /** The (first) processor monitor. */
+    public ProcessorMonitor processor()
+    {
+        return processors.get(0);
+    }
+
+    /**
+     * Create a process on the processor monitor the GPM chooses (fewest running threads); the caller's thread is
+     * its main thread.
+     */
+    public LegoProcess createProcess(final String name)
+    {
+        return chooseProcessor().createProcess(name);
+    }
+
+    /** Start a process running {@code main} on the processor monitor the GPM chooses. */
+    public LegoThread spawn(final String name, final Workload main)
+    {
+        return chooseProcessor().spawn(name, main);
+    }
+
+    private ProcessorMonitor chooseProcessor()
+    {
+        final Placement placement;
+        synchronized (this)
+        {
+            placement = gpm.chooseProcessor();
+        }
+        if (!placement.isOk())
+        {
+            throw new IllegalStateException("the GPM chose no processor monitor: " + Errno.describe(placement.result()));
+        }
+        for (final ProcessorMonitor p : processors)
+        {
+            if (p.memberId() == placement.memberId())
+            {
+                return p;
+            }
+        }
+        throw new IllegalStateException("the GPM chose processor " + placement.memberId()
+            + ", which is not in this cluster");
+    }
+
+    /** Close the processor monitors, then the memory monitors, then the global managers and every fabric. */
+    @Override
+    public void close()
+    {
+        for (final ProcessorMonitor p : processors)
+        {
+            CloseHelper.quietClose(p);
+        }
+        CloseHelper.quietClose(gpm);
+        for (final MemoryMonitor m : memoryMonitors)
+        {
+            CloseHelper.quietClose(m);
+        }
+        CloseHelper.quietClose(global);
+        for (final Fabric f : fabrics)
+        {
+            CloseHelper.quietClose(f);
+        }
+    }
+}

@@ -1,0 +1,322 @@
+package dev.splitkernel.monitor.global;
+
+import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.GlobalDescriptor;
+import dev.splitkernel.protocol.Opcodes;
+import dev.splitkernel.verbs.Fabric;
+import dev.splitkernel.verbs.Fabrics;
+import dev.splitkernel.verbs.RequestHandler;
+import dev.splitkernel.verbs.Status;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The global managers in one process: the GMM (home memory monitor per process, owner of each new vRegion, by a
+ * pluggable {@link PlacementPolicy}) and the GPM (the processor monitor with the fewest running threads). Both
+ * learn load from periodic reports, and count their own placements until the next report. Coarse and occasional:
+ * never on the data path.
+ * <p>
+ * Thread-safe: requests are serialised.
+ */
+public final class GlobalManager implements RequestHandler, AutoCloseable
+{
+    private final GlobalManagerContext ctx;
+    private final Fabric fabric;
+    private final boolean ownsFabric;
+    private final PlacementPolicy policy;
+    private final List<MemoryMember> memoryMembers = new ArrayList<>();
+    private final List<ProcessorMember> processorMembers = new ArrayList<>();
+    private final Map<Integer, String> addresses = new HashMap<>();
+    /** (asid, vRegion index) to (owner, bytes placed), to undo the estimate when the vRegion is freed. */
+    private final Map<Long, long[]> vRegions = new HashMap<>();
+    private int nextMemberId;
+    private int nextAsid = 1;
+    private long errors;
+    private String address;
+
+    public GlobalManager(final GlobalManagerContext ctx)
+    {
+        this.ctx = ctx.conclude();
+        this.policy = ctx.policy();
+        if (ctx.fabric() != null)
+        {
+            fabric = ctx.fabric();
+            ownsFabric = false;
+        }
+        else
+        {
+            fabric = Fabrics.create(ctx.fabricContext());
+            ownsFabric = true;
+        }
+    }
+
+    public GlobalManager start()
+    {
+        address = fabric.listen(ctx.listenAddress(), this);
+        return this;
+    }
+
+    public String address()
+    {
+        return address;
+    }
+
+    public Fabric fabric()
+    {
+        return fabric;
+    }
+
+    /** Malformed or refused requests so far. */
+    public synchronized long errors()
+    {
+        return errors;
+    }
+
+    /** A snapshot of the memory members (copies of their state), for tests and stat. */
+    public synchronized List<String> describeMembers()
+    {
+        final List<String> result = new ArrayList<>();
+        memoryMembers.forEach(m -> result.add(m.toString()));
+        processorMembers.forEach(m -> result.add(m.toString()));
+        return result;
+    }
+
+    @Override
+    public synchronized int onRequest(
+        final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
+    {
+        if (opcode < Opcodes.MEMBER_REGISTER || opcode > Opcodes.FREE_VREGION)
+        {
+            errors++;
+            return Status.UNKNOWN_OPCODE;
+        }
+        if (length < GlobalDescriptor.HEADER_LENGTH ||
+            replyCapacity < GlobalDescriptor.HEADER_LENGTH + GlobalDescriptor.MAX_ADDRESS_LENGTH)
+        {
+            errors++;
+            return Status.MALFORMED;
+        }
+        final long nowNs = System.nanoTime();
+        final int memberId = request.getInt(offset + GlobalDescriptor.MEMBER_ID_OFFSET);
+        final int role = request.getInt(offset + GlobalDescriptor.ROLE_OFFSET);
+        GlobalDescriptor.clear(reply, replyOffset);
+        long result = 0;
+        int replyMember = -1;
+        int replyAsid = 0;
+        switch (opcode)
+        {
+            case Opcodes.MEMBER_REGISTER:
+            {
+                final String memberAddress = GlobalDescriptor.address(request, offset, length);
+                if (memberAddress == null || memberAddress.isEmpty() ||
+                    (role != GlobalDescriptor.ROLE_MEMORY && role != GlobalDescriptor.ROLE_PROCESSOR))
+                {
+                    result = Errno.EINVAL;
+                    break;
+                }
+                final int id = nextMemberId++;
+                if (role == GlobalDescriptor.ROLE_MEMORY)
+                {
+                    memoryMembers.add(new MemoryMember(id, memberAddress,
+                        request.getLong(offset + GlobalDescriptor.CAPACITY_OFFSET), nowNs));
+                }
+                else
+                {
+                    processorMembers.add(new ProcessorMember(id, memberAddress, nowNs));
+                }
+                addresses.put(id, memberAddress);
+                result = id;
+                replyMember = id;
+                break;
+            }
+            case Opcodes.LOAD_REPORT:
+            {
+                if (role == GlobalDescriptor.ROLE_MEMORY)
+                {
+                    final MemoryMember member = memoryMember(memberId);
+                    if (member == null)
+                    {
+                        result = Errno.ENOENT;
+                        break;
+                    }
+                    member.capacityBytes = request.getLong(offset + GlobalDescriptor.CAPACITY_OFFSET);
+                    member.committedBytes = request.getLong(offset + GlobalDescriptor.COMMITTED_OFFSET);
+                    member.usedBytes = request.getLong(offset + GlobalDescriptor.USED_OFFSET);
+                    member.ownedVRegions = request.getInt(offset + GlobalDescriptor.COUNT_OFFSET);
+                    member.lastHeartbeatNs = nowNs;
+                }
+                else
+                {
+                    final ProcessorMember member = processorMember(memberId);
+                    if (member == null)
+                    {
+                        result = Errno.ENOENT;
+                        break;
+                    }
+                    member.runningThreads = request.getInt(offset + GlobalDescriptor.COUNT_OFFSET);
+                    member.lastHeartbeatNs = nowNs;
+                }
+                break;
+            }
+            case Opcodes.CHOOSE_HOME:
+            {
+                final int home = policy.choose(memoryMembers, 0, -1);
+                if (home < 0)
+                {
+                    result = Errno.ENOMEM;
+                    break;
+                }
+                replyAsid = nextAsid++;
+                replyMember = home;
+                result = home;
+                break;
+            }
+            case Opcodes.ALLOCATE_VREGION:
+            {
+                final long bytesNeeded = request.getLong(offset + GlobalDescriptor.COMMITTED_OFFSET);
+                final int exclude = request.getInt(offset + GlobalDescriptor.EXCLUDE_OFFSET);
+                final int asid = request.getInt(offset + GlobalDescriptor.ASID_OFFSET);
+                final int index = request.getInt(offset + GlobalDescriptor.VREGION_INDEX_OFFSET);
+                if (bytesNeeded < 0)
+                {
+                    result = Errno.EINVAL;
+                    break;
+                }
+                final int owner = policy.choose(memoryMembers, bytesNeeded, exclude);
+                final MemoryMember member = owner < 0 ? null : memoryMember(owner);
+                if (member == null)
+                {
+                    result = Errno.ENOMEM;
+                    break;
+                }
+                member.committedBytes += bytesNeeded;
+                member.ownedVRegions++;
+                vRegions.put(key(asid, index), new long[] {owner, bytesNeeded});
+                replyAsid = asid;
+                replyMember = owner;
+                result = owner;
+                break;
+            }
+            case Opcodes.FREE_VREGION:
+            {
+                final int asid = request.getInt(offset + GlobalDescriptor.ASID_OFFSET);
+                final int index = request.getInt(offset + GlobalDescriptor.VREGION_INDEX_OFFSET);
+                final long[] placed = vRegions.remove(key(asid, index));
+                if (placed != null)
+                {
+                    final MemoryMember member = memoryMember((int)placed[0]);
+                    if (member != null)
+                    {
+                        member.committedBytes = Math.max(0, member.committedBytes - placed[1]);
+                        member.ownedVRegions = Math.max(0, member.ownedVRegions - 1);
+                    }
+                }
+                break;
+            }
+            case Opcodes.CHOOSE_PROCESSOR:
+            {
+                ProcessorMember best = null;
+                for (final ProcessorMember member : processorMembers)
+                {
+                    if (best == null || member.runningThreads < best.runningThreads)
+                    {
+                        best = member;
+                    }
+                }
+                if (best == null)
+                {
+                    result = Errno.ENOENT;
+                    break;
+                }
+                best.runningThreads++;
+                replyMember = best.memberId;
+                result = best.memberId;
+                break;
+            }
+            case Opcodes.LOOKUP_MEMBER:
+            {
+                if (!addresses.containsKey(memberId))
+                {
+                    result = Errno.ENOENT;
+                    break;
+                }
+                replyMember = memberId;
+                result = memberId;
+                break;
+            }
+            default:
+                errors++;
+                return Status.UNKNOWN_OPCODE;
+        }
+        if (result < 0)
+        {
+            errors++;
+        }
+        reply.putLong(replyOffset + GlobalDescriptor.RESULT_OFFSET, result);
+        reply.putInt(replyOffset + GlobalDescriptor.MEMBER_ID_OFFSET, replyMember);
+        reply.putInt(replyOffset + GlobalDescriptor.ASID_OFFSET, replyAsid);
+        final String memberAddress = replyMember >= 0 ? addresses.get(replyMember) : null;
+        return memberAddress == null ? GlobalDescriptor.HEADER_LENGTH :
+            GlobalDescriptor.putAddress(reply, replyOffset, memberAddress);
+    }
+
+    /**
+     * Run the global managers as a server process: settings from system properties ({@link GlobalManagerContext},
+     * {@link dev.splitkernel.verbs.FabricContext}); prints {@code global manager listening at <address>} on stdout
+     * once serving; runs until SIGINT or SIGTERM.
+     */
+    public static void main(final String[] args)
+    {
+        try (org.agrona.concurrent.ShutdownSignalBarrier barrier = new org.agrona.concurrent.ShutdownSignalBarrier();
+            GlobalManager manager = new GlobalManager(new GlobalManagerContext()).start())
+        {
+            System.out.println("global manager listening at " + manager.address());
+            System.out.flush();
+            barrier.await();
+        }
+    }
+
+    private static long key(final int asid, final int index)
+    {
+        return ((long)asid << 32) | (index & 0xFFFF_FFFFL);
+    }
+
+    private MemoryMember memoryMember(final int memberId)
+    {
+        for (final MemoryMember member : memoryMembers)
+        {
+            if (member.memberId == memberId)
+            {
+                return member;
+            }
+        }
+        return null;
+    }
+
+    private ProcessorMember processorMember(final int memberId)
+    {
+        for (final ProcessorMember member : processorMembers)
+        {
+            if (member.memberId == memberId)
+            {
+                return member;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void close()
+    {
+        if (ownsFabric)
+        {
+            fabric.close();
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package dev.splitkernel.monitor.memory;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * A memory monitor's counters, readable from any thread while it runs.
+ * <p>
+ * Thread-safe.
+ */
+public final class MemoryMonitorCounters
+{
+    public static final int LINE_FETCHES = 0;
+    public static final int LINE_WRITE_BACKS = 1;
+    public static final int PIGGYBACKED_WRITE_BACKS = 2;
+    /** Pages created zero-filled at their first miss. */
+    public static final int PAGES_CREATED_BY_FETCH = 3;
+    /** Pages created at the first write-back of a p-local line. */
+    public static final int PAGES_CREATED_BY_WRITE_BACK = 4;
+    /** Line requests refused with EFAULT or EACCES (no vma, or no permission). */
+    public static final int FAULTS = 5;
+    /** Requests refused with ENOMEM. */
+    public static final int OUT_OF_MEMORY = 6;
+    public static final int MALFORMED_REQUESTS = 7;
+    public static final int UNKNOWN_OPCODES = 8;
+    public static final int SYSCALLS = 9;
+    public static final int OWNER_OPERATIONS = 10;
+    public static final int HANDLER_ERRORS = 11;
+    public static final int LOAD_REPORTS = 12;
+    public static final int LOAD_REPORT_FAILURES = 13;
+    public static final int PAGES_MOVED = 14;
+    public static final int COUNT = 15;
+
+    private static final String[] NAMES =
+    {
+        "line fetches", "line write-backs", "piggybacked write-backs", "pages created by fetch",
+        "pages created by write-back", "faults", "out of memory", "malformed requests", "unknown opcodes", "syscalls",
+        "owner operations", "handler errors", "load reports", "load report failures", "pages moved"
+    };
+
+    // Spread counters over cache lines so that two workers' hot counters do not share one.
+    private static final int STRIDE = 8;
+    private final AtomicLongArray values = new AtomicLongArray(COUNT * STRIDE);
+
+    void increment(final int counter)
+    {
+        values.getAndIncrement(counter * STRIDE);
+    }
+
+    public long get(final int counter)
+    {
+        return values.get(counter * STRIDE);
+    }
+
+    public static String name(final int counter)
+    {
+        return NAMES[counter];
+    }
+
+    @Override
+    public String toString()
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < COUNT; i++)
+        {
+            sb.append(i == 0 ? "" : ", ").append(NAMES[i]).append('=').append(get(i));
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,666 @@
+package dev.splitkernel.monitor.processor;
+
+import dev.splitkernel.excache.ExCache;
+import dev.splitkernel.excache.ExCacheContext;
+import dev.splitkernel.excache.LineMemoryAllocator;
+import dev.splitkernel.excache.LineSource;
+import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.GlobalDescriptor;
+import dev.splitkernel.protocol.GlobalManagerProxy;
+import dev.splitkernel.protocol.LineLocation;
+import dev.splitkernel.protocol.MemoryMonitorProxy;
+import dev.splitkernel.protocol.Placement;
+import dev.splitkernel.protocol.VRegionMap;
+import dev.splitkernel.verbs.Connection;
+import dev.splitkernel.verbs.Fabric;
+import dev.splitkernel.verbs.FabricException;
+import dev.splitkernel.verbs.Fabrics;
+import dev.splitkernel.verbs.MemoryRegion;
+import dev.splitkernel.verbs.Status;
+import org.agrona.CloseHelper;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The processor monitor (pComponent): runs processes and their threads and owns the ExCache. It is the cache's
+ * {@link LineSource}: a miss goes straight to the memory monitor that owns the line's vRegion (from the processor's
+ * copy of the process's vRegion-to-owner map); fresh anonymous lines are zero-filled here (p-local); a line whose
+ * page address is known is re-read with a one-sided READ straight into the cache line, using no memory-monitor CPU.
+ * <p>
+ * The cache's lines live in memory registered with the fabric. A load-report agent tells the global process manager
+ * how many threads run here.
+ * <p>
+ * Thread-safe: the miss path runs in faulting threads, concurrently; process and owner tables are copy-on-write.
+ */
+public final class ProcessorMonitor implements LineSource, AutoCloseable
+{
+    private final ProcessorMonitorContext ctx;
+    private final Fabric fabric;
+    private final ExCache cache;
+    private final int lineBytes;
+    private final int lineShift;
+    private final long timeoutNs;
+    private final boolean oneSided;
+    private final GlobalManagerProxy global;
+    private final int memberId;
+    private final String listenAddress;
+    private final AgentRunner reporterRunner;
+    private final AtomicInteger runningThreads = new AtomicInteger();
+    private final ThreadLocal<LineLocation> locations = ThreadLocal.withInitial(LineLocation::new);
+    private final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+    private final List<MemoryRegion> cacheRegions = new ArrayList<>();
+    private volatile long[] segmentStarts = new long[0];
+    private volatile long[] segmentEnds = new long[0];
+    private volatile MemoryRegion[] segmentRegions = new MemoryRegion[0];
+    private volatile Int2ObjectHashMap<LegoProcess> processes = new Int2ObjectHashMap<>();
+    private volatile Int2ObjectHashMap<MemoryMonitorProxy> owners = new Int2ObjectHashMap<>();
+
+    private final LongAdder oneSidedReads = new LongAdder();
+    private final LongAdder oneSidedFailures = new LongAdder();
+    private final LongAdder rpcFetches = new LongAdder();
+    private final LongAdder piggybackFetches = new LongAdder();
+    private final LongAdder pLocalFills = new LongAdder();
+    private final LongAdder writeBacks = new LongAdder();
+    private final LongAdder missErrors = new LongAdder();
+    private final LongAdder segfaults = new LongAdder();
+    private volatile boolean closed;
+
+    /**
+     * Join the cluster: register with the global manager, create the ExCache over registered memory, start the load
+     * reporter.
+     *
+     * @throws FabricException     when the global manager cannot be reached.
+     * @throws IllegalStateException when it refuses the registration.
+     */
+    public ProcessorMonitor(final ProcessorMonitorContext ctx)
+    {
+        ctx.conclude();
+        this.ctx = ctx;
+        if (ctx.fabric() == null)
+        {
+            ctx.ownFabric(Fabrics.create(ctx.fabricContext()));
+        }
+        fabric = ctx.fabric();
+        timeoutNs = ctx.timeoutNs();
+        oneSided = ctx.oneSided();
+        GlobalManagerProxy globalProxy = null;
+        ExCache excache = null;
+        try
+        {
+            listenAddress = fabric.listen(ctx.listenAddress(),
+                (opcode, request, offset, length, reply, replyOffset, replyCapacity) -> Status.UNKNOWN_OPCODE);
+            globalProxy = new GlobalManagerProxy(fabric.connect(ctx.globalAddress(), timeoutNs), timeoutNs);
+            final int id = globalProxy.registerMember(GlobalDescriptor.ROLE_PROCESSOR, 0, listenAddress);
+            if (id < 0)
+            {
+                throw new IllegalStateException("the global manager at " + ctx.globalAddress()
+                    + " refused the processor monitor: " + Errno.describe(id));
+            }
+            memberId = id;
+
+            final ExCacheContext excacheCtx = ctx.excache();
+            excacheCtx.segmentAllocator(new RegisteredAllocator());
+            excache = new ExCache(excacheCtx, this);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(excache);
+            CloseHelper.quietClose(globalProxy);
+            if (ctx.ownsFabric())
+            {
+                CloseHelper.quietClose(fabric);
+            }
+            throw ex;
+        }
+        global = globalProxy;
+        cache = excache;
+        lineBytes = cache.lineBytes();
+        lineShift = Integer.numberOfTrailingZeros(lineBytes);
+        reporterRunner = new AgentRunner(new SleepingMillisIdleStrategy(1), this::error, null, new LoadReporter());
+        AgentRunner.startOnThread(reporterRunner);
+    }
+
+    public ProcessorMonitorContext context()
+    {
+        return ctx;
+    }
+
+    /** This monitor's member id at the global manager. */
+    public int memberId()
+    {
+        return memberId;
+    }
+
+    public String listenAddress()
+    {
+        return listenAddress;
+    }
+
+    public ExCache cache()
+    {
+        return cache;
+    }
+
+    public Fabric fabric()
+    {
+        return fabric;
+    }
+
+    /** Threads of all processes running here: what the load reports tell the GPM. */
+    public int runningThreads()
+    {
+        return runningThreads.get();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Processes
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Create a process whose threads the caller drives (the caller's thread is its main thread): the GMM assigns
+     * its pid and home memory monitor. End it with {@link LegoProcess#exit(int)} or close().
+     *
+     * @throws IllegalStateException when no home can be chosen or reached (naming the cause).
+     */
+    public LegoProcess createProcess(final String name)
+    {
+        checkOpen();
+        final Placement placement = global.chooseHome(memberId);
+        if (!placement.isOk())
+        {
+            throw new IllegalStateException("cannot create process '" + name + "': the GMM chose no home ("
+                + Errno.describe(placement.result()) + ")");
+        }
+        final int pid = placement.asid();
+        final MemoryMonitorProxy home = proxyFor(placement.memberId());
+        if (home == null)
+        {
+            throw new IllegalStateException("cannot create process '" + name + "': home memory monitor "
+                + placement.memberId() + " is unreachable");
+        }
+        final long created = home.createProcess(pid);
+        if (created < 0)
+        {
+            throw new IllegalStateException("cannot create process '" + name + "': home " + placement.memberId()
+                + " refused it (" + Errno.describe(created) + ")");
+        }
+        final LegoProcess process = new LegoProcess(this, cache, pid, name, placement.memberId(), home,
+            ctx.vRegionBytes(), oneSided);
+        synchronized (this)
+        {
+            final Int2ObjectHashMap<LegoProcess> copy = new Int2ObjectHashMap<>(processes);
+            copy.put(pid, process);
+            processes = copy;
+        }
+        final long heap = process.init();
+        if (heap < 0)
+        {
+            process.exit(1);
+            throw new IllegalStateException("cannot create process '" + name + "': brk at home failed ("
+                + Errno.describe(heap) + ")");
+        }
+        return process;
+    }
+
+    /**
+     * Start a process running {@code main} in a thread of its own; the process exits with main's result (or is
+     * killed by a fault). Wait for it with the returned handle's {@link LegoThread#join(long)}.
+     */
+    public LegoThread spawn(final String name, final Workload main)
+    {
+        final LegoProcess process = createProcess(name);
+        return process.spawnThread("main", p ->
+        {
+            int code = 1;
+            try
+            {
+                code = main.run(p);
+                return code;
+            }
+            finally
+            {
+                process.exit(code);
+            }
+        });
+    }
+
+    /** The running process with this pid, or null. */
+    public LegoProcess process(final int pid)
+    {
+        return processes.get(pid);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // LineSource: the miss path
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Override
+    public int zeroFill(final int asid, final long lineNumber)
+    {
+        final LegoProcess p = processes.get(asid);
+        if (p == null)
+        {
+            return -1;
+        }
+        final int prot = p.mappings().protOf(lineNumber << lineShift);
+        if (prot == Mappings.UNMAPPED || p.lines().isWrittenBack(lineNumber))
+        {
+            return -1;
+        }
+        pLocalFills.increment();
+        return prot & (PROT_READ | PROT_WRITE);
+    }
+
+    @Override
+    public int fetch(final int asid, final long lineNumber, final UnsafeBuffer dst, final int dstOffset)
+    {
+        final LegoProcess p = processes.get(asid);
+        if (p == null)
+        {
+            missErrors.increment();
+            return Errno.ESRCH;
+        }
+        final long address = lineNumber << lineShift;
+        final int prot = p.mappings().protOf(address);
+        if (prot == Mappings.UNMAPPED)
+        {
+            missErrors.increment();
+            return Errno.EFAULT;
+        }
+        final MemoryMonitorProxy owner = ownerOf(p, address);
+        if (owner == null)
+        {
+            missErrors.increment();
+            return Errno.EFAULT;
+        }
+        if (oneSided)
+        {
+            final LineTable lines = p.lines();
+            final long remoteAddress = lines.remoteAddress(lineNumber);
+            if (remoteAddress != 0)
+            {
+                final int status = readOneSided(owner.connection(), remoteAddress, lines.rkey(lineNumber), dst,
+                    dstOffset);
+                if (status >= 0)
+                {
+                    oneSidedReads.increment();
+                    return prot & (PROT_READ | PROT_WRITE);
+                }
+                // The page moved or its region went away: forget it and ask the owner.
+                oneSidedFailures.increment();
+                lines.forgetLocations(lineNumber, lineNumber + 1);
+            }
+        }
+        final LineLocation location = locations.get().reset();
+        final int result = owner.fetchLine(asid, address, lineBytes, dst, dstOffset, location);
+        if (result >= 0)
+        {
+            rpcFetches.increment();
+            p.lines().learn(lineNumber, location.remoteAddress(), location.rkey());
+        }
+        else
+        {
+            missErrors.increment();
+        }
+        return result;
+    }
+
+    @Override
+    public int fetchWithWriteBack(final int asid, final long lineNumber, final UnsafeBuffer dst, final int dstOffset,
+        final int victimAsid, final long victimLine, final UnsafeBuffer victim, final int victimOffset)
+    {
+        final LegoProcess p = processes.get(asid);
+        final LegoProcess vp = processes.get(victimAsid);
+        if (p == null || vp == null)
+        {
+            return LineSource.super.fetchWithWriteBack(asid, lineNumber, dst, dstOffset, victimAsid, victimLine,
+                victim, victimOffset);
+        }
+        final long address = lineNumber << lineShift;
+        final long victimAddress = victimLine << lineShift;
+        final int prot = p.mappings().protOf(address);
+        final MemoryMonitorProxy owner = ownerOf(p, address);
+        if (prot == Mappings.UNMAPPED || owner == null || owner != ownerOf(vp, victimAddress))
+        {
+            return LineSource.super.fetchWithWriteBack(asid, lineNumber, dst, dstOffset, victimAsid, victimLine,
+                victim, victimOffset);
+        }
+        final LineLocation location = locations.get().reset();
+        final int result = owner.fetchLineWithWriteBack(asid, address, lineBytes, dst, dstOffset, location,
+            victimAsid, victimAddress, victim, victimOffset);
+        if (result >= 0)
+        {
+            piggybackFetches.increment();
+            writeBacks.increment();
+            vp.lines().markWrittenBack(victimLine);
+            p.lines().learn(lineNumber, location.remoteAddress(), location.rkey());
+        }
+        else
+        {
+            missErrors.increment();
+        }
+        return result;
+    }
+
+    @Override
+    public int writeBack(final int asid, final long lineNumber, final UnsafeBuffer src, final int srcOffset)
+    {
+        final LegoProcess p = processes.get(asid);
+        if (p == null)
+        {
+            // The process is gone and so is its memory: nothing to write to.
+            return 0;
+        }
+        final long address = lineNumber << lineShift;
+        final MemoryMonitorProxy owner = ownerOf(p, address);
+        if (owner == null || p.mappings().protOf(address) == Mappings.UNMAPPED)
+        {
+            // Unmapped meanwhile: the content is dead.
+            return 0;
+        }
+        final int result = owner.writeBackLine(asid, address, lineBytes, src, srcOffset);
+        if (result >= 0)
+        {
+            writeBacks.increment();
+            p.lines().markWrittenBack(lineNumber);
+            return 0;
+        }
+        missErrors.increment();
+        return result;
+    }
+
+    @Override
+    public int targetOf(final int asid, final long lineNumber)
+    {
+        final LegoProcess p = processes.get(asid);
+        return p == null ? VRegionMap.NO_OWNER : p.vRegionMap().ownerOfAddress(lineNumber << lineShift);
+    }
+
+    private int readOneSided(final Connection connection, final long remoteAddress, final int rkey,
+        final UnsafeBuffer dst, final int dstOffset)
+    {
+        final long at = dst.addressOffset() + dstOffset;
+        final long[] starts = segmentStarts;
+        final long[] ends = segmentEnds;
+        for (int i = 0; i < starts.length; i++)
+        {
+            if (at >= starts[i] && at + lineBytes <= ends[i])
+            {
+                return connection.read(segmentRegions[i], (int)(at - starts[i]), remoteAddress, rkey, lineBytes,
+                    timeoutNs);
+            }
+        }
+        return Status.OUT_OF_BOUNDS;
+    }
+
+    private MemoryMonitorProxy ownerOf(final LegoProcess p, final long address)
+    {
+        final int ownerId = p.vRegionMap().ownerOfAddress(address);
+        return ownerId == VRegionMap.NO_OWNER ? null : proxyFor(ownerId);
+    }
+
+    /** The proxy of a memory monitor, connecting at first use (control path); null if it cannot be reached. */
+    MemoryMonitorProxy proxyFor(final int ownerId)
+    {
+        final MemoryMonitorProxy proxy = owners.get(ownerId);
+        return proxy != null ? proxy : connectOwner(ownerId);
+    }
+
+    private synchronized MemoryMonitorProxy connectOwner(final int ownerId)
+    {
+        MemoryMonitorProxy proxy = owners.get(ownerId);
+        if (proxy != null || closed)
+        {
+            return proxy;
+        }
+        final String address = global.lookupMember(ownerId);
+        if (address == null)
+        {
+            error("memory monitor " + ownerId + " is unknown to the global manager");
+            return null;
+        }
+        try
+        {
+            proxy = new MemoryMonitorProxy(fabric.connect(address, timeoutNs), ownerId, lineBytes, timeoutNs);
+        }
+        catch (final FabricException ex)
+        {
+            error("cannot connect to memory monitor " + ownerId + " at " + address + ": " + ex.getMessage());
+            return null;
+        }
+        final Int2ObjectHashMap<MemoryMonitorProxy> copy = new Int2ObjectHashMap<>(owners);
+        copy.put(ownerId, proxy);
+        owners = copy;
+        return proxy;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Counters and errors
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** Misses served by a one-sided READ of a known page (no memory-monitor CPU). */
+    public long oneSidedReads()
+    {
+        return oneSidedReads.sum();
+    }
+
+    /** One-sided READs that failed and fell back to an RPC. */
+    public long oneSidedFailures()
+    {
+        return oneSidedFailures.sum();
+    }
+
+    /** Misses served by an RPC to the owner (plain fetches). */
+    public long rpcFetches()
+    {
+        return rpcFetches.sum();
+    }
+
+    /** Misses served by an RPC that also carried a dirty victim. */
+    public long piggybackFetches()
+    {
+        return piggybackFetches.sum();
+    }
+
+    /** Misses served by zero-filling a fresh anonymous line here. */
+    public long pLocalFills()
+    {
+        return pLocalFills.sum();
+    }
+
+    /** Lines written back to their owners (alone or piggybacked). */
+    public long writeBacks()
+    {
+        return writeBacks.sum();
+    }
+
+    /** Misses refused (unmapped address, dead memory monitor, timeout). */
+    public long missErrors()
+    {
+        return missErrors.sum();
+    }
+
+    /** Processes killed by a segmentation fault. */
+    public long segfaults()
+    {
+        return segfaults.sum();
+    }
+
+    /** Errors recorded since start (bounded to the latest 1000), oldest first. */
+    public List<String> errors()
+    {
+        return new ArrayList<>(errors);
+    }
+
+    void error(final String message)
+    {
+        errors.add(message);
+        while (errors.size() > 1000)
+        {
+            errors.poll();
+        }
+    }
+
+    private void error(final Throwable t)
+    {
+        error(String.valueOf(t));
+    }
+
+    void segfaulted(final LegoProcess p, final SegmentationFault f)
+    {
+        segfaults.increment();
+        error(f.getMessage());
+    }
+
+    void removed(final LegoProcess p)
+    {
+        synchronized (this)
+        {
+            if (processes.get(p.pid()) == p)
+            {
+                final Int2ObjectHashMap<LegoProcess> copy = new Int2ObjectHashMap<>(processes);
+                copy.remove(p.pid());
+                processes = copy;
+            }
+        }
+    }
+
+    void threadStarted()
+    {
+        runningThreads.incrementAndGet();
+    }
+
+    void threadEnded()
+    {
+        runningThreads.decrementAndGet();
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("processor monitor is closed");
+        }
+    }
+
+    /** End every process still running, stop the reporter, close the cache, connections and (if owned) fabric. */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        for (final LegoProcess p : new ArrayList<>(processes.values()))
+        {
+            p.exit(1);
+        }
+        closed = true;
+        CloseHelper.quietClose(reporterRunner);
+        CloseHelper.quietClose(cache);
+        synchronized (this)
+        {
+            for (final MemoryMonitorProxy proxy : owners.values())
+            {
+                CloseHelper.quietClose(proxy);
+            }
+            owners = new Int2ObjectHashMap<>();
+        }
+        CloseHelper.quietClose(global);
+        if (ctx.ownsFabric())
+        {
+            CloseHelper.quietClose(fabric);
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "ProcessorMonitor{id=" + memberId + ", address=" + listenAddress + ", oneSidedReads="
+            + oneSidedReads() + ", rpcFetches=" + rpcFetches() + ", piggybackFetches=" + piggybackFetches()
+            + ", pLocalFills=" + pLocalFills() + ", writeBacks=" + writeBacks() + ", missErrors=" + missErrors()
+            + ", segfaults=" + segfaults() + "}";
+    }
+
+    /** Cache segments in registered memory, so one-sided READs land straight in cache lines. */
+    private final class RegisteredAllocator implements LineMemoryAllocator
+    {
+        @Override
+        public UnsafeBuffer allocate(final int lengthBytes)
+        {
+            final MemoryRegion region = fabric.allocate(lengthBytes);
+            synchronized (ProcessorMonitor.this)
+            {
+                cacheRegions.add(region);
+                final int n = cacheRegions.size();
+                final long[] starts = new long[n];
+                final long[] ends = new long[n];
+                final MemoryRegion[] regions = new MemoryRegion[n];
+                for (int i = 0; i < n; i++)
+                {
+                    final MemoryRegion r = cacheRegions.get(i);
+                    regions[i] = r;
+                    starts[i] = r.buffer().addressOffset();
+                    ends[i] = starts[i] + r.lengthBytes();
+                }
+                segmentRegions = regions;
+                segmentStarts = starts;
+                segmentEnds = ends;
+            }
+            return region.buffer();
+        }
+
+        @Override
+        public void free(final UnsafeBuffer segment)
+        {
+            synchronized (ProcessorMonitor.this)
+            {
+                for (final MemoryRegion r : cacheRegions)
+                {
+                    if (r.buffer() == segment)
+                    {
+                        fabric.deregister(r);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Reports this monitor's running threads to the GPM, every report interval. */
+    private final class LoadReporter implements Agent
+    {
+        private long nextReportNs = System.nanoTime();
+
+        @Override
+        public int doWork()
+        {
+            final long nowNs = System.nanoTime();
+            if (nowNs - nextReportNs < 0)
+            {
+                return 0;
+            }
+            nextReportNs = nowNs + ctx.reportIntervalNs();
+            final int status = global.reportProcessorLoad(memberId, runningThreads.get());
+            if (status < 0 && !closed)
+            {
+                error("load report to the global manager failed: " + Errno.describe(status));
+            }
+            return 1;
+        }
+
+        @Override
+        public String roleName()
+        {
+            return "processor-load-reporter";
+        }
+    }
+}

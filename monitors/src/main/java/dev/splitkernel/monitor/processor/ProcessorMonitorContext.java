@@ -1,0 +1,219 @@
+package dev.splitkernel.monitor.processor;
+
+import dev.splitkernel.excache.ExCacheContext;
+import dev.splitkernel.monitor.memory.MemoryMonitorContext;
+import dev.splitkernel.verbs.Fabric;
+import dev.splitkernel.verbs.FabricContext;
+
+/**
+ * Configuration of a {@link ProcessorMonitor}: defaults and property names in one place, fluent setters, and one
+ * {@link #conclude()} that validates everything and names the setting at fault.
+ * <p>
+ * Not thread-safe: build it in one thread, then hand it to the monitor.
+ */
+public final class ProcessorMonitorContext
+{
+    /** The global manager's listen address: the same property the memory monitors read. */
+    public static final String GLOBAL_ADDRESS_PROP_NAME = MemoryMonitorContext.GLOBAL_ADDRESS_PROP_NAME;
+    public static final String LISTEN_ADDRESS_PROP_NAME = "splitkernel.processor.listen";
+    public static final String LISTEN_ADDRESS_DEFAULT = "processor";
+
+
+    /** Re-read lines whose page address is known with a one-sided READ instead of an RPC. */
+    public static final String ONE_SIDED_PROP_NAME = "splitkernel.processor.oneSided";
+    /** Must match the memory monitors': the same property they read. */
+    public static final String VREGION_BYTES_PROP_NAME = MemoryMonitorContext.VREGION_BYTES_PROP_NAME;
+    public static final long VREGION_BYTES_DEFAULT = 1L << 30;
+    public static final String TIMEOUT_PROP_NAME = "splitkernel.processor.timeoutNs";
+    public static final long TIMEOUT_DEFAULT_NS = 2_000_000_000L;
+    public static final String REPORT_INTERVAL_PROP_NAME = "splitkernel.processor.reportIntervalNs";
+    public static final long REPORT_INTERVAL_DEFAULT_NS = 100_000_000L;
+
+    private String globalAddress = System.getProperty(GLOBAL_ADDRESS_PROP_NAME);
+    private String listenAddress = System.getProperty(LISTEN_ADDRESS_PROP_NAME, LISTEN_ADDRESS_DEFAULT);
+    private ExCacheContext excache;
+    private boolean oneSided = Boolean.parseBoolean(System.getProperty(ONE_SIDED_PROP_NAME, "true"));
+    private long vRegionBytes = Long.getLong(VREGION_BYTES_PROP_NAME, VREGION_BYTES_DEFAULT);
+    private long timeoutNs = Long.getLong(TIMEOUT_PROP_NAME, TIMEOUT_DEFAULT_NS);
+    private long reportIntervalNs = Long.getLong(REPORT_INTERVAL_PROP_NAME, REPORT_INTERVAL_DEFAULT_NS);
+    private Fabric fabric;
+    private FabricContext fabricContext;
+    private boolean ownsFabric;
+    private boolean concluded;
+
+    /**
+     * Validate every setting; create the fabric from {@link #fabricContext} when no {@link #fabric} was given.
+     *
+     * @throws IllegalArgumentException naming the setting (and its property) that is wrong.
+     */
+    public ProcessorMonitorContext conclude()
+    {
+        if (concluded)
+        {
+            return this;
+        }
+        if (globalAddress == null || globalAddress.isBlank())
+        {
+            throw new IllegalArgumentException("globalAddress is not set (" + GLOBAL_ADDRESS_PROP_NAME
+                + "): the global manager's listen address");
+        }
+        if (listenAddress == null || listenAddress.isBlank())
+        {
+            throw new IllegalArgumentException("listenAddress is empty (" + LISTEN_ADDRESS_PROP_NAME + ")");
+        }
+        if (excache == null)
+        {
+            excache = new ExCacheContext();
+        }
+        excache.conclude();
+        final int lineBytes = excache.lineBytes();
+        if (vRegionBytes < lineBytes || Long.bitCount(vRegionBytes) != 1 || vRegionBytes > (1L << 40))
+        {
+            throw new IllegalArgumentException("vRegionBytes " + vRegionBytes + " must be a power of two between "
+                + "the line size and 1 TiB (" + VREGION_BYTES_PROP_NAME + ")");
+        }
+        if (timeoutNs <= 0)
+        {
+            throw new IllegalArgumentException("timeoutNs " + timeoutNs + " must be positive (" + TIMEOUT_PROP_NAME
+                + ")");
+        }
+        if (reportIntervalNs <= 0)
+        {
+            throw new IllegalArgumentException("reportIntervalNs " + reportIntervalNs + " must be positive ("
+                + REPORT_INTERVAL_PROP_NAME + ")");
+        }
+        if (fabric == null)
+        {
+            if (fabricContext == null)
+            {
+                fabricContext = new FabricContext();
+            }
+            fabricContext.conclude();
+        }
+        concluded = true;
+        return this;
+    }
+
+    public ProcessorMonitorContext globalAddress(final String globalAddress)
+    {
+        this.globalAddress = globalAddress;
+        concluded = false;
+        return this;
+    }
+
+    public String globalAddress()
+    {
+        return globalAddress;
+    }
+
+    public ProcessorMonitorContext listenAddress(final String listenAddress)
+    {
+        this.listenAddress = listenAddress;
+        concluded = false;
+        return this;
+    }
+
+    public String listenAddress()
+    {
+        return listenAddress;
+    }
+
+    /** The ExCache's settings (capacity, line size, ways, policy, piggyback, victim cache); the monitor supplies
+     *  its segment allocator. Defaults come from the ExCache's system properties. */
+    public ProcessorMonitorContext excache(final ExCacheContext excache)
+    {
+        this.excache = excache;
+        concluded = false;
+        return this;
+    }
+
+    public ExCacheContext excache()
+    {
+        return excache;
+    }
+
+    public ProcessorMonitorContext oneSided(final boolean oneSided)
+    {
+        this.oneSided = oneSided;
+        return this;
+    }
+
+    public boolean oneSided()
+    {
+        return oneSided;
+    }
+
+    public ProcessorMonitorContext vRegionBytes(final long vRegionBytes)
+    {
+        this.vRegionBytes = vRegionBytes;
+        concluded = false;
+        return this;
+    }
+
+    public long vRegionBytes()
+    {
+        return vRegionBytes;
+    }
+
+    /** The timeout of every remote wait (miss, write-back, system call, global manager). */
+    public ProcessorMonitorContext timeoutNs(final long timeoutNs)
+    {
+        this.timeoutNs = timeoutNs;
+        concluded = false;
+        return this;
+    }
+
+    public long timeoutNs()
+    {
+        return timeoutNs;
+    }
+
+    public ProcessorMonitorContext reportIntervalNs(final long reportIntervalNs)
+    {
+        this.reportIntervalNs = reportIntervalNs;
+        concluded = false;
+        return this;
+    }
+
+    public long reportIntervalNs()
+    {
+        return reportIntervalNs;
+    }
+
+    /** A fabric shared with others (embedded mode); the monitor does not close it. */
+    public ProcessorMonitorContext fabric(final Fabric fabric)
+    {
+        this.fabric = fabric;
+        this.ownsFabric = false;
+        return this;
+    }
+
+    public Fabric fabric()
+    {
+        return fabric;
+    }
+
+    /** Settings of a fabric the monitor creates (and closes) itself, when no {@link #fabric(Fabric)} is given. */
+    public ProcessorMonitorContext fabricContext(final FabricContext fabricContext)
+    {
+        this.fabricContext = fabricContext;
+        concluded = false;
+        return this;
+    }
+
+    public FabricContext fabricContext()
+    {
+        return fabricContext;
+    }
+
+    void ownFabric(final Fabric fabric)
+    {
+        this.fabric = fabric;
+        this.ownsFabric = true;
+    }
+
+    boolean ownsFabric()
+    {
+        return ownsFabric;
+    }
+}

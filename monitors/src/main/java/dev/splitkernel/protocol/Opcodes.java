@@ -1,0 +1,106 @@
+package dev.splitkernel.protocol;
+
+/**
+ * Request opcodes of the monitors' protocol, carried by the fabric's RPC layer. Each names the descriptor class
+ * of its request and reply layout.
+ */
+public final class Opcodes
+{
+    // Memory monitor, data path (processor -> owner of the line). Request: LineRequestDescriptor; reply: LineReplyDescriptor.
+    /** Fetch a line; the page is created zero-filled at the first miss. */
+    public static final int LINE_FETCH = 1;
+    /** Write a line back; creates the page at the first write-back of a p-local line. Reply: header only. */
+    public static final int LINE_WRITE_BACK = 2;
+    /** Write back the victim (victim fields + data) and fetch the line, in one round trip. */
+    public static final int LINE_FETCH_WITH_WRITE_BACK = 3;
+
+    // Memory monitor, system calls at the process's home. Request: SyscallRequestDescriptor; reply: SyscallReplyDescriptor.
+    public static final int PROCESS_CREATE = 10;
+    public static final int PROCESS_EXIT = 11;
+    public static final int MMAP = 12;
+    public static final int MUNMAP = 13;
+    public static final int MREMAP = 14;
+    public static final int MPROTECT = 15;
+    public static final int BRK = 16;
+    public static final int MSYNC = 17;
+    /** The whole vRegion-to-owner map of a process (reply entries), e.g. after a processor restarts. */
+    public static final int VREGION_MAP = 18;
+
+    // Memory monitor, home -> owner (fine-grained vma work in the owner's vRegions). Same layouts as the syscalls.
+    /** Find room for {@code length} in vRegion {@code newAddress} (an index) and map it; result: the address. */
+    public static final int VMA_ALLOCATE = 30;
+    /** Map exactly [address, address + length), which must be free; result 0, EEXIST or ENOMEM. */
+    public static final int VMA_MAP_FIXED = 31;
+    /** Unmap [address, address + length), freeing its pages. */
+    public static final int VMA_UNMAP = 32;
+    /** Change protection of [address, address + length); ENOMEM if not all mapped. */
+    public static final int VMA_PROTECT = 33;
+    /** Drop everything the owner holds for a process. */
+    public static final int VMA_DROP_PROCESS = 34;
+    /** Result: the protection at {@code address} if [address, address + length) is fully mapped here, else ENOMEM. */
+    public static final int VMA_CHECK = 35;
+    /** Result: how many bytes of [address, address + length) are mapped at this owner. */
+    public static final int VMA_MAPPED_BYTES = 36;
+    /**
+     * Move the existing pages of [address, address + length) to [newAddress, newAddress + length), both in vRegions
+     * of this owner, without copying (mremap); result: pages moved.
+     */
+    public static final int VMA_MOVE_PAGES = 37;
+    /** Result: the address of the first existing page in [address, address + length), or ENOENT. */
+    public static final int VMA_NEXT_PAGE = 38;
+
+    // Global managers. Request and reply: GlobalDescriptor.
+    public static final int MEMBER_REGISTER = 50;
+    /** Load report (also the heartbeat). */
+    public static final int LOAD_REPORT = 51;
+    /** Assign a new process id (asid) and choose its home memory monitor. */
+    public static final int CHOOSE_HOME = 52;
+    /** Choose the owner of a new vRegion of a process (asked by the home). */
+    public static final int ALLOCATE_VREGION = 53;
+    /** Choose the processor monitor for a new process (GPM). */
+    public static final int CHOOSE_PROCESSOR = 54;
+    /** The listen address of a member. */
+    public static final int LOOKUP_MEMBER = 55;
+    /** Give back a vRegion (the process unmapped it or exited). */
+    public static final int FREE_VREGION = 56;
+
+    private Opcodes()
+    {
+    }
+
+    public static String describe(final int opcode)
+    {
+        switch (opcode)
+        {
+            case LINE_FETCH: return "LINE_FETCH";
+            case LINE_WRITE_BACK: return "LINE_WRITE_BACK";
+            case LINE_FETCH_WITH_WRITE_BACK: return "LINE_FETCH_WITH_WRITE_BACK";
+            case PROCESS_CREATE: return "PROCESS_CREATE";
+            case PROCESS_EXIT: return "PROCESS_EXIT";
+            case MMAP: return "MMAP";
+            case MUNMAP: return "MUNMAP";
+            case MREMAP: return "MREMAP";
+            case MPROTECT: return "MPROTECT";
+            case BRK: return "BRK";
+            case MSYNC: return "MSYNC";
+            case VREGION_MAP: return "VREGION_MAP";
+            case VMA_ALLOCATE: return "VMA_ALLOCATE";
+            case VMA_MAP_FIXED: return "VMA_MAP_FIXED";
+            case VMA_UNMAP: return "VMA_UNMAP";
+            case VMA_PROTECT: return "VMA_PROTECT";
+            case VMA_DROP_PROCESS: return "VMA_DROP_PROCESS";
+            case VMA_CHECK: return "VMA_CHECK";
+            case VMA_MAPPED_BYTES: return "VMA_MAPPED_BYTES";
+            case VMA_MOVE_PAGES: return "VMA_MOVE_PAGES";
+            case VMA_NEXT_PAGE: return "VMA_NEXT_PAGE";
+            case MEMBER_REGISTER: return "MEMBER_REGISTER";
+            case LOAD_REPORT: return "LOAD_REPORT";
+            case CHOOSE_HOME: return "CHOOSE_HOME";
+            case ALLOCATE_VREGION: return "ALLOCATE_VREGION";
+            case CHOOSE_PROCESSOR: return "CHOOSE_PROCESSOR";
+            case LOOKUP_MEMBER: return "LOOKUP_MEMBER";
+            case FREE_VREGION: return "FREE_VREGION";
+            default: return "opcode " + opcode;
+        }
+    }
+}

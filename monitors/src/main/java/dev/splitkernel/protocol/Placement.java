@@ -1,0 +1,19 @@
+package dev.splitkernel.protocol;
+
+/**
+ * A global manager's answer (control path): {@code result} >= 0 on success (the chosen member id) or an
+ * {@link Errno} / transport status; the process id it assigned (CHOOSE_HOME), the chosen member and its listen
+ * address.
+ */
+public record Placement(long result, int asid, int memberId, String address)
+{
+    public boolean isOk()
+    {
+        return result >= 0;
+    }
+
+    public static Placement failed(final long result)
+    {
+        return new Placement(result, -1, -1, null);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.splitkernel.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MainTest
+{
+    private final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    private final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
+    private final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+
+    @Test
+    void shouldPrintHelpForEveryCommand()
+    {
+        for (final String command : new String[]{"run", "global", "memory", "processor"})
+        {
+            assertEquals(0, Main.execute(new String[]{command, "--help"}, out, err), command);
+        }
+        assertTrue(outBytes.toString(StandardCharsets.UTF_8).contains("--working-set"));
+    }
+
+    @Test
+    void shouldRejectBadOptionsNamingThem()
+    {
+        assertEquals(2, Main.execute(new String[]{"run", "--workload", "nope"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--preset", "rdma-cx9"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--working-set", "12x"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"memory", "--bogus", "1"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"frobnicate"}, out, err));
+        final String errors = errBytes.toString(StandardCharsets.UTF_8);
+        assertTrue(errors.contains("nope"), errors);
+        assertTrue(errors.contains("rdma-cx9"), errors);
+        assertTrue(errors.contains("--bogus"), errors);
+    }
+
+    @Test
+    void shouldRunAWorkloadAndWriteTableJsonAndPlot() throws Exception
+    {
+        final Path dir = Files.createTempDirectory("splitkernel-run");
+        final int code = Main.execute(new String[]{"run", "--workload", "kv", "--sizes", "50,100", "--working-set", "2m",
+            "--preset", "none", "--out", dir.toString()}, out, err);
+        final String text = outBytes.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, text + errBytes.toString(StandardCharsets.UTF_8));
+        assertTrue(text.contains("slowdown"), text);
+        try (var files = Files.list(dir))
+        {
+            final var names = files.map(p -> p.getFileName().toString()).toList();
+            assertTrue(names.stream().anyMatch(n -> n.endsWith(".json")), names.toString());
+            assertTrue(names.stream().anyMatch(n -> n.endsWith(".png")), names.toString());
+        }
+    }
+}

@@ -1,0 +1,320 @@
+package dev.splitkernel.verbs.tcp;
+
+import dev.splitkernel.verbs.Connection;
+import dev.splitkernel.verbs.Fabric;
+import dev.splitkernel.verbs.FabricContext;
+import dev.splitkernel.verbs.FabricCounters;
+import dev.splitkernel.verbs.FabricException;
+import dev.splitkernel.verbs.MemoryRegion;
+import dev.splitkernel.verbs.RequestHandler;
+import dev.splitkernel.verbs.support.RegionTable;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The TCP fabric: Java NIO between processes or hosts, one frame layout ({@link FrameDescriptor}) for one-sided and
+ * two-sided operations on one connection.
+ * <p>
+ * <b>Threads at the target.</b> An acceptor thread per listen address; each accepted connection gets its own
+ * NIC-like service thread that serves one-sided READ/WRITE from registered regions, never calling application code.
+ * Requests: with {@code serverWorkers} = 0 (the default, lowest latency) the service thread runs the
+ * {@link RequestHandler} inline, in arrival order, so handlers run on as many threads as there are connections and a
+ * handler that blocks delays its own connection's later operations (one-sided ones included). With
+ * {@code serverWorkers} = N &gt; 0 requests from every connection go to one pool of N worker threads
+ * ({@link TcpServerWorkers}): at most N handlers run at once, as LegoOS's memory workers, and a slow handler never
+ * delays one-sided service.
+ * <p>
+ * <b>Threads at the initiator.</b> See {@link TcpConnection}: a receiver thread sleeping in the kernel, or, with
+ * busy-poll, the waiting threads themselves. With busy-poll the target's service threads also spin (non-blocking
+ * reads) while busy and fall back to sleeping in the kernel after 200 ms without work.
+ * <p>
+ * Limits: one operation moves at most {@code maxMessageBytes}; larger ones fail with TOO_LARGE.
+ * <p>
+ * Thread-safe.
+ */
+public final class TcpFabric implements Fabric
+{
+    public static final String NAME = "tcp";
+
+    private final FabricContext ctx;
+    private final RegionTable regions = new RegionTable();
+    private final FabricCounters counters = new FabricCounters();
+    private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
+    private final List<TcpConnection> connections = new CopyOnWriteArrayList<>();
+    private final List<TcpServerConnection> serverConnections = new CopyOnWriteArrayList<>();
+    private TcpServerWorkers workers;
+    private volatile boolean closed;
+
+    public TcpFabric(final FabricContext ctx)
+    {
+        this.ctx = ctx.conclude();
+    }
+
+    @Override
+    public String name()
+    {
+        return NAME;
+    }
+
+    public FabricContext context()
+    {
+        return ctx;
+    }
+
+    @Override
+    public FabricCounters counters()
+    {
+        return counters;
+    }
+
+    @Override
+    public MemoryRegion allocate(final int lengthBytes)
+    {
+        checkOpen();
+        return regions.allocate(lengthBytes);
+    }
+
+    @Override
+    public void deregister(final MemoryRegion region)
+    {
+        regions.deregister(region);
+    }
+
+    @Override
+    public String listen(final String address, final RequestHandler handler)
+    {
+        checkOpen();
+        if (handler == null)
+        {
+            throw new FabricException("listen at '" + address + "' needs a RequestHandler");
+        }
+        final InetSocketAddress socketAddress = parse(address);
+        final ServerSocketChannel server;
+        try
+        {
+            server = ServerSocketChannel.open();
+            server.socket().setReuseAddress(true);
+            server.bind(socketAddress, 128);
+        }
+        catch (final IOException ex)
+        {
+            throw new FabricException("cannot listen at '" + address + "': " + ex.getMessage()
+                + " (is the port in use? use port 0 to pick a free one)", ex);
+        }
+        listeners.add(server);
+        final TcpServerWorkers serverWorkers = workers();
+        final InetSocketAddress bound = (InetSocketAddress)server.socket().getLocalSocketAddress();
+        final String boundAddress = format(socketAddress.getHostString(), bound.getPort());
+        final Thread acceptor = new Thread(
+            () -> acceptLoop(server, handler, serverWorkers), "tcp-fabric-acceptor-" + boundAddress);
+        acceptor.setDaemon(true);
+        acceptor.start();
+        return boundAddress;
+    }
+
+    private synchronized TcpServerWorkers workers()
+    {
+        if (workers == null && ctx.serverWorkers() > 0)
+        {
+            workers = new TcpServerWorkers(this, ctx.serverWorkers());
+        }
+        return workers;
+    }
+
+    private void acceptLoop(
+        final ServerSocketChannel server, final RequestHandler handler, final TcpServerWorkers serverWorkers)
+    {
+        while (!closed && server.isOpen())
+        {
+            try
+            {
+                final SocketChannel channel = server.accept();
+                final TcpServerConnection connection = new TcpServerConnection(
+                    this, new FrameChannel(channel, ctx.maxMessageBytes()), regions, handler, serverWorkers);
+                counters.increment(FabricCounters.CONNECTIONS_ACCEPTED);
+                serverConnections.add(connection);
+                if (closed)
+                {
+                    connection.close();
+                    return;
+                }
+                final Thread thread = new Thread(connection, "tcp-fabric-nic-" + channel.getRemoteAddress());
+                thread.setDaemon(true);
+                thread.start();
+            }
+            catch (final IOException ex)
+            {
+                if (!closed && server.isOpen())
+                {
+                    reportError("accept failed: " + ex);
+                    LockSupport.parkNanos(10_000_000);
+                }
+            }
+        }
+    }
+
+    @Override
+    public Connection connect(final String address, final long timeoutNs)
+    {
+        checkOpen();
+        final InetSocketAddress socketAddress = parse(address);
+        final long deadlineNs = System.nanoTime() + timeoutNs;
+        SocketChannel channel = null;
+        try
+        {
+            channel = SocketChannel.open();
+            channel.configureBlocking(false);
+            boolean connected = channel.connect(socketAddress);
+            while (!connected)
+            {
+                if (System.nanoTime() - deadlineNs >= 0)
+                {
+                    throw new FabricException("no connection to " + address + " within " + timeoutNs / 1_000_000
+                        + " ms: is the peer running and reachable?");
+                }
+                LockSupport.parkNanos(50_000);
+                connected = channel.finishConnect();
+            }
+            final TcpConnection connection = new TcpConnection(
+                this, address, new FrameChannel(channel, ctx.maxMessageBytes()));
+            connections.add(connection);
+            if (closed)
+            {
+                connection.close();
+                throw new FabricException("tcp fabric closed while connecting to " + address);
+            }
+            return connection;
+        }
+        catch (final IOException ex)
+        {
+            closeQuietly(channel);
+            throw new FabricException("cannot connect to " + address + ": " + ex.getMessage(), ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            closeQuietly(channel);
+            throw ex;
+        }
+    }
+
+    void removeConnection(final TcpConnection connection)
+    {
+        connections.remove(connection);
+    }
+
+    void removeServerConnection(final TcpServerConnection connection)
+    {
+        serverConnections.remove(connection);
+    }
+
+    /** Errors that a person should see, off the data path. */
+    void reportError(final String message)
+    {
+        System.err.println("tcp fabric: " + message);
+    }
+
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        for (final ServerSocketChannel server : listeners)
+        {
+            closeQuietly(server);
+        }
+        for (final TcpServerConnection connection : new ArrayList<>(serverConnections))
+        {
+            connection.close();
+        }
+        for (final TcpConnection connection : new ArrayList<>(connections))
+        {
+            connection.close();
+        }
+        synchronized (this)
+        {
+            if (workers != null)
+            {
+                workers.close();
+            }
+        }
+        regions.clear();
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("tcp fabric is closed");
+        }
+    }
+
+    private static void closeQuietly(final java.nio.channels.Channel channel)
+    {
+        if (channel != null)
+        {
+            try
+            {
+                channel.close();
+            }
+            catch (final IOException ignore)
+            {
+                // closing: nothing more to do
+            }
+        }
+    }
+
+    /** "host:port" or "[v6]:port" to a socket address. */
+    static InetSocketAddress parse(final String address)
+    {
+        if (address == null)
+        {
+            throw new FabricException("tcp address is null: use host:port");
+        }
+        final int colon = address.lastIndexOf(':');
+        if (colon <= 0 || colon == address.length() - 1)
+        {
+            throw new FabricException("tcp address '" + address + "' is not host:port (e.g. 127.0.0.1:7000)");
+        }
+        String host = address.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]"))
+        {
+            host = host.substring(1, host.length() - 1);
+        }
+        final int port;
+        try
+        {
+            port = Integer.parseInt(address.substring(colon + 1));
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new FabricException("tcp address '" + address + "' has a bad port: use host:port");
+        }
+        if (port < 0 || port > 65535)
+        {
+            throw new FabricException("tcp address '" + address + "' has port outside 0..65535");
+        }
+        return new InetSocketAddress(host, port);
+    }
+
+    private static String format(final String host, final int port)
+    {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "TcpFabric{busyPoll=" + ctx.busyPoll() + ", connections=" + connections.size() + ", served="
+            + serverConnections.size() + "}";
+    }
+}

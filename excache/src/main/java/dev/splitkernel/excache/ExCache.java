@@ -570,13 +570,8 @@ public final class ExCache implements AutoCloseable
      * for CLOCK, marks the slot referenced only if it is not already, so hits leave slot metadata read-only and
      * threads do not contend on it.
      */
-    static final boolean NOHIT = Boolean.getBoolean("nohit");
     private void hit(final long meta)
     {
-        if (NOHIT)
-        {
-            return;
-        }
         if (clock && UnsafeApi.getByte(meta + SLOT_REFERENCED_OFFSET) == 0)
         {
             UnsafeApi.putByte(meta + SLOT_REFERENCED_OFFSET, (byte)1);

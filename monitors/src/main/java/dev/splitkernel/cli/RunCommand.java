@@ -41,7 +41,7 @@ public final class RunCommand
         "",
         "  --workload seq|random|kv|all   workload(s) to run, comma-separated (default all)",
         "  --sizes 12.5,25,50,100         ExCache sizes in percent of the working set (default 12.5,25,50,100)",
-        "  --working-set 64m              working set per workload: bytes, or with k/m/g (default 64m)",
+        "  --working-set 128m             working set per workload: bytes, or with k/m/g (default 128m)",
         "  --fabric local|tcp             local: in-process fabric with a timing model (default);",
         "                                 tcp: every monitor on its own loopback port",
         "  --preset none|rdma-cx3|rdma-cx6|cxl   timing of the local fabric (default rdma-cx3)",
@@ -67,7 +67,7 @@ public final class RunCommand
     {
         List<String> workloads = Workloads.NAMES;
         List<Double> sizes = List.of(12.5, 25.0, 50.0, 100.0);
-        long workingSetBytes = 64L << 20;
+        long workingSetBytes = 128L << 20;
         String fabric = "local";
         String preset = "rdma-cx3";
         int threads = 1;

@@ -19,9 +19,16 @@ public final class Errno
     public static final int EFAULT = -(BASE + 14);
     public static final int EBUSY = -(BASE + 16);
     public static final int EEXIST = -(BASE + 17);
+    public static final int ENOTDIR = -(BASE + 20);
+    public static final int EISDIR = -(BASE + 21);
     public static final int EINVAL = -(BASE + 22);
+    public static final int EMFILE = -(BASE + 24);
+    public static final int EFBIG = -(BASE + 27);
     public static final int ENOSPC = -(BASE + 28);
+    public static final int ENAMETOOLONG = -(BASE + 36);
     public static final int ENOSYS = -(BASE + 38);
+    public static final int ENOTEMPTY = -(BASE + 39);
+    public static final int EIO = -(BASE + 5);
     public static final int EOVERFLOW = -(BASE + 75);
 
     private Errno()
@@ -64,6 +71,13 @@ public final class Errno
             case EBUSY: return "EBUSY";
             case EEXIST: return "EEXIST";
             case EINVAL: return "EINVAL";
+            case ENOTDIR: return "ENOTDIR";
+            case EISDIR: return "EISDIR";
+            case EMFILE: return "EMFILE";
+            case EFBIG: return "EFBIG";
+            case ENAMETOOLONG: return "ENAMETOOLONG";
+            case ENOTEMPTY: return "ENOTEMPTY";
+            case EIO: return "EIO";
             case ENOSPC: return "ENOSPC";
             case ENOSYS: return "ENOSYS";
             case EOVERFLOW: return "EOVERFLOW";

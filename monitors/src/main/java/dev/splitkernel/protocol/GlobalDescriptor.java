@@ -17,7 +17,7 @@ import java.nio.charset.StandardCharsets;
  *  +---------------------------------------------------------------+
  *  |   memberId (sender, chosen member, or member to look up)      |  8
  *  +---------------------------------------------------------------+
- *  |             role (ROLE_MEMORY, ROLE_PROCESSOR)                | 12
+ *  |             role (ROLE_MEMORY, _PROCESSOR, _STORAGE)          | 12
  *  +---------------------------------------------------------------+
  *  |                             asid                              | 16
  *  +---------------------------------------------------------------+
@@ -46,6 +46,8 @@ public final class GlobalDescriptor
 {
     public static final int ROLE_MEMORY = 1;
     public static final int ROLE_PROCESSOR = 2;
+    /** A storage monitor (registers only; the GSM places vNodes on it). */
+    public static final int ROLE_STORAGE = 3;
 
     public static final int RESULT_OFFSET = 0;
     public static final int MEMBER_ID_OFFSET = 8;

@@ -64,6 +64,43 @@ public final class Opcodes
     /** Give back a vRegion (the process unmapped it or exited). */
     public static final int FREE_VREGION = 56;
 
+    // Global storage manager (GSM, served by the GlobalManager). Request and reply: VNodeDescriptor.
+    /** Create a vNode (name, mount point): the GSM picks its storage monitor and buffer-cache memory monitor. */
+    public static final int VNODE_CREATE = 60;
+    public static final int VNODE_REMOVE = 61;
+    /** Every vNode, one record each in the reply's text. */
+    public static final int VNODE_LIST = 62;
+    /** One vNode with the addresses of its storage monitor and its buffer-cache memory monitor. */
+    public static final int VNODE_LOOKUP = 63;
+
+    // Files: processor -> buffer cache (a memory monitor) -> storage monitor; the same opcodes and layouts at both.
+    // Request and reply: StorageDescriptor. Stateless: every request carries the vNode, the full path, offset, length.
+    public static final int FILE_OPEN = 70;
+    public static final int FILE_READ = 71;
+    public static final int FILE_WRITE = 72;
+    public static final int FILE_FSYNC = 73;
+    public static final int FILE_STAT = 74;
+    public static final int FILE_TRUNCATE = 75;
+    public static final int FILE_UNLINK = 76;
+    public static final int FILE_RENAME = 77;
+    public static final int FILE_MKDIR = 78;
+    public static final int FILE_RMDIR = 79;
+    public static final int FILE_READDIR = 80;
+    /** The file's last descriptor at a processor closed: the buffer cache writes its dirty pages to storage. */
+    public static final int FILE_CLOSE = 81;
+
+    /** True for the file opcodes ({@link #FILE_OPEN} to {@link #FILE_CLOSE}). */
+    public static boolean isFileOpcode(final int opcode)
+    {
+        return opcode >= FILE_OPEN && opcode <= FILE_CLOSE;
+    }
+
+    /** True for the GSM's opcodes ({@link #VNODE_CREATE} to {@link #VNODE_LOOKUP}). */
+    public static boolean isVNodeOpcode(final int opcode)
+    {
+        return opcode >= VNODE_CREATE && opcode <= VNODE_LOOKUP;
+    }
+
     private Opcodes()
     {
     }
@@ -100,6 +137,22 @@ public final class Opcodes
             case CHOOSE_PROCESSOR: return "CHOOSE_PROCESSOR";
             case LOOKUP_MEMBER: return "LOOKUP_MEMBER";
             case FREE_VREGION: return "FREE_VREGION";
+            case VNODE_CREATE: return "VNODE_CREATE";
+            case VNODE_REMOVE: return "VNODE_REMOVE";
+            case VNODE_LIST: return "VNODE_LIST";
+            case VNODE_LOOKUP: return "VNODE_LOOKUP";
+            case FILE_OPEN: return "FILE_OPEN";
+            case FILE_READ: return "FILE_READ";
+            case FILE_WRITE: return "FILE_WRITE";
+            case FILE_FSYNC: return "FILE_FSYNC";
+            case FILE_STAT: return "FILE_STAT";
+            case FILE_TRUNCATE: return "FILE_TRUNCATE";
+            case FILE_UNLINK: return "FILE_UNLINK";
+            case FILE_RENAME: return "FILE_RENAME";
+            case FILE_MKDIR: return "FILE_MKDIR";
+            case FILE_RMDIR: return "FILE_RMDIR";
+            case FILE_READDIR: return "FILE_READDIR";
+            case FILE_CLOSE: return "FILE_CLOSE";
             default: return "opcode " + opcode;
         }
     }

@@ -1,6 +1,11 @@
 package dev.splitkernel.verbs;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -71,6 +76,14 @@ public final class FabricContext
     public static final String SERVER_WORKERS_PROP_NAME = "splitkernel.fabric.serverWorkers";
     public static final int SERVER_WORKERS_DEFAULT = 0;
 
+    /**
+     * A file holding the cluster secret that every peer must prove it knows (challenge-response; the secret never
+     * crosses the wire). Read at {@link #conclude()}; trailing CR/LF are ignored. There is deliberately no property
+     * for the secret itself: a command line is visible to every user of the host. Without a secret (the default)
+     * any peer may connect.
+     */
+    public static final String SECRET_FILE_PROP_NAME = "splitkernel.secretFile";
+
     public static final String TIMING_CUSTOM = "custom";
     private static final List<String> TIMING_PRESETS = List.of("none", "rdma-cx3", "rdma-cx6", "cxl");
 
@@ -86,6 +99,9 @@ public final class FabricContext
     private int maxMessageBytes = Integer.getInteger(MAX_MESSAGE_PROP_NAME, MAX_MESSAGE_DEFAULT_BYTES);
     private int maxInFlight = Integer.getInteger(MAX_IN_FLIGHT_PROP_NAME, MAX_IN_FLIGHT_DEFAULT);
     private int serverWorkers = Integer.getInteger(SERVER_WORKERS_PROP_NAME, SERVER_WORKERS_DEFAULT);
+    private Path secretFile = System.getProperty(SECRET_FILE_PROP_NAME) == null ?
+        null : Path.of(System.getProperty(SECRET_FILE_PROP_NAME));
+    private byte[] secret;
 
     private boolean concluded;
     private List<String> fabricNames;
@@ -188,6 +204,10 @@ public final class FabricContext
             throw new FabricException("serverWorkers " + serverWorkers + " must be within 0..1024, 0 meaning inline ("
                 + SERVER_WORKERS_PROP_NAME + ")");
         }
+        if (secretFile != null)
+        {
+            secret = readSecret(secretFile);
+        }
         fabricNames = Collections.unmodifiableList(names);
         concluded = true;
         return this;
@@ -216,6 +236,7 @@ public final class FabricContext
             .maxMessageBytes(maxMessageBytes)
             .maxInFlight(maxInFlight)
             .serverWorkers(serverWorkers);
+        copy.secret = secret == null ? null : secret.clone();
         copy.timing = timing;
         copy.opLatencyNs = opLatencyNs;
         copy.rpcLatencyNs = rpcLatencyNs;
@@ -361,6 +382,96 @@ public final class FabricContext
         return serverWorkers;
     }
 
+    /**
+     * Read the cluster secret from this file at {@link #conclude()} (see {@link #SECRET_FILE_PROP_NAME}); null for
+     * none. Replaces a secret given with {@link #secret(byte[])}.
+     */
+    public FabricContext secretFile(final Path secretFile)
+    {
+        this.secretFile = secretFile;
+        this.secret = null;
+        concluded = false;
+        return this;
+    }
+
+    public Path secretFile()
+    {
+        return secretFile;
+    }
+
+    /**
+     * The cluster secret itself, for embedded use and tests (copied); null or empty for none. Replaces a
+     * {@link #secretFile(Path)}.
+     */
+    public FabricContext secret(final byte[] secret)
+    {
+        this.secret = secret == null || secret.length == 0 ? null : secret.clone();
+        this.secretFile = null;
+        concluded = false;
+        return this;
+    }
+
+    /** Whether a cluster secret is set (after {@link #conclude()} when it comes from a file). */
+    public boolean hasSecret()
+    {
+        return secret != null;
+    }
+
+    /** A copy of the cluster secret, or null when none is set. Never log it. */
+    public byte[] secret()
+    {
+        return secret == null ? null : secret.clone();
+    }
+
+    private static byte[] readSecret(final Path file)
+    {
+        final String setting = "secretFile " + file + " (" + SECRET_FILE_PROP_NAME + ")";
+        if (!Files.exists(file))
+        {
+            throw new FabricException(setting + " does not exist: create it with the cluster secret, readable only "
+                + "by this user (chmod 600), or unset it to run without authentication");
+        }
+        if (!Files.isRegularFile(file))
+        {
+            throw new FabricException(setting + " is not a regular file");
+        }
+        final byte[] bytes;
+        try
+        {
+            bytes = Files.readAllBytes(file);
+        }
+        catch (final IOException | SecurityException ex)
+        {
+            throw new FabricException(setting + " cannot be read (" + ex.getMessage() + "): check its permissions",
+                ex);
+        }
+        int length = bytes.length;
+        while (length > 0 && (bytes[length - 1] == '\n' || bytes[length - 1] == '\r'))
+        {
+            length--;
+        }
+        if (length == 0)
+        {
+            throw new FabricException(setting + " is empty: put the cluster secret in it (e.g. 32 random bytes: "
+                + "head -c 32 /dev/urandom > file)");
+        }
+        try
+        {
+            if (Files.getPosixFilePermissions(file).contains(PosixFilePermission.OTHERS_READ))
+            {
+                System.err.println("fabric: warning: " + setting + " is readable by every user of this host: "
+                    + "chmod 600 it");
+            }
+        }
+        catch (final IOException | UnsupportedOperationException ex)
+        {
+            // no POSIX permissions here: nothing to warn about
+        }
+        final byte[] secretBytes = Arrays.copyOf(bytes, length);
+        Arrays.fill(bytes, (byte)0);
+        return secretBytes;
+    }
+
     private void checkConcluded()
     {
         if (!concluded)
@@ -376,6 +487,7 @@ public final class FabricContext
             + ", rpcLatencyNs=" + rpcLatencyNs + ", bandwidthBytesPerSecond=" + bandwidthBytesPerSecond
             + ", busyPoll=" + busyPoll + ", connectTimeoutNs=" + connectTimeoutNs + ", operationTimeoutNs="
             + operationTimeoutNs + ", maxMessageBytes=" + maxMessageBytes + ", maxInFlight=" + maxInFlight
-            + ", serverWorkers=" + serverWorkers + "}";
+            + ", serverWorkers=" + serverWorkers + ", secret=" + (secret != null ? "set" : secretFile != null ?
+            "file " + secretFile : "none") + "}";
     }
 }

@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <p>
  * Where each is counted: issued operations and their bytes, TIMEOUTS and NOT_CONNECTED at the initiator; served
  * operations, BAD_RKEY, OUT_OF_BOUNDS, UNKNOWN_OPCODE and HANDLER_ERRORS at the target; MALFORMED_FRAMES at the side
- * that received the bad frame.
+ * that received the bad frame; AUTH_FAILURES at both sides of a refused handshake.
  * <p>
  * Thread-safe.
  */
@@ -37,16 +37,18 @@ public final class FabricCounters
     public static final int CONNECTIONS_ACCEPTED = 19;
     public static final int CONNECTIONS_CLOSED = 20;
     public static final int BACK_PRESSURED = 21;
+    /** Peers refused at connection time: wrong or missing cluster secret, or no valid handshake in time. */
+    public static final int AUTH_FAILURES = 22;
 
     /** How many counters there are; ids run from 0 to COUNT - 1. */
-    public static final int COUNT = 22;
+    public static final int COUNT = 23;
 
     private static final String[] LABELS = {
         "reads", "writes", "calls", "sends", "bytes read", "bytes written", "bytes requested", "bytes replied",
         "served reads", "served writes", "served requests", "errors: bad rkey", "errors: out of bounds",
         "errors: malformed frames", "errors: timeouts", "errors: not connected", "errors: unknown opcode",
         "errors: handler", "errors: too large", "connections accepted", "connections closed",
-        "errors: back-pressured" };
+        "errors: back-pressured", "errors: authentication" };
 
     /** What {@link Fabric#counters()} returns for a fabric that counts nothing yet: always zero. */
     public static final FabricCounters UNCOUNTED = new FabricCounters();

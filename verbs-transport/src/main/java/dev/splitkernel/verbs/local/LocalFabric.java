@@ -7,6 +7,7 @@ import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.FabricException;
 import dev.splitkernel.verbs.MemoryRegion;
 import dev.splitkernel.verbs.RequestHandler;
+import dev.splitkernel.verbs.auth.ClusterAuthenticator;
 import dev.splitkernel.verbs.support.Region;
 import dev.splitkernel.verbs.support.RegionTable;
 import dev.splitkernel.verbs.support.TimingModel;
@@ -32,6 +33,11 @@ import java.util.concurrent.locks.LockSupport;
  * while its handler runs fails the call with NOT_CONNECTED (the reply is lost), and every later operation to it
  * fails the same way.
  * <p>
+ * Authentication: {@link #connect} runs the same cluster-authentication handshake as the other fabrics
+ * ({@link dev.splitkernel.verbs.auth.HandshakeDescriptor}), the messages passed in-JVM between this fabric's
+ * authenticator and the target's; a fabric with another secret (or none, when the target has one) is refused
+ * before any connection exists, counted under AUTH_FAILURES at both ends and reported once per peer.
+ * <p>
  * Thread-safe.
  */
 public final class LocalFabric implements Fabric
@@ -46,6 +52,7 @@ public final class LocalFabric implements Fabric
     private final List<String> listenNames = new CopyOnWriteArrayList<>();
     private final List<LocalConnection> connections = new CopyOnWriteArrayList<>();
     private final AtomicInteger activeHandlers = new AtomicInteger();
+    private final ClusterAuthenticator auth;
     private final int maxHandlers;
     private volatile RequestHandler handler;
     private volatile boolean closed;
@@ -56,6 +63,7 @@ public final class LocalFabric implements Fabric
         this.network = network;
         this.timing = new TimingModel(ctx);
         this.maxHandlers = ctx.serverWorkers() == 0 ? Integer.MAX_VALUE : ctx.serverWorkers();
+        this.auth = new ClusterAuthenticator(NAME, this.ctx, counters);
     }
 
     /** Take a handler turn (serverWorkers); false if none came free by {@code deadlineNs}. */
@@ -125,6 +133,7 @@ public final class LocalFabric implements Fabric
         this.handler = handler;
         network.bind(address, this);
         listenNames.add(address);
+        auth.onListen();
         return address;
     }
 
@@ -144,9 +153,48 @@ public final class LocalFabric implements Fabric
             }
             LockSupport.parkNanos(1_000_000);
         }
+        authenticate(peer, address);
         final LocalConnection connection = new LocalConnection(this, peer, address);
         connections.add(connection);
         return connection;
+    }
+
+    /** The handshake across the in-JVM connection, both ends' parts run in this thread. */
+    private void authenticate(final LocalFabric peer, final String address)
+    {
+        final String self = listenNames.isEmpty() ?
+            "local fabric@" + Integer.toHexString(System.identityHashCode(this)) : "local fabric " + listenNames;
+        final ClusterAuthenticator.Connector connector = auth.newConnector(address);
+        final ClusterAuthenticator.Listener listener = peer.auth.newListener(self);
+        try
+        {
+            final byte[] challenge = listener.onHello(connector.hello());
+            if (listener.isRefused())
+            {
+                connector.onResult(challenge);
+            }
+            else
+            {
+                byte[] proof;
+                try
+                {
+                    proof = connector.onChallenge(challenge);
+                }
+                catch (final FabricException ex)
+                {
+                    listener.onProof(connector.refusal());
+                    throw ex;
+                }
+                connector.onResult(listener.onProof(proof));
+            }
+        }
+        catch (final FabricException ex)
+        {
+            peer.auth.onFailure(self, listener.isRefused() ? listener.failure() :
+                "authentication failed: " + self + " abandoned the handshake");
+            auth.onFailure(address, ex.getMessage());
+            throw ex;
+        }
     }
 
     @Override

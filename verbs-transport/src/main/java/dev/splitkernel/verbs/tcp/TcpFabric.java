@@ -7,14 +7,18 @@ import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.FabricException;
 import dev.splitkernel.verbs.MemoryRegion;
 import dev.splitkernel.verbs.RequestHandler;
+import dev.splitkernel.verbs.auth.ClusterAuthenticator;
 import dev.splitkernel.verbs.support.RegionTable;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 
@@ -35,6 +39,12 @@ import java.util.concurrent.locks.LockSupport;
  * busy-poll, the waiting threads themselves. With busy-poll the target's service threads also spin (non-blocking
  * reads) while busy and fall back to sleeping in the kernel after 200 ms without work.
  * <p>
+ * <b>Authentication.</b> Every connection starts with the cluster-authentication handshake
+ * ({@link dev.splitkernel.verbs.auth.HandshakeDescriptor}), run by the accepted connection's own thread before its
+ * service starts, so no frame from an unauthenticated peer reaches the one-sided service or a handler, and a silent
+ * peer never holds the acceptor: it is dropped after {@code connectTimeoutNs}. A refused peer is counted under
+ * AUTH_FAILURES and reported once per host.
+ * <p>
  * Limits: one operation moves at most {@code maxMessageBytes}; larger ones fail with TOO_LARGE.
  * <p>
  * Thread-safe.
@@ -49,12 +59,15 @@ public final class TcpFabric implements Fabric
     private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
     private final List<TcpConnection> connections = new CopyOnWriteArrayList<>();
     private final List<TcpServerConnection> serverConnections = new CopyOnWriteArrayList<>();
+    private final Set<SocketChannel> handshaking = ConcurrentHashMap.newKeySet();
+    private final ClusterAuthenticator auth;
     private TcpServerWorkers workers;
     private volatile boolean closed;
 
     public TcpFabric(final FabricContext ctx)
     {
         this.ctx = ctx.conclude();
+        this.auth = new ClusterAuthenticator(NAME, this.ctx, counters);
     }
 
     @Override
@@ -109,6 +122,7 @@ public final class TcpFabric implements Fabric
                 + " (is the port in use? use port 0 to pick a free one)", ex);
         }
         listeners.add(server);
+        auth.onListen();
         final TcpServerWorkers serverWorkers = workers();
         final InetSocketAddress bound = (InetSocketAddress)server.socket().getLocalSocketAddress();
         final String boundAddress = format(socketAddress.getHostString(), bound.getPort());
@@ -136,16 +150,15 @@ public final class TcpFabric implements Fabric
             try
             {
                 final SocketChannel channel = server.accept();
-                final TcpServerConnection connection = new TcpServerConnection(
-                    this, new FrameChannel(channel, ctx.maxMessageBytes()), regions, handler, serverWorkers);
-                counters.increment(FabricCounters.CONNECTIONS_ACCEPTED);
-                serverConnections.add(connection);
+                handshaking.add(channel);
                 if (closed)
                 {
-                    connection.close();
+                    handshaking.remove(channel);
+                    closeQuietly(channel);
                     return;
                 }
-                final Thread thread = new Thread(connection, "tcp-fabric-nic-" + channel.getRemoteAddress());
+                final Thread thread = new Thread(
+                    () -> authenticateAndServe(channel, handler, serverWorkers), "tcp-fabric-nic-" + remote(channel));
                 thread.setDaemon(true);
                 thread.start();
             }
@@ -158,6 +171,89 @@ public final class TcpFabric implements Fabric
                 }
             }
         }
+    }
+
+    /** The accepted connection's thread: the handshake, then (only if it succeeded) the service. */
+    private void authenticateAndServe(
+        final SocketChannel channel, final RequestHandler handler, final TcpServerWorkers serverWorkers)
+    {
+        final String peer = remote(channel);
+        TcpServerConnection connection = null;
+        try
+        {
+            final String failure = TcpHandshake.accept(
+                auth, channel, peer, System.nanoTime() + ctx.connectTimeoutNs(), ctx.connectTimeoutNs());
+            if (failure != null)
+            {
+                if (!closed)
+                {
+                    auth.onFailure(peerHost(channel, peer), failure);
+                }
+                return;
+            }
+            connection = new TcpServerConnection(
+                this, new FrameChannel(channel, ctx.maxMessageBytes()), regions, handler, serverWorkers);
+            counters.increment(FabricCounters.CONNECTIONS_ACCEPTED);
+            serverConnections.add(connection);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            if (!closed)
+            {
+                reportError("accepting " + peer + " failed: " + ex);
+            }
+            return;
+        }
+        finally
+        {
+            handshaking.remove(channel);
+            if (connection == null)
+            {
+                closeQuietly(channel);
+            }
+        }
+        if (closed)
+        {
+            connection.close();
+            return;
+        }
+        connection.run();
+    }
+
+    private static String remote(final SocketChannel channel)
+    {
+        try
+        {
+            final SocketAddress address = channel.getRemoteAddress();
+            if (address instanceof InetSocketAddress)
+            {
+                final InetSocketAddress inet = (InetSocketAddress)address;
+                return format(inet.getHostString(), inet.getPort());
+            }
+            return String.valueOf(address);
+        }
+        catch (final IOException ex)
+        {
+            return "an unknown peer";
+        }
+    }
+
+    /** Who a refused peer is across attempts: its host, not its ephemeral port. */
+    private static String peerHost(final SocketChannel channel, final String fallback)
+    {
+        try
+        {
+            final SocketAddress address = channel.getRemoteAddress();
+            if (address instanceof InetSocketAddress)
+            {
+                return ((InetSocketAddress)address).getHostString();
+            }
+        }
+        catch (final IOException ex)
+        {
+            // fall back to what was recorded at accept
+        }
+        return fallback;
     }
 
     @Override
@@ -181,6 +277,15 @@ public final class TcpFabric implements Fabric
                 }
                 LockSupport.parkNanos(50_000);
                 connected = channel.finishConnect();
+            }
+            try
+            {
+                TcpHandshake.connect(auth, channel, address, deadlineNs, timeoutNs);
+            }
+            catch (final FabricException ex)
+            {
+                auth.onFailure(address, ex.getMessage());
+                throw ex;
             }
             final TcpConnection connection = new TcpConnection(
                 this, address, new FrameChannel(channel, ctx.maxMessageBytes()));
@@ -231,6 +336,10 @@ public final class TcpFabric implements Fabric
         for (final ServerSocketChannel server : listeners)
         {
             closeQuietly(server);
+        }
+        for (final SocketChannel channel : new ArrayList<>(handshaking))
+        {
+            closeQuietly(channel);
         }
         for (final TcpServerConnection connection : new ArrayList<>(serverConnections))
         {

@@ -5,6 +5,8 @@ import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.MemoryRegion;
 import dev.splitkernel.verbs.Status;
+import dev.splitkernel.verbs.auth.HandshakeDescriptor;
+import dev.splitkernel.verbs.auth.RawHandshake;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -81,6 +83,8 @@ class TcpFabricTest
         {
             raw.connect(target, 2000);
             raw.setSoTimeout(5000);
+            assertEquals(HandshakeDescriptor.ACCEPTED, RawHandshake.completeWithoutSecret(raw),
+                what + ": handshake before the bad frame");
             final OutputStream out = raw.getOutputStream();
             out.write(bytes);
             out.flush();

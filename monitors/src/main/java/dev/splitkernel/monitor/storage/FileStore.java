@@ -1,0 +1,752 @@
+package dev.splitkernel.monitor.storage;
+
+import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.FileFlags;
+import dev.splitkernel.protocol.FileStat;
+import dev.splitkernel.protocol.StorageDescriptor;
+import org.agrona.collections.Int2ObjectHashMap;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32;
+
+/**
+ * The storage monitor's state: per vNode, a flat hash table from full path to file or directory, kept on local disk
+ * (one data file per file, named by a file id, and a journal of the table: {@link JournalDescriptor}). Directories
+ * are entries of the same table; a directory's children are the entries whose path extends it by one component.
+ * <p>
+ * Paths are absolute and normalised ("/", or "/a/b": no empty, "." or ".." component, no trailing slash).
+ * Results are Linux's: 0 or more, or a negative {@link Errno}.
+ * <p>
+ * Not thread-safe: owned by the {@link StorageMonitor}, which serialises requests.
+ */
+final class FileStore implements AutoCloseable
+{
+    private static final String JOURNAL_FILE = "journal.log";
+
+    static final class Entry
+    {
+        final boolean directory;
+        final long fileId;
+        FileChannel channel;
+        long sizeBytes;
+
+        Entry(final boolean directory, final long fileId)
+        {
+            this.directory = directory;
+            this.fileId = fileId;
+        }
+    }
+
+    private final Path dataDir;
+    private final long capacityBytes;
+    private final Int2ObjectHashMap<Map<String, Entry>> vNodes = new Int2ObjectHashMap<>();
+    private final FileChannel journal;
+    private final ByteBuffer record = ByteBuffer.allocate(
+        JournalDescriptor.HEADER_LENGTH + 2 * StorageDescriptor.MAX_PATH_BYTES * 4 + JournalDescriptor.CHECKSUM_LENGTH)
+        .order(ByteOrder.LITTLE_ENDIAN);
+    private final CRC32 crc = new CRC32();
+    private long nextFileId = 1;
+    private long usedBytes;
+    private boolean journalDirty;
+
+    /**
+     * Open (or create) the store in {@code dataDir}, replaying its journal.
+     *
+     * @throws UncheckedIOException naming the directory if it cannot be used.
+     */
+    FileStore(final Path dataDir, final long capacityBytes)
+    {
+        this.dataDir = dataDir;
+        this.capacityBytes = capacityBytes;
+        try
+        {
+            Files.createDirectories(dataDir);
+            journal = FileChannel.open(dataDir.resolve(JOURNAL_FILE),
+                StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            replay();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot open the storage data directory " + dataDir +
+                " (set splitkernel.storage.dataDir to a writable directory)", ex);
+        }
+    }
+
+    long usedBytes()
+    {
+        return usedBytes;
+    }
+
+    /** Files and directories of every vNode. */
+    int entryCount()
+    {
+        int count = 0;
+        for (final Map<String, Entry> table : vNodes.values())
+        {
+            count += table.size();
+        }
+        return count;
+    }
+
+    // Operations
+    // ------------------------------------------------------------------------------------------------------------
+
+    /** open(2) at storage: flags O_CREAT, O_EXCL, O_TRUNC and the access mode. {@code stat} learns size and type. */
+    long open(final int vNodeId, final String path, final int flags, final FileStat stat) throws IOException
+    {
+        final int check = checkPath(path);
+        if (check < 0)
+        {
+            return check;
+        }
+        final Map<String, Entry> table = table(vNodeId);
+        Entry entry = lookup(table, path);
+        final boolean writable = (flags & FileFlags.O_ACCMODE) != FileFlags.O_RDONLY;
+        if (entry == null)
+        {
+            if ((flags & FileFlags.O_CREAT) == 0)
+            {
+                final int parent = checkParent(table, path);
+                return parent < 0 ? parent : Errno.ENOENT;
+            }
+            final int parent = checkParent(table, path);
+            if (parent < 0)
+            {
+                return parent;
+            }
+            entry = new Entry(false, nextFileId++);
+            table.put(path, entry);
+            append(JournalDescriptor.TYPE_CREATE, vNodeId, entry.fileId, path, null);
+        }
+        else
+        {
+            if ((flags & FileFlags.O_CREAT) != 0 && (flags & FileFlags.O_EXCL) != 0)
+            {
+                return Errno.EEXIST;
+            }
+            if (entry.directory && (writable || (flags & (FileFlags.O_CREAT | FileFlags.O_TRUNC)) != 0))
+            {
+                return Errno.EISDIR;
+            }
+            if (!entry.directory && writable && (flags & FileFlags.O_TRUNC) != 0)
+            {
+                resize(vNodeId, entry, 0);
+            }
+        }
+        stat.set(entry.sizeBytes, type(entry), 0);
+        return 0;
+    }
+
+    long stat(final int vNodeId, final String path, final FileStat stat)
+    {
+        final Entry entry = existing(vNodeId, path);
+        if (entry == null)
+        {
+            return missing(vNodeId, path);
+        }
+        stat.set(entry.sizeBytes, type(entry), 0);
+        return 0;
+    }
+
+    /** Read up to {@code dst.remaining()} bytes at {@code offset}; returns the bytes read (0 at or past the end). */
+    long read(final int vNodeId, final String path, final long offset, final ByteBuffer dst) throws IOException
+    {
+        final Entry entry = existing(vNodeId, path);
+        if (entry == null)
+        {
+            return missing(vNodeId, path);
+        }
+        if (entry.directory)
+        {
+            return Errno.EISDIR;
+        }
+        if (offset < 0)
+        {
+            return Errno.EINVAL;
+        }
+        if (offset >= entry.sizeBytes)
+        {
+            return 0;
+        }
+        final int want = (int)Math.min(dst.remaining(), entry.sizeBytes - offset);
+        dst.limit(dst.position() + want);
+        final FileChannel channel = channel(vNodeId, entry);
+        int done = 0;
+        while (done < want)
+        {
+            final int n = channel.read(dst, offset + done);
+            if (n <= 0)
+            {
+                // A data file shorter than its entry (lost before the crash): the rest reads as zeros.
+                while (dst.hasRemaining())
+                {
+                    dst.put((byte)0);
+                    done++;
+                }
+                break;
+            }
+            done += n;
+        }
+        return done;
+    }
+
+    long write(final int vNodeId, final String path, final long offset, final ByteBuffer src) throws IOException
+    {
+        final Entry entry = existing(vNodeId, path);
+        if (entry == null)
+        {
+            return missing(vNodeId, path);
+        }
+        if (entry.directory)
+        {
+            return Errno.EISDIR;
+        }
+        final int length = src.remaining();
+        if (offset < 0 || offset + length < 0)
+        {
+            return Errno.EINVAL;
+        }
+        final long end = offset + length;
+        if (end > entry.sizeBytes && usedBytes + (end - entry.sizeBytes) > capacityBytes)
+        {
+            return Errno.ENOSPC;
+        }
+        final FileChannel channel = channel(vNodeId, entry);
+        int done = 0;
+        while (src.hasRemaining())
+        {
+            done += channel.write(src, offset + done);
+        }
+        if (end > entry.sizeBytes)
+        {
+            usedBytes += end - entry.sizeBytes;
+            entry.sizeBytes = end;
+        }
+        return length;
+    }
+
+    /** fsync: the journal (so the file's entry is durable) and the file's data. */
+    long fsync(final int vNodeId, final String path) throws IOException
+    {
+        final Entry entry = existing(vNodeId, path);
+        if (entry == null)
+        {
+            return missing(vNodeId, path);
+        }
+        forceJournal();
+        if (!entry.directory && entry.channel != null)
+        {
+            entry.channel.force(true);
+        }
+        return 0;
+    }
+
+    long truncate(final int vNodeId, final String path, final long sizeBytes) throws IOException
+    {
+        final Entry entry = existing(vNodeId, path);
+        if (entry == null)
+        {
+            return missing(vNodeId, path);
+        }
+        if (entry.directory)
+        {
+            return Errno.EISDIR;
+        }
+        if (sizeBytes < 0)
+        {
+            return Errno.EINVAL;
+        }
+        if (sizeBytes > entry.sizeBytes && usedBytes + (sizeBytes - entry.sizeBytes) > capacityBytes)
+        {
+            return Errno.ENOSPC;
+        }
+        resize(vNodeId, entry, sizeBytes);
+        return 0;
+    }
+
+    long unlink(final int vNodeId, final String path) throws IOException
+    {
+        final Entry entry = existing(vNodeId, path);
+        if (entry == null)
+        {
+            return missing(vNodeId, path);
+        }
+        if (entry.directory)
+        {
+            return Errno.EISDIR;
+        }
+        table(vNodeId).remove(path);
+        append(JournalDescriptor.TYPE_REMOVE, vNodeId, 0, path, null);
+        dropData(vNodeId, entry);
+        return 0;
+    }
+
+    long mkdir(final int vNodeId, final String path) throws IOException
+    {
+        final int check = checkPath(path);
+        if (check < 0)
+        {
+            return check;
+        }
+        final Map<String, Entry> table = table(vNodeId);
+        if (lookup(table, path) != null)
+        {
+            return Errno.EEXIST;
+        }
+        final int parent = checkParent(table, path);
+        if (parent < 0)
+        {
+            return parent;
+        }
+        table.put(path, new Entry(true, 0));
+        append(JournalDescriptor.TYPE_MKDIR, vNodeId, 0, path, null);
+        return 0;
+    }
+
+    long rmdir(final int vNodeId, final String path) throws IOException
+    {
+        final Entry entry = existing(vNodeId, path);
+        if (entry == null)
+        {
+            return missing(vNodeId, path);
+        }
+        if (!entry.directory)
+        {
+            return Errno.ENOTDIR;
+        }
+        if ("/".equals(path))
+        {
+            return Errno.EBUSY;
+        }
+        if (hasChildren(table(vNodeId), path))
+        {
+            return Errno.ENOTEMPTY;
+        }
+        table(vNodeId).remove(path);
+        append(JournalDescriptor.TYPE_REMOVE, vNodeId, 0, path, null);
+        return 0;
+    }
+
+    long rename(final int vNodeId, final String from, final String to) throws IOException
+    {
+        int check = checkPath(from);
+        if (check < 0 || (check = checkPath(to)) < 0)
+        {
+            return check;
+        }
+        final Map<String, Entry> table = table(vNodeId);
+        final Entry source = lookup(table, from);
+        if (source == null)
+        {
+            return missing(vNodeId, from);
+        }
+        final int parent = checkParent(table, to);
+        if (parent < 0)
+        {
+            return parent;
+        }
+        if ("/".equals(from) || "/".equals(to))
+        {
+            return Errno.EBUSY;
+        }
+        if (from.equals(to))
+        {
+            return 0;
+        }
+        if (source.directory && to.startsWith(from + "/"))
+        {
+            return Errno.EINVAL;
+        }
+        final Entry target = lookup(table, to);
+        if (target != null)
+        {
+            if (source.directory && !target.directory)
+            {
+                return Errno.ENOTDIR;
+            }
+            if (!source.directory && target.directory)
+            {
+                return Errno.EISDIR;
+            }
+            if (target.directory && hasChildren(table, to))
+            {
+                return Errno.ENOTEMPTY;
+            }
+        }
+        append(JournalDescriptor.TYPE_RENAME, vNodeId, 0, from, to);
+        applyRename(vNodeId, table, from, to);
+        return 0;
+    }
+
+    /**
+     * readdir: the names of the directory's children, sorted, from index {@code first}, each followed by a 0 byte,
+     * as many as fit in {@code dst}. Returns how many were written.
+     */
+    long readdir(final int vNodeId, final String path, final long first, final ByteBuffer dst)
+    {
+        final Entry entry = existing(vNodeId, path);
+        if (entry == null)
+        {
+            return missing(vNodeId, path);
+        }
+        if (!entry.directory)
+        {
+            return Errno.ENOTDIR;
+        }
+        if (first < 0)
+        {
+            return Errno.EINVAL;
+        }
+        final List<String> names = children(table(vNodeId), path);
+        int count = 0;
+        for (int i = (int)Math.min(first, names.size()); i < names.size(); i++)
+        {
+            final byte[] name = names.get(i).getBytes(StandardCharsets.UTF_8);
+            if (dst.remaining() < name.length + 1)
+            {
+                if (count == 0)
+                {
+                    return Errno.EINVAL;
+                }
+                break;
+            }
+            dst.put(name).put((byte)0);
+            count++;
+        }
+        return count;
+    }
+
+    // Path table
+    // ------------------------------------------------------------------------------------------------------------
+
+    /** 0 if {@code path} is absolute and normalised, else EINVAL (or ENAMETOOLONG). */
+    static int checkPath(final String path)
+    {
+        if (path.length() > StorageDescriptor.MAX_PATH_BYTES)
+        {
+            return Errno.ENAMETOOLONG;
+        }
+        if (path.isEmpty() || path.charAt(0) != '/')
+        {
+            return Errno.EINVAL;
+        }
+        if (path.length() == 1)
+        {
+            return 0;
+        }
+        if (path.charAt(path.length() - 1) == '/' || path.contains("//") || path.contains("/./") ||
+            path.contains("/../") || path.endsWith("/.") || path.endsWith("/..") || path.indexOf('\0') >= 0)
+        {
+            return Errno.EINVAL;
+        }
+        return 0;
+    }
+
+    private Entry existing(final int vNodeId, final String path)
+    {
+        return checkPath(path) < 0 ? null : lookup(table(vNodeId), path);
+    }
+
+    private static Entry lookup(final Map<String, Entry> table, final String path)
+    {
+        return "/".equals(path) ? ROOT : table.get(path);
+    }
+
+    private static final Entry ROOT = new Entry(true, 0);
+
+    /** Why {@code path} does not exist: EINVAL for a bad path, ENOTDIR if an ancestor is a file, else ENOENT. */
+    private int missing(final int vNodeId, final String path)
+    {
+        final int check = checkPath(path);
+        if (check < 0)
+        {
+            return check;
+        }
+        final int parent = checkParent(table(vNodeId), path);
+        return parent < 0 ? parent : Errno.ENOENT;
+    }
+
+    /** 0 if every ancestor of {@code path} exists and is a directory; else ENOENT or ENOTDIR as Linux's walk says. */
+    private static int checkParent(final Map<String, Entry> table, final String path)
+    {
+        int slash = path.indexOf('/', 1);
+        while (slash > 0)
+        {
+            final Entry ancestor = table.get(path.substring(0, slash));
+            if (ancestor == null)
+            {
+                return Errno.ENOENT;
+            }
+            if (!ancestor.directory)
+            {
+                return Errno.ENOTDIR;
+            }
+            slash = path.indexOf('/', slash + 1);
+        }
+        return 0;
+    }
+
+    private static boolean hasChildren(final Map<String, Entry> table, final String path)
+    {
+        final String prefix = "/".equals(path) ? "/" : path + "/";
+        for (final String key : table.keySet())
+        {
+            if (key.startsWith(prefix))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static List<String> children(final Map<String, Entry> table, final String path)
+    {
+        final String prefix = "/".equals(path) ? "/" : path + "/";
+        final List<String> names = new ArrayList<>();
+        for (final String key : table.keySet())
+        {
+            if (key.startsWith(prefix) && key.indexOf('/', prefix.length()) < 0)
+            {
+                names.add(key.substring(prefix.length()));
+            }
+        }
+        names.sort(null);
+        return names;
+    }
+
+    private Map<String, Entry> table(final int vNodeId)
+    {
+        Map<String, Entry> table = vNodes.get(vNodeId);
+        if (table == null)
+        {
+            table = new HashMap<>();
+            vNodes.put(vNodeId, table);
+        }
+        return table;
+    }
+
+    private static int type(final Entry entry)
+    {
+        return entry.directory ? StorageDescriptor.TYPE_DIRECTORY : StorageDescriptor.TYPE_FILE;
+    }
+
+    private void applyRename(final int vNodeId, final Map<String, Entry> table, final String from, final String to)
+        throws IOException
+    {
+        final Entry replaced = table.remove(to);
+        if (replaced != null && !replaced.directory)
+        {
+            dropData(vNodeId, replaced);
+        }
+        final Entry source = table.remove(from);
+        table.put(to, source);
+        if (source.directory)
+        {
+            final String prefix = from + "/";
+            final List<String> moved = new ArrayList<>();
+            for (final Iterator<String> it = table.keySet().iterator(); it.hasNext();)
+            {
+                final String key = it.next();
+                if (key.startsWith(prefix))
+                {
+                    moved.add(key);
+                }
+            }
+            for (final String key : moved)
+            {
+                table.put(to + key.substring(from.length()), table.remove(key));
+            }
+        }
+    }
+
+    // Disk
+    // ------------------------------------------------------------------------------------------------------------
+
+    private Path dataFile(final int vNodeId, final long fileId)
+    {
+        return dataDir.resolve("v" + vNodeId).resolve(fileId + ".dat");
+    }
+
+    private FileChannel channel(final int vNodeId, final Entry entry) throws IOException
+    {
+        if (entry.channel == null)
+        {
+            final Path file = dataFile(vNodeId, entry.fileId);
+            Files.createDirectories(file.getParent());
+            entry.channel = FileChannel.open(file,
+                StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        }
+        return entry.channel;
+    }
+
+    private void resize(final int vNodeId, final Entry entry, final long sizeBytes) throws IOException
+    {
+        final FileChannel channel = channel(vNodeId, entry);
+        if (sizeBytes < channel.size())
+        {
+            channel.truncate(sizeBytes);
+        }
+        else if (sizeBytes > channel.size())
+        {
+            // Extend with a hole: write one zero byte at the new end.
+            channel.write(ByteBuffer.allocate(1), sizeBytes - 1);
+        }
+        usedBytes += sizeBytes - entry.sizeBytes;
+        entry.sizeBytes = sizeBytes;
+    }
+
+    private void dropData(final int vNodeId, final Entry entry) throws IOException
+    {
+        if (entry.channel != null)
+        {
+            entry.channel.close();
+            entry.channel = null;
+        }
+        usedBytes -= entry.sizeBytes;
+        Files.deleteIfExists(dataFile(vNodeId, entry.fileId));
+    }
+
+    private void append(final int type, final int vNodeId, final long fileId, final String path, final String newPath)
+        throws IOException
+    {
+        final byte[] pathBytes = path.getBytes(StandardCharsets.UTF_8);
+        final byte[] newPathBytes = newPath == null ? new byte[0] : newPath.getBytes(StandardCharsets.UTF_8);
+        final int length = JournalDescriptor.HEADER_LENGTH + pathBytes.length + newPathBytes.length +
+            JournalDescriptor.CHECKSUM_LENGTH;
+        record.clear();
+        record.putInt(length).putInt(type).putInt(vNodeId).putLong(fileId)
+            .putInt(pathBytes.length).putInt(newPathBytes.length).put(pathBytes).put(newPathBytes);
+        crc.reset();
+        crc.update(record.array(), 0, record.position());
+        record.putInt((int)crc.getValue());
+        record.flip();
+        while (record.hasRemaining())
+        {
+            journal.write(record, journal.size());
+        }
+        journalDirty = true;
+    }
+
+    private void forceJournal() throws IOException
+    {
+        if (journalDirty)
+        {
+            journal.force(true);
+            journalDirty = false;
+        }
+    }
+
+    private void replay() throws IOException
+    {
+        final long size = journal.size();
+        final ByteBuffer all = ByteBuffer.allocate((int)Math.min(Integer.MAX_VALUE - 8, size))
+            .order(ByteOrder.LITTLE_ENDIAN);
+        while (all.hasRemaining() && journal.read(all, all.position()) > 0)
+        {
+            // read until full
+        }
+        all.flip();
+        long good = 0;
+        while (all.remaining() >= JournalDescriptor.HEADER_LENGTH + JournalDescriptor.CHECKSUM_LENGTH)
+        {
+            final int start = all.position();
+            final int length = all.getInt(start);
+            if (length < JournalDescriptor.HEADER_LENGTH + JournalDescriptor.CHECKSUM_LENGTH || length > all.remaining())
+            {
+                break;
+            }
+            crc.reset();
+            crc.update(all.array(), start, length - JournalDescriptor.CHECKSUM_LENGTH);
+            if ((int)crc.getValue() != all.getInt(start + length - JournalDescriptor.CHECKSUM_LENGTH))
+            {
+                break;
+            }
+            final int type = all.getInt(start + JournalDescriptor.TYPE_OFFSET);
+            final int vNodeId = all.getInt(start + JournalDescriptor.VNODE_OFFSET);
+            final long fileId = all.getLong(start + JournalDescriptor.FILE_ID_OFFSET);
+            final int pathLength = all.getInt(start + JournalDescriptor.PATH_LENGTH_OFFSET);
+            final int newPathLength = all.getInt(start + JournalDescriptor.NEW_PATH_LENGTH_OFFSET);
+            final String path = new String(all.array(), start + JournalDescriptor.PATH_OFFSET, pathLength,
+                StandardCharsets.UTF_8);
+            final String newPath = new String(all.array(), start + JournalDescriptor.PATH_OFFSET + pathLength,
+                newPathLength, StandardCharsets.UTF_8);
+            final Map<String, Entry> table = table(vNodeId);
+            switch (type)
+            {
+                case JournalDescriptor.TYPE_CREATE:
+                    table.put(path, new Entry(false, fileId));
+                    nextFileId = Math.max(nextFileId, fileId + 1);
+                    break;
+                case JournalDescriptor.TYPE_MKDIR:
+                    table.put(path, new Entry(true, 0));
+                    break;
+                case JournalDescriptor.TYPE_REMOVE:
+                    table.remove(path);
+                    break;
+                case JournalDescriptor.TYPE_RENAME:
+                    if (table.containsKey(path))
+                    {
+                        applyRename(vNodeId, table, path, newPath);
+                    }
+                    break;
+                default:
+                    break;
+            }
+            all.position(start + length);
+            good = start + length;
+        }
+        if (good < size)
+        {
+            journal.truncate(good);
+        }
+        for (final Integer vNodeId : vNodes.keySet())
+        {
+            for (final Entry entry : vNodes.get(vNodeId).values())
+            {
+                if (!entry.directory)
+                {
+                    final Path file = dataFile(vNodeId, entry.fileId);
+                    entry.sizeBytes = Files.exists(file) ? Files.size(file) : 0;
+                    usedBytes += entry.sizeBytes;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        try
+        {
+            for (final Map<String, Entry> table : vNodes.values())
+            {
+                for (final Entry entry : table.values())
+                {
+                    if (entry.channel != null)
+                    {
+                        entry.channel.close();
+                        entry.channel = null;
+                    }
+                }
+            }
+            journal.close();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("closing the storage data directory " + dataDir, ex);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package dev.splitkernel.monitor.storage;
+
+import dev.splitkernel.verbs.Fabric;
+import dev.splitkernel.verbs.FabricContext;
+
+import java.nio.file.Path;
+
+/**
+ * Configuration of a {@link StorageMonitor}: defaults and property names in one place, fluent setters, one
+ * {@link #conclude()} that validates everything and names the setting at fault.
+ * <p>
+ * Not thread-safe: build it in one thread, then hand it to the monitor.
+ */
+public final class StorageMonitorContext
+{
+    /** Where the files and the journal live; a restarted monitor given the same directory serves the same files. */
+    public static final String DATA_DIR_PROP_NAME = "splitkernel.storage.dataDir";
+    public static final String DATA_DIR_DEFAULT = "storage-data";
+
+    /** Total bytes of file data this monitor stores; writes beyond get ENOSPC. */
+    public static final String CAPACITY_BYTES_PROP_NAME = "splitkernel.storage.capacityBytes";
+    public static final long CAPACITY_BYTES_DEFAULT = 16L << 30;
+
+    public static final String LISTEN_ADDRESS_PROP_NAME = "splitkernel.storage.listen";
+    public static final String LISTEN_ADDRESS_DEFAULT = "storage-0";
+
+    /** Where the global manager listens; empty: standalone (no GSM registration). */
+    public static final String GLOBAL_ADDRESS_PROP_NAME = "splitkernel.global.address";
+    public static final String GLOBAL_ADDRESS_DEFAULT = "";
+
+    public static final String REQUEST_TIMEOUT_PROP_NAME = "splitkernel.storage.requestTimeoutNs";
+    public static final long REQUEST_TIMEOUT_DEFAULT_NS = 2_000_000_000L;
+
+    private Path dataDir = Path.of(System.getProperty(DATA_DIR_PROP_NAME, DATA_DIR_DEFAULT));
+    private long capacityBytes = Long.getLong(CAPACITY_BYTES_PROP_NAME, CAPACITY_BYTES_DEFAULT);
+    private String listenAddress = System.getProperty(LISTEN_ADDRESS_PROP_NAME, LISTEN_ADDRESS_DEFAULT);
+    private String globalAddress = System.getProperty(GLOBAL_ADDRESS_PROP_NAME, GLOBAL_ADDRESS_DEFAULT);
+    private long requestTimeoutNs = Long.getLong(REQUEST_TIMEOUT_PROP_NAME, REQUEST_TIMEOUT_DEFAULT_NS);
+    private FabricContext fabricContext;
+    private Fabric fabric;
+    private boolean concluded;
+
+    /** Validate every setting. Idempotent. */
+    public StorageMonitorContext conclude()
+    {
+        if (concluded)
+        {
+            return this;
+        }
+        if (dataDir == null || dataDir.toString().isEmpty())
+        {
+            throw new IllegalArgumentException(DATA_DIR_PROP_NAME + " must name a directory");
+        }
+        if (capacityBytes <= 0)
+        {
+            throw new IllegalArgumentException(CAPACITY_BYTES_PROP_NAME + " must be positive: " + capacityBytes);
+        }
+        if (listenAddress == null || listenAddress.isEmpty())
+        {
+            throw new IllegalArgumentException(LISTEN_ADDRESS_PROP_NAME + " must not be empty");
+        }
+        if (requestTimeoutNs <= 0)
+        {
+            throw new IllegalArgumentException(REQUEST_TIMEOUT_PROP_NAME + " must be positive: " + requestTimeoutNs);
+        }
+        if (globalAddress == null)
+        {
+            globalAddress = "";
+        }
+        if (fabric == null && fabricContext == null)
+        {
+            fabricContext = new FabricContext();
+        }
+        concluded = true;
+        return this;
+    }
+
+    public StorageMonitorContext dataDir(final Path dataDir)
+    {
+        this.dataDir = dataDir;
+        return this;
+    }
+
+    public Path dataDir()
+    {
+        return dataDir;
+    }
+
+    public StorageMonitorContext capacityBytes(final long capacityBytes)
+    {
+        this.capacityBytes = capacityBytes;
+        return this;
+    }
+
+    public long capacityBytes()
+    {
+        return capacityBytes;
+    }
+
+    public StorageMonitorContext listenAddress(final String listenAddress)
+    {
+        this.listenAddress = listenAddress;
+        return this;
+    }
+
+    public String listenAddress()
+    {
+        return listenAddress;
+    }
+
+    public StorageMonitorContext globalAddress(final String globalAddress)
+    {
+        this.globalAddress = globalAddress;
+        return this;
+    }
+
+    public String globalAddress()
+    {
+        return globalAddress;
+    }
+
+    public StorageMonitorContext requestTimeoutNs(final long requestTimeoutNs)
+    {
+        this.requestTimeoutNs = requestTimeoutNs;
+        return this;
+    }
+
+    public long requestTimeoutNs()
+    {
+        return requestTimeoutNs;
+    }
+
+    /** Use this fabric (not closed by the monitor) instead of creating one. */
+    public StorageMonitorContext fabric(final Fabric fabric)
+    {
+        this.fabric = fabric;
+        return this;
+    }
+
+    public Fabric fabric()
+    {
+        return fabric;
+    }
+
+    public StorageMonitorContext fabricContext(final FabricContext fabricContext)
+    {
+        this.fabricContext = fabricContext;
+        return this;
+    }
+
+    public FabricContext fabricContext()
+    {
+        return fabricContext;
+    }
+}

@@ -16,6 +16,7 @@ import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.MemoryRegion;
 import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
+import dev.splitkernel.verbs.auth.HandshakeDescriptor;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -32,6 +33,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 import static dev.splitkernel.verbs.rdma.RdmaFrameDescriptor.CORRELATION_ID_OFFSET;
@@ -206,6 +208,10 @@ final class RdmaConnection implements Connection
     private long ackToSend;
     private boolean controlBusy;
 
+    // Authentication: the handshake message received last, from the poller to the thread running the handshake.
+    private final AtomicReference<byte[]> authInbox = new AtomicReference<>();
+    private volatile boolean authenticated;
+
     private volatile boolean established;
     private volatile boolean tableComplete;
     private volatile boolean closed;
@@ -356,10 +362,59 @@ final class RdmaConnection implements Connection
         return peerAddress;
     }
 
+    /** Established, authenticated (the cluster handshake succeeded) and not closed. */
     @Override
     public boolean isConnected()
     {
-        return established && !closed;
+        return established && authenticated && !closed;
+    }
+
+    boolean isAuthenticated()
+    {
+        return authenticated;
+    }
+
+    /** The handshake succeeded: at the listener, requests are dispatched from now on. */
+    void markAuthenticated()
+    {
+        authenticated = true;
+    }
+
+    /** Send one handshake message as an AUTH frame. Control path. */
+    int sendAuth(final byte[] message, final long timeoutNs)
+    {
+        final int slotIndex = acquireSlot(System.nanoTime() + timeoutNs);
+        if (slotIndex < 0)
+        {
+            return slotIndex;
+        }
+        final SendSlot slot = slots[slotIndex];
+        encodeHeader(slot.buffer, RdmaFrameDescriptor.TYPE_AUTH, 0, 0, message.length);
+        slot.buffer.putBytes(HEADER_LENGTH, message);
+        final int posted = postSend(slot, HEADER_LENGTH + message.length);
+        if (posted != Status.OK)
+        {
+            release(slot);
+        }
+        return posted;
+    }
+
+    /** The next handshake message from the peer, or null when the connection broke or the deadline passed. */
+    byte[] awaitAuth(final long deadlineNs)
+    {
+        while (true)
+        {
+            final byte[] message = authInbox.getAndSet(null);
+            if (message != null)
+            {
+                return message;
+            }
+            if (closed || System.nanoTime() - deadlineNs > 0)
+            {
+                return null;
+            }
+            LockSupport.parkNanos(20_000);
+        }
     }
 
     @Override
@@ -896,6 +951,21 @@ final class RdmaConnection implements Connection
             return;
         }
         final byte type = buffer.getByte(TYPE_OFFSET);
+        if (type == RdmaFrameDescriptor.TYPE_AUTH)
+        {
+            onAuth(buffer);
+            repost(recv);
+            return;
+        }
+        if (accepted && !authenticated)
+        {
+            // Nothing from a peer that has not proven it knows the cluster secret reaches a handler: drop it and
+            // break the connection; the handshake thread then refuses the peer and counts it.
+            counters.increment(FabricCounters.MALFORMED_FRAMES);
+            markBroken();
+            repost(recv);
+            return;
+        }
         switch (type)
         {
             case RdmaFrameDescriptor.TYPE_REQUEST:
@@ -933,6 +1003,26 @@ final class RdmaConnection implements Connection
                 break;
         }
         repost(recv);
+    }
+
+    /** A handshake message: hand a copy to the handshake thread (control path: allocates). */
+    private void onAuth(final UnsafeBuffer buffer)
+    {
+        final int length = buffer.getInt(PAYLOAD_LENGTH_OFFSET);
+        if (authenticated || length != HandshakeDescriptor.MESSAGE_LENGTH)
+        {
+            counters.increment(FabricCounters.MALFORMED_FRAMES);
+            markBroken();
+            return;
+        }
+        final byte[] message = new byte[length];
+        buffer.getBytes(HEADER_LENGTH, message);
+        if (!authInbox.compareAndSet(null, message))
+        {
+            // The handshake alternates strictly: a second message before the first was taken breaks the protocol.
+            counters.increment(FabricCounters.MALFORMED_FRAMES);
+            markBroken();
+        }
     }
 
     private void deliverReply(final UnsafeBuffer buffer)

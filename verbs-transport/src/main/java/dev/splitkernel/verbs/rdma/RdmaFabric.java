@@ -22,6 +22,7 @@ import dev.splitkernel.verbs.FabricException;
 import dev.splitkernel.verbs.MemoryRegion;
 import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
+import dev.splitkernel.verbs.auth.ClusterAuthenticator;
 
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -107,6 +108,7 @@ public final class RdmaFabric implements Fabric
 
     private final RdmaContext ctx;
     private final FabricCounters counters = new FabricCounters();
+    private final ClusterAuthenticator auth;
     private final String localAddress;
     private final RdmaEventChannel deviceChannel;
     private final RdmaCmId deviceId;
@@ -141,6 +143,7 @@ public final class RdmaFabric implements Fabric
     public RdmaFabric(final RdmaContext context)
     {
         this.ctx = context.conclude();
+        this.auth = new ClusterAuthenticator("rdma", ctx.fabricContext(), counters);
         final String address = ctx.localAddress().isEmpty() ? detectLocalAddress(Path.of("/sys/class/infiniband"))
             : ctx.localAddress();
         if (address == null)
@@ -370,6 +373,7 @@ public final class RdmaFabric implements Fabric
                 : bind.getPort();
             final String bound = bind.getAddress().getHostAddress() + ":" + port;
             listeners.add(new Listener(channel, id, handler, bound));
+            auth.onListen();
             return bound;
         }
         catch (final IOException | RuntimeException ex)
@@ -421,6 +425,10 @@ public final class RdmaFabric implements Fabric
             expect(channel, EV_ESTABLISHED, deadlineNs, address, step);
             connection.onEstablished();
 
+            step = "authenticating";
+            authenticateConnector(connection, address, deadlineNs, timeoutNs);
+            connection.markAuthenticated();
+
             step = "receiving the peer's region table";
             while (!connection.isTableComplete())
             {
@@ -451,6 +459,139 @@ public final class RdmaFabric implements Fabric
             throw new FabricException("rdma: connect to " + address + " failed while " + step + " (" + ex.getMessage()
                 + ")", ex);
         }
+    }
+
+    /**
+     * The connecting side of the handshake, as the first SEND/RECV messages after ESTABLISHED (receives were posted
+     * before connect, so the listener's answer always finds a buffer).
+     */
+    private void authenticateConnector(
+        final RdmaConnection connection, final String address, final long deadlineNs, final long timeoutNs)
+    {
+        try
+        {
+            final ClusterAuthenticator.Connector connector = auth.newConnector(address);
+            sendAuth(connection, connector.hello(), address);
+            final byte[] challenge = connection.awaitAuth(deadlineNs);
+            if (challenge == null)
+            {
+                throw new FabricException("authentication failed: no handshake answer from " + address + " within "
+                    + timeoutNs / 1_000_000 + " ms (or it disconnected)");
+            }
+            final byte[] proof;
+            try
+            {
+                proof = connector.onChallenge(challenge);
+            }
+            catch (final FabricException ex)
+            {
+                connection.sendAuth(connector.refusal(), ctx.fabricContext().operationTimeoutNs());
+                throw ex;
+            }
+            sendAuth(connection, proof, address);
+            final byte[] result = connection.awaitAuth(deadlineNs);
+            if (result == null)
+            {
+                throw new FabricException("authentication failed: no handshake result from " + address + " within "
+                    + timeoutNs / 1_000_000 + " ms (or it disconnected: it may have refused us)");
+            }
+            connector.onResult(result);
+        }
+        catch (final FabricException ex)
+        {
+            auth.onFailure(address, ex.getMessage());
+            throw ex;
+        }
+    }
+
+    private void sendAuth(final RdmaConnection connection, final byte[] message, final String address)
+    {
+        final int status = connection.sendAuth(message, ctx.fabricContext().operationTimeoutNs());
+        if (status != Status.OK)
+        {
+            throw new FabricException("authentication failed: cannot send the handshake to " + address + ": "
+                + Status.describe(status));
+        }
+    }
+
+    /**
+     * The listening side of the handshake, in its own short-lived thread. Only after the connector's proof
+     * verified does the connection start its service and receive the region table, so an unauthenticated peer
+     * never learns an rkey and no request of it reaches a handler (see {@link RdmaConnection}: it drops them).
+     */
+    private void authenticateListener(final RdmaConnection connection)
+    {
+        final String peer = connection.peerAddress();
+        final long timeoutNs = ctx.fabricContext().connectTimeoutNs();
+        final long deadlineNs = System.nanoTime() + timeoutNs;
+        final ClusterAuthenticator.Listener listener = auth.newListener(peer);
+        String failure = null;
+        final byte[] hello = connection.awaitAuth(deadlineNs);
+        if (hello == null)
+        {
+            failure = "authentication failed: " + peer + " sent no complete handshake within " + timeoutNs / 1_000_000
+                + " ms (or disconnected, or sent another message first); dropped it";
+        }
+        else
+        {
+            connection.sendAuth(listener.onHello(hello), ctx.fabricContext().operationTimeoutNs());
+            if (listener.isRefused())
+            {
+                failure = listener.failure();
+            }
+            else
+            {
+                final byte[] proof = connection.awaitAuth(deadlineNs);
+                if (proof == null)
+                {
+                    failure = "authentication failed: " + peer + " sent no handshake proof within "
+                        + timeoutNs / 1_000_000 + " ms (or disconnected); dropped it";
+                }
+                else
+                {
+                    final byte[] result = listener.onProof(proof);
+                    if (result != null)
+                    {
+                        connection.sendAuth(result, ctx.fabricContext().operationTimeoutNs());
+                    }
+                    failure = listener.isAccepted() ? null : listener.failure();
+                }
+            }
+        }
+        if (failure != null || connection.isClosed())
+        {
+            if (running)
+            {
+                auth.onFailure(peerHost(peer), failure != null ? failure :
+                    "authentication failed: " + peer + " broke the connection during the handshake");
+            }
+            // A REFUSED just posted may not reach the peer before the disconnect; it then reports a closed handshake.
+            connection.markBroken();
+            scheduleDestroy(connection);
+            return;
+        }
+        synchronized (regionLock)
+        {
+            // Under the region lock: a region allocated concurrently is either in this table or announced after it.
+            connection.markAuthenticated();
+            connection.startService();
+            counters.increment(FabricCounters.CONNECTIONS_ACCEPTED);
+            final int status = connection.sendRegionTable(new ArrayList<>(regions.values()),
+                ctx.fabricContext().operationTimeoutNs());
+            if (status != Status.OK)
+            {
+                recordError("sending the region table to " + connection.peerAddress() + " failed: "
+                    + Status.describe(status), null);
+            }
+        }
+    }
+
+    /** "/10.0.0.1:4711" to "10.0.0.1": refusals are reported once per host, not per ephemeral port. */
+    private static String peerHost(final String peerAddress)
+    {
+        final int colon = peerAddress.lastIndexOf(':');
+        final String host = colon > 0 ? peerAddress.substring(0, colon) : peerAddress;
+        return host.startsWith("/") ? host.substring(1) : host;
     }
 
     private RdmaConnection newConnection(final boolean accepted, final String peerAddress,
@@ -732,18 +873,11 @@ public final class RdmaFabric implements Fabric
             if (connection != null)
             {
                 connection.onEstablished();
-                connection.startService();
-                counters.increment(FabricCounters.CONNECTIONS_ACCEPTED);
-                synchronized (regionLock)
-                {
-                    final int status = connection.sendRegionTable(new ArrayList<>(regions.values()),
-                        ctx.fabricContext().operationTimeoutNs());
-                    if (status != Status.OK)
-                    {
-                        recordError("sending the region table to " + connection.peerAddress() + " failed: "
-                            + Status.describe(status), null);
-                    }
-                }
+                // The handshake waits for the peer: never in this cm thread, which serves every connection.
+                final Thread handshake = new Thread(
+                    () -> authenticateListener(connection), "rdma-auth-" + connection.peerAddress());
+                handshake.setDaemon(true);
+                handshake.start();
             }
         }
         else if (type == EV_DISCONNECTED || type == EV_DEVICE_REMOVAL)

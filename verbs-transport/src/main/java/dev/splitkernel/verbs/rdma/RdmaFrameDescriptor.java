@@ -25,6 +25,12 @@ package dev.splitkernel.verbs.rdma;
  * before posting it: on real RDMA the NIC would answer with a remote access error that kills the queue pair),
  * REGION_ACK (the connector has dropped a removed region) and TABLE_END (the initial region table is complete).
  * <p>
+ * AUTH carries one cluster-authentication handshake message
+ * ({@link dev.splitkernel.verbs.auth.HandshakeDescriptor}, {@code MESSAGE_LENGTH} bytes) as its payload. The
+ * handshake is the first exchange after the rdma_cm connection is established: the listener dispatches no request
+ * and sends no region entry before it has accepted the connector's proof, and drops the connection on any other
+ * message before that.
+ * <p>
  * A region entry in REGION_ADD's payload, {@code REGION_ENTRY_LENGTH} bytes each, count in the opcode field:
  * <pre>
  *  +---------------------------------------------------------------+
@@ -57,6 +63,7 @@ public final class RdmaFrameDescriptor
     public static final byte TYPE_REGION_REMOVE = 5;
     public static final byte TYPE_REGION_ACK = 6;
     public static final byte TYPE_TABLE_END = 7;
+    public static final byte TYPE_AUTH = 8;
 
     public static final int REGION_ENTRY_LENGTH = 16;
     public static final int REGION_RKEY_OFFSET = 0;
@@ -84,6 +91,7 @@ public final class RdmaFrameDescriptor
             case TYPE_REGION_REMOVE: return "REGION_REMOVE";
             case TYPE_REGION_ACK: return "REGION_ACK";
             case TYPE_TABLE_END: return "TABLE_END";
+            case TYPE_AUTH: return "AUTH";
             default: return "UNKNOWN(" + type + ")";
         }
     }

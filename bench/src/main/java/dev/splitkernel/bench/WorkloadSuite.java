@@ -34,7 +34,16 @@ final class WorkloadSuite implements Suite
                 "WorkloadBenchmark.run:workload=random,memory=splitkernel",
                 "WorkloadBenchmark.run:workload=random,memory=local"),
             Ratio.report("tcp miss: RPC / one-sided READ (mean)",
-                "EndToEndMissBenchmark.miss:oneSided=false", "EndToEndMissBenchmark.miss:oneSided=true"));
+                "EndToEndMissBenchmark.miss:oneSided=false", "EndToEndMissBenchmark.miss:oneSided=true"),
+            Ratio.report("file 4 KB random read, cache hit: Linux time / ours (LegoOS: 0.84 of Linux)",
+                "StorageBenchmark.randomReadHit:system=linux", "StorageBenchmark.randomReadHit:system=splitkernel"),
+            Ratio.report("file 4 KB random read, cache miss: Linux time / ours (LegoOS: 0.84 of Linux)",
+                "StorageBenchmark.randomReadMiss:system=linux", "StorageBenchmark.randomReadMiss:system=splitkernel"),
+            Ratio.report("file 4 KB sequential read: Linux time / ours (LegoOS: 0.49 of Linux)",
+                "StorageBenchmark.sequentialRead:system=linux", "StorageBenchmark.sequentialRead:system=splitkernel"),
+            Ratio.report("file 4 KB random write + fsync: Linux time / ours (LegoOS: 0.54 of Linux)",
+                "StorageBenchmark.randomWriteFsync:system=linux",
+                "StorageBenchmark.randomWriteFsync:system=splitkernel"));
     }
 
     @Override

@@ -21,9 +21,11 @@ import static dev.splitkernel.excache.ExCacheLayout.*;
  * A hit looks at the line's predicted way first, then at a direct-mapped lookaside of slot hints (a software TLB),
  * then scans the set's tags, all without a lock ({@link ExCacheLayout}).
  * <ul>
- * <li><b>Loads</b> are seqlock readers of the slot: read its version (must be even), check its tag and read
- * permission, read the value, then re-read the version. The miss path makes the version odd before it changes the
- * slot's tag or bytes and even again after, so an unchanged version proves the value was the line's. With the
+ * <li><b>Loads</b> are seqlock readers of the slot: read its state word (acquire; must be readable and not busy),
+ * check its tag, read the value, load fence, then re-read the state word. The miss path marks the state busy before
+ * it changes the slot's tag or bytes and stores a new sequence number after, so an unchanged state proves the value
+ * was the line's. Read permission lives in the state word and tag and state share 16 bytes of a dense array, so a
+ * hit costs one metadata access (1 MB of metadata for 65536 lines: it stays in L2/L3). With the
  * predicted way, the slot metadata and the line's bytes are both addressed from the virtual address alone, so the
  * two loads overlap.</li>
  * <li><b>Stores</b> pin the slot (an atomic add to its guard word), check the tag and the write permission, mark
@@ -78,6 +80,8 @@ public final class ExCache implements AutoCloseable
 
     private final ByteBuffer slotMetaBuffer;
     private final long slotMetaAddress;
+    private final ByteBuffer slotColdBuffer;
+    private final long slotColdAddress;
     private final ByteBuffer lookasideBuffer;
     private final long lookasideAddress;
     private final ByteBuffer setMetaBuffer;
@@ -142,6 +146,8 @@ public final class ExCache implements AutoCloseable
 
         slotMetaBuffer = BufferUtil.allocateDirectAligned(slotCount << SLOT_META_SHIFT, 64);
         slotMetaAddress = BufferUtil.address(slotMetaBuffer);
+        slotColdBuffer = BufferUtil.allocateDirectAligned(slotCount << SLOT_COLD_SHIFT, 64);
+        slotColdAddress = BufferUtil.address(slotColdBuffer);
         lookasideBuffer = BufferUtil.allocateDirectAligned(slotCount << ENTRY_SHIFT, 64);
         lookasideAddress = BufferUtil.address(lookasideBuffer);
         setMetaBuffer = BufferUtil.allocateDirectAligned((setMask + 1) << SET_META_SHIFT, 64);
@@ -209,13 +215,13 @@ public final class ExCache implements AutoCloseable
         {
             final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
             final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
-            final long version = UnsafeApi.getLongVolatile(null, meta + SLOT_VERSION_OFFSET);
-            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) && (version & 1) == 0 &&
-                (UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0)
+            final long state = UnsafeApi.getLongVolatile(null, meta + SLOT_STATE_OFFSET);
+            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) &&
+                (state & (STATE_BUSY | STATE_READABLE)) == STATE_READABLE)
             {
                 final byte value = UnsafeApi.getByte(lineAddress(slot) + offset);
                 UnsafeApi.loadFence();
-                if (UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) == version)
+                if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == state)
                 {
                     hit(meta);
                     return value;
@@ -228,17 +234,17 @@ public final class ExCache implements AutoCloseable
     public short getShort(final int asid, final long vaddr)
     {
         final int offset = (int)vaddr & lineMask;
-        if (offset <= lineBytes - Short.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
+        if (((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS) | crossesLine(vaddr, Short.BYTES)) == 0)
         {
             final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
             final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
-            final long version = UnsafeApi.getLongVolatile(null, meta + SLOT_VERSION_OFFSET);
-            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) && (version & 1) == 0 &&
-                (UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0)
+            final long state = UnsafeApi.getLongVolatile(null, meta + SLOT_STATE_OFFSET);
+            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) &&
+                (state & (STATE_BUSY | STATE_READABLE)) == STATE_READABLE)
             {
                 final short value = UnsafeApi.getShort(lineAddress(slot) + offset);
                 UnsafeApi.loadFence();
-                if (UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) == version)
+                if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == state)
                 {
                     hit(meta);
                     return value;
@@ -251,17 +257,17 @@ public final class ExCache implements AutoCloseable
     public int getInt(final int asid, final long vaddr)
     {
         final int offset = (int)vaddr & lineMask;
-        if (offset <= lineBytes - Integer.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
+        if (((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS) | crossesLine(vaddr, Integer.BYTES)) == 0)
         {
             final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
             final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
-            final long version = UnsafeApi.getLongVolatile(null, meta + SLOT_VERSION_OFFSET);
-            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) && (version & 1) == 0 &&
-                (UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0)
+            final long state = UnsafeApi.getLongVolatile(null, meta + SLOT_STATE_OFFSET);
+            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) &&
+                (state & (STATE_BUSY | STATE_READABLE)) == STATE_READABLE)
             {
                 final int value = UnsafeApi.getInt(lineAddress(slot) + offset);
                 UnsafeApi.loadFence();
-                if (UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) == version)
+                if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == state)
                 {
                     hit(meta);
                     return value;
@@ -274,17 +280,17 @@ public final class ExCache implements AutoCloseable
     public long getLong(final int asid, final long vaddr)
     {
         final int offset = (int)vaddr & lineMask;
-        if (offset <= lineBytes - Long.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
+        if (((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS) | crossesLine(vaddr, Long.BYTES)) == 0)
         {
             final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
             final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
-            final long version = UnsafeApi.getLongVolatile(null, meta + SLOT_VERSION_OFFSET);
-            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) && (version & 1) == 0 &&
-                (UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0)
+            final long state = UnsafeApi.getLongVolatile(null, meta + SLOT_STATE_OFFSET);
+            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) &&
+                (state & (STATE_BUSY | STATE_READABLE)) == STATE_READABLE)
             {
                 final long value = UnsafeApi.getLong(lineAddress(slot) + offset);
                 UnsafeApi.loadFence();
-                if (UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) == version)
+                if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == state)
                 {
                     hit(meta);
                     return value;
@@ -292,6 +298,16 @@ public final class ExCache implements AutoCloseable
             }
         }
         return readSlow(asid, vaddr, Long.BYTES);
+    }
+
+    /**
+     * Nonzero when a value of {@code width} bytes at {@code vaddr} crosses a line boundary: the first and last byte
+     * differ above the line offset. One OR-ed term of the fast path's single range test (the asid and the address
+     * range are the others), so the test costs one branch; vaddr + width cannot overflow when vaddr is in range.
+     */
+    private long crossesLine(final long vaddr, final int width)
+    {
+        return (vaddr ^ (vaddr + (width - 1))) >>> lineShift;
     }
 
     public float getFloat(final int asid, final long vaddr)
@@ -520,14 +536,20 @@ public final class ExCache implements AutoCloseable
     }
 
     /**
-     * For the cursor: the slot metadata address of a cached, readable line, or 0. The caller validates it with the
-     * slot's version and tag, as every hit does.
+     * For the cursor: the slot metadata (hot) address of a cached line, or 0. The caller validates it with the
+     * slot's state and tag, as every hit does.
      */
     long metaOf(final int asid, final long vaddr)
     {
         final int hash = hash(asid, vaddr >>> lineShift);
         final int slot = findSlot(hash, setOf(hash), key(asid, vaddr, lineShift));
         return slot < 0 ? 0 : slotMeta(slot);
+    }
+
+    /** For the cursor: counts a hit on entering a line's window (and marks it referenced for CLOCK). */
+    void cursorHit(final long meta)
+    {
+        hit(meta);
     }
 
     /** For the cursor: the address of the line's bytes in the slot whose metadata is at {@code meta}. */
@@ -572,9 +594,9 @@ public final class ExCache implements AutoCloseable
      */
     private void hit(final long meta)
     {
-        if (clock && UnsafeApi.getByte(meta + SLOT_REFERENCED_OFFSET) == 0)
+        if (clock && UnsafeApi.getByte(cold(meta) + SLOT_REFERENCED_OFFSET) == 0)
         {
-            UnsafeApi.putByte(meta + SLOT_REFERENCED_OFFSET, (byte)1);
+            UnsafeApi.putByte(cold(meta) + SLOT_REFERENCED_OFFSET, (byte)1);
         }
         final long offset = LONG_ARRAY_BASE + ((Thread.currentThread().getId() & (HIT_STRIPES - 1)) << HIT_STRIPE_SHIFT);
         UnsafeApi.putLong(hitStripes, offset, UnsafeApi.getLong(hitStripes, offset) + 1);
@@ -651,17 +673,17 @@ public final class ExCache implements AutoCloseable
                 final long meta = slotMeta(slot);
                 if (write)
                 {
-                    final int guard = UnsafeApi.getAndAddInt(null, meta + SLOT_GUARD_OFFSET, GUARD_PIN);
+                    final int guard = UnsafeApi.getAndAddInt(null, cold(meta) + SLOT_GUARD_OFFSET, GUARD_PIN);
                     if ((guard & GUARD_EXCLUSIVE) == 0 && UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key)
                     {
-                        if ((UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_WRITE) == 0)
+                        if ((UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET) & LineSource.PROT_WRITE) == 0)
                         {
                             unpin(meta);
                             throw new ExCacheFault(asid, vaddr, ExCacheFault.PROTECTION, true);
                         }
-                        if (UnsafeApi.getByte(meta + SLOT_DIRTY_OFFSET) == 0)
+                        if (UnsafeApi.getByte(cold(meta) + SLOT_DIRTY_OFFSET) == 0)
                         {
-                            UnsafeApi.putByte(meta + SLOT_DIRTY_OFFSET, (byte)1);
+                            UnsafeApi.putByte(cold(meta) + SLOT_DIRTY_OFFSET, (byte)1);
                         }
                         final long lineAddress = lineAddress(slot) + offset;
                         if (copy)
@@ -686,10 +708,11 @@ public final class ExCache implements AutoCloseable
                     continue;
                 }
 
-                final long version = UnsafeApi.getLongVolatile(null, meta + SLOT_VERSION_OFFSET);
+                final long version = UnsafeApi.getLongVolatile(null, meta + SLOT_STATE_OFFSET);
                 if ((version & 1) == 0 && UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key)
                 {
-                    final boolean readable = (UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0;
+                    final boolean readable =
+                        (UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0;
                     final long lineAddress = lineAddress(slot) + offset;
                     long value = 0;
                     if (readable)
@@ -704,7 +727,7 @@ public final class ExCache implements AutoCloseable
                         }
                     }
                     UnsafeApi.loadFence();
-                    if (UnsafeApi.getLongVolatile(null, meta + SLOT_VERSION_OFFSET) == version)
+                    if (UnsafeApi.getLongVolatile(null, meta + SLOT_STATE_OFFSET) == version)
                     {
                         if (!readable)
                         {
@@ -732,7 +755,7 @@ public final class ExCache implements AutoCloseable
     {
         if (missed)
         {
-            UnsafeApi.putByte(meta + SLOT_REFERENCED_OFFSET, (byte)1);
+            UnsafeApi.putByte(cold(meta) + SLOT_REFERENCED_OFFSET, (byte)1);
         }
         else
         {
@@ -774,7 +797,7 @@ public final class ExCache implements AutoCloseable
         }
     }
 
-    /** Lock-free: the predicted way, the lookaside hint, then a scan; the caller validates with tag and version. */
+    /** Lock-free: the predicted way, the lookaside hint, then a scan; the caller validates with tag and state. */
     private int findSlot(final int hash, final int set, final long key)
     {
         final int predicted = predictedSlot(hash);
@@ -816,15 +839,15 @@ public final class ExCache implements AutoCloseable
         }
     }
 
-    private static boolean pinForStore(final long meta, final long key)
+    private boolean pinForStore(final long meta, final long key)
     {
-        final int guard = UnsafeApi.getAndAddInt(null, meta + SLOT_GUARD_OFFSET, GUARD_PIN);
+        final int guard = UnsafeApi.getAndAddInt(null, cold(meta) + SLOT_GUARD_OFFSET, GUARD_PIN);
         if ((guard & GUARD_EXCLUSIVE) == 0 && UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key &&
-            (UnsafeApi.getByte(meta + SLOT_PROT_OFFSET) & LineSource.PROT_WRITE) != 0)
+            (UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET) & LineSource.PROT_WRITE) != 0)
         {
-            if (UnsafeApi.getByte(meta + SLOT_DIRTY_OFFSET) == 0)
+            if (UnsafeApi.getByte(cold(meta) + SLOT_DIRTY_OFFSET) == 0)
             {
-                UnsafeApi.putByte(meta + SLOT_DIRTY_OFFSET, (byte)1);
+                UnsafeApi.putByte(cold(meta) + SLOT_DIRTY_OFFSET, (byte)1);
             }
             return true;
         }
@@ -832,9 +855,9 @@ public final class ExCache implements AutoCloseable
         return false;
     }
 
-    private static void unpin(final long meta)
+    private void unpin(final long meta)
     {
-        UnsafeApi.getAndAddInt(null, meta + SLOT_GUARD_OFFSET, -GUARD_PIN);
+        UnsafeApi.getAndAddInt(null, cold(meta) + SLOT_GUARD_OFFSET, -GUARD_PIN);
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -895,7 +918,7 @@ public final class ExCache implements AutoCloseable
                     return status;
                 }
             }
-            else if (oldKey != EMPTY_KEY && UnsafeApi.getByte(meta + SLOT_DIRTY_OFFSET) != 0)
+            else if (oldKey != EMPTY_KEY && UnsafeApi.getByte(cold(meta) + SLOT_DIRTY_OFFSET) != 0)
             {
                 final int oldAsid = asidOf(oldKey, lineShift);
                 final long oldLine = lineOf(oldKey, lineShift);
@@ -1002,8 +1025,8 @@ public final class ExCache implements AutoCloseable
                 {
                     swapLines(lineAddress(slot), victimAddress);
                     vc.keys[index] = oldKey;
-                    vc.prot[index] = UnsafeApi.getByte(meta + SLOT_PROT_OFFSET);
-                    vc.dirty[index] = UnsafeApi.getByte(meta + SLOT_DIRTY_OFFSET);
+                    vc.prot[index] = UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET);
+                    vc.dirty[index] = UnsafeApi.getByte(cold(meta) + SLOT_DIRTY_OFFSET);
                     evictions.getAndIncrement();
                 }
                 else
@@ -1036,8 +1059,8 @@ public final class ExCache implements AutoCloseable
                 vc.advance(target);
                 UnsafeApi.copyMemory(lineAddress(slot), vc.lineAddress(target), lineBytes);
                 vc.keys[target] = oldKey;
-                vc.prot[target] = UnsafeApi.getByte(meta + SLOT_PROT_OFFSET);
-                vc.dirty[target] = UnsafeApi.getByte(meta + SLOT_DIRTY_OFFSET);
+                vc.prot[target] = UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET);
+                vc.dirty[target] = UnsafeApi.getByte(cold(meta) + SLOT_DIRTY_OFFSET);
                 dropLine(meta, setMeta);
                 evictions.getAndIncrement();
             }
@@ -1056,16 +1079,16 @@ public final class ExCache implements AutoCloseable
         final long stamp = UnsafeApi.getLong(setMeta + SET_FILLS_OFFSET) + 1;
         UnsafeApi.putLong(setMeta + SET_FILLS_OFFSET, stamp);
         fillStamps[slot] = stamp;
-        UnsafeApi.putByte(meta + SLOT_PROT_OFFSET, (byte)prot);
-        UnsafeApi.putByte(meta + SLOT_DIRTY_OFFSET, (byte)(dirty ? 1 : 0));
-        UnsafeApi.putByte(meta + SLOT_REFERENCED_OFFSET, (byte)0);
+        UnsafeApi.putByte(cold(meta) + SLOT_PROT_OFFSET, (byte)prot);
+        UnsafeApi.putByte(cold(meta) + SLOT_DIRTY_OFFSET, (byte)(dirty ? 1 : 0));
+        UnsafeApi.putByte(cold(meta) + SLOT_REFERENCED_OFFSET, (byte)0);
         UnsafeApi.putLong(meta + SLOT_TAG_OFFSET, key);
     }
 
-    private static void dropLine(final long meta, final long setMeta)
+    private void dropLine(final long meta, final long setMeta)
     {
         UnsafeApi.putLong(meta + SLOT_TAG_OFFSET, EMPTY_KEY);
-        UnsafeApi.putByte(meta + SLOT_DIRTY_OFFSET, (byte)0);
+        UnsafeApi.putByte(cold(meta) + SLOT_DIRTY_OFFSET, (byte)0);
         incrementValid(setMeta, -1);
     }
 
@@ -1117,12 +1140,12 @@ public final class ExCache implements AutoCloseable
                 final int slot = base + hand;
                 hand = (hand + 1) & (ways - 1);
                 final long meta = slotMeta(slot);
-                if (UnsafeApi.getByte(meta + SLOT_REFERENCED_OFFSET) == 0)
+                if (UnsafeApi.getByte(cold(meta) + SLOT_REFERENCED_OFFSET) == 0)
                 {
                     UnsafeApi.putLong(setMeta + SET_HAND_OFFSET, hand);
                     return slot;
                 }
-                UnsafeApi.putByte(meta + SLOT_REFERENCED_OFFSET, (byte)0);
+                UnsafeApi.putByte(cold(meta) + SLOT_REFERENCED_OFFSET, (byte)0);
             }
         }
         final int slot = base + hand;
@@ -1132,29 +1155,35 @@ public final class ExCache implements AutoCloseable
 
     /**
      * Takes the slot for eviction or flush: sets the exclusive bit and waits for pinned stores to finish. With
-     * {@code changeBytes}, also makes the version odd so lock-free readers retry. Set lock held.
+     * {@code changeBytes}, also marks the state busy so lock-free readers retry. Set lock held.
      */
-    private static void beginExclusive(final long meta, final boolean changeBytes)
+    private void beginExclusive(final long meta, final boolean changeBytes)
     {
-        UnsafeApi.getAndAddInt(null, meta + SLOT_GUARD_OFFSET, GUARD_EXCLUSIVE);
-        while (UnsafeApi.getIntVolatile(null, meta + SLOT_GUARD_OFFSET) != GUARD_EXCLUSIVE)
+        UnsafeApi.getAndAddInt(null, cold(meta) + SLOT_GUARD_OFFSET, GUARD_EXCLUSIVE);
+        while (UnsafeApi.getIntVolatile(null, cold(meta) + SLOT_GUARD_OFFSET) != GUARD_EXCLUSIVE)
         {
             Thread.onSpinWait();
         }
         if (changeBytes)
         {
-            UnsafeApi.putLongVolatile(null, meta + SLOT_VERSION_OFFSET,
-                UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) + 1);
+            // Busy before any byte or tag changes (a volatile store: ordered before the plain stores that follow).
+            UnsafeApi.putLongVolatile(null, meta + SLOT_STATE_OFFSET,
+                UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) | STATE_BUSY);
         }
     }
 
-    private static void endExclusive(final long meta, final boolean changeBytes)
+    private void endExclusive(final long meta, final boolean changeBytes)
     {
         if (changeBytes)
         {
-            UnsafeApi.putLongRelease(null, meta + SLOT_VERSION_OFFSET, UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) + 1);
+            // A new sequence number, not busy, with the readable bit of the (possibly new) prot: a reader that saw
+            // the old state fails its re-check; the sequence never repeats (62 bits), so there is no ABA.
+            final long sequence = (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) >>> STATE_SEQUENCE_SHIFT) + 1;
+            final long readable =
+                (UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0 ? STATE_READABLE : 0;
+            UnsafeApi.putLongRelease(null, meta + SLOT_STATE_OFFSET, (sequence << STATE_SEQUENCE_SHIFT) | readable);
         }
-        UnsafeApi.getAndAddInt(null, meta + SLOT_GUARD_OFFSET, -GUARD_EXCLUSIVE);
+        UnsafeApi.getAndAddInt(null, cold(meta) + SLOT_GUARD_OFFSET, -GUARD_EXCLUSIVE);
     }
 
     private void installEntry(final int hash, final long key, final int slot)
@@ -1297,13 +1326,13 @@ public final class ExCache implements AutoCloseable
         try
         {
             int status = 0;
-            if (op != RANGE_INVALIDATE && UnsafeApi.getByte(meta + SLOT_DIRTY_OFFSET) != 0)
+            if (op != RANGE_INVALIDATE && UnsafeApi.getByte(cold(meta) + SLOT_DIRTY_OFFSET) != 0)
             {
                 status = source.writeBack(asidOf(key, lineShift), lineOf(key, lineShift),
                     segments[slot >>> segmentSlotShift], (slot & segmentSlotMask) << lineShift);
                 if (status >= 0)
                 {
-                    UnsafeApi.putByte(meta + SLOT_DIRTY_OFFSET, (byte)0);
+                    UnsafeApi.putByte(cold(meta) + SLOT_DIRTY_OFFSET, (byte)0);
                     dirtyWriteBacks.getAndIncrement();
                 }
             }
@@ -1365,6 +1394,12 @@ public final class ExCache implements AutoCloseable
     private long slotMeta(final int slot)
     {
         return slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
+    }
+
+    /** The cold half of a slot's metadata (guard, prot, dirty, referenced) from its hot address. */
+    private long cold(final long meta)
+    {
+        return slotColdAddress + ((meta - slotMetaAddress) >>> (SLOT_META_SHIFT - SLOT_COLD_SHIFT));
     }
 
     private long setMeta(final int set)

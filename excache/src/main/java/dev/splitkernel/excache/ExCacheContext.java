@@ -197,6 +197,6 @@ public final class ExCacheContext
 
     private static UnsafeBuffer allocateDirect(final int lengthBytes)
     {
-        return new UnsafeBuffer(BufferUtil.allocateDirectAligned(lengthBytes, 64));
+        return new UnsafeBuffer(BufferUtil.allocateDirectAligned(lengthBytes, 4096));
     }
 }

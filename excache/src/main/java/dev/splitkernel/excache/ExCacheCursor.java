@@ -7,8 +7,12 @@ import static dev.splitkernel.excache.ExCacheLayout.*;
 /**
  * A faster accessor for one thread and one address space: it keeps a window on the line it last loaded from, so a
  * scan pays the tag lookup once per line. Each load in the window is still validated against eviction: the slot's
- * version is re-read after the value, as {@link ExCache} does (the miss path makes it odd before it touches the
- * bytes). Stores go through the cache. Hits in a window count as one hit per line entered.
+ * seqlock state is re-read after the value (behind a load fence), as {@link ExCache} does; the miss path marks it
+ * busy before it touches the bytes and gives it a new sequence number after, so an unchanged state proves the bytes
+ * were this line's. Stores go through the cache. Hits in a window count as one hit per line entered.
+ * <p>
+ * The fence forces the JIT to reload this cursor's fields on every access, so the window is kept in as few fields
+ * as the check needs: its start, the line's address and the state word's address and value.
  * <p>
  * Not thread-safe: one cursor per thread.
  */
@@ -24,8 +28,8 @@ public final class ExCacheCursor
     private final long byteLimit;
     private long lineVaddr = NO_WINDOW;
     private long lineAddress;
-    private long meta;
-    private long version;
+    private long stateAddress;
+    private long state;
 
     ExCacheCursor(final ExCache cache, final int asid)
     {
@@ -54,12 +58,32 @@ public final class ExCacheCursor
         {
             final long value = UnsafeApi.getLong(lineAddress + delta);
             UnsafeApi.loadFence();
-            if (UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) == version)
+            if (UnsafeApi.getLong(stateAddress) == state)
             {
                 return value;
             }
         }
-        final long value = cache.getLong(asid, vaddr);
+        return getLongSlow(vaddr);
+    }
+
+    /** Enters the line's window (one lookup, counted as one hit) and loads from it, or loads through the cache. */
+    private long getLongSlow(final long vaddr)
+    {
+        if (reposition(vaddr))
+        {
+            final long delta = vaddr - lineVaddr;
+            if (delta <= longLimit)
+            {
+                final long value = UnsafeApi.getLong(lineAddress + delta);
+                UnsafeApi.loadFence();
+                if (UnsafeApi.getLong(stateAddress) == state)
+                {
+                    cache.cursorHit(stateAddress - SLOT_STATE_OFFSET);
+                    return value;
+                }
+            }
+        }
+        final long value = cache.getLong(asid, vaddr); // miss, fault, a value across lines, or a change under us
         reposition(vaddr);
         return value;
     }
@@ -71,12 +95,32 @@ public final class ExCacheCursor
         {
             final int value = UnsafeApi.getInt(lineAddress + delta);
             UnsafeApi.loadFence();
-            if (UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) == version)
+            if (UnsafeApi.getLong(stateAddress) == state)
             {
                 return value;
             }
         }
-        final int value = cache.getInt(asid, vaddr);
+        return getIntSlow(vaddr);
+    }
+
+    /** Enters the line's window (one lookup, counted as one hit) and loads from it, or loads through the cache. */
+    private int getIntSlow(final long vaddr)
+    {
+        if (reposition(vaddr))
+        {
+            final long delta = vaddr - lineVaddr;
+            if (delta <= intLimit)
+            {
+                final int value = UnsafeApi.getInt(lineAddress + delta);
+                UnsafeApi.loadFence();
+                if (UnsafeApi.getLong(stateAddress) == state)
+                {
+                    cache.cursorHit(stateAddress - SLOT_STATE_OFFSET);
+                    return value;
+                }
+            }
+        }
+        final int value = cache.getInt(asid, vaddr); // miss, fault, a value across lines, or a change under us
         reposition(vaddr);
         return value;
     }
@@ -88,12 +132,32 @@ public final class ExCacheCursor
         {
             final byte value = UnsafeApi.getByte(lineAddress + delta);
             UnsafeApi.loadFence();
-            if (UnsafeApi.getLong(meta + SLOT_VERSION_OFFSET) == version)
+            if (UnsafeApi.getLong(stateAddress) == state)
             {
                 return value;
             }
         }
-        final byte value = cache.getByte(asid, vaddr);
+        return getByteSlow(vaddr);
+    }
+
+    /** Enters the line's window (one lookup, counted as one hit) and loads from it, or loads through the cache. */
+    private byte getByteSlow(final long vaddr)
+    {
+        if (reposition(vaddr))
+        {
+            final long delta = vaddr - lineVaddr;
+            if (delta <= byteLimit)
+            {
+                final byte value = UnsafeApi.getByte(lineAddress + delta);
+                UnsafeApi.loadFence();
+                if (UnsafeApi.getLong(stateAddress) == state)
+                {
+                    cache.cursorHit(stateAddress - SLOT_STATE_OFFSET);
+                    return value;
+                }
+            }
+        }
+        final byte value = cache.getByte(asid, vaddr); // miss, fault, a value across lines, or a change under us
         reposition(vaddr);
         return value;
     }
@@ -123,21 +187,24 @@ public final class ExCacheCursor
         cache.putDouble(asid, vaddr, value);
     }
 
-    private void reposition(final long vaddr)
+    /** @return true if the window is now on the line of {@code vaddr} (cached and readable). */
+    private boolean reposition(final long vaddr)
     {
         lineVaddr = NO_WINDOW;
         final long m = cache.metaOf(asid, vaddr);
         if (m != 0)
         {
-            final long v = UnsafeApi.getLongVolatile(null, m + SLOT_VERSION_OFFSET);
-            if ((v & 1) == 0 && UnsafeApi.getLong(m + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) &&
-                (UnsafeApi.getByte(m + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0)
+            final long s = UnsafeApi.getLongVolatile(null, m + SLOT_STATE_OFFSET);
+            if ((s & (STATE_BUSY | STATE_READABLE)) == STATE_READABLE &&
+                UnsafeApi.getLong(m + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift))
             {
-                meta = m;
-                version = v;
+                stateAddress = m + SLOT_STATE_OFFSET;
+                state = s;
                 lineAddress = cache.lineAddressOfMeta(m);
                 lineVaddr = (vaddr >>> lineShift) << lineShift;
+                return true;
             }
         }
+        return false;
     }
 }

@@ -8,7 +8,8 @@ package dev.splitkernel.excache;
  * <h2>Key and placement</h2>
  * <pre>
  *   key  = asid &lt;&lt; (48 - lineShift) | (vaddr &gt;&gt;&gt; lineShift)     asid in [0, 65535], vaddr in [0, 2^48)
- *   hash = (int)vline ^ asid * 0x9E3779B1
+ *   hash = (int)vline + asid * 0x9E3779B1      (+, not ^: consecutive lines get consecutive slots, so a scan
+ *                                              walks the line memory in address order, as the prefetcher likes)
  *   predicted slot = hash &amp; (slotCount - 1)     slot = set * ways + way, so:
  *   set  = (hash &gt;&gt;&gt; log2(ways)) &amp; setMask      (64 consecutive lines share a set at 64 ways)
  *   predicted way = hash &amp; (ways - 1)            (the way a line takes when it is free)
@@ -19,25 +20,30 @@ package dev.splitkernel.excache;
  * through the lookaside (a direct-mapped software TLB of slot hints), and failing that by scanning the set. Every
  * path validates with the slot's tag and version, so hints may be stale or torn.
  *
- * <h2>Slot metadata, one per line slot (32 bytes); written under the set lock except where noted</h2>
+ * <h2>Slot metadata, split in two dense arrays; written under the set lock except where noted</h2>
+ * Loads touch only the hot word pair (16 bytes per slot: 1 MB for 65536 slots, so it stays in L2/L3 while the
+ * lines themselves miss to DRAM); stores and CLOCK also touch the cold array (8 bytes per slot).
  * <pre>
+ *   hot (SLOT_META_SHIFT = 4), addressed as "meta" throughout
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *  |                         Tag (key, or EMPTY_KEY)               |  0
  *  |                                                               |
+ *  +---------------------------------------------------------------+-+-+
+ *  |                 Sequence (62 bits: +1 per exclusive change)   |R|B|  8   State: the seqlock word
+ *  |                                                               | | |
+ *  +---------------------------------------------------------------+-+-+
+ *     B = STATE_BUSY: set while the line's bytes or tag change (the "odd version")
+ *     R = STATE_READABLE: copy of the slot's PROT_READ, set when the change ends
+ *
+ *   cold (SLOT_COLD_SHIFT = 3), at coldAddress + slot * 8
  *  +---------------------------------------------------------------+
- *  |                         Version (seqlock: odd while the       |  8
- *  |                         line's bytes or tag change)           |
- *  +---------------------------------------------------------------+
- *  | Guard: bit 0 EXCLUSIVE (evict/flush), bits 1.. pinned stores  | 16
+ *  | Guard: bit 0 EXCLUSIVE (evict/flush), bits 1.. pinned stores  |  0
  *  +---------------+---------------+---------------+---------------+
- *  |     Prot      | Dirty (stores)| Referenced    |    unused     | 20
+ *  |     Prot      | Dirty (stores)| Referenced    |    unused     |  4
  *  |               |               | (hits, CLOCK) |               |
  *  +---------------+---------------+---------------+---------------+
- *  |                         unused                                | 24
- *  |                                                               |
- *  +---------------------------------------------------------------+
  * </pre>
  *
  * <h2>Lookaside entry (software TLB of slot hints, direct-mapped, 16 bytes, plain writes)</h2>
@@ -70,13 +76,18 @@ final class ExCacheLayout
     static final int ASID_BITS = 16;
     static final int HASH_MULTIPLIER = 0x9E3779B1;
 
-    static final int SLOT_META_SHIFT = 5;
+    static final int SLOT_META_SHIFT = 4;
     static final int SLOT_TAG_OFFSET = 0;
-    static final int SLOT_VERSION_OFFSET = 8;
-    static final int SLOT_GUARD_OFFSET = 16;
-    static final int SLOT_PROT_OFFSET = 20;
-    static final int SLOT_DIRTY_OFFSET = 21;
-    static final int SLOT_REFERENCED_OFFSET = 22;
+    static final int SLOT_STATE_OFFSET = 8;
+    static final long STATE_BUSY = 1;
+    static final long STATE_READABLE = 2;
+    static final int STATE_SEQUENCE_SHIFT = 2;
+
+    static final int SLOT_COLD_SHIFT = 3;
+    static final int SLOT_GUARD_OFFSET = 0;
+    static final int SLOT_PROT_OFFSET = 4;
+    static final int SLOT_DIRTY_OFFSET = 5;
+    static final int SLOT_REFERENCED_OFFSET = 6;
 
     static final int GUARD_EXCLUSIVE = 1;
     static final int GUARD_PIN = 2;
@@ -102,7 +113,7 @@ final class ExCacheLayout
 
     static int hash(final int asid, final long vline)
     {
-        return (int)vline ^ (asid * HASH_MULTIPLIER);
+        return (int)vline + asid * HASH_MULTIPLIER;
     }
 
     static int asidOf(final long key, final int lineShift)

@@ -7,6 +7,8 @@ import dev.splitkernel.monitor.memory.MemoryMonitor;
 import dev.splitkernel.monitor.memory.MemoryMonitorContext;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
+import dev.splitkernel.monitor.storage.StorageMonitor;
+import dev.splitkernel.monitor.storage.StorageMonitorContext;
 import dev.splitkernel.verbs.FabricContext;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 
@@ -22,11 +24,16 @@ import java.util.Map;
 public final class Main
 {
     private static final String USAGE = String.join("\n",
-        "usage: scripts/splitkernel run|global|memory|processor [options]   (--help on each)",
+        "usage: scripts/splitkernel run|global|memory|processor|storage [options]   (--help on each)",
         "  run        boot an embedded cluster, run workloads, print the slowdown table",
         "  global     the global managers (GPM + GMM) as a server",
         "  memory     a memory monitor as a server",
-        "  processor  a processor monitor as a server");
+        "  processor  a processor monitor as a server",
+        "  storage    a storage monitor as a server (files under --data DIR)",
+        "  members    list the members a running cluster's global managers know (alive or dead)",
+        "  ping       check that a monitor is up (connects to it)",
+        "  Every command takes --config FILE (a .properties preset, e.g. native-config/presets/tcp-cluster.properties);",
+        "  -D system properties override it, flags override both. run --global ADDRESS joins a running cluster.");
 
     private static final String ROLE_USAGE = String.join("\n",
         "usage: scripts/splitkernel %s [--key value ...]",
@@ -52,17 +59,24 @@ public final class Main
             (args.length == 0 ? err : out).println(USAGE);
             return args.length == 0 ? 2 : 0;
         }
-        final String[] rest = new String[args.length - 1];
-        System.arraycopy(args, 1, rest, 0, rest.length);
+        final String[] allRest = new String[args.length - 1];
+        System.arraycopy(args, 1, allRest, 0, allRest.length);
         try
         {
+            final String[] rest = Config.apply(allRest);
             switch (args[0])
             {
                 case "run":
-                    return new RunCommand(out, err).run(rest);
+                    return ClusterCommands.isClusterRun(rest) ? ClusterCommands.run(rest, out, err) :
+                        new RunCommand(out, err).run(rest);
+                case "members":
+                    return ClusterCommands.members(rest, out, err);
+                case "ping":
+                    return ClusterCommands.ping(rest, out, err);
                 case "global":
                 case "memory":
                 case "processor":
+                case "storage":
                     return role(args[0], rest, out, err);
                 default:
                     err.println("error: unknown command '" + args[0] + "'");
@@ -92,6 +106,9 @@ public final class Main
                 break;
             case "memory":
                 roleFlags = "  memory:     --global ADDRESS --capacity 1g --workers 1 --vregion 1g";
+                break;
+            case "storage":
+                roleFlags = "  storage:    --global ADDRESS --data DIR --capacity 16g";
                 break;
             default:
                 roleFlags = "  processor:  --global ADDRESS --excache 256m --vregion 1g";
@@ -152,6 +169,22 @@ public final class Main
                 address = m.address();
                 break;
             }
+            case "storage":
+            {
+                final StorageMonitorContext ctx = new StorageMonitorContext().fabricContext(fabricCtx);
+                if (listen != null)
+                {
+                    ctx.listenAddress(listen);
+                }
+                take(flags, "global", ctx::globalAddress);
+                take(flags, "data", v -> ctx.dataDir(java.nio.file.Path.of(v)));
+                take(flags, "capacity", v -> ctx.capacityBytes(Options.parseBytes(v)));
+                checkEmpty(flags, role);
+                final StorageMonitor s = new StorageMonitor(ctx).start();
+                server = s;
+                address = s.address();
+                break;
+            }
             default:
             {
                 final ProcessorMonitorContext ctx = new ProcessorMonitorContext().fabricContext(fabricCtx);
@@ -169,20 +202,26 @@ public final class Main
                 break;
             }
         }
+        final ShutdownSignalBarrier shutdownBarrier = new ShutdownSignalBarrier();
         out.println(role + ": listening at " + address);
         out.flush();
-        new ShutdownSignalBarrier().await();
-        try
+        // Agrona 2: the barrier's shutdown hook waits until the barrier is closed, so close it once we are done.
+        try (ShutdownSignalBarrier barrier = shutdownBarrier)
         {
-            server.close();
+            barrier.await();
+            try
+            {
+                server.close();
+            }
+            catch (final Exception ex)
+            {
+                err.println("error: closing " + role + ": " + ex);
+                return 1;
+            }
+            out.println(role + ": stopped");
+            out.flush();
+            return 0;
         }
-        catch (final Exception ex)
-        {
-            err.println("error: closing " + role + ": " + ex);
-            return 1;
-        }
-        out.println(role + ": stopped");
-        return 0;
     }
 
     private static void take(final Map<String, String> flags, final String key,

@@ -4,13 +4,17 @@ import dev.splitkernel.monitor.global.GlobalManager;
 import dev.splitkernel.monitor.global.GlobalManagerContext;
 import dev.splitkernel.monitor.memory.MemoryMonitor;
 import dev.splitkernel.monitor.memory.MemoryMonitorContext;
+import dev.splitkernel.monitor.processor.FileCalls;
 import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.LegoThread;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
 import dev.splitkernel.monitor.processor.Workload;
 import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.monitor.storage.StorageMonitor;
+import dev.splitkernel.monitor.storage.StorageMonitorContext;
 import dev.splitkernel.protocol.GlobalManagerProxy;
+import dev.splitkernel.protocol.StorageManagerProxy;
 import dev.splitkernel.protocol.Placement;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricContext;
@@ -24,7 +28,8 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * A whole cluster in one JVM: the global managers (GPM and GMM), one processor monitor and N memory monitors, each
+ * A whole cluster in one JVM: the global managers (GPM and GMM), one processor monitor, N memory monitors and one
+ * storage monitor (vNode "default" on a temporary directory), each
  * with its own fabric instance. Over {@code local} they find each other on a private in-process network (so several
  * clusters may coexist in one JVM) and pay the preset's network time in the caller's thread; over {@code tcp} each
  * listens on its own loopback port.
@@ -39,6 +44,8 @@ public final class EmbeddedCluster implements AutoCloseable
     private final List<MemoryMonitor> memoryMonitors = new ArrayList<>();
     private final List<ProcessorMonitor> processors = new ArrayList<>();
     private GlobalManager global;
+    private StorageMonitor storage;
+    private java.nio.file.Path storageDir;
     private GlobalManagerProxy gpm;
 
     private EmbeddedCluster(final ClusterContext ctx)
@@ -89,6 +96,7 @@ public final class EmbeddedCluster implements AutoCloseable
             memory.start();
             memory.reportLoadNow();
         }
+        bootStorage(local, globalAddress);
         final ProcessorMonitor processor = new ProcessorMonitor(new ProcessorMonitorContext()
             .fabric(newFabric())
             .listenAddress(local ? "processor-0" : "127.0.0.1:0")
@@ -99,6 +107,41 @@ public final class EmbeddedCluster implements AutoCloseable
             .timeoutNs(ctx.timeoutNs()));
         processors.add(processor);
         gpm = new GlobalManagerProxy(newFabric().connect(globalAddress, ctx.timeoutNs()), ctx.timeoutNs());
+    }
+
+    /** One storage monitor on a temporary directory (deleted at close) and the vNode "default" on it. */
+    private void bootStorage(final boolean local, final String globalAddress)
+    {
+        try
+        {
+            storageDir = java.nio.file.Files.createTempDirectory("splitkernel-storage");
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException("cannot create the storage monitor's temporary directory", ex);
+        }
+        storage = new StorageMonitor(new StorageMonitorContext()
+            .fabric(newFabric())
+            .dataDir(storageDir)
+            .listenAddress(local ? "storage-0" : "127.0.0.1:0")
+            .globalAddress(globalAddress)
+            .requestTimeoutNs(ctx.timeoutNs()))
+            .start();
+        try (StorageManagerProxy gsm = new StorageManagerProxy(
+            newFabric().connect(globalAddress, ctx.timeoutNs()), ctx.timeoutNs()))
+        {
+            final int vNode = gsm.createVNode("default", "/");
+            if (vNode != FileCalls.DEFAULT_VNODE_ID)
+            {
+                throw new IllegalStateException("the GSM refused the default vNode: " + Errno.describe(vNode));
+            }
+        }
+    }
+
+    /** The storage monitor (it holds the files of the default vNode). */
+    public StorageMonitor storage()
+    {
+        return storage;
     }
 
     private Fabric newFabric()
@@ -197,10 +240,22 @@ public final class EmbeddedCluster implements AutoCloseable
         {
             CloseHelper.quietClose(m);
         }
+        CloseHelper.quietClose(storage);
         CloseHelper.quietClose(global);
         for (final Fabric f : fabrics)
         {
             CloseHelper.quietClose(f);
+        }
+        if (storageDir != null)
+        {
+            try (java.util.stream.Stream<java.nio.file.Path> walk = java.nio.file.Files.walk(storageDir))
+            {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+            catch (final java.io.IOException | RuntimeException ignore)
+            {
+                // Best effort: a temporary directory.
+            }
         }
     }
 }

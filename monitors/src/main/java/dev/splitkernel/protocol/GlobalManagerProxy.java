@@ -130,6 +130,18 @@ public final class GlobalManagerProxy implements AutoCloseable
         return placement.isOk() ? placement.address() : null;
     }
 
+    /**
+     * Every member with its state, one line each: {@code id role address alive|dead heartbeat-age-ms load}; null if
+     * the manager cannot be reached (or answered badly).
+     */
+    public synchronized String listMembers()
+    {
+        GlobalDescriptor.clear(request, 0);
+        final int replyLength = connection.call(
+            Opcodes.MEMBER_LIST, request, 0, GlobalDescriptor.HEADER_LENGTH, reply, 0, BUFFER_BYTES, timeoutNs);
+        return replyLength < GlobalDescriptor.HEADER_LENGTH ? null : GlobalDescriptor.address(reply, 0, replyLength);
+    }
+
     private Placement placement(final int opcode, final int length)
     {
         final int replyLength = connection.call(opcode, request, 0, length, reply, 0, BUFFER_BYTES, timeoutNs);

@@ -63,6 +63,8 @@ public final class Opcodes
     public static final int LOOKUP_MEMBER = 55;
     /** Give back a vRegion (the process unmapped it or exited). */
     public static final int FREE_VREGION = 56;
+    /** Every member with its state (alive or dead), one line each in the reply's address field (text). */
+    public static final int MEMBER_LIST = 57;
 
     // Global storage manager (GSM, served by the GlobalManager). Request and reply: VNodeDescriptor.
     /** Create a vNode (name, mount point): the GSM picks its storage monitor and buffer-cache memory monitor. */
@@ -137,6 +139,7 @@ public final class Opcodes
             case CHOOSE_PROCESSOR: return "CHOOSE_PROCESSOR";
             case LOOKUP_MEMBER: return "LOOKUP_MEMBER";
             case FREE_VREGION: return "FREE_VREGION";
+            case MEMBER_LIST: return "MEMBER_LIST";
             case VNODE_CREATE: return "VNODE_CREATE";
             case VNODE_REMOVE: return "VNODE_REMOVE";
             case VNODE_LIST: return "VNODE_LIST";

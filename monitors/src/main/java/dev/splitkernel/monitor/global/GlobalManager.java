@@ -9,6 +9,8 @@ import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,6 +36,12 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     private final Map<Integer, String> addresses = new HashMap<>();
     /** (asid, vRegion index) to (owner, bytes placed), to undo the estimate when the vRegion is freed. */
     private final Map<Long, long[]> vRegions = new HashMap<>();
+    /** The GSM: vNodes and their storage and buffer-cache monitors. */
+    private final StorageManager storageManager = new StorageManager(addresses, memoryMembers);
+    /** Members declared dead (no heartbeat within the member timeout): out of placement until they report again. */
+    private final List<MemoryMember> deadMemoryMembers = new ArrayList<>();
+    private final List<ProcessorMember> deadProcessorMembers = new ArrayList<>();
+    private AgentRunner membershipRunner;
     private int nextMemberId;
     private int nextAsid = 1;
     private long errors;
@@ -58,6 +66,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     public GlobalManager start()
     {
         address = fabric.listen(ctx.listenAddress(), this);
+        if (ctx.memberTimeoutMs() > 0)
+        {
+            final long checkIntervalNs = Math.max(1_000_000L, ctx.memberTimeoutMs() * 1_000_000L / 10);
+            membershipRunner = new AgentRunner(new SleepingMillisIdleStrategy(10), Throwable::printStackTrace, null,
+                new MembershipAgent(this, ctx.nanoClock(), checkIntervalNs));
+            AgentRunner.startOnThread(membershipRunner);
+        }
         return this;
     }
 
@@ -91,6 +106,25 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         final int opcode, final DirectBuffer request, final int offset, final int length,
         final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
     {
+        if (Opcodes.isVNodeOpcode(opcode))
+        {
+            final int replyLength = storageManager.onRequest(
+                opcode, request, offset, length, reply, replyOffset, replyCapacity);
+            errors += replyLength < 0 || reply.getLong(replyOffset) < 0 ? 1 : 0;
+            return replyLength;
+        }
+        if (opcode == Opcodes.MEMBER_LIST && replyCapacity >= GlobalDescriptor.HEADER_LENGTH +
+            GlobalDescriptor.MAX_ADDRESS_LENGTH)
+        {
+            String text = membersText();
+            while (text.length() > GlobalDescriptor.MAX_ADDRESS_LENGTH)
+            {
+                // Too many members for one reply: whole lines only, the last ones are left off.
+                text = text.substring(0, text.lastIndexOf('\n', text.length() - 2) + 1);
+            }
+            GlobalDescriptor.clear(reply, replyOffset);
+            return GlobalDescriptor.putAddress(reply, replyOffset, text);
+        }
         if (opcode < Opcodes.MEMBER_REGISTER || opcode > Opcodes.FREE_VREGION)
         {
             errors++;
@@ -102,7 +136,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             errors++;
             return Status.MALFORMED;
         }
-        final long nowNs = System.nanoTime();
+        final long nowNs = ctx.nanoClock().nanoTime();
         final int memberId = request.getInt(offset + GlobalDescriptor.MEMBER_ID_OFFSET);
         final int role = request.getInt(offset + GlobalDescriptor.ROLE_OFFSET);
         GlobalDescriptor.clear(reply, replyOffset);
@@ -115,7 +149,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             {
                 final String memberAddress = GlobalDescriptor.address(request, offset, length);
                 if (memberAddress == null || memberAddress.isEmpty() ||
-                    (role != GlobalDescriptor.ROLE_MEMORY && role != GlobalDescriptor.ROLE_PROCESSOR))
+                    (role != GlobalDescriptor.ROLE_MEMORY && role != GlobalDescriptor.ROLE_PROCESSOR &&
+                    role != GlobalDescriptor.ROLE_STORAGE))
                 {
                     result = Errno.EINVAL;
                     break;
@@ -125,6 +160,10 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 {
                     memoryMembers.add(new MemoryMember(id, memberAddress,
                         request.getLong(offset + GlobalDescriptor.CAPACITY_OFFSET), nowNs));
+                }
+                else if (role == GlobalDescriptor.ROLE_STORAGE)
+                {
+                    storageManager.addStorage(id);
                 }
                 else
                 {
@@ -139,7 +178,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             {
                 if (role == GlobalDescriptor.ROLE_MEMORY)
                 {
-                    final MemoryMember member = memoryMember(memberId);
+                    final MemoryMember member = reviveMemoryMember(memberId);
                     if (member == null)
                     {
                         result = Errno.ENOENT;
@@ -153,7 +192,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 }
                 else
                 {
-                    final ProcessorMember member = processorMember(memberId);
+                    final ProcessorMember member = reviveProcessorMember(memberId);
                     if (member == null)
                     {
                         result = Errno.ENOENT;
@@ -282,6 +321,128 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         }
     }
 
+    /**
+     * Declare dead every member whose last heartbeat is older than the member timeout: it leaves placement (GMM and
+     * GPM skip it) until it reports again. Called by the {@link MembershipAgent}.
+     *
+     * @return how many members were declared dead now.
+     */
+    public synchronized int checkMembers(final long nowNs)
+    {
+        final long timeoutNs = ctx.memberTimeoutMs() * 1_000_000L;
+        if (timeoutNs <= 0)
+        {
+            return 0;
+        }
+        int declared = 0;
+        for (int i = memoryMembers.size() - 1; i >= 0; i--)
+        {
+            if (nowNs - memoryMembers.get(i).lastHeartbeatNs - timeoutNs > 0)
+            {
+                deadMemoryMembers.add(memoryMembers.remove(i));
+                declared++;
+            }
+        }
+        for (int i = processorMembers.size() - 1; i >= 0; i--)
+        {
+            if (nowNs - processorMembers.get(i).lastHeartbeatNs - timeoutNs > 0)
+            {
+                deadProcessorMembers.add(processorMembers.remove(i));
+                declared++;
+            }
+        }
+        return declared;
+    }
+
+    /** True if the member is registered and not declared dead. */
+    public synchronized boolean isAlive(final int memberId)
+    {
+        return memoryMember(memberId) != null || processorMember(memberId) != null;
+    }
+
+    /**
+     * One line per member, live ones first: {@code id role address alive|dead heartbeat-age-ms load}, where load is
+     * committed/capacity bytes (memory) or running threads (processor). What {@code splitkernel members} prints.
+     */
+    public synchronized String membersText()
+    {
+        final long nowNs = ctx.nanoClock().nanoTime();
+        final StringBuilder text = new StringBuilder();
+        for (final MemoryMember m : memoryMembers)
+        {
+            appendMember(text, m, "alive", nowNs);
+        }
+        for (final ProcessorMember m : processorMembers)
+        {
+            appendMember(text, m, "alive", nowNs);
+        }
+        for (final MemoryMember m : deadMemoryMembers)
+        {
+            appendMember(text, m, "dead", nowNs);
+        }
+        for (final ProcessorMember m : deadProcessorMembers)
+        {
+            appendMember(text, m, "dead", nowNs);
+        }
+        return text.toString();
+    }
+
+    private static void appendMember(final StringBuilder text, final Object member, final String state, final long nowNs)
+    {
+        if (member instanceof MemoryMember)
+        {
+            final MemoryMember m = (MemoryMember)member;
+            text.append(m.memberId).append(" memory ").append(m.address).append(' ').append(state).append(' ')
+                .append((nowNs - m.lastHeartbeatNs) / 1_000_000L).append(" committed=").append(m.committedBytes)
+                .append('/').append(m.capacityBytes).append(" used=").append(m.usedBytes).append('\n');
+        }
+        else
+        {
+            final ProcessorMember m = (ProcessorMember)member;
+            text.append(m.memberId).append(" processor ").append(m.address).append(' ').append(state).append(' ')
+                .append((nowNs - m.lastHeartbeatNs) / 1_000_000L).append(" threads=").append(m.runningThreads)
+                .append('\n');
+        }
+    }
+
+    private MemoryMember reviveMemoryMember(final int memberId)
+    {
+        final MemoryMember live = memoryMember(memberId);
+        if (live != null)
+        {
+            return live;
+        }
+        for (int i = 0; i < deadMemoryMembers.size(); i++)
+        {
+            if (deadMemoryMembers.get(i).memberId == memberId)
+            {
+                final MemoryMember member = deadMemoryMembers.remove(i);
+                memoryMembers.add(member);
+                return member;
+            }
+        }
+        return null;
+    }
+
+    private ProcessorMember reviveProcessorMember(final int memberId)
+    {
+        final ProcessorMember live = processorMember(memberId);
+        if (live != null)
+        {
+            return live;
+        }
+        for (int i = 0; i < deadProcessorMembers.size(); i++)
+        {
+            if (deadProcessorMembers.get(i).memberId == memberId)
+            {
+                final ProcessorMember member = deadProcessorMembers.remove(i);
+                processorMembers.add(member);
+                return member;
+            }
+        }
+        return null;
+    }
+
     private static long key(final int asid, final int index)
     {
         return ((long)asid << 32) | (index & 0xFFFF_FFFFL);
@@ -314,6 +475,11 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     @Override
     public void close()
     {
+        if (membershipRunner != null)
+        {
+            membershipRunner.close();
+            membershipRunner = null;
+        }
         if (ownsFabric)
         {
             fabric.close();

@@ -2,6 +2,8 @@ package dev.splitkernel.monitor.global;
 
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricContext;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 /**
  * Configuration of a {@link GlobalManager}.
@@ -17,7 +19,17 @@ public final class GlobalManagerContext
     public static final String POLICY_PROP_NAME = "splitkernel.global.policy";
     public static final String POLICY_DEFAULT = "least-loaded";
 
+    /**
+     * A member whose last heartbeat (load report) is older than this is declared dead and taken out of placement
+     * until it reports again; 0 disables the check. Monitors report every 100 ms by default.
+     */
+    public static final String MEMBER_TIMEOUT_PROP_NAME = "splitkernel.global.memberTimeoutMs";
+    public static final long MEMBER_TIMEOUT_DEFAULT_MS = 3000;
+
     private String listenAddress = System.getProperty(LISTEN_ADDRESS_PROP_NAME, LISTEN_ADDRESS_DEFAULT);
+    private String memberTimeoutMsText = System.getProperty(MEMBER_TIMEOUT_PROP_NAME);
+    private long memberTimeoutMs = MEMBER_TIMEOUT_DEFAULT_MS;
+    private NanoClock nanoClock = SystemNanoClock.INSTANCE;
     private PlacementPolicy policy;
     private String policyName = System.getProperty(POLICY_PROP_NAME, POLICY_DEFAULT);
     private FabricContext fabricContext;
@@ -34,6 +46,28 @@ public final class GlobalManagerContext
         if (listenAddress == null || listenAddress.isBlank())
         {
             throw new IllegalArgumentException("listenAddress is empty (" + LISTEN_ADDRESS_PROP_NAME + ")");
+        }
+        if (memberTimeoutMsText != null)
+        {
+            try
+            {
+                memberTimeoutMs = Long.parseLong(memberTimeoutMsText.trim());
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new IllegalArgumentException("memberTimeoutMs '" + memberTimeoutMsText + "' is not a number (" +
+                    MEMBER_TIMEOUT_PROP_NAME + ")", ex);
+            }
+            memberTimeoutMsText = null;
+        }
+        if (memberTimeoutMs < 0)
+        {
+            throw new IllegalArgumentException("memberTimeoutMs " + memberTimeoutMs + " must be >= 0, 0 disables (" +
+                MEMBER_TIMEOUT_PROP_NAME + ")");
+        }
+        if (nanoClock == null)
+        {
+            throw new IllegalArgumentException("nanoClock is null");
         }
         if (policy == null)
         {
@@ -111,6 +145,33 @@ public final class GlobalManagerContext
     public GlobalManagerContext fabric(final Fabric fabric)
     {
         this.fabric = fabric;
+        concluded = false;
+        return this;
+    }
+
+    public long memberTimeoutMs()
+    {
+        return memberTimeoutMs;
+    }
+
+    /** Heartbeat timeout of members; 0 disables it. */
+    public GlobalManagerContext memberTimeoutMs(final long memberTimeoutMs)
+    {
+        this.memberTimeoutMs = memberTimeoutMs;
+        this.memberTimeoutMsText = null;
+        concluded = false;
+        return this;
+    }
+
+    public NanoClock nanoClock()
+    {
+        return nanoClock;
+    }
+
+    /** The clock of heartbeats and timeouts (tests pass a controlled one). */
+    public GlobalManagerContext nanoClock(final NanoClock nanoClock)
+    {
+        this.nanoClock = nanoClock;
         concluded = false;
         return this;
     }

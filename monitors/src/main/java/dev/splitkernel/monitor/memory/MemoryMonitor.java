@@ -93,6 +93,8 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         }
     }
 
+    private final StorageBufferCache bufferCache;
+
     public MemoryMonitor(final MemoryMonitorContext ctx)
     {
         this.ctx = ctx.conclude();
@@ -115,6 +117,13 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         pool = new PagePool(fabric, pageBytes, ctx.chunkBytes(), capacityBytes);
         gate = new WorkerGate(ctx.workers());
         moveBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(LineReplyDescriptor.HEADER_LENGTH + pageBytes, 64));
+        bufferCache = new StorageBufferCache(fabric, ctx.globalAddress(), ctx.bufferCacheBytes(), ctx.requestTimeoutNs());
+    }
+
+    /** The storage buffer cache this monitor keeps for the vNodes the GSM assigned it. */
+    public StorageBufferCache bufferCache()
+    {
+        return bufferCache;
     }
 
     /**
@@ -252,6 +261,10 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
                     return onOwnerOperation(opcode, request, offset, length, reply, replyOffset, replyCapacity);
 
                 default:
+                    if (Opcodes.isFileOpcode(opcode))
+                    {
+                        return bufferCache.onRequest(opcode, request, offset, length, reply, replyOffset, replyCapacity);
+                    }
                     counters.increment(MemoryMonitorCounters.UNKNOWN_OPCODES);
                     return Status.UNKNOWN_OPCODE;
             }
@@ -1389,6 +1402,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
             peer.close();
         }
         peers.clear();
+        bufferCache.close();
         final GlobalManagerProxy gmm = global;
         global = null;
         if (gmm != null)

@@ -39,6 +39,10 @@ public final class MemoryMonitorContext
     public static final String LOAD_REPORT_INTERVAL_PROP_NAME = "splitkernel.memory.loadReportIntervalNs";
     public static final long LOAD_REPORT_INTERVAL_DEFAULT_NS = 100_000_000L;
 
+    /** The storage buffer cache's size (4 KB pages of files); its memory is allocated at first use. */
+    public static final String BUFFER_CACHE_BYTES_PROP_NAME = "splitkernel.memory.bufferCacheBytes";
+    public static final long BUFFER_CACHE_BYTES_DEFAULT = 16L << 20;
+
     public static final String REQUEST_TIMEOUT_PROP_NAME = "splitkernel.memory.requestTimeoutNs";
     public static final long REQUEST_TIMEOUT_DEFAULT_NS = 2_000_000_000L;
 
@@ -51,6 +55,7 @@ public final class MemoryMonitorContext
     private String globalAddress = System.getProperty(GLOBAL_ADDRESS_PROP_NAME, GLOBAL_ADDRESS_DEFAULT);
     private long loadReportIntervalNs = Long.getLong(LOAD_REPORT_INTERVAL_PROP_NAME, LOAD_REPORT_INTERVAL_DEFAULT_NS);
     private long requestTimeoutNs = Long.getLong(REQUEST_TIMEOUT_PROP_NAME, REQUEST_TIMEOUT_DEFAULT_NS);
+    private long bufferCacheBytes = Long.getLong(BUFFER_CACHE_BYTES_PROP_NAME, BUFFER_CACHE_BYTES_DEFAULT);
     private FabricContext fabricContext;
     private Fabric fabric;
     private boolean ownsFabric;
@@ -117,6 +122,11 @@ public final class MemoryMonitorContext
                 fabricContext = new FabricContext();
             }
             fabricContext.conclude();
+        }
+        if (bufferCacheBytes < 4096 || bufferCacheBytes % 4096 != 0 || bufferCacheBytes >= (1L << 31))
+        {
+            throw new IllegalArgumentException(BUFFER_CACHE_BYTES_PROP_NAME + " must be a multiple of 4096 below 2 GiB: " +
+                bufferCacheBytes);
         }
         concluded = true;
         return this;
@@ -219,6 +229,17 @@ public final class MemoryMonitorContext
         this.loadReportIntervalNs = loadReportIntervalNs;
         concluded = false;
         return this;
+    }
+
+    public MemoryMonitorContext bufferCacheBytes(final long bufferCacheBytes)
+    {
+        this.bufferCacheBytes = bufferCacheBytes;
+        return this;
+    }
+
+    public long bufferCacheBytes()
+    {
+        return bufferCacheBytes;
     }
 
     public long requestTimeoutNs()

@@ -5,7 +5,10 @@ import dev.splitkernel.protocol.FileFlags;
 import dev.splitkernel.protocol.FileStat;
 import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.protocol.StorageDescriptor;
+import dev.splitkernel.protocol.StorageManagerProxy;
 import dev.splitkernel.protocol.StorageProxy;
+import dev.splitkernel.protocol.VNodeInfo;
+import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.Status;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -49,7 +52,11 @@ public final class FileCalls implements AutoCloseable
         }
     }
 
+    /** The vNode an embedded cluster creates first ("default"): processes that name none run on it. */
+    public static final int DEFAULT_VNODE_ID = 1;
+
     private final StorageProxy target;
+    private final boolean ownsTarget;
     private final int vNodeId;
     private final OpenFile[] fds = new OpenFile[MAX_OPEN_FILES];
     private final FileStat scratchStat = new FileStat();
@@ -61,8 +68,46 @@ public final class FileCalls implements AutoCloseable
      */
     public FileCalls(final StorageProxy target, final int vNodeId)
     {
+        this(target, vNodeId, false);
+    }
+
+    private FileCalls(final StorageProxy target, final int vNodeId, final boolean ownsTarget)
+    {
         this.target = target;
         this.vNodeId = vNodeId;
+        this.ownsTarget = ownsTarget;
+    }
+
+    /**
+     * The file calls of a process on vNode {@code vNodeId}: asks the GSM at {@code globalAddress} for the vNode's
+     * buffer-cache memory monitor (or, without one, its storage monitor) and connects to it. The connection is closed
+     * with the returned object.
+     *
+     * @throws IllegalStateException naming the fix when the GSM does not know the vNode or cannot be reached.
+     */
+    public static FileCalls connect(
+        final Fabric fabric, final String globalAddress, final int vNodeId, final long timeoutNs)
+    {
+        if (globalAddress == null || globalAddress.isEmpty())
+        {
+            throw new IllegalStateException("files need the global manager's address (splitkernel.global.address)");
+        }
+        final VNodeInfo info;
+        try (StorageManagerProxy gsm = new StorageManagerProxy(fabric.connect(globalAddress, timeoutNs), timeoutNs))
+        {
+            info = gsm.lookupVNode(vNodeId);
+            if (info == null)
+            {
+                throw new IllegalStateException("the GSM at " + globalAddress + " has no vNode " + vNodeId + " (" +
+                    Errno.describe(gsm.lastResult()) + "): create it first (StorageManagerProxy.createVNode)");
+            }
+        }
+        final String address = info.cacheAddress().isEmpty() ? info.storageAddress() : info.cacheAddress();
+        if (address.isEmpty())
+        {
+            throw new IllegalStateException("vNode " + vNodeId + " has no storage monitor address at the GSM");
+        }
+        return new FileCalls(new StorageProxy(fabric.connect(address, timeoutNs), timeoutNs), vNodeId, true);
     }
 
     public int vNodeId()
@@ -349,7 +394,10 @@ public final class FileCalls implements AutoCloseable
         return count;
     }
 
-    /** Close every descriptor (the process exits): buffered pages of files open for writing go to storage. */
+    /**
+     * Close every descriptor (the process exits): buffered pages of files open for writing go to storage. Closes the
+     * connection if {@link #connect} made it.
+     */
     @Override
     public synchronized void close()
     {
@@ -359,6 +407,10 @@ public final class FileCalls implements AutoCloseable
             {
                 close(fd);
             }
+        }
+        if (ownsTarget)
+        {
+            target.close();
         }
     }
 

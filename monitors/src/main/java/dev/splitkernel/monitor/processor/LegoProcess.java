@@ -52,6 +52,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     private final AtomicInteger runningThreads = new AtomicInteger();
     private final List<LegoThread> threads = new ArrayList<>();
     private final Object syscallLock = new Object();
+    private FileCalls files;
     private volatile int state = RUNNING;
     private volatile SegmentationFault fault;
     private volatile int exitCode = -1;
@@ -613,6 +614,37 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         }
     }
 
+    /** The process's file system calls on the default vNode ({@link FileCalls#DEFAULT_VNODE_ID}). */
+    public FileCalls files()
+    {
+        return files(FileCalls.DEFAULT_VNODE_ID);
+    }
+
+    /**
+     * The process's file system calls (its fd table lives here, at the processor) on vNode {@code vNodeId}: the first
+     * call binds the process to that vNode; it sees only that vNode's files.
+     *
+     * @throws IllegalStateException if the process is bound to another vNode, or the GSM does not know this one.
+     */
+    public FileCalls files(final int vNodeId)
+    {
+        synchronized (syscallLock)
+        {
+            checkAlive();
+            if (files == null)
+            {
+                files = FileCalls.connect(
+                    monitor.fabric(), monitor.context().globalAddress(), vNodeId, monitor.context().timeoutNs());
+            }
+            else if (files.vNodeId() != vNodeId)
+            {
+                throw new IllegalStateException("process " + pid + " runs on vNode " + files.vNodeId() + ", not " +
+                    vNodeId);
+            }
+            return files;
+        }
+    }
+
     /** {@link #exit(int) exit(0)} unless it already ended. */
     @Override
     public void close()
@@ -641,6 +673,17 @@ public final class LegoProcess implements WordMemory, AutoCloseable
             return;
         }
         cleanedUp = true;
+        if (files != null)
+        {
+            try
+            {
+                files.close();
+            }
+            catch (final RuntimeException ex)
+            {
+                monitor.error("process " + pid + ": closing its files at exit failed: " + ex.getMessage());
+            }
+        }
         try
         {
             cache.flushAndDropAll(pid);

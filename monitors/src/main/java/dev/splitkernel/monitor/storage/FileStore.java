@@ -35,6 +35,8 @@ import java.util.zip.CRC32;
 final class FileStore implements AutoCloseable
 {
     private static final String JOURNAL_FILE = "journal.log";
+    /** Data files kept open at once; beyond, all are closed and reopened on use. */
+    static final int MAX_OPEN_CHANNELS = 256;
 
     static final class Entry
     {
@@ -59,6 +61,7 @@ final class FileStore implements AutoCloseable
         .order(ByteOrder.LITTLE_ENDIAN);
     private final CRC32 crc = new CRC32();
     private long nextFileId = 1;
+    private int openChannels;
     private long usedBytes;
     private boolean journalDirty;
 
@@ -247,9 +250,9 @@ final class FileStore implements AutoCloseable
             return missing(vNodeId, path);
         }
         forceJournal();
-        if (!entry.directory && entry.channel != null)
+        if (!entry.directory)
         {
-            entry.channel.force(true);
+            channel(vNodeId, entry).force(true);
         }
         return 0;
     }
@@ -348,15 +351,16 @@ final class FileStore implements AutoCloseable
             return check;
         }
         final Map<String, Entry> table = table(vNodeId);
+        // Linux's order: both parents, then the source, then the target.
+        int parent = checkParent(table, from);
+        if (parent < 0 || (parent = checkParent(table, to)) < 0)
+        {
+            return parent;
+        }
         final Entry source = lookup(table, from);
         if (source == null)
         {
-            return missing(vNodeId, from);
-        }
-        final int parent = checkParent(table, to);
-        if (parent < 0)
-        {
-            return parent;
+            return Errno.ENOENT;
         }
         if ("/".equals(from) || "/".equals(to))
         {
@@ -366,9 +370,13 @@ final class FileStore implements AutoCloseable
         {
             return 0;
         }
-        if (source.directory && to.startsWith(from + "/"))
+        if (to.startsWith(from + "/"))
         {
             return Errno.EINVAL;
+        }
+        if (from.startsWith(to + "/"))
+        {
+            return Errno.ENOTEMPTY;
         }
         final Entry target = lookup(table, to);
         if (target != null)
@@ -584,6 +592,12 @@ final class FileStore implements AutoCloseable
     {
         if (entry.channel == null)
         {
+            if (openChannels >= MAX_OPEN_CHANNELS)
+            {
+                // Bound the open file descriptors; fsync through a later channel still flushes the file's data.
+                closeChannels();
+            }
+            openChannels++;
             final Path file = dataFile(vNodeId, entry.fileId);
             Files.createDirectories(file.getParent());
             entry.channel = FileChannel.open(file,
@@ -608,12 +622,29 @@ final class FileStore implements AutoCloseable
         entry.sizeBytes = sizeBytes;
     }
 
+    private void closeChannels() throws IOException
+    {
+        for (final Map<String, Entry> table : vNodes.values())
+        {
+            for (final Entry entry : table.values())
+            {
+                if (entry.channel != null)
+                {
+                    entry.channel.close();
+                    entry.channel = null;
+                }
+            }
+        }
+        openChannels = 0;
+    }
+
     private void dropData(final int vNodeId, final Entry entry) throws IOException
     {
         if (entry.channel != null)
         {
             entry.channel.close();
             entry.channel = null;
+            openChannels--;
         }
         usedBytes -= entry.sizeBytes;
         Files.deleteIfExists(dataFile(vNodeId, entry.fileId));
@@ -731,17 +762,7 @@ final class FileStore implements AutoCloseable
     {
         try
         {
-            for (final Map<String, Entry> table : vNodes.values())
-            {
-                for (final Entry entry : table.values())
-                {
-                    if (entry.channel != null)
-                    {
-                        entry.channel.close();
-                        entry.channel = null;
-                    }
-                }
-            }
+            closeChannels();
             journal.close();
         }
         catch (final IOException ex)

@@ -32,6 +32,9 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
     private final FileStore store;
     private final FileStat stat = new FileStat();
     private ByteBuffer scratch = ByteBuffer.allocateDirect(StorageProxy.MAX_DATA_BYTES);
+    private final byte[] lastPath = new byte[StorageDescriptor.MAX_PATH_BYTES];
+    private int lastPathLength = -1;
+    private String lastPathString;
     private int memberId = -1;
     private String address;
     private long requests;
@@ -143,7 +146,7 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
         final int vNodeId = StorageDescriptor.vNodeId(request, offset);
         final long fileOffset = StorageDescriptor.fileOffset(request, offset);
         final long lengthBytes = StorageDescriptor.lengthBytes(request, offset);
-        final String path = StorageDescriptor.path(request, offset);
+        final String path = pathOf(request, offset);
         stat.set(0, 0, 0);
         long result;
         int dataLength = 0;
@@ -213,7 +216,7 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
                     break;
                 }
                 case Opcodes.FILE_CLOSE:
-                    result = store.stat(vNodeId, path, stat) < 0 ? Errno.EBADF : 0;
+                    result = 0;
                     break;
                 default:
                     errors++;
@@ -231,6 +234,29 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
             dataLength = 0;
         }
         return StorageDescriptor.encodeReply(reply, replyOffset, result, stat.sizeBytes(), stat.type(), dataLength);
+    }
+
+    /** The request's path, reusing the last decoded one when the bytes match (no allocation for repeated paths). */
+    private String pathOf(final DirectBuffer request, final int offset)
+    {
+        final int length = StorageDescriptor.pathLength(request, offset);
+        final int at = offset + StorageDescriptor.PATH_OFFSET;
+        if (length == lastPathLength)
+        {
+            int i = 0;
+            while (i < length && request.getByte(at + i) == lastPath[i])
+            {
+                i++;
+            }
+            if (i == length)
+            {
+                return lastPathString;
+            }
+        }
+        request.getBytes(at, lastPath, 0, length);
+        lastPathLength = length;
+        lastPathString = request.getStringWithoutLengthUtf8(at, length);
+        return lastPathString;
     }
 
     /** The scratch buffer cleared and limited to {@code length} bytes (growing it on the control path if needed). */

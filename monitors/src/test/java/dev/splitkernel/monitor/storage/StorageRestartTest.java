@@ -1,0 +1,190 @@
+package dev.splitkernel.monitor.storage;
+
+import dev.splitkernel.monitor.processor.FileCalls;
+import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.FileFlags;
+import dev.splitkernel.protocol.FileStat;
+import dev.splitkernel.protocol.StorageProxy;
+import dev.splitkernel.verbs.Fabric;
+import dev.splitkernel.verbs.FabricContext;
+import dev.splitkernel.verbs.Fabrics;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Durability: what fsync acknowledged survives a kill -9 of the storage monitor's JVM, and the restarted monitor
+ * (same data directory) serves every file it had.
+ */
+class StorageRestartTest
+{
+    private static final long START_TIMEOUT_MS = 30_000;
+    private static final long TIMEOUT_NS = 5_000_000_000L;
+    private static final String MARKER = "storage monitor listening at ";
+
+    @TempDir
+    Path temp;
+
+    private final List<Process> children = new ArrayList<>();
+    private Fabric fabric;
+
+    @AfterEach
+    void cleanUp() throws Exception
+    {
+        CloseHelper.quietClose(fabric);
+        for (final Process child : children)
+        {
+            child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void shouldServeEveryFsyncedByteAfterTheStorageProcessIsKilledAndRestarted() throws Exception
+    {
+        final Path dataDir = temp.resolve("data");
+        fabric = Fabrics.create(new FabricContext().fabric("tcp"), null);
+        final Map<String, byte[]> expected = new HashMap<>();
+        final Random random = new Random(42);
+
+        Process first = startChild(dataDir);
+        String address = addressOf(first);
+        try (StorageProxy proxy = new StorageProxy(fabric.connect(address, TIMEOUT_NS), TIMEOUT_NS))
+        {
+            final FileCalls files = new FileCalls(proxy, 3);
+            assertEquals(0, files.mkdir("/logs"));
+            for (int i = 0; i < 12; i++)
+            {
+                final String path = (i % 2 == 0 ? "/logs/f" : "/f") + i;
+                final byte[] data = new byte[1 + random.nextInt(200_000)];
+                random.nextBytes(data);
+                final int fd = files.open(path, FileFlags.O_CREAT | FileFlags.O_RDWR);
+                assertTrue(fd >= 0, Errno.describe(fd));
+                assertEquals(data.length, files.write(fd, new UnsafeBuffer(data), 0, data.length));
+                assertEquals(0, files.fsync(fd));
+                expected.put(path, data);
+                if (i % 3 == 0)
+                {
+                    assertEquals(0, files.close(fd));
+                }
+            }
+            assertEquals(0, files.rename("/f1", "/logs/renamed"));
+            assertEquals(0, files.unlink("/f3"));
+            final int fd = files.open("/logs/renamed", FileFlags.O_RDWR);
+            assertEquals(0, files.fsync(fd));
+            expected.put("/logs/renamed", expected.remove("/f1"));
+            expected.remove("/f3");
+        }
+        assertTrue(first.isAlive(), "the first storage process should still be serving");
+        first.destroyForcibly();
+        assertTrue(first.waitFor(10, TimeUnit.SECONDS), "the first storage process did not die");
+
+        final Process second = startChild(dataDir);
+        address = addressOf(second);
+        try (StorageProxy proxy = new StorageProxy(fabric.connect(address, TIMEOUT_NS), TIMEOUT_NS))
+        {
+            final FileCalls files = new FileCalls(proxy, 3);
+            final FileStat stat = new FileStat();
+            for (final Map.Entry<String, byte[]> e : expected.entrySet())
+            {
+                assertEquals(0, files.stat(e.getKey(), stat), e.getKey());
+                assertEquals(e.getValue().length, stat.sizeBytes(), e.getKey());
+                final int fd = files.open(e.getKey(), FileFlags.O_RDONLY);
+                final UnsafeBuffer back = new UnsafeBuffer(new byte[e.getValue().length]);
+                assertEquals(back.capacity(), files.read(fd, back, 0, back.capacity()), e.getKey());
+                assertArrayEquals(e.getValue(), back.byteArray(), e.getKey());
+                assertEquals(0, files.close(fd));
+            }
+            assertEquals(Errno.ENOENT, files.stat("/f1", stat));
+            assertEquals(Errno.ENOENT, files.stat("/f3", stat));
+            final List<String> names = new ArrayList<>();
+            assertEquals(7, files.readdir("/logs", names));
+        }
+    }
+
+    private Process startChild(final Path dataDir) throws Exception
+    {
+        final List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        final Path jvmOptions = Path.of(System.getProperty("splitkernel.projectDir", ".."), "native-config",
+            "jvm.options");
+        if (Files.exists(jvmOptions))
+        {
+            command.add("@" + jvmOptions.toAbsolutePath());
+        }
+        command.add("-Xmx128m");
+        command.add("-Dsplitkernel.fabric=tcp");
+        command.add("-Dsplitkernel.storage.listen=127.0.0.1:0");
+        command.add("-Dsplitkernel.storage.dataDir=" + dataDir.toAbsolutePath());
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(StorageMonitor.class.getName());
+        final Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        children.add(child);
+        return child;
+    }
+
+    private static String addressOf(final Process child) throws Exception
+    {
+        final BlockingQueue<String> found = new ArrayBlockingQueue<>(1);
+        final StringBuilder output = new StringBuilder();
+        final Thread reader = new Thread(() ->
+        {
+            try (BufferedReader in = new BufferedReader(
+                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)))
+            {
+                String line;
+                while ((line = in.readLine()) != null)
+                {
+                    synchronized (output)
+                    {
+                        output.append(line).append('\n');
+                    }
+                    final int at = line.indexOf(MARKER);
+                    if (at >= 0)
+                    {
+                        found.offer(line.substring(at + MARKER.length()).split(" ")[0]);
+                    }
+                }
+            }
+            catch (final Exception ignore)
+            {
+                // The child went away: the deadline below reports it.
+            }
+        }, "storage-child-output");
+        reader.setDaemon(true);
+        reader.start();
+        final String address = found.poll(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        if (address == null)
+        {
+            child.destroyForcibly();
+            synchronized (output)
+            {
+                throw new IllegalStateException("storage monitor did not start within " + START_TIMEOUT_MS +
+                    " ms: " + output);
+            }
+        }
+        return address;
+    }
+}

@@ -51,7 +51,8 @@ public final class ClusterAuthenticator
     private final FabricCounters counters;
     private final SecureRandom random = new SecureRandom();
     private final Set<String> reportedPeers = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean openNoticePrinted = new AtomicBoolean();
+    /** Once per JVM: an embedded cluster has many fabrics, and the notice is the same for all of them. */
+    private static final AtomicBoolean OPEN_NOTICE_PRINTED = new AtomicBoolean();
 
     public ClusterAuthenticator(final String fabricName, final FabricContext ctx, final FabricCounters counters)
     {
@@ -70,10 +71,13 @@ public final class ClusterAuthenticator
         return key != null;
     }
 
-    /** Call at every listen: without a secret, says once that any peer may connect. */
+    /**
+     * Call at every listen: without a secret on a network fabric, says once per JVM that any peer may connect. The
+     * local fabric has no peers outside its JVM, so it says nothing.
+     */
     public void onListen()
     {
-        if (key == null && openNoticePrinted.compareAndSet(false, true))
+        if (key == null && !"local".equals(fabricName) && OPEN_NOTICE_PRINTED.compareAndSet(false, true))
         {
             System.err.println(fabricName + " fabric: no cluster secret set: any peer may connect");
         }

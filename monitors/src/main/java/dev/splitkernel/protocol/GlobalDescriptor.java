@@ -29,10 +29,10 @@ import java.nio.charset.StandardCharsets;
  *  |   committedBytes (load report) / bytes needed (ALLOCATE_VREGION) 32
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |   usedBytes: physical pages in use (load report), 64 bits     | 40
+ *  |   usedBytes: pages (memory) / file bytes (storage) in use     | 40
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |   runningThreads (processor load) / ownedVRegions (memory)    | 48
+ *  |   runningThreads (processor) / ownedVRegions (memory) / files | 48
  *  +---------------------------------------------------------------+
  *  |         excludeMemberId (ALLOCATE_VREGION), or -1             | 52
  *  +---------------------------------------------------------------+
@@ -41,13 +41,18 @@ import java.nio.charset.StandardCharsets;
  *  |      address: listen address, US-ASCII (register, lookup)    ... 60
  *  +---------------------------------------------------------------+
  * </pre>
+ * A registration may follow the address with {@link #NAME_SEPARATOR} and the member's persistent name: a known name
+ * gets its earlier member id back at the new address.
  */
 public final class GlobalDescriptor
 {
     public static final int ROLE_MEMORY = 1;
     public static final int ROLE_PROCESSOR = 2;
-    /** A storage monitor (registers only; the GSM places vNodes on it). */
+    /** A storage monitor (registers under a persistent name, reports its load; the GSM places vNodes on it). */
     public static final int ROLE_STORAGE = 3;
+
+    /** Separates the address from the member name in a registration. */
+    public static final char NAME_SEPARATOR = '\t';
 
     public static final int RESULT_OFFSET = 0;
     public static final int MEMBER_ID_OFFSET = 8;

@@ -51,6 +51,44 @@ public final class GlobalManagerProxy implements AutoCloseable
         return (int)result;
     }
 
+    /**
+     * Join (or rejoin) the cluster under a persistent {@code name} (storage monitors: kept in their data directory).
+     * A name the global manager already knows gets its earlier member id back, with {@code address} as its new
+     * address; a new name gets a new id.
+     *
+     * @return the member id (>= 0) or a negative code (EINVAL for an empty name or one with a tab or newline).
+     */
+    public synchronized int registerMember(final int role, final long capacityBytes, final String address,
+        final String name)
+    {
+        if (name == null || name.isEmpty() || name.indexOf('\t') >= 0 || name.indexOf('\n') >= 0)
+        {
+            return Errno.EINVAL;
+        }
+        GlobalDescriptor.clear(request, 0);
+        request.putInt(GlobalDescriptor.ROLE_OFFSET, role);
+        request.putLong(GlobalDescriptor.CAPACITY_OFFSET, capacityBytes);
+        final int length = GlobalDescriptor.putAddress(request, 0, address + GlobalDescriptor.NAME_SEPARATOR + name);
+        return (int)call(Opcodes.MEMBER_REGISTER, length);
+    }
+
+    /**
+     * A storage monitor's load report (its heartbeat). Returns 0 or a negative code (ENOENT: unknown member).
+     *
+     * @param files files and directories stored.
+     */
+    public synchronized int reportStorageLoad(
+        final int memberId, final long capacityBytes, final long usedBytes, final int files)
+    {
+        GlobalDescriptor.clear(request, 0);
+        request.putInt(GlobalDescriptor.MEMBER_ID_OFFSET, memberId);
+        request.putInt(GlobalDescriptor.ROLE_OFFSET, GlobalDescriptor.ROLE_STORAGE);
+        request.putLong(GlobalDescriptor.CAPACITY_OFFSET, capacityBytes);
+        request.putLong(GlobalDescriptor.USED_OFFSET, usedBytes);
+        request.putInt(GlobalDescriptor.COUNT_OFFSET, files);
+        return (int)call(Opcodes.LOAD_REPORT, GlobalDescriptor.HEADER_LENGTH);
+    }
+
     /** A memory monitor's load report (its heartbeat). Returns 0 or a negative code (ENOENT: unknown member). */
     public synchronized int reportMemoryLoad(
         final int memberId, final long capacityBytes, final long committedBytes, final long usedBytes,

@@ -90,11 +90,17 @@ public final class Opcodes
     public static final int FILE_READDIR = 80;
     /** The file's last descriptor at a processor closed: the buffer cache writes its dirty pages to storage. */
     public static final int FILE_CLOSE = 81;
+    /**
+     * Remove every file and directory of the request's vNode (path "/"), durably (journaled and forced). Sent by the
+     * GSM when a vNode is removed; a buffer-cache memory monitor drops the vNode's pages (dirty ones discarded)
+     * instead of forwarding it. Result: how many entries were removed.
+     */
+    public static final int FILE_DROP_VNODE = 82;
 
-    /** True for the file opcodes ({@link #FILE_OPEN} to {@link #FILE_CLOSE}). */
+    /** True for the file opcodes ({@link #FILE_OPEN} to {@link #FILE_DROP_VNODE}). */
     public static boolean isFileOpcode(final int opcode)
     {
-        return opcode >= FILE_OPEN && opcode <= FILE_CLOSE;
+        return opcode >= FILE_OPEN && opcode <= FILE_DROP_VNODE;
     }
 
     /** True for the GSM's opcodes ({@link #VNODE_CREATE} to {@link #VNODE_LOOKUP}). */
@@ -156,6 +162,7 @@ public final class Opcodes
             case FILE_RMDIR: return "FILE_RMDIR";
             case FILE_READDIR: return "FILE_READDIR";
             case FILE_CLOSE: return "FILE_CLOSE";
+            case FILE_DROP_VNODE: return "FILE_DROP_VNODE";
             default: return "opcode " + opcode;
         }
     }

@@ -56,7 +56,13 @@ public final class StorageManagerProxy implements AutoCloseable
         return (int)call(Opcodes.VNODE_CREATE, length);
     }
 
-    /** Remove a vNode: 0, or ENOENT. Its files stay at its storage monitor. */
+    /**
+     * Remove a vNode and its files: its buffer-cache memory monitor drops its pages (dirty ones discarded) and its
+     * storage monitor deletes its files durably; then the GSM forgets it.
+     *
+     * @return 0; ENOENT if there is no such vNode; EIO if its storage monitor is declared dead, or a transport
+     * status if a monitor cannot be reached (the vNode is kept then, and the removal may be retried).
+     */
     public synchronized int removeVNode(final int vNodeId)
     {
         VNodeDescriptor.clear(request, 0);

@@ -3,6 +3,7 @@ package dev.splitkernel.monitor.global;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.GlobalDescriptor;
 import dev.splitkernel.protocol.Opcodes;
+import dev.splitkernel.protocol.VNodeDescriptor;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.Fabrics;
 import dev.splitkernel.verbs.RequestHandler;
@@ -34,10 +35,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     private final List<MemoryMember> memoryMembers = new ArrayList<>();
     private final List<ProcessorMember> processorMembers = new ArrayList<>();
     private final Map<Integer, String> addresses = new HashMap<>();
+    /** Live storage monitors (the GSM places new vNodes on these only). */
+    private final List<StorageMember> storageMembers = new ArrayList<>();
+    private final List<StorageMember> deadStorageMembers = new ArrayList<>();
     /** (asid, vRegion index) to (owner, bytes placed), to undo the estimate when the vRegion is freed. */
     private final Map<Long, long[]> vRegions = new HashMap<>();
     /** The GSM: vNodes and their storage and buffer-cache monitors. */
-    private final StorageManager storageManager = new StorageManager(addresses, memoryMembers);
+    private final StorageManager storageManager;
     /** Members declared dead (no heartbeat within the member timeout): out of placement until they report again. */
     private final List<MemoryMember> deadMemoryMembers = new ArrayList<>();
     private final List<ProcessorMember> deadProcessorMembers = new ArrayList<>();
@@ -61,6 +65,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             fabric = Fabrics.create(ctx.fabricContext());
             ownsFabric = true;
         }
+        storageManager = new StorageManager(addresses, memoryMembers, storageMembers, fabric);
     }
 
     public GlobalManager start()
@@ -98,11 +103,69 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         final List<String> result = new ArrayList<>();
         memoryMembers.forEach(m -> result.add(m.toString()));
         processorMembers.forEach(m -> result.add(m.toString()));
+        storageMembers.forEach(m -> result.add(m.toString()));
         return result;
     }
 
     @Override
-    public synchronized int onRequest(
+    public int onRequest(
+        final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
+    {
+        if (opcode == Opcodes.VNODE_REMOVE)
+        {
+            return removeVNode(request, offset, length, reply, replyOffset, replyCapacity);
+        }
+        synchronized (this)
+        {
+            return serve(opcode, request, offset, length, reply, replyOffset, replyCapacity);
+        }
+    }
+
+    /**
+     * GSM: remove a vNode and its files. The calls to its cache and storage monitors run without this manager's lock
+     * (a cache monitor may be asking this manager a lookup meanwhile); the vNode is marked as being removed.
+     */
+    private int removeVNode(
+        final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
+    {
+        if (length < VNodeDescriptor.HEADER_LENGTH || replyCapacity < VNodeDescriptor.HEADER_LENGTH)
+        {
+            synchronized (this)
+            {
+                errors++;
+            }
+            return Status.MALFORMED;
+        }
+        final int vNodeId = request.getInt(offset + VNodeDescriptor.VNODE_OFFSET);
+        final long[] code = new long[1];
+        final String[] targets;
+        synchronized (this)
+        {
+            targets = storageManager.beginRemove(vNodeId, code);
+        }
+        long result = code[0];
+        if (targets != null)
+        {
+            result = storageManager.dropFiles(vNodeId, targets);
+            synchronized (this)
+            {
+                storageManager.endRemove(vNodeId, result >= 0);
+            }
+        }
+        if (result < 0)
+        {
+            synchronized (this)
+            {
+                errors++;
+            }
+        }
+        return StorageManager.encodeReply(
+            reply, replyOffset, replyCapacity, Opcodes.VNODE_REMOVE, vNodeId, result, -1, -1, "");
+    }
+
+    private int serve(
         final int opcode, final DirectBuffer request, final int offset, final int length,
         final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
     {
@@ -147,23 +210,43 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             case Opcodes.MEMBER_REGISTER:
             {
-                final String memberAddress = GlobalDescriptor.address(request, offset, length);
-                if (memberAddress == null || memberAddress.isEmpty() ||
+                final String text = GlobalDescriptor.address(request, offset, length);
+                final int separator = text == null ? -1 : text.indexOf(GlobalDescriptor.NAME_SEPARATOR);
+                final String memberAddress = separator < 0 ? text : text.substring(0, separator);
+                final String name = separator < 0 ? null : text.substring(separator + 1);
+                if (memberAddress == null || memberAddress.isEmpty() || (name != null && name.isEmpty()) ||
                     (role != GlobalDescriptor.ROLE_MEMORY && role != GlobalDescriptor.ROLE_PROCESSOR &&
                     role != GlobalDescriptor.ROLE_STORAGE))
                 {
                     result = Errno.EINVAL;
                     break;
                 }
+                final long capacityBytes = request.getLong(offset + GlobalDescriptor.CAPACITY_OFFSET);
+                if (role == GlobalDescriptor.ROLE_STORAGE && name != null)
+                {
+                    final StorageMember known = storageMemberNamed(name);
+                    if (known != null)
+                    {
+                        // A restart on the same data directory: same member and vNodes, perhaps a new address.
+                        reviveStorageMember(known.memberId);
+                        known.address = memberAddress;
+                        known.capacityBytes = capacityBytes;
+                        known.lastHeartbeatNs = nowNs;
+                        addresses.put(known.memberId, memberAddress);
+                        result = known.memberId;
+                        replyMember = known.memberId;
+                        break;
+                    }
+                }
                 final int id = nextMemberId++;
                 if (role == GlobalDescriptor.ROLE_MEMORY)
                 {
-                    memoryMembers.add(new MemoryMember(id, memberAddress,
-                        request.getLong(offset + GlobalDescriptor.CAPACITY_OFFSET), nowNs));
+                    memoryMembers.add(new MemoryMember(id, memberAddress, capacityBytes, nowNs));
                 }
                 else if (role == GlobalDescriptor.ROLE_STORAGE)
                 {
-                    storageManager.addStorage(id);
+                    storageMembers.add(new StorageMember(id, name == null ? "" : name, memberAddress, capacityBytes,
+                        nowNs));
                 }
                 else
                 {
@@ -188,6 +271,19 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                     member.committedBytes = request.getLong(offset + GlobalDescriptor.COMMITTED_OFFSET);
                     member.usedBytes = request.getLong(offset + GlobalDescriptor.USED_OFFSET);
                     member.ownedVRegions = request.getInt(offset + GlobalDescriptor.COUNT_OFFSET);
+                    member.lastHeartbeatNs = nowNs;
+                }
+                else if (role == GlobalDescriptor.ROLE_STORAGE)
+                {
+                    final StorageMember member = reviveStorageMember(memberId);
+                    if (member == null)
+                    {
+                        result = Errno.ENOENT;
+                        break;
+                    }
+                    member.capacityBytes = request.getLong(offset + GlobalDescriptor.CAPACITY_OFFSET);
+                    member.usedBytes = request.getLong(offset + GlobalDescriptor.USED_OFFSET);
+                    member.files = request.getInt(offset + GlobalDescriptor.COUNT_OFFSET);
                     member.lastHeartbeatNs = nowNs;
                 }
                 else
@@ -351,18 +447,27 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 declared++;
             }
         }
+        for (int i = storageMembers.size() - 1; i >= 0; i--)
+        {
+            if (nowNs - storageMembers.get(i).lastHeartbeatNs - timeoutNs > 0)
+            {
+                deadStorageMembers.add(storageMembers.remove(i));
+                declared++;
+            }
+        }
         return declared;
     }
 
     /** True if the member is registered and not declared dead. */
     public synchronized boolean isAlive(final int memberId)
     {
-        return memoryMember(memberId) != null || processorMember(memberId) != null;
+        return memoryMember(memberId) != null || processorMember(memberId) != null ||
+            storageMember(storageMembers, memberId) != null;
     }
 
     /**
      * One line per member, live ones first: {@code id role address alive|dead heartbeat-age-ms load}, where load is
-     * committed/capacity bytes (memory) or running threads (processor). What {@code splitkernel members} prints.
+     * committed/capacity bytes (memory), running threads (processor) or used/capacity bytes and files (storage). What {@code splitkernel members} prints.
      */
     public synchronized String membersText()
     {
@@ -376,11 +481,19 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             appendMember(text, m, "alive", nowNs);
         }
+        for (final StorageMember m : storageMembers)
+        {
+            appendMember(text, m, "alive", nowNs);
+        }
         for (final MemoryMember m : deadMemoryMembers)
         {
             appendMember(text, m, "dead", nowNs);
         }
         for (final ProcessorMember m : deadProcessorMembers)
+        {
+            appendMember(text, m, "dead", nowNs);
+        }
+        for (final StorageMember m : deadStorageMembers)
         {
             appendMember(text, m, "dead", nowNs);
         }
@@ -395,6 +508,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             text.append(m.memberId).append(" memory ").append(m.address).append(' ').append(state).append(' ')
                 .append((nowNs - m.lastHeartbeatNs) / 1_000_000L).append(" committed=").append(m.committedBytes)
                 .append('/').append(m.capacityBytes).append(" used=").append(m.usedBytes).append('\n');
+        }
+        else if (member instanceof StorageMember)
+        {
+            final StorageMember m = (StorageMember)member;
+            text.append(m.memberId).append(" storage ").append(m.address).append(' ').append(state).append(' ')
+                .append((nowNs - m.lastHeartbeatNs) / 1_000_000L).append(" used=").append(m.usedBytes)
+                .append('/').append(m.capacityBytes).append(" files=").append(m.files).append('\n');
         }
         else
         {
@@ -443,6 +563,53 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         return null;
     }
 
+    private StorageMember reviveStorageMember(final int memberId)
+    {
+        final StorageMember live = storageMember(storageMembers, memberId);
+        if (live != null)
+        {
+            return live;
+        }
+        final StorageMember dead = storageMember(deadStorageMembers, memberId);
+        if (dead != null)
+        {
+            deadStorageMembers.remove(dead);
+            storageMembers.add(dead);
+        }
+        return dead;
+    }
+
+    private StorageMember storageMemberNamed(final String name)
+    {
+        for (final StorageMember member : storageMembers)
+        {
+            if (member.name.equals(name))
+            {
+                return member;
+            }
+        }
+        for (final StorageMember member : deadStorageMembers)
+        {
+            if (member.name.equals(name))
+            {
+                return member;
+            }
+        }
+        return null;
+    }
+
+    private static StorageMember storageMember(final List<StorageMember> members, final int memberId)
+    {
+        for (final StorageMember member : members)
+        {
+            if (member.memberId == memberId)
+            {
+                return member;
+            }
+        }
+        return null;
+    }
+
     private static long key(final int asid, final int index)
     {
         return ((long)asid << 32) | (index & 0xFFFF_FFFFL);
@@ -479,6 +646,10 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             membershipRunner.close();
             membershipRunner = null;
+        }
+        synchronized (this)
+        {
+            storageManager.close();
         }
         if (ownsFabric)
         {

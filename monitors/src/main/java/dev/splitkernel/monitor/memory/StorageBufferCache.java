@@ -176,6 +176,11 @@ public final class StorageBufferCache implements AutoCloseable
             return Status.MALFORMED;
         }
         final int vNodeId = StorageDescriptor.vNodeId(request, offset);
+        if (opcode == Opcodes.FILE_DROP_VNODE)
+        {
+            // The GSM removes the vNode: forget its pages (dirty ones too) and its route; not forwarded.
+            return StorageDescriptor.encodeReply(reply, replyOffset, dropVNode(vNodeId), 0, 0, 0);
+        }
         final StorageProxy storage = storage(vNodeId);
         if (storage == null)
         {
@@ -255,7 +260,25 @@ public final class StorageBufferCache implements AutoCloseable
         {
             return StorageDescriptor.encodeReply(reply, replyOffset, 0, 0, 0, 0);
         }
-        return storage.forward(opcode, request, offset, length, reply, replyOffset, replyCapacity);
+        final int replyLength = storage.forward(opcode, request, offset, length, reply, replyOffset, replyCapacity);
+        if (replyLength == Status.NOT_CONNECTED && !globalAddress.isEmpty())
+        {
+            // The storage monitor went away (it may have restarted at a new address): one retry after a lookup.
+            forget(vNodeId, storage);
+            final StorageProxy again = storage(vNodeId);
+            if (again != null)
+            {
+                return again.forward(opcode, request, offset, length, reply, replyOffset, replyCapacity);
+            }
+        }
+        return replyLength;
+    }
+
+    private void forget(final int vNodeId, final StorageProxy proxy)
+    {
+        routes.remove(vNodeId);
+        proxies.values().remove(proxy);
+        proxy.close();
     }
 
     /** The request's path, reusing the last decoded one when the bytes match (no allocation for repeated paths). */
@@ -556,6 +579,22 @@ public final class StorageBufferCache implements AutoCloseable
         return 0;
     }
 
+    /** Forget every page of the vNode, dirty or not, and its route (the vNode was removed). Returns files dropped. */
+    private long dropVNode(final int vNodeId)
+    {
+        final List<CachedFile> affected = new ArrayList<>();
+        for (final CachedFile file : files.values())
+        {
+            if (file.vNodeId == vNodeId)
+            {
+                affected.add(file);
+            }
+        }
+        affected.forEach(this::drop);
+        routes.remove(vNodeId);
+        return affected.size();
+    }
+
     /** Forget a file's pages, dirty or not (unlink, truncate after flush, O_TRUNC). */
     private void drop(final CachedFile file)
     {
@@ -601,9 +640,14 @@ public final class StorageBufferCache implements AutoCloseable
     private StorageProxy storage(final int vNodeId)
     {
         final StorageProxy routed = routes.get(vNodeId);
-        if (routed != null || globalAddress.isEmpty())
+        if (globalAddress.isEmpty() || (routed != null && routed.connection().isConnected()))
         {
             return routed;
+        }
+        if (routed != null)
+        {
+            // The storage monitor went away (it may have restarted at a new address): ask the GSM again.
+            forget(vNodeId, routed);
         }
         try
         {

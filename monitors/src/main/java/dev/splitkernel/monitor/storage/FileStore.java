@@ -297,6 +297,39 @@ final class FileStore implements AutoCloseable
         return 0;
     }
 
+    /**
+     * Remove every file and directory of the vNode, durably: the journal record is forced before the data files
+     * are deleted, so a crash in between leaves orphan data files only, never a half-removed table.
+     *
+     * @return how many entries were removed (0 if the vNode had none).
+     */
+    long dropVNode(final int vNodeId) throws IOException
+    {
+        final Map<String, Entry> table = vNodes.remove(vNodeId);
+        if (table == null || table.isEmpty())
+        {
+            return 0;
+        }
+        append(JournalDescriptor.TYPE_DROP_VNODE, vNodeId, 0, "", null);
+        forceJournal();
+        for (final Entry entry : table.values())
+        {
+            if (!entry.directory)
+            {
+                dropData(vNodeId, entry);
+            }
+        }
+        try
+        {
+            Files.deleteIfExists(dataDir.resolve("v" + vNodeId));
+        }
+        catch (final java.nio.file.DirectoryNotEmptyException ex)
+        {
+            // Orphan data files of an earlier crash: harmless (file ids are never reused), left in place.
+        }
+        return table.size();
+    }
+
     long mkdir(final int vNodeId, final String path) throws IOException
     {
         final int check = checkPath(path);
@@ -732,6 +765,9 @@ final class FileStore implements AutoCloseable
                     {
                         applyRename(vNodeId, table, path, newPath);
                     }
+                    break;
+                case JournalDescriptor.TYPE_DROP_VNODE:
+                    vNodes.remove(vNodeId);
                     break;
                 default:
                     break;

@@ -10,7 +10,7 @@ package dev.splitkernel.monitor.storage;
  *  +---------------------------------------------------------------+
  *  |          recordLength (whole record, with this field)         |  0
  *  +---------------------------------------------------------------+
- *  |   type: CREATE, MKDIR, REMOVE, RENAME                         |  4
+ *  |   type: CREATE, MKDIR, REMOVE, RENAME, DROP_VNODE             |  4
  *  +---------------------------------------------------------------+
  *  |                            vNodeId                            |  8
  *  +---------------------------------------------------------------+
@@ -34,6 +34,8 @@ final class JournalDescriptor
     static final int TYPE_MKDIR = 2;
     static final int TYPE_REMOVE = 3;
     static final int TYPE_RENAME = 4;
+    /** The whole vNode removed (path empty). */
+    static final int TYPE_DROP_VNODE = 5;
 
     static final int RECORD_LENGTH_OFFSET = 0;
     static final int TYPE_OFFSET = 4;

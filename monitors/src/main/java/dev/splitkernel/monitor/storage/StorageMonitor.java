@@ -15,17 +15,31 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.UUID;
 
 /**
  * The storage monitor (LegoOS's sComponent): serves stateless file requests ({@link StorageDescriptor}), each
  * naming the vNode, the full path, the offset and the length, from a flat per-vNode path table on local disk
  * ({@link FileStore}). Data acknowledged by {@link Opcodes#FILE_FSYNC} is forced to disk and survives a restart.
  * <p>
+ * Its identity in the cluster is a member name kept in {@code member.name} in the data directory (created on first
+ * start): a monitor restarted on the same directory registers under the same name, and the global manager gives it
+ * back its member id (and its vNodes) at its new address. Once registered it sends a load report (its heartbeat:
+ * used bytes and files) every {@link StorageMonitorContext#loadReportIntervalNs()}.
+ * <p>
  * Thread-safe: the fabric may call {@link #onRequest} from several threads; requests are serialised.
  */
 public final class StorageMonitor implements RequestHandler, AutoCloseable
 {
+    /** The file in the data directory holding the member name. */
+    public static final String MEMBER_NAME_FILE = "member.name";
+
     private final StorageMonitorContext ctx;
     private final Fabric fabric;
     private final boolean ownsFabric;
@@ -35,7 +49,12 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
     private final byte[] lastPath = new byte[StorageDescriptor.MAX_PATH_BYTES];
     private int lastPathLength = -1;
     private String lastPathString;
-    private int memberId = -1;
+    private final String memberName;
+    private volatile int memberId = -1;
+    private volatile GlobalManagerProxy global;
+    private org.agrona.concurrent.AgentRunner reporter;
+    private long loadReports;
+    private long loadReportFailures;
     private String address;
     private long requests;
     private long errors;
@@ -50,6 +69,7 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
     {
         this.ctx = ctx.conclude();
         store = new FileStore(ctx.dataDir(), ctx.capacityBytes());
+        memberName = loadOrCreateMemberName(ctx.dataDir());
         if (ctx.fabric() != null)
         {
             fabric = ctx.fabric();
@@ -63,7 +83,8 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
     }
 
     /**
-     * Listen and join the global manager (unless standalone).
+     * Listen, join the global manager (unless standalone) under this data directory's member name, and start the
+     * periodic load reports (unless {@link StorageMonitorContext#loadReports(boolean)} is false).
      *
      * @throws IllegalStateException if the global manager refuses the registration.
      */
@@ -72,19 +93,118 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
         address = fabric.listen(ctx.listenAddress(), this);
         if (!ctx.globalAddress().isEmpty())
         {
-            try (GlobalManagerProxy gsm = new GlobalManagerProxy(
-                fabric.connect(ctx.globalAddress(), ctx.requestTimeoutNs()), ctx.requestTimeoutNs()))
+            final GlobalManagerProxy gsm = new GlobalManagerProxy(
+                fabric.connect(ctx.globalAddress(), ctx.requestTimeoutNs()), ctx.requestTimeoutNs());
+            final int id = gsm.registerMember(GlobalDescriptor.ROLE_STORAGE, ctx.capacityBytes(), address, memberName);
+            if (id < 0)
             {
-                final int id = gsm.registerMember(GlobalDescriptor.ROLE_STORAGE, ctx.capacityBytes(), address);
-                if (id < 0)
-                {
-                    throw new IllegalStateException("global manager at " + ctx.globalAddress() +
-                        " refused storage monitor " + address + ": " + Errno.describe(id));
-                }
-                memberId = id;
+                gsm.close();
+                throw new IllegalStateException("global manager at " + ctx.globalAddress() +
+                    " refused storage monitor " + address + ": " + Errno.describe(id));
+            }
+            memberId = id;
+            global = gsm;
+            if (ctx.loadReports())
+            {
+                reporter = new org.agrona.concurrent.AgentRunner(
+                    new org.agrona.concurrent.SleepingMillisIdleStrategy(
+                        Math.max(1, Math.min(10, ctx.loadReportIntervalNs() / 1_000_000))),
+                    ex -> countLoadReport(-1), null,
+                    new StorageReportAgent(this, org.agrona.concurrent.SystemNanoClock.INSTANCE,
+                    ctx.loadReportIntervalNs()));
+                org.agrona.concurrent.AgentRunner.startOnThread(reporter);
             }
         }
         return this;
+    }
+
+    /**
+     * Send the load report (heartbeat) now. If the global manager no longer knows this member (it restarted), register
+     * again under the member name. Never holds the request lock while calling the global manager.
+     *
+     * @return 0 (or the member id after a re-registration), or a negative code; 0 when standalone.
+     */
+    public int reportLoadNow()
+    {
+        final GlobalManagerProxy gsm = global;
+        if (gsm == null)
+        {
+            return 0;
+        }
+        final long usedBytes;
+        final int files;
+        synchronized (this)
+        {
+            usedBytes = store.usedBytes();
+            files = store.entryCount();
+        }
+        int result = gsm.reportStorageLoad(memberId, ctx.capacityBytes(), usedBytes, files);
+        if (result == Errno.ENOENT)
+        {
+            result = gsm.registerMember(GlobalDescriptor.ROLE_STORAGE, ctx.capacityBytes(), address, memberName);
+            if (result >= 0)
+            {
+                memberId = result;
+            }
+        }
+        countLoadReport(result);
+        return result;
+    }
+
+    /** This monitor's persistent identity (from {@link #MEMBER_NAME_FILE} in the data directory). */
+    public String memberName()
+    {
+        return memberName;
+    }
+
+    /** Load reports sent and answered so far. */
+    public synchronized long loadReports()
+    {
+        return loadReports;
+    }
+
+    /** Load reports that failed (the global manager unreachable or refusing). */
+    public synchronized long loadReportFailures()
+    {
+        return loadReportFailures;
+    }
+
+    private synchronized void countLoadReport(final int result)
+    {
+        if (result < 0)
+        {
+            loadReportFailures++;
+        }
+        else
+        {
+            loadReports++;
+        }
+    }
+
+    private static String loadOrCreateMemberName(final Path dataDir)
+    {
+        final Path file = dataDir.resolve(MEMBER_NAME_FILE);
+        try
+        {
+            if (Files.exists(file))
+            {
+                final String name = Files.readString(file, StandardCharsets.US_ASCII).trim();
+                if (!name.isEmpty())
+                {
+                    return name;
+                }
+            }
+            final String name = "storage-" + UUID.randomUUID();
+            final Path tmp = dataDir.resolve(MEMBER_NAME_FILE + ".tmp");
+            Files.writeString(tmp, name + "\n", StandardCharsets.US_ASCII);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return name;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot read or write the member name " + file +
+                " (set splitkernel.storage.dataDir to a writable directory)", ex);
+        }
     }
 
     public String address()
@@ -92,7 +212,7 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
         return address;
     }
 
-    /** The member id the global manager gave, or -1 when standalone. */
+    /** The member id the global manager gave (the same after a restart on the same data directory), or -1. */
     public int memberId()
     {
         return memberId;
@@ -218,6 +338,9 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
                 case Opcodes.FILE_CLOSE:
                     result = 0;
                     break;
+                case Opcodes.FILE_DROP_VNODE:
+                    result = store.dropVNode(vNodeId);
+                    break;
                 default:
                     errors++;
                     return Status.UNKNOWN_OPCODE;
@@ -287,7 +410,23 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
     }
 
     @Override
-    public synchronized void close()
+    public void close()
+    {
+        if (reporter != null)
+        {
+            reporter.close();
+            reporter = null;
+        }
+        final GlobalManagerProxy gsm = global;
+        global = null;
+        if (gsm != null)
+        {
+            gsm.close();
+        }
+        closeStore();
+    }
+
+    private synchronized void closeStore()
     {
         if (ownsFabric)
         {

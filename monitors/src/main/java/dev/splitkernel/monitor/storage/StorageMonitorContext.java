@@ -31,11 +31,17 @@ public final class StorageMonitorContext
     public static final String REQUEST_TIMEOUT_PROP_NAME = "splitkernel.storage.requestTimeoutNs";
     public static final long REQUEST_TIMEOUT_DEFAULT_NS = 2_000_000_000L;
 
+    /** Period of the load report (heartbeat: used bytes and files) to the global manager. */
+    public static final String LOAD_REPORT_INTERVAL_PROP_NAME = "splitkernel.storage.loadReportIntervalNs";
+    public static final long LOAD_REPORT_INTERVAL_DEFAULT_NS = 100_000_000L;
+
     private Path dataDir = Path.of(System.getProperty(DATA_DIR_PROP_NAME, DATA_DIR_DEFAULT));
     private long capacityBytes = Long.getLong(CAPACITY_BYTES_PROP_NAME, CAPACITY_BYTES_DEFAULT);
     private String listenAddress = System.getProperty(LISTEN_ADDRESS_PROP_NAME, LISTEN_ADDRESS_DEFAULT);
     private String globalAddress = System.getProperty(GLOBAL_ADDRESS_PROP_NAME, GLOBAL_ADDRESS_DEFAULT);
     private long requestTimeoutNs = Long.getLong(REQUEST_TIMEOUT_PROP_NAME, REQUEST_TIMEOUT_DEFAULT_NS);
+    private long loadReportIntervalNs = Long.getLong(LOAD_REPORT_INTERVAL_PROP_NAME, LOAD_REPORT_INTERVAL_DEFAULT_NS);
+    private boolean loadReports = true;
     private FabricContext fabricContext;
     private Fabric fabric;
     private boolean concluded;
@@ -62,6 +68,11 @@ public final class StorageMonitorContext
         if (requestTimeoutNs <= 0)
         {
             throw new IllegalArgumentException(REQUEST_TIMEOUT_PROP_NAME + " must be positive: " + requestTimeoutNs);
+        }
+        if (loadReportIntervalNs <= 0)
+        {
+            throw new IllegalArgumentException(LOAD_REPORT_INTERVAL_PROP_NAME + " must be positive: " +
+                loadReportIntervalNs);
         }
         if (globalAddress == null)
         {
@@ -128,6 +139,32 @@ public final class StorageMonitorContext
     public long requestTimeoutNs()
     {
         return requestTimeoutNs;
+    }
+
+    public StorageMonitorContext loadReportIntervalNs(final long loadReportIntervalNs)
+    {
+        this.loadReportIntervalNs = loadReportIntervalNs;
+        return this;
+    }
+
+    public long loadReportIntervalNs()
+    {
+        return loadReportIntervalNs;
+    }
+
+    /**
+     * Whether {@link StorageMonitor#start()} runs the periodic load reports on a thread of its own (default true);
+     * false lets a test send them itself with {@link StorageMonitor#reportLoadNow()}.
+     */
+    public StorageMonitorContext loadReports(final boolean loadReports)
+    {
+        this.loadReports = loadReports;
+        return this;
+    }
+
+    public boolean loadReports()
+    {
+        return loadReports;
     }
 
     /** Use this fabric (not closed by the monitor) instead of creating one. */

@@ -62,14 +62,30 @@ final class ResultTable
         for (final Ratio ratio : ratios)
         {
             final RunResult num = find(ratio.numerator());
-            final RunResult den = find(ratio.denominator());
-            if (num == null || den == null)
+            final double value;
+            if (ratio.denominator().startsWith(Ratio.REFERENCE))
             {
-                out.printf(Locale.ROOT, "  %-64s %s%n", ratio.label(), "n/a (not run)");
-                continue;
+                final String name = ratio.denominator().substring(Ratio.REFERENCE.length());
+                final String reference = System.getProperty("splitkernel.reference." + name);
+                if (num == null || reference == null || num.getParams().getMode() == Mode.Throughput)
+                {
+                    out.printf(Locale.ROOT, "  %-64s %s%n", ratio.label(),
+                        reference == null ? "n/a (reference not measured: see scripts/bench)" : "n/a (not run)");
+                    continue;
+                }
+                value = toMicros(num) / Double.parseDouble(reference);
             }
-            final double value = num.getParams().getMode() == Mode.Throughput ?
-                score(den) / score(num) : score(num) / score(den);
+            else
+            {
+                final RunResult den = find(ratio.denominator());
+                if (num == null || den == null)
+                {
+                    out.printf(Locale.ROOT, "  %-64s %s%n", ratio.label(), "n/a (not run)");
+                    continue;
+                }
+                value = num.getParams().getMode() == Mode.Throughput ?
+                    score(den) / score(num) : score(num) / score(den);
+            }
             String verdict = "";
             if (!Double.isNaN(ratio.maxRatio()))
             {
@@ -80,6 +96,13 @@ final class ResultTable
             out.printf(Locale.ROOT, "  %-64s %8.2fx%s%n", ratio.label(), value, verdict);
         }
         return missed;
+    }
+
+    private static double toMicros(final RunResult result)
+    {
+        final String unit = result.getPrimaryResult().getScoreUnit();
+        final double score = score(result);
+        return unit.startsWith("ns/") ? score / 1_000.0 : unit.startsWith("ms/") ? score * 1_000.0 : score;
     }
 
     private static double score(final RunResult result)

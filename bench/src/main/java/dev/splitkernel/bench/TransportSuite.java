@@ -58,7 +58,12 @@ final class TransportSuite implements Suite
             Ratio.report("tcp kernel-sleep / busy-poll, 128 B RPC",
                 TCP + "rpc128B:busyPoll=false", TCP + "rpc128B:busyPoll=true"),
             Ratio.report("pipelined 4 KB READ throughput: tcp busy-poll, times below local none",
-                TCP + "read4KBThroughput:busyPoll=true", LOCAL + "read4KBThroughput:timing=none"));
+                TCP + "read4KBThroughput:busyPoll=true", LOCAL + "read4KBThroughput:timing=none"),
+            // References measured by scripts/bench just before the JMH run, on the same machine.
+            Ratio.atMost("tcp busy-poll 4 KB READ / Redis GET 4 KB, 1 client, p50",
+                TCP + "read4KB:busyPoll=true", Ratio.REFERENCE + "redisGet4kUs", 1.0),
+            Ratio.report("tcp busy-poll 4 KB READ / kernel TCP round trip, 4 KB (qperf tcp_lat x 2)",
+                TCP + "read4KB:busyPoll=true", Ratio.REFERENCE + "qperfRoundTrip4kUs"));
     }
 
     @Override

@@ -30,7 +30,7 @@ ensure_built() {
   if [ ! -f "$jar" ] || [ -n "$newest" ] || [ "$SPLITKERNEL_HOME/pom.xml" -nt "$jar" ]; then
     ensure_build_tools
     echo "building Splitkernel (first use or sources changed)..." >&2
-    (cd "$SPLITKERNEL_HOME" && mvn -B -q -Dstyle.color=never -DskipTests install) >&2 || die "build failed; run 'mvn -DskipTests install' to see why"
+    (cd "$SPLITKERNEL_HOME" && mvn -B -q -DskipTests install) >&2 || die "build failed; run 'mvn -DskipTests install' to see why"
   fi
 }
 

@@ -1,37 +1,22 @@
 package dev.splitkernel.monitor.memory;
 
-import org.agrona.concurrent.Agent;
+import dev.splitkernel.monitor.IntervalAgent;
 import org.agrona.concurrent.NanoClock;
 
-/**
- * Sends the memory monitor's load report (its heartbeat) to the GMM every interval.
- * <p>
- * Not thread-safe: owned by its agent runner thread (or by a test calling {@link #doWork()} with its own clock).
- */
-final class LoadReportAgent implements Agent
+/** Sends the memory monitor's load report (its heartbeat) to the GMM every interval. */
+final class LoadReportAgent extends IntervalAgent
 {
     private final MemoryMonitor monitor;
-    private final NanoClock clock;
-    private final long intervalNs;
-    private long deadlineNs;
 
     LoadReportAgent(final MemoryMonitor monitor, final NanoClock clock, final long intervalNs)
     {
+        super(clock, intervalNs);
         this.monitor = monitor;
-        this.clock = clock;
-        this.intervalNs = intervalNs;
-        this.deadlineNs = clock.nanoTime();
     }
 
     @Override
-    public int doWork()
+    protected int onInterval(final long nowNs)
     {
-        final long nowNs = clock.nanoTime();
-        if (nowNs - deadlineNs < 0)
-        {
-            return 0;
-        }
-        deadlineNs = nowNs + intervalNs;
         final int result = monitor.reportLoadNow();
         monitor.counters().increment(result < 0 ?
             MemoryMonitorCounters.LOAD_REPORT_FAILURES : MemoryMonitorCounters.LOAD_REPORTS);

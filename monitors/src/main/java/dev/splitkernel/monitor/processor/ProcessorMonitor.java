@@ -4,6 +4,7 @@ import dev.splitkernel.excache.ExCache;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.excache.LineMemoryAllocator;
 import dev.splitkernel.excache.LineSource;
+import dev.splitkernel.monitor.IntervalAgent;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.GlobalDescriptor;
 import dev.splitkernel.protocol.GlobalManagerProxy;
@@ -19,9 +20,9 @@ import dev.splitkernel.verbs.MemoryRegion;
 import dev.splitkernel.verbs.Status;
 import org.agrona.CloseHelper;
 import org.agrona.collections.Int2ObjectHashMap;
-import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
@@ -636,19 +637,16 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     }
 
     /** Reports this monitor's running threads to the GPM, every report interval. */
-    private final class LoadReporter implements Agent
+    private final class LoadReporter extends IntervalAgent
     {
-        private long nextReportNs = System.nanoTime();
+        LoadReporter()
+        {
+            super(SystemNanoClock.INSTANCE, ctx.reportIntervalNs());
+        }
 
         @Override
-        public int doWork()
+        protected int onInterval(final long nowNs)
         {
-            final long nowNs = System.nanoTime();
-            if (nowNs - nextReportNs < 0)
-            {
-                return 0;
-            }
-            nextReportNs = nowNs + ctx.reportIntervalNs();
             final int status = global.reportProcessorLoad(memberId, runningThreads.get());
             if (status < 0 && !closed)
             {

@@ -54,6 +54,8 @@ public final class ExCache implements AutoCloseable
     private static final int STAGING_LINES = 16;
     private static final int HIT_STRIPES = 64;
     private static final int HIT_STRIPE_SHIFT = 7;
+    /** Hit counts live off-heap just below the hot slot metadata: one 128-byte stripe per thread-id slot. */
+    private static final int HIT_STRIPES_BYTES = HIT_STRIPES << HIT_STRIPE_SHIFT;
     private static final int SPINS_BEFORE_YIELD = 128;
 
     private final ExCacheContext ctx;
@@ -66,6 +68,10 @@ public final class ExCache implements AutoCloseable
     private final int setMask;
     private final int slotMask;
     private final long singleSegmentAddress;
+    /** {@link #singleSegmentAddress} when hits set no CLOCK reference bit, else 0: one fast-path test for both. */
+    private final long fastLinesAddress;
+    /** {@link #lineMask} as a long, for offsets added to addresses. */
+    private final long offsetMask;
     private final int slotCount;
     private final int lookasideMask;
     private final boolean clock;
@@ -87,8 +93,6 @@ public final class ExCache implements AutoCloseable
     private final ByteBuffer setMetaBuffer;
     private final long setMetaAddress;
 
-    /** Hit counts, one 128-byte stripe per thread-id slot, so threads do not share a cache line. */
-    private final long[] hitStripes = new long[HIT_STRIPES << (HIT_STRIPE_SHIFT - 3)];
     private final AtomicLong misses = new AtomicLong();
     private final AtomicLong pLocalFills = new AtomicLong();
     private final AtomicLong evictions = new AtomicLong();
@@ -143,9 +147,11 @@ public final class ExCache implements AutoCloseable
             segmentAddresses[i] = segments[i].addressOffset();
         }
         singleSegmentAddress = segmentCount == 1 ? segmentAddresses[0] : 0;
+        fastLinesAddress = clock ? 0 : singleSegmentAddress;
+        offsetMask = lineMask;
 
-        slotMetaBuffer = BufferUtil.allocateDirectAligned(slotCount << SLOT_META_SHIFT, 64);
-        slotMetaAddress = BufferUtil.address(slotMetaBuffer);
+        slotMetaBuffer = BufferUtil.allocateDirectAligned(HIT_STRIPES_BYTES + (slotCount << SLOT_META_SHIFT), 64);
+        slotMetaAddress = BufferUtil.address(slotMetaBuffer) + HIT_STRIPES_BYTES;
         slotColdBuffer = BufferUtil.allocateDirectAligned(slotCount << SLOT_COLD_SHIFT, 64);
         slotColdAddress = BufferUtil.address(slotColdBuffer);
         lookasideBuffer = BufferUtil.allocateDirectAligned(slotCount << ENTRY_SHIFT, 64);
@@ -279,20 +285,35 @@ public final class ExCache implements AutoCloseable
 
     public long getLong(final int asid, final long vaddr)
     {
-        final int offset = (int)vaddr & lineMask;
-        if (((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS) | crossesLine(vaddr, Long.BYTES)) == 0)
+        // The hottest path of the cache, written out by hand to keep it short (every instruction counts: a random
+        // hit waits on DRAM, and the fewer instructions each access takes, the more accesses the core overlaps).
+        // asidHigh serves three terms: the range test (vaddr in [0, 2^48) and asid in [0, 65535] exactly when bits
+        // 48.. of vaddr | asid << 32 are clear), the hash and the key (asid << 48 | vline). The hash is computed in
+        // long arithmetic: its low bits, all the slot mask keeps, are those of the int hash. The seqlock read is the
+        // one described in the class comment: state (acquire), tag and state check, value, load fence, state again.
+        final int shift = lineShift;
+        final long metaBase = slotMetaAddress;
+        final long asidHigh = (long)asid << 32;
+        final long vline = vaddr >>> shift;
+        if ((((vaddr | asidHigh) >>> VIRTUAL_ADDRESS_BITS) | (((vaddr + (Long.BYTES - 1)) >>> shift) ^ vline)) == 0)
         {
-            final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
-            final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
+            final long slot = (vline + asid * (long)HASH_MULTIPLIER) & slotMask;
+            final long meta = metaBase + (slot << SLOT_META_SHIFT);
             final long state = UnsafeApi.getLongVolatile(null, meta + SLOT_STATE_OFFSET);
-            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) &&
-                (state & (STATE_BUSY | STATE_READABLE)) == STATE_READABLE)
+            if (((UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) ^ ((asidHigh << (ASID_KEY_SHIFT - 32)) | vline)) |
+                ((state & (STATE_BUSY | STATE_READABLE)) ^ STATE_READABLE)) == 0)
             {
-                final long value = UnsafeApi.getLong(lineAddress(slot) + offset);
+                final long lines = fastLinesAddress;
+                final long line = lines != 0 ? lines + (slot << shift) : lineAddress((int)slot);
+                final long value = UnsafeApi.getLong(line + (vaddr & offsetMask));
                 UnsafeApi.loadFence();
                 if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == state)
                 {
-                    hit(meta);
+                    if (lines == 0 && clock)
+                    {
+                        reference(meta);
+                    }
+                    countHit(metaBase);
                     return value;
                 }
             }
@@ -594,12 +615,32 @@ public final class ExCache implements AutoCloseable
      */
     private void hit(final long meta)
     {
-        if (clock && UnsafeApi.getByte(cold(meta) + SLOT_REFERENCED_OFFSET) == 0)
+        if (clock)
+        {
+            reference(meta);
+        }
+        countHit(slotMetaAddress);
+    }
+
+    /** CLOCK: marks the slot referenced (a plain byte store, only when the bit is clear). */
+    private void reference(final long meta)
+    {
+        if (UnsafeApi.getByte(cold(meta) + SLOT_REFERENCED_OFFSET) == 0)
         {
             UnsafeApi.putByte(cold(meta) + SLOT_REFERENCED_OFFSET, (byte)1);
         }
-        final long offset = LONG_ARRAY_BASE + ((Thread.currentThread().getId() & (HIT_STRIPES - 1)) << HIT_STRIPE_SHIFT);
-        UnsafeApi.putLong(hitStripes, offset, UnsafeApi.getLong(hitStripes, offset) + 1);
+    }
+
+    /**
+     * Adds one to the calling thread's hit stripe. The stripes sit just below the slot metadata, so the fast path
+     * addresses them from the metadata base it already holds in a register (no extra field load). Plain
+     * read-add-write: a stripe is shared only by threads whose ids agree in the low 6 bits.
+     */
+    private static void countHit(final long slotMetaBase)
+    {
+        final long stripe = slotMetaBase - HIT_STRIPES_BYTES +
+            ((Thread.currentThread().getId() & (HIT_STRIPES - 1)) << HIT_STRIPE_SHIFT);
+        UnsafeApi.putLong(stripe, UnsafeApi.getLong(stripe) + 1);
     }
 
     /** The way a line takes when it is free: the hash's low bits; slots are numbered set * ways + way. */
@@ -1542,7 +1583,8 @@ public final class ExCache implements AutoCloseable
             long sum = 0;
             for (int i = 0; i < HIT_STRIPES; i++)
             {
-                sum += UnsafeApi.getLongVolatile(hitStripes, LONG_ARRAY_BASE + ((long)i << HIT_STRIPE_SHIFT));
+                sum += UnsafeApi.getLongVolatile(
+                    null, slotMetaAddress - HIT_STRIPES_BYTES + ((long)i << HIT_STRIPE_SHIFT));
             }
             return sum;
         }

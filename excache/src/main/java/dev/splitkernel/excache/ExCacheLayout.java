@@ -7,7 +7,9 @@ package dev.splitkernel.excache;
  *
  * <h2>Key and placement</h2>
  * <pre>
- *   key  = asid &lt;&lt; (48 - lineShift) | (vaddr &gt;&gt;&gt; lineShift)     asid in [0, 65535], vaddr in [0, 2^48)
+ *   key  = asid &lt;&lt; 48 | (vaddr &gt;&gt;&gt; lineShift)     asid in [0, 65535], vaddr in [0, 2^48)
+ *                                              (asids from 32768 give negative keys: one asid's keys still form
+ *                                              one signed interval, and vline &lt; 2^42 keeps every key != EMPTY_KEY)
  *   hash = (int)vline + asid * 0x9E3779B1      (+, not ^: consecutive lines get consecutive slots, so a scan
  *                                              walks the line memory in address order, as the prefetcher likes)
  *   predicted slot = hash &amp; (slotCount - 1)     slot = set * ways + way, so:
@@ -36,6 +38,10 @@ package dev.splitkernel.excache;
  *  +---------------------------------------------------------------+-+-+
  *     B = STATE_BUSY: set while the line's bytes or tag change (the "odd version")
  *     R = STATE_READABLE: copy of the slot's PROT_READ, set when the change ends
+ *
+ *   hit counts: 64 stripes of 128 bytes (one per thread-id slot, a long at the start of each) sit in the same
+ *   allocation just below the hot array, at slotMetaAddress - 8192, so a hit addresses its stripe from the
+ *   metadata base it already holds.
  *
  *   cold (SLOT_COLD_SHIFT = 3), at coldAddress + slot * 8
  *  +---------------------------------------------------------------+
@@ -75,6 +81,8 @@ final class ExCacheLayout
     static final int VIRTUAL_ADDRESS_BITS = 48;
     static final int ASID_BITS = 16;
     static final int HASH_MULTIPLIER = 0x9E3779B1;
+    /** Where a key keeps the asid; the line number below it is less than 2^(48 - lineShift). */
+    static final int ASID_KEY_SHIFT = 48;
 
     static final int SLOT_META_SHIFT = 4;
     static final int SLOT_TAG_OFFSET = 0;
@@ -108,7 +116,7 @@ final class ExCacheLayout
 
     static long key(final int asid, final long vaddr, final int lineShift)
     {
-        return ((long)asid << (VIRTUAL_ADDRESS_BITS - lineShift)) | (vaddr >>> lineShift);
+        return ((long)asid << ASID_KEY_SHIFT) | (vaddr >>> lineShift);
     }
 
     static int hash(final int asid, final long vline)
@@ -118,11 +126,11 @@ final class ExCacheLayout
 
     static int asidOf(final long key, final int lineShift)
     {
-        return (int)(key >>> (VIRTUAL_ADDRESS_BITS - lineShift));
+        return (int)(key >>> ASID_KEY_SHIFT);
     }
 
     static long lineOf(final long key, final int lineShift)
     {
-        return key & ((1L << (VIRTUAL_ADDRESS_BITS - lineShift)) - 1);
+        return key & ((1L << ASID_KEY_SHIFT) - 1);
     }
 }

@@ -418,4 +418,47 @@ class ExCacheTest
             }
         }
     }
+
+    @Test
+    void shouldKeepLinesOfHighAsidsApartAndCountEveryHit()
+    {
+        // Keys put the asid in bits 48..63, so asids from 32768 up have negative keys; the top line of asid 65535
+        // must stay distinct from EMPTY_KEY and range operations must still select exactly one asid's lines.
+        final TestLineSource source = new TestLineSource(4096);
+        try (ExCache cache = new ExCache(
+            new ExCacheContext().capacityBytes(64 * 4096).lineBytes(4096).ways(4).policy(EvictionPolicy.FIFO), source))
+        {
+            final int[] asids = {0, 1, 32767, 32768, 65535};
+            final long top = (1L << 48) - 8;
+            for (final int asid : asids)
+            {
+                cache.putLong(asid, top, asid * 7L);
+                cache.putLong(asid, 0, asid * 11L);
+            }
+            final long hitsBefore = cache.counters().hits();
+            for (final int asid : asids)
+            {
+                assertEquals(asid * 7L, cache.getLong(asid, top));
+                assertEquals(asid * 11L, cache.getLong(asid, 0));
+            }
+            assertEquals(hitsBefore + 2L * asids.length, cache.counters().hits());
+            assertEquals(0, cache.counters().evictions());
+
+            cache.invalidate(32768, 0, 1L << 48);
+            assertFalse(cache.isCached(32768, top));
+            assertFalse(cache.isCached(32768, 0));
+            for (final int asid : new int[]{0, 1, 32767, 65535})
+            {
+                assertTrue(cache.isCached(asid, top));
+                assertTrue(cache.isCached(asid, 0));
+            }
+            assertEquals(0, cache.flushAndDropAll(65535));
+            assertFalse(cache.isCached(65535, top));
+            assertTrue(cache.isCached(32767, top));
+            assertEquals(32767 * 7L, cache.getLong(32767, top));
+            assertThrows(IllegalArgumentException.class, () -> cache.getLong(65536, 0));
+            assertThrows(IllegalArgumentException.class, () -> cache.getLong(-1, 0));
+            assertThrows(ExCacheFault.class, () -> cache.getLong(1, 1L << 48));
+        }
+    }
 }

@@ -268,9 +268,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                         break;
                     }
                     member.capacityBytes = request.getLong(offset + GlobalDescriptor.CAPACITY_OFFSET);
-                    member.committedBytes = request.getLong(offset + GlobalDescriptor.COMMITTED_OFFSET);
+                    // A report may predate the vRegions placed here since it was taken: never let it undo them,
+                    // or a burst of placements would all land on the monitor that reported last.
+                    member.committedBytes = Math.max(
+                        request.getLong(offset + GlobalDescriptor.COMMITTED_OFFSET), member.placedBytes);
                     member.usedBytes = request.getLong(offset + GlobalDescriptor.USED_OFFSET);
-                    member.ownedVRegions = request.getInt(offset + GlobalDescriptor.COUNT_OFFSET);
+                    member.ownedVRegions = Math.max(
+                        request.getInt(offset + GlobalDescriptor.COUNT_OFFSET), member.placedVRegions);
                     member.lastHeartbeatNs = nowNs;
                 }
                 else if (role == GlobalDescriptor.ROLE_STORAGE)
@@ -332,6 +336,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 }
                 member.committedBytes += bytesNeeded;
                 member.ownedVRegions++;
+                member.placedBytes += bytesNeeded;
+                member.placedVRegions++;
                 vRegions.put(key(asid, index), new long[] {owner, bytesNeeded});
                 replyAsid = asid;
                 replyMember = owner;
@@ -350,6 +356,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                     {
                         member.committedBytes = Math.max(0, member.committedBytes - placed[1]);
                         member.ownedVRegions = Math.max(0, member.ownedVRegions - 1);
+                        member.placedBytes = Math.max(0, member.placedBytes - placed[1]);
+                        member.placedVRegions = Math.max(0, member.placedVRegions - 1);
                     }
                 }
                 break;

@@ -14,6 +14,9 @@ public final class MemoryMember
     long committedBytes;
     long usedBytes;
     int ownedVRegions;
+    /** What the GMM itself placed here (vRegions not yet freed): a floor under the reported figures. */
+    long placedBytes;
+    int placedVRegions;
     long lastHeartbeatNs;
 
     MemoryMember(final int memberId, final String address, final long capacityBytes, final long nowNs)

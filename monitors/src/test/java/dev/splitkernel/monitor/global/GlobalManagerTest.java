@@ -60,7 +60,12 @@ class GlobalManagerTest
         assertEquals(a, proxy.allocateVRegion(1, 17, 40, -1).memberId(), "a at 30% (counted), b at 50%");
         assertEquals(b, proxy.allocateVRegion(1, 18, 10, -1).memberId(), "a at 70%, b at 50%");
         proxy.reportMemoryLoad(a, 100, 0, 0, 0);
-        assertEquals(a, proxy.allocateVRegion(1, 19, 10, -1).memberId(), "a's report resets its estimate");
+        assertEquals(b, proxy.allocateVRegion(1, 19, 10, -1).memberId(),
+            "a report taken before a's placements does not undo them: a at 60%, b at 55%");
+        assertEquals(0, proxy.freeVRegion(1, 16, a));
+        assertEquals(0, proxy.freeVRegion(1, 17, a));
+        proxy.reportMemoryLoad(a, 100, 0, 0, 0);
+        assertEquals(a, proxy.allocateVRegion(1, 20, 10, -1).memberId(), "once freed, a's report rules: a at 0%");
     }
 
     @Test

@@ -6,12 +6,8 @@ import dev.splitkernel.verbs.MemoryRegion;
 import dev.splitkernel.verbs.Status;
 import dev.splitkernel.verbs.local.LocalFabric;
 import dev.splitkernel.verbs.local.LocalNetwork;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -31,14 +27,13 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 3, time = 2)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-public class LocalFabricBenchmark
+public class LocalFabricBenchmark extends FabricBenchmark
 {
     @Param({ "none", "rdma-cx3", "rdma-cx6", "cxl" })
     public String timing;
 
     private LocalFabric server;
     private LocalFabric client;
-    private TransportBenchmarkOps ops;
 
     @Setup
     public void setUp()
@@ -65,34 +60,5 @@ public class LocalFabricBenchmark
     {
         client.close();
         server.close();
-    }
-
-    @Benchmark
-    @BenchmarkMode(Mode.SampleTime)
-    public int read8B()
-    {
-        return ops.read(8);
-    }
-
-    @Benchmark
-    @BenchmarkMode(Mode.SampleTime)
-    public int read4KB()
-    {
-        return ops.read(4096);
-    }
-
-    @Benchmark
-    @BenchmarkMode(Mode.Throughput)
-    @OperationsPerInvocation(TransportBenchmarkOps.PIPELINE_DEPTH)
-    public int read4KBThroughput()
-    {
-        return ops.readPipelined(4096);
-    }
-
-    @Benchmark
-    @BenchmarkMode(Mode.SampleTime)
-    public int rpc128B()
-    {
-        return ops.call(128);
     }
 }

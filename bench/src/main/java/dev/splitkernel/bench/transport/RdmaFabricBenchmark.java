@@ -6,12 +6,8 @@ import dev.splitkernel.verbs.rdma.RdmaContext;
 import dev.splitkernel.verbs.rdma.RdmaFabric;
 import dev.splitkernel.verbs.rdma.RdmaPeerServer;
 import dev.splitkernel.verbs.rdma.RdmaProbe;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -44,7 +40,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 3, time = 2)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-public class RdmaFabricBenchmark
+public class RdmaFabricBenchmark extends FabricBenchmark
 {
     /** "IP:PORT,REGION_ADDRESS,RKEY" of a peer started by hand; empty: start one in a child JVM. */
     public static final String PEER_PROP_NAME = "splitkernel.bench.rdma.peer";
@@ -54,7 +50,6 @@ public class RdmaFabricBenchmark
 
     private Process peer;
     private RdmaFabric client;
-    private TransportBenchmarkOps ops;
 
     @Setup
     public void setUp() throws IOException
@@ -124,34 +119,5 @@ public class RdmaFabricBenchmark
                 peer.destroyForcibly();
             }
         }
-    }
-
-    @Benchmark
-    @BenchmarkMode(Mode.SampleTime)
-    public int read8B()
-    {
-        return ops.read(8);
-    }
-
-    @Benchmark
-    @BenchmarkMode(Mode.SampleTime)
-    public int read4KB()
-    {
-        return ops.read(4096);
-    }
-
-    @Benchmark
-    @BenchmarkMode(Mode.Throughput)
-    @OperationsPerInvocation(TransportBenchmarkOps.PIPELINE_DEPTH)
-    public int read4KBThroughput()
-    {
-        return ops.readPipelined(4096);
-    }
-
-    @Benchmark
-    @BenchmarkMode(Mode.SampleTime)
-    public int rpc128B()
-    {
-        return ops.call(128);
     }
 }

@@ -4,12 +4,8 @@ import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.tcp.TcpFabric;
 import dev.splitkernel.verbs.tcp.TcpPeerServer;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -37,14 +33,13 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 3, time = 2)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-public class TcpFabricBenchmark
+public class TcpFabricBenchmark extends FabricBenchmark
 {
     @Param({ "true", "false" })
     public boolean busyPoll;
 
     private Process peer;
     private TcpFabric client;
-    private TransportBenchmarkOps ops;
 
     @Setup
     public void setUp() throws IOException
@@ -93,34 +88,5 @@ public class TcpFabricBenchmark
                 peer.destroyForcibly();
             }
         }
-    }
-
-    @Benchmark
-    @BenchmarkMode(Mode.SampleTime)
-    public int read8B()
-    {
-        return ops.read(8);
-    }
-
-    @Benchmark
-    @BenchmarkMode(Mode.SampleTime)
-    public int read4KB()
-    {
-        return ops.read(4096);
-    }
-
-    @Benchmark
-    @BenchmarkMode(Mode.Throughput)
-    @OperationsPerInvocation(TransportBenchmarkOps.PIPELINE_DEPTH)
-    public int read4KBThroughput()
-    {
-        return ops.readPipelined(4096);
-    }
-
-    @Benchmark
-    @BenchmarkMode(Mode.SampleTime)
-    public int rpc128B()
-    {
-        return ops.call(128);
     }
 }

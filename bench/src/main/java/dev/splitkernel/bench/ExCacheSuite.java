@@ -26,15 +26,15 @@ final class ExCacheSuite implements Suite
     {
         return List.of(
             Ratio.atMost("random 8-byte load, hit / plain off-heap buffer",
-                "ExCacheHitBenchmark.cacheRandomLoad", "ExCacheHitBenchmark.plainRandomLoad", 2.0),
+                "ExCacheHitBenchmark.randomLoadCache", "ExCacheHitBenchmark.randomLoadPlain", 2.0),
             Ratio.atMost("sequential 8-byte scan, cursor / plain off-heap buffer",
-                "ExCacheHitBenchmark.cursorSequentialScan", "ExCacheHitBenchmark.plainSequentialScan", 1.2),
+                "ExCacheHitBenchmark.scanCursor", "ExCacheHitBenchmark.scanPlain", 1.2),
             Ratio.report("sequential 8-byte scan, getLong / plain off-heap buffer",
-                "ExCacheHitBenchmark.cacheSequentialScan", "ExCacheHitBenchmark.plainSequentialScan"),
+                "ExCacheHitBenchmark.scanThroughGetLong", "ExCacheHitBenchmark.scanPlain"),
             Ratio.report("random 8-byte load, hit / plain, 2 threads",
-                "ExCacheHitBenchmark.cacheRandomLoad2Threads", "ExCacheHitBenchmark.plainRandomLoad2Threads"),
+                "ExCacheHitBenchmark.randomLoadTwoThreadsCache", "ExCacheHitBenchmark.randomLoadTwoThreadsPlain"),
             Ratio.report("random 8-byte hit, 2 threads / 1 thread (time per load per thread)",
-                "ExCacheHitBenchmark.cacheRandomLoad2Threads", "ExCacheHitBenchmark.cacheRandomLoad"),
+                "ExCacheHitBenchmark.randomLoadTwoThreadsCache", "ExCacheHitBenchmark.randomLoadCache"),
             Ratio.atMost("4 KB miss, clean victim, zero-latency source / 1 us",
                 "ExCacheMissBenchmark.missCleanVictim", "ExCacheMissBenchmark.reference1us", 1.0));
     }

@@ -21,13 +21,15 @@ import static dev.splitkernel.excache.ExCacheLayout.*;
  * A hit looks at the line's predicted way first, then at a direct-mapped lookaside of slot hints (a software TLB),
  * then scans the set's tags, all without a lock ({@link ExCacheLayout}).
  * <ul>
- * <li><b>Loads</b> are seqlock readers of the slot: read its state word (acquire; must be readable and not busy),
- * check its tag, read the value, load fence, then re-read the state word. The miss path marks the state busy before
- * it changes the slot's tag or bytes and stores a new sequence number after, so an unchanged state proves the value
- * was the line's. Read permission lives in the state word and tag and state share 16 bytes of a dense array, so a
- * hit costs one metadata access (1 MB of metadata for 65536 lines: it stays in L2/L3). With the
- * predicted way, the slot metadata and the line's bytes are both addressed from the virtual address alone, so the
- * two loads overlap.</li>
+ * <li><b>Loads</b> are seqlock readers of the slot: read its state word (acquire), check its tag, read the value,
+ * load fence, then re-read the state word. The miss path marks the state busy before it changes the slot's tag or
+ * bytes and stores a new sequence number after, so an unchanged state proves the value was the line's. The state
+ * also carries the busy bit and an unreadable bit (the slot lacks PROT_READ); the re-read must equal the first read
+ * with both bits cleared, which proves in one compare that the first read was settled and readable and that nothing
+ * changed since: a state with either bit set is never followed by its own value with them clear, because every
+ * change ends with a new sequence number. Tag and state share 16 bytes of a dense array, so a hit costs one
+ * metadata access (1 MB of metadata for 65536 lines: it stays in L2/L3). With the predicted way, the slot metadata
+ * and the line's bytes are both addressed from the virtual address alone, so the two loads overlap.</li>
  * <li><b>Stores</b> pin the slot (an atomic add to its guard word), check the tag and the write permission, mark
  * the line dirty, write, unpin. Eviction and flush set the guard's exclusive bit and wait for the pins to drain
  * before they read the bytes, so a store either lands before the write-back copies the line or sees the exclusive
@@ -56,6 +58,8 @@ public final class ExCache implements AutoCloseable
     private static final int HIT_STRIPE_SHIFT = 7;
     /** Hit counts live off-heap just below the hot slot metadata: one 128-byte stripe per thread-id slot. */
     private static final int HIT_STRIPES_BYTES = HIT_STRIPES << HIT_STRIPE_SHIFT;
+    /** The sentinel slot (tag EMPTY_KEY, not readable) sits in the unused tail of the last hit stripe. */
+    private static final int SENTINEL_BELOW_META = 1 << SLOT_META_SHIFT;
     private static final int SPINS_BEFORE_YIELD = 128;
 
     private final ExCacheContext ctx;
@@ -68,10 +72,14 @@ public final class ExCache implements AutoCloseable
     private final int setMask;
     private final int slotMask;
     private final long singleSegmentAddress;
-    /** {@link #singleSegmentAddress} when hits set no CLOCK reference bit, else 0: one fast-path test for both. */
-    private final long fastLinesAddress;
-    /** {@link #lineMask} as a long, for offsets added to addresses. */
-    private final long offsetMask;
+    /** For {@link #load}: the slot mask, or 0 when it cannot take that path. */
+    private final long loadSlotMask;
+    /** For {@link #load}: the hash multiplier times the line size (see there). */
+    private final long loadHashStep;
+    /** For {@link #load}: the capacity minus one (the line memory is one segment), or 0 with the sentinel. */
+    private final long loadCapacityMask;
+    /** For {@link #load}: the slot metadata, or the never-matching sentinel when it cannot take that path. */
+    private final long loadMetaAddress;
     private final int slotCount;
     private final int lookasideMask;
     private final boolean clock;
@@ -147,11 +155,16 @@ public final class ExCache implements AutoCloseable
             segmentAddresses[i] = segments[i].addressOffset();
         }
         singleSegmentAddress = segmentCount == 1 ? segmentAddresses[0] : 0;
-        fastLinesAddress = clock ? 0 : singleSegmentAddress;
-        offsetMask = lineMask;
 
         slotMetaBuffer = BufferUtil.allocateDirectAligned(HIT_STRIPES_BYTES + (slotCount << SLOT_META_SHIFT), 64);
         slotMetaAddress = BufferUtil.address(slotMetaBuffer) + HIT_STRIPES_BYTES;
+        final boolean loadsInline = segmentCount == 1 && !clock;
+        loadMetaAddress = loadsInline ? slotMetaAddress : slotMetaAddress - SENTINEL_BELOW_META;
+        loadSlotMask = loadsInline ? slotMask : 0;
+        loadHashStep = (long)HASH_MULTIPLIER << lineShift;
+        loadCapacityMask = loadsInline ? ctx.capacityBytes() - 1 : 0;
+        UnsafeApi.putLong(slotMetaAddress - SENTINEL_BELOW_META + SLOT_TAG_OFFSET, EMPTY_KEY);
+        UnsafeApi.putLong(slotMetaAddress - SENTINEL_BELOW_META + SLOT_STATE_OFFSET, 0);
         slotColdBuffer = BufferUtil.allocateDirectAligned(slotCount << SLOT_COLD_SHIFT, 64);
         slotColdAddress = BufferUtil.address(slotColdBuffer);
         lookasideBuffer = BufferUtil.allocateDirectAligned(slotCount << ENTRY_SHIFT, 64);
@@ -211,124 +224,74 @@ public final class ExCache implements AutoCloseable
     }
 
     // ----------------------------------------------------------------------------------------------------------
-    // Loads: the predicted way inline, anything else in readSlow (lookaside, scan, miss, split values)
+    // Loads: the predicted way inline (load), anything else in readSlow (lookaside, scan, miss, split values)
     // ----------------------------------------------------------------------------------------------------------
 
     public byte getByte(final int asid, final long vaddr)
     {
-        final int offset = (int)vaddr & lineMask;
-        if (((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
-        {
-            final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
-            final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
-            final long state = UnsafeApi.getLongVolatile(null, meta + SLOT_STATE_OFFSET);
-            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) &&
-                (state & (STATE_BUSY | STATE_READABLE)) == STATE_READABLE)
-            {
-                final byte value = UnsafeApi.getByte(lineAddress(slot) + offset);
-                UnsafeApi.loadFence();
-                if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == state)
-                {
-                    hit(meta);
-                    return value;
-                }
-            }
-        }
-        return (byte)readSlow(asid, vaddr, Byte.BYTES);
+        return (byte)load(asid, vaddr, Byte.BYTES);
     }
 
     public short getShort(final int asid, final long vaddr)
     {
-        final int offset = (int)vaddr & lineMask;
-        if (((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS) | crossesLine(vaddr, Short.BYTES)) == 0)
-        {
-            final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
-            final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
-            final long state = UnsafeApi.getLongVolatile(null, meta + SLOT_STATE_OFFSET);
-            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) &&
-                (state & (STATE_BUSY | STATE_READABLE)) == STATE_READABLE)
-            {
-                final short value = UnsafeApi.getShort(lineAddress(slot) + offset);
-                UnsafeApi.loadFence();
-                if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == state)
-                {
-                    hit(meta);
-                    return value;
-                }
-            }
-        }
-        return (short)readSlow(asid, vaddr, Short.BYTES);
+        return (short)load(asid, vaddr, Short.BYTES);
     }
 
     public int getInt(final int asid, final long vaddr)
     {
-        final int offset = (int)vaddr & lineMask;
-        if (((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS) | crossesLine(vaddr, Integer.BYTES)) == 0)
-        {
-            final int slot = predictedSlot(hash(asid, vaddr >>> lineShift));
-            final long meta = slotMetaAddress + ((long)slot << SLOT_META_SHIFT);
-            final long state = UnsafeApi.getLongVolatile(null, meta + SLOT_STATE_OFFSET);
-            if (UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift) &&
-                (state & (STATE_BUSY | STATE_READABLE)) == STATE_READABLE)
-            {
-                final int value = UnsafeApi.getInt(lineAddress(slot) + offset);
-                UnsafeApi.loadFence();
-                if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == state)
-                {
-                    hit(meta);
-                    return value;
-                }
-            }
-        }
-        return (int)readSlow(asid, vaddr, Integer.BYTES);
+        return (int)load(asid, vaddr, Integer.BYTES);
     }
 
     public long getLong(final int asid, final long vaddr)
     {
-        // The hottest path of the cache, written out by hand to keep it short (every instruction counts: a random
-        // hit waits on DRAM, and the fewer instructions each access takes, the more accesses the core overlaps).
-        // asidHigh serves three terms: the range test (vaddr in [0, 2^48) and asid in [0, 65535] exactly when bits
-        // 48.. of vaddr | asid << 32 are clear), the hash and the key (asid << 48 | vline). The hash is computed in
-        // long arithmetic: its low bits, all the slot mask keeps, are those of the int hash. The seqlock read is the
-        // one described in the class comment: state (acquire), tag and state check, value, load fence, state again.
-        final int shift = lineShift;
-        final long metaBase = slotMetaAddress;
-        final long asidHigh = (long)asid << 32;
-        final long vline = vaddr >>> shift;
-        if ((((vaddr | asidHigh) >>> VIRTUAL_ADDRESS_BITS) | (((vaddr + (Long.BYTES - 1)) >>> shift) ^ vline)) == 0)
+        return load(asid, vaddr, Long.BYTES);
+    }
+
+    /**
+     * The hit path of every typed load, inlined into each with a constant width. A random hit waits on DRAM, and the
+     * core overlaps only as many hits as its reorder window holds, so every instruction on this path costs a share
+     * of a DRAM round trip (measured: about 1 ns each for random loads over 256 MB); it is written for the fewest.
+     * <ul>
+     * <li>One test for the range and the alignment: vaddr below 2^48 and aligned to the width. An aligned value
+     * never crosses a line; unaligned values, and asids out of range, take readSlow. The asid test folds away for a
+     * constant asid.</li>
+     * <li>{@code hashed = vaddr + asid * HASH_MULTIPLIER * lineBytes}: above the line offset it holds the slot hash
+     * {@code vline + asid * HASH_MULTIPLIER}, below it the offset, so {@code hashed >>> lineShift} masked is the
+     * predicted slot and {@code hashed} masked with the capacity is the value's offset in the line memory
+     * (slot * lineBytes + offset).</li>
+     * <li>{@link #loadMetaAddress} is the slot metadata, or a sentinel slot that never matches when the cache cannot
+     * take this path (CLOCK marks every hit; several segments need a table lookup to find a line): then
+     * {@link #loadSlotMask} is 0 and every load goes to readSlow, which tries the predicted way first.</li>
+     * <li>The key test compares {@code tag ^ vline} with {@code asid << 48}: a constant for a constant asid.</li>
+     * <li>The value's address comes from the address alone: the core issues the load while the metadata load is
+     * still in flight.</li>
+     * <li>The seqlock read of the class comment: state (acquire), tag check, value, load fence, then one compare:
+     * the state again against the first read with its busy and unreadable bits cleared.</li>
+     * </ul>
+     */
+    private long load(final int asid, final long vaddr, final int width)
+    {
+        if ((vaddr & (~VIRTUAL_ADDRESS_MASK | (width - 1))) == 0 && (asid >>> ASID_BITS) == 0)
         {
-            final long slot = (vline + asid * (long)HASH_MULTIPLIER) & slotMask;
-            final long meta = metaBase + (slot << SLOT_META_SHIFT);
+            final int shift = lineShift;
+            final long hashed = vaddr + asid * loadHashStep;
+            final long meta = loadMetaAddress + (((hashed >>> shift) & loadSlotMask) << SLOT_META_SHIFT);
             final long state = UnsafeApi.getLongVolatile(null, meta + SLOT_STATE_OFFSET);
-            if (((UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) ^ ((asidHigh << (ASID_KEY_SHIFT - 32)) | vline)) |
-                ((state & (STATE_BUSY | STATE_READABLE)) ^ STATE_READABLE)) == 0)
+            if ((UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) ^ (vaddr >>> shift)) == (long)asid << ASID_KEY_SHIFT)
             {
-                final long lines = fastLinesAddress;
-                final long line = lines != 0 ? lines + (slot << shift) : lineAddress((int)slot);
-                final long value = UnsafeApi.getLong(line + (vaddr & offsetMask));
+                final long address = singleSegmentAddress + (hashed & loadCapacityMask);
+                final long value = width == Long.BYTES ? UnsafeApi.getLong(address) :
+                    width == Integer.BYTES ? UnsafeApi.getInt(address) :
+                    width == Short.BYTES ? UnsafeApi.getShort(address) : UnsafeApi.getByte(address);
                 UnsafeApi.loadFence();
-                if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == state)
+                if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == (state & ~(STATE_BUSY | STATE_UNREADABLE)))
                 {
-                    if (lines == 0 && clock)
-                    {
-                        reference(meta);
-                    }
-                    countHit(metaBase);
+                    countHit(slotMetaAddress);
                     return value;
                 }
             }
         }
-        return readSlow(asid, vaddr, Long.BYTES);
-    }
-
-    /**
-     * Nonzero when a value of {@code width} bytes at {@code vaddr} crosses a line boundary: the first and last byte
-     * differ above the line offset. One OR-ed term of the fast path's single range test (the asid and the address
-     * range are the others), so the test costs one branch; vaddr + width cannot overflow when vaddr is in range.
-     */
-    private long crossesLine(final long vaddr, final int width)
-    {
-        return (vaddr ^ (vaddr + (width - 1))) >>> lineShift;
+        return readSlow(asid, vaddr, width);
     }
 
     public float getFloat(final int asid, final long vaddr)
@@ -632,14 +595,14 @@ public final class ExCache implements AutoCloseable
     }
 
     /**
-     * Adds one to the calling thread's hit stripe. The stripes sit just below the slot metadata, so the fast path
-     * addresses them from the metadata base it already holds in a register (no extra field load). Plain
-     * read-add-write: a stripe is shared only by threads whose ids agree in the low 6 bits.
+     * Adds one to the calling thread's hit stripe: stripe (thread id mod 64), at offset {@code (id << 7) & 0x1F80}
+     * below the slot metadata (two instructions). Plain read-add-write: a stripe is shared only by threads whose
+     * ids agree in the low 6 bits.
      */
     private static void countHit(final long slotMetaBase)
     {
         final long stripe = slotMetaBase - HIT_STRIPES_BYTES +
-            ((Thread.currentThread().getId() & (HIT_STRIPES - 1)) << HIT_STRIPE_SHIFT);
+            ((Thread.currentThread().getId() << HIT_STRIPE_SHIFT) & (HIT_STRIPES_BYTES - (1 << HIT_STRIPE_SHIFT)));
         UnsafeApi.putLong(stripe, UnsafeApi.getLong(stripe) + 1);
     }
 
@@ -656,6 +619,26 @@ public final class ExCache implements AutoCloseable
 
     private long readSlow(final int asid, final long vaddr, final int width)
     {
+        if (loadSlotMask == 0 && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0 &&
+            ((int)vaddr & lineMask) <= lineBytes - width)
+        {
+            // CLOCK or several segments: the predicted way, read as in load, the line found through lineAddress and
+            // the hit marked referenced.
+            final long vline = vaddr >>> lineShift;
+            final int slot = predictedSlot(hash(asid, vline));
+            final long meta = slotMeta(slot);
+            final long state = UnsafeApi.getLongVolatile(null, meta + SLOT_STATE_OFFSET);
+            if ((UnsafeApi.getLong(meta + SLOT_TAG_OFFSET) ^ vline) == (long)asid << ASID_KEY_SHIFT)
+            {
+                final long value = getWidth(lineAddress(slot) + ((int)vaddr & lineMask), width);
+                UnsafeApi.loadFence();
+                if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == (state & ~(STATE_BUSY | STATE_UNREADABLE)))
+                {
+                    hit(meta);
+                    return value;
+                }
+            }
+        }
         checkAddress(asid, vaddr, width, false);
         if (((int)vaddr & lineMask) + width > lineBytes)
         {
@@ -1217,12 +1200,12 @@ public final class ExCache implements AutoCloseable
     {
         if (changeBytes)
         {
-            // A new sequence number, not busy, with the readable bit of the (possibly new) prot: a reader that saw
+            // A new sequence number, not busy, with the unreadable bit of the (possibly new) prot: a reader that saw
             // the old state fails its re-check; the sequence never repeats (62 bits), so there is no ABA.
             final long sequence = (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) >>> STATE_SEQUENCE_SHIFT) + 1;
-            final long readable =
-                (UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0 ? STATE_READABLE : 0;
-            UnsafeApi.putLongRelease(null, meta + SLOT_STATE_OFFSET, (sequence << STATE_SEQUENCE_SHIFT) | readable);
+            final long unreadable =
+                (UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0 ? 0 : STATE_UNREADABLE;
+            UnsafeApi.putLongRelease(null, meta + SLOT_STATE_OFFSET, (sequence << STATE_SEQUENCE_SHIFT) | unreadable);
         }
         UnsafeApi.getAndAddInt(null, cold(meta) + SLOT_GUARD_OFFSET, -GUARD_EXCLUSIVE);
     }

@@ -11,23 +11,27 @@ import static dev.splitkernel.excache.ExCacheLayout.*;
  * busy before it touches the bytes and gives it a new sequence number after, so an unchanged state proves the bytes
  * were this line's. Stores go through the cache. Hits in a window count as one hit per line entered.
  * <p>
- * The fence forces the JIT to reload this cursor's fields on every access, so the window is kept in as few fields
- * as the check needs: its start, the line's address and the state word's address and value.
+ * The fence forces the JIT to reload this cursor's fields on every access, so the window is kept in the shape the
+ * check wants: two signed compares against its first and last start address for the width (no unsigned compare,
+ * which the JIT builds out of four instructions), the value at {@code windowBias + vaddr} (one addressing mode),
+ * and the state word's address and value. A scan then takes fewer instructions per load than a bounds-checked
+ * plain buffer.
  * <p>
  * Not thread-safe: one cursor per thread.
  */
 public final class ExCacheCursor
 {
-    private static final long NO_WINDOW = 1L << 62;
-
     private final ExCache cache;
     private final int asid;
     private final int lineShift;
-    private final long longLimit;
-    private final long intLimit;
-    private final long byteLimit;
-    private long lineVaddr = NO_WINDOW;
-    private long lineAddress;
+    private final int lineBytes;
+    /** The window: loads of a width w at vaddr in [windowStart, windowStart + lineBytes - w] stay in its line. */
+    private long windowStart = Long.MAX_VALUE;
+    private long windowLastLong = Long.MIN_VALUE;
+    private long windowLastInt = Long.MIN_VALUE;
+    private long windowLastByte = Long.MIN_VALUE;
+    /** The line's address minus windowStart: a value is at windowBias + vaddr. */
+    private long windowBias;
     private long stateAddress;
     private long state;
 
@@ -40,9 +44,7 @@ public final class ExCacheCursor
         this.cache = cache;
         this.asid = asid;
         lineShift = cache.lineShift();
-        longLimit = cache.lineBytes() - Long.BYTES;
-        intLimit = cache.lineBytes() - Integer.BYTES;
-        byteLimit = cache.lineBytes() - Byte.BYTES;
+        lineBytes = cache.lineBytes();
     }
 
     /** @return the address space this cursor works in. */
@@ -53,10 +55,9 @@ public final class ExCacheCursor
 
     public long getLong(final long vaddr)
     {
-        final long delta = vaddr - lineVaddr;
-        if (Long.compareUnsigned(delta, longLimit) <= 0)
+        if (vaddr >= windowStart && vaddr <= windowLastLong)
         {
-            final long value = UnsafeApi.getLong(lineAddress + delta);
+            final long value = UnsafeApi.getLong(windowBias + vaddr);
             UnsafeApi.loadFence();
             if (UnsafeApi.getLong(stateAddress) == state)
             {
@@ -69,18 +70,14 @@ public final class ExCacheCursor
     /** Enters the line's window (one lookup, counted as one hit) and loads from it, or loads through the cache. */
     private long getLongSlow(final long vaddr)
     {
-        if (reposition(vaddr))
+        if (reposition(vaddr) && vaddr <= windowLastLong)
         {
-            final long delta = vaddr - lineVaddr;
-            if (delta <= longLimit)
+            final long value = UnsafeApi.getLong(windowBias + vaddr);
+            UnsafeApi.loadFence();
+            if (UnsafeApi.getLong(stateAddress) == state)
             {
-                final long value = UnsafeApi.getLong(lineAddress + delta);
-                UnsafeApi.loadFence();
-                if (UnsafeApi.getLong(stateAddress) == state)
-                {
-                    cache.cursorHit(stateAddress - SLOT_STATE_OFFSET);
-                    return value;
-                }
+                cache.cursorHit(stateAddress - SLOT_STATE_OFFSET);
+                return value;
             }
         }
         final long value = cache.getLong(asid, vaddr); // miss, fault, a value across lines, or a change under us
@@ -90,10 +87,9 @@ public final class ExCacheCursor
 
     public int getInt(final long vaddr)
     {
-        final long delta = vaddr - lineVaddr;
-        if (Long.compareUnsigned(delta, intLimit) <= 0)
+        if (vaddr >= windowStart && vaddr <= windowLastInt)
         {
-            final int value = UnsafeApi.getInt(lineAddress + delta);
+            final int value = UnsafeApi.getInt(windowBias + vaddr);
             UnsafeApi.loadFence();
             if (UnsafeApi.getLong(stateAddress) == state)
             {
@@ -106,18 +102,14 @@ public final class ExCacheCursor
     /** Enters the line's window (one lookup, counted as one hit) and loads from it, or loads through the cache. */
     private int getIntSlow(final long vaddr)
     {
-        if (reposition(vaddr))
+        if (reposition(vaddr) && vaddr <= windowLastInt)
         {
-            final long delta = vaddr - lineVaddr;
-            if (delta <= intLimit)
+            final int value = UnsafeApi.getInt(windowBias + vaddr);
+            UnsafeApi.loadFence();
+            if (UnsafeApi.getLong(stateAddress) == state)
             {
-                final int value = UnsafeApi.getInt(lineAddress + delta);
-                UnsafeApi.loadFence();
-                if (UnsafeApi.getLong(stateAddress) == state)
-                {
-                    cache.cursorHit(stateAddress - SLOT_STATE_OFFSET);
-                    return value;
-                }
+                cache.cursorHit(stateAddress - SLOT_STATE_OFFSET);
+                return value;
             }
         }
         final int value = cache.getInt(asid, vaddr); // miss, fault, a value across lines, or a change under us
@@ -127,10 +119,9 @@ public final class ExCacheCursor
 
     public byte getByte(final long vaddr)
     {
-        final long delta = vaddr - lineVaddr;
-        if (Long.compareUnsigned(delta, byteLimit) <= 0)
+        if (vaddr >= windowStart && vaddr <= windowLastByte)
         {
-            final byte value = UnsafeApi.getByte(lineAddress + delta);
+            final byte value = UnsafeApi.getByte(windowBias + vaddr);
             UnsafeApi.loadFence();
             if (UnsafeApi.getLong(stateAddress) == state)
             {
@@ -143,18 +134,14 @@ public final class ExCacheCursor
     /** Enters the line's window (one lookup, counted as one hit) and loads from it, or loads through the cache. */
     private byte getByteSlow(final long vaddr)
     {
-        if (reposition(vaddr))
+        if (reposition(vaddr) && vaddr <= windowLastByte)
         {
-            final long delta = vaddr - lineVaddr;
-            if (delta <= byteLimit)
+            final byte value = UnsafeApi.getByte(windowBias + vaddr);
+            UnsafeApi.loadFence();
+            if (UnsafeApi.getLong(stateAddress) == state)
             {
-                final byte value = UnsafeApi.getByte(lineAddress + delta);
-                UnsafeApi.loadFence();
-                if (UnsafeApi.getLong(stateAddress) == state)
-                {
-                    cache.cursorHit(stateAddress - SLOT_STATE_OFFSET);
-                    return value;
-                }
+                cache.cursorHit(stateAddress - SLOT_STATE_OFFSET);
+                return value;
             }
         }
         final byte value = cache.getByte(asid, vaddr); // miss, fault, a value across lines, or a change under us
@@ -190,21 +177,34 @@ public final class ExCacheCursor
     /** @return true if the window is now on the line of {@code vaddr} (cached and readable). */
     private boolean reposition(final long vaddr)
     {
-        lineVaddr = NO_WINDOW;
+        closeWindow();
         final long m = cache.metaOf(asid, vaddr);
         if (m != 0)
         {
             final long s = UnsafeApi.getLongVolatile(null, m + SLOT_STATE_OFFSET);
-            if ((s & (STATE_BUSY | STATE_READABLE)) == STATE_READABLE &&
+            if ((s & (STATE_BUSY | STATE_UNREADABLE)) == 0 &&
                 UnsafeApi.getLong(m + SLOT_TAG_OFFSET) == key(asid, vaddr, lineShift))
             {
+                final long start = (vaddr >>> lineShift) << lineShift;
                 stateAddress = m + SLOT_STATE_OFFSET;
                 state = s;
-                lineAddress = cache.lineAddressOfMeta(m);
-                lineVaddr = (vaddr >>> lineShift) << lineShift;
+                windowBias = cache.lineAddressOfMeta(m) - start;
+                windowStart = start;
+                windowLastLong = start + lineBytes - Long.BYTES;
+                windowLastInt = start + lineBytes - Integer.BYTES;
+                windowLastByte = start + lineBytes - Byte.BYTES;
                 return true;
             }
         }
         return false;
+    }
+
+    /** An empty window: every load takes the slow path until the next reposition. */
+    private void closeWindow()
+    {
+        windowStart = Long.MAX_VALUE;
+        windowLastLong = Long.MIN_VALUE;
+        windowLastInt = Long.MIN_VALUE;
+        windowLastByte = Long.MIN_VALUE;
     }
 }

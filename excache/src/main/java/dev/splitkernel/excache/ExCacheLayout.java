@@ -33,15 +33,16 @@ package dev.splitkernel.excache;
  *  |                         Tag (key, or EMPTY_KEY)               |  0
  *  |                                                               |
  *  +---------------------------------------------------------------+-+-+
- *  |                 Sequence (62 bits: +1 per exclusive change)   |R|B|  8   State: the seqlock word
+ *  |                 Sequence (62 bits: +1 per exclusive change)   |U|B|  8   State: the seqlock word
  *  |                                                               | | |
  *  +---------------------------------------------------------------+-+-+
  *     B = STATE_BUSY: set while the line's bytes or tag change (the "odd version")
- *     R = STATE_READABLE: copy of the slot's PROT_READ, set when the change ends
+ *     U = STATE_UNREADABLE: the slot lacks PROT_READ, set when the change ends (so a settled, readable slot
+ *         has both bits clear: a load tests them with one instruction)
  *
  *   hit counts: 64 stripes of 128 bytes (one per thread-id slot, a long at the start of each) sit in the same
- *   allocation just below the hot array, at slotMetaAddress - 8192, so a hit addresses its stripe from the
- *   metadata base it already holds.
+ *   allocation just below the hot array, at slotMetaAddress - 8192. The last 16 bytes of the last stripe hold a
+ *   sentinel slot (tag EMPTY_KEY) that the inline load path looks at when the cache cannot take it.
  *
  *   cold (SLOT_COLD_SHIFT = 3), at coldAddress + slot * 8
  *  +---------------------------------------------------------------+
@@ -79,6 +80,7 @@ final class ExCacheLayout
 {
     static final long EMPTY_KEY = -1L;
     static final int VIRTUAL_ADDRESS_BITS = 48;
+    static final long VIRTUAL_ADDRESS_MASK = (1L << VIRTUAL_ADDRESS_BITS) - 1;
     static final int ASID_BITS = 16;
     static final int HASH_MULTIPLIER = 0x9E3779B1;
     /** Where a key keeps the asid; the line number below it is less than 2^(48 - lineShift). */
@@ -88,7 +90,7 @@ final class ExCacheLayout
     static final int SLOT_TAG_OFFSET = 0;
     static final int SLOT_STATE_OFFSET = 8;
     static final long STATE_BUSY = 1;
-    static final long STATE_READABLE = 2;
+    static final long STATE_UNREADABLE = 2;
     static final int STATE_SEQUENCE_SHIFT = 2;
 
     static final int SLOT_COLD_SHIFT = 3;

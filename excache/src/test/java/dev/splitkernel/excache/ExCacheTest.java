@@ -3,6 +3,8 @@ package dev.splitkernel.excache;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -417,6 +419,62 @@ class ExCacheTest
                 file.close();
             }
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(EvictionPolicy.class)
+    void shouldLoadEveryWidthAlignedOrNotAndCountOneHitEach(final EvictionPolicy policy)
+    {
+        // FIFO serves aligned loads on the inline path and unaligned ones through readSlow; CLOCK serves all
+        // through readSlow (it marks each hit). Every path must return the same bytes and count one hit per load.
+        final TestLineSource source = new TestLineSource(4096);
+        try (ExCache cache = new ExCache(
+            new ExCacheContext().capacityBytes(64 * 4096).lineBytes(4096).ways(4).policy(policy), source))
+        {
+            final int asid = 5;
+            final long line = 3L * 4096;
+            for (int offset = 0; offset < 4096; offset += Long.BYTES)
+            {
+                cache.putLong(asid, line + offset, 0x0102030405060708L * (offset + 1));
+            }
+            final byte[] expected = new byte[4096];
+            cache.getBytes(asid, line, expected, 0, expected.length);
+            final long hitsBefore = cache.counters().hits();
+            long loads = 0;
+            for (final int offset : new int[]{0, 1, 2, 3, 4, 7, 8, 1000, 4088, 4089, 4092, 4094, 4095})
+            {
+                final long vaddr = line + offset;
+                assertEquals(expected[offset], cache.getByte(asid, vaddr), "byte at " + offset);
+                loads++;
+                if (offset <= 4096 - Short.BYTES)
+                {
+                    assertEquals((short)littleEndian(expected, offset, Short.BYTES), cache.getShort(asid, vaddr));
+                    loads++;
+                }
+                if (offset <= 4096 - Integer.BYTES)
+                {
+                    assertEquals((int)littleEndian(expected, offset, Integer.BYTES), cache.getInt(asid, vaddr));
+                    loads++;
+                }
+                if (offset <= 4096 - Long.BYTES)
+                {
+                    assertEquals(littleEndian(expected, offset, Long.BYTES), cache.getLong(asid, vaddr));
+                    loads++;
+                }
+            }
+            assertEquals(hitsBefore + loads, cache.counters().hits(), cache.counters().toString());
+            assertEquals(1, cache.counters().misses(), cache.counters().toString());
+        }
+    }
+
+    private static long littleEndian(final byte[] bytes, final int offset, final int width)
+    {
+        long bits = 0;
+        for (int i = 0; i < width; i++)
+        {
+            bits |= (bytes[offset + i] & 0xFFL) << (i << 3);
+        }
+        return bits;
     }
 
     @Test

@@ -517,6 +517,10 @@ class ExCacheTest
             assertThrows(IllegalArgumentException.class, () -> cache.getLong(65536, 0));
             assertThrows(IllegalArgumentException.class, () -> cache.getLong(-1, 0));
             assertThrows(ExCacheFault.class, () -> cache.getLong(1, 1L << 48));
+            // Addresses whose line number reaches the key's asid bits must fault, never alias another asid's line.
+            assertThrows(ExCacheFault.class, () -> cache.getLong(0, 1L << 60));
+            assertThrows(ExCacheFault.class, () -> cache.getLong(0, Long.MIN_VALUE));
+            assertThrows(ExCacheFault.class, () -> cache.getInt(32767, (1L << 60) + (1L << 48)));
         }
     }
 }

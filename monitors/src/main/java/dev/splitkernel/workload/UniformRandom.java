@@ -39,12 +39,7 @@ public final class UniformRandom implements MemoryWorkload
     public void populate(final WordMemory memory, final long base, final long lengthBytes, final int thread,
         final int threads)
     {
-        final long words = lengthBytes / 8;
-        final long end = Words.first(words, thread + 1, threads);
-        for (long i = Words.first(words, thread, threads); i < end; i++)
-        {
-            memory.putLong(base + i * 8, i);
-        }
+        Words.fillWithIndexes(memory, base, lengthBytes, thread, threads);
     }
 
     @Override

@@ -56,4 +56,16 @@ public final class Words
     {
         return count * thread / threads;
     }
+
+    /** Writes word i = index i, version 0, over this thread's share of the region (seq and random populate so). */
+    static void fillWithIndexes(
+        final WordMemory memory, final long base, final long lengthBytes, final int thread, final int threads)
+    {
+        final long words = lengthBytes / 8;
+        final long end = first(words, thread + 1, threads);
+        for (long i = first(words, thread, threads); i < end; i++)
+        {
+            memory.putLong(base + i * 8, i);
+        }
+    }
 }

@@ -49,6 +49,6 @@ final class WorkloadSuite implements Suite
     @Override
     public List<String> quickParams()
     {
-        return List.of("workingSetMiB=4");
+        return List.of("workingSetMiB=4", "fabric=tcp");
     }
 }

@@ -17,7 +17,10 @@ public final class ExCacheContext
     public static final String WAYS_PROP = "splitkernel.excache.ways";
     /** FIFO or CLOCK; default FIFO. */
     public static final String POLICY_PROP = "splitkernel.excache.policy";
-    /** true to piggyback a dirty victim on the next fetch to the same target; default false. */
+    /**
+     * true (the default) to send a dirty victim with the fetch that replaces it when both go to the same target, so a
+     * miss costs one round trip; false to write it back on its own first.
+     */
     public static final String PIGGYBACK_PROP = "splitkernel.excache.piggyback";
     /** Lines in the victim cache, 0 for none; default 0. */
     public static final String VICTIM_CACHE_LINES_PROP = "splitkernel.excache.victimCacheLines";
@@ -36,7 +39,7 @@ public final class ExCacheContext
     private int lineBytes = Integer.getInteger(LINE_BYTES_PROP, LINE_BYTES_DEFAULT);
     private int ways = Integer.getInteger(WAYS_PROP, WAYS_DEFAULT);
     private EvictionPolicy policy = parsePolicy(System.getProperty(POLICY_PROP, "FIFO"));
-    private boolean piggyback = Boolean.getBoolean(PIGGYBACK_PROP);
+    private boolean piggyback = Boolean.parseBoolean(System.getProperty(PIGGYBACK_PROP, "true"));
     private int victimCacheLines = Integer.getInteger(VICTIM_CACHE_LINES_PROP, 0);
     private LineMemoryAllocator segmentAllocator = ExCacheContext::allocateDirect;
     private boolean concluded;

@@ -394,7 +394,7 @@ class ExCacheTest
         final long capacity = 4L << 30;
         final int lineBytes = 1 << 20;
         try (ExCache cache = new ExCache(new ExCacheContext().capacityBytes(capacity).lineBytes(lineBytes).ways(256)
-            .segmentAllocator(sparse), source))
+            .segmentAllocator(sparse).piggyback(false), source))
         {
             assertEquals(4, segments.get());
             assertEquals(capacity, cache.capacityBytes());

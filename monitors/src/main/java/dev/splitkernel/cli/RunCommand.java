@@ -9,6 +9,7 @@ import dev.splitkernel.monitor.processor.LegoThread;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.Prot;
+import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.workload.LocalMemory;
 import dev.splitkernel.workload.MemoryWorkload;
 import dev.splitkernel.workload.WordMemory;
@@ -42,8 +43,9 @@ public final class RunCommand
         "  --workload seq|random|kv|all   workload(s) to run, comma-separated (default all)",
         "  --sizes 12.5,25,50,100         ExCache sizes in percent of the working set (default 12.5,25,50,100)",
         "  --working-set 128m             working set per workload: bytes, or with k/m/g (default 128m)",
-        "  --fabric local|tcp             local: in-process fabric with a timing model (default);",
-        "                                 tcp: every monitor on its own loopback port",
+        "  --fabric local|tcp|local,tcp   local: in-process fabric with a timing model (default);",
+        "                                 tcp: every monitor on its own loopback port; a list runs each size on",
+        "                                 each fabric in turn and prints their ratio (measured in the same run)",
         "  --preset none|rdma-cx3|rdma-cx6|cxl   timing of the local fabric (default rdma-cx3)",
         "  --threads N                    threads per process, sharing its address space (default 1)",
         "  --memory-monitors N            memory monitors (default 2)",
@@ -68,7 +70,7 @@ public final class RunCommand
         List<String> workloads = Workloads.NAMES;
         List<Double> sizes = List.of(12.5, 25.0, 50.0, 100.0);
         long workingSetBytes = 128L << 20;
-        String fabric = "local";
+        List<String> fabrics = List.of("local");
         String preset = "rdma-cx3";
         int threads = 1;
         int memoryMonitors = 2;
@@ -121,11 +123,18 @@ public final class RunCommand
                         }
                         break;
                     case "--fabric":
-                        if (!ClusterContext.FABRICS.contains(value))
+                        fabrics = List.of(value.split(","));
+                        for (final String f : fabrics)
                         {
-                            return usageError("--fabric: '" + value + "' is not one of " + ClusterContext.FABRICS);
+                            if (!ClusterContext.FABRICS.contains(f))
+                            {
+                                return usageError("--fabric: '" + f + "' is not one of " + ClusterContext.FABRICS);
+                            }
                         }
-                        fabric = value;
+                        if (fabrics.stream().distinct().count() != fabrics.size())
+                        {
+                            return usageError("--fabric: '" + value + "' names a fabric twice");
+                        }
                         break;
                     case "--preset":
                         if (!ClusterContext.PRESETS.contains(value))
@@ -161,7 +170,12 @@ public final class RunCommand
             }
         }
 
-        final String fabricLabel = "local".equals(fabric) ? "local, preset " + preset : fabric + " (loopback)";
+        final List<String> fabricLabels = new ArrayList<>();
+        for (final String f : fabrics)
+        {
+            fabricLabels.add("local".equals(f) ? "local, preset " + preset : f + " (loopback)");
+        }
+        final String fabricLabel = String.join(" and ", fabricLabels);
         out.printf(Locale.ROOT, "splitkernel run: workloads %s, working set %s, ExCache sizes %s%% of it, fabric %s, "
             + "%d thread(s), %d memory monitors%n", workloads, Options.formatBytes(workingSetBytes), sizes, fabricLabel,
             threads, memoryMonitors);
@@ -174,12 +188,15 @@ public final class RunCommand
             final MemoryWorkload workload = Workloads.byName(name);
             final long warmBytes = workload.regionBytes(4L << 20);
             final long warmLocalNs = runLocal(workload, warmBytes, threads);
-            runSplitkernel(workload, warmBytes, 25.0, cacheBytes(warmBytes, 25.0), threads, warmLocalNs, fabric,
-                preset, memoryMonitors);
+            for (final String fabric : fabrics)
+            {
+                runSplitkernel(workload, warmBytes, 25.0, cacheBytes(warmBytes, 25.0), threads, warmLocalNs, fabric,
+                    preset, memoryMonitors);
+            }
         }
 
         final List<RunResult> results = new ArrayList<>();
-        final int totalRuns = workloads.size() * (sizes.size() + 1);
+        final int totalRuns = workloads.size() * (sizes.size() * fabrics.size() + 1);
         int runNumber = 0;
         boolean failed = false;
         for (final String name : workloads)
@@ -198,30 +215,34 @@ public final class RunCommand
             {
                 err.println("error: " + name + " on local memory failed: " + ex);
                 failed = true;
-                runNumber += sizes.size();
+                runNumber += sizes.size() * fabrics.size();
                 continue;
             }
             out.printf(Locale.ROOT, "        %.3f s, verified%n", localNs / 1e9);
             for (final double pct : sizes)
             {
-                runNumber++;
-                final long cacheBytes = cacheBytes(regionBytes, pct);
-                final double actualPct = 100.0 * cacheBytes / regionBytes;
-                out.printf(Locale.ROOT, "[%d/%d] %s with ExCache %s (%.1f%% of %s) ...%n", runNumber, totalRuns, name,
-                    Options.formatBytes(cacheBytes), actualPct, Options.formatBytes(regionBytes));
-                out.flush();
-                try
+                for (final String fabric : fabrics)
                 {
-                    final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes, threads, localNs,
-                        fabric, preset, memoryMonitors);
-                    results.add(r);
-                    out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
-                        r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
-                }
-                catch (final Exception ex)
-                {
-                    err.println("error: " + name + " at " + pct + "% failed: " + ex);
-                    failed = true;
+                    runNumber++;
+                    final long cacheBytes = cacheBytes(regionBytes, pct);
+                    final double actualPct = 100.0 * cacheBytes / regionBytes;
+                    out.printf(Locale.ROOT, "[%d/%d] %s with ExCache %s (%.1f%% of %s) over %s ...%n", runNumber,
+                        totalRuns, name, Options.formatBytes(cacheBytes), actualPct, Options.formatBytes(regionBytes),
+                        fabric);
+                    out.flush();
+                    try
+                    {
+                        final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes, threads,
+                            localNs, fabric, preset, memoryMonitors);
+                        results.add(r);
+                        out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
+                            r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
+                    }
+                    catch (final Exception ex)
+                    {
+                        err.println("error: " + name + " at " + pct + "% over " + fabric + " failed: " + ex);
+                        failed = true;
+                    }
                 }
             }
         }
@@ -232,6 +253,7 @@ public final class RunCommand
         {
             RunReport.printRow(out, r);
         }
+        RunReport.printFabricRatios(out, results);
 
         Files.createDirectories(outDir);
         final String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
@@ -240,8 +262,8 @@ public final class RunCommand
         final Map<String, String> settings = new LinkedHashMap<>();
         settings.put("workloads", String.join(",", workloads));
         settings.put("workingSetBytes", Long.toString(workingSetBytes));
-        settings.put("fabric", fabric);
-        settings.put("preset", "local".equals(fabric) ? preset : "n/a");
+        settings.put("fabric", String.join(",", fabrics));
+        settings.put("preset", fabrics.contains("local") ? preset : "n/a");
         settings.put("threads", Integer.toString(threads));
         settings.put("memoryMonitors", Integer.toString(memoryMonitors));
         settings.put("timing", "populate + measured phase, wall clock; local = same code on a plain off-heap buffer");
@@ -314,7 +336,8 @@ public final class RunCommand
                 final ExCacheCounters counters = processor.cache().counters();
                 final long hits0 = counters.hits();
                 final long misses0 = counters.misses();
-                final long wb0 = counters.dirtyWriteBacks() + counters.piggybackedWriteBacks();
+                final long wb0 = counters.dirtyWriteBacks();
+                final long rt0 = roundTrips(processor.fabric().counters());
                 final long oneSided0 = processor.oneSidedReads();
                 final long pLocal0 = counters.pLocalFills();
                 final long startNs = System.nanoTime();
@@ -324,18 +347,26 @@ public final class RunCommand
                 final long elapsedNs = System.nanoTime() - startNs;
                 final long hits = counters.hits() - hits0;
                 final long misses = counters.misses() - misses0;
-                final long writeBacks = counters.dirtyWriteBacks() + counters.piggybackedWriteBacks() - wb0;
+                final long writeBacks = counters.dirtyWriteBacks() - wb0;
+                final long roundTrips = roundTrips(processor.fabric().counters()) - rt0;
                 final long oneSided = processor.oneSidedReads() - oneSided0;
                 final long pLocal = counters.pLocalFills() - pLocal0;
                 workload.verify(process, base, regionBytes, writes);
-                return new RunResult(workload.name(), pct, cacheBytes, regionBytes, elapsedNs, localNs, hits, misses,
-                    writeBacks, oneSided, pLocal);
+                return new RunResult(workload.name(), fabric, pct, cacheBytes, regionBytes, elapsedNs, localNs, hits, misses,
+                    writeBacks, oneSided, pLocal, roundTrips);
             }
             finally
             {
                 process.exit(0);
             }
         }
+    }
+
+    /** Round trips a fabric has waited for: calls and one-sided READs and WRITEs (one-way sends are not). */
+    static long roundTrips(final FabricCounters counters)
+    {
+        return counters.get(FabricCounters.CALLS) + counters.get(FabricCounters.READS)
+            + counters.get(FabricCounters.WRITES);
     }
 
     @FunctionalInterface

@@ -30,15 +30,46 @@ final class RunReport
 
     static void printHeader(final PrintStream out)
     {
-        out.printf(Locale.ROOT, "%-8s %10s %7s %10s %10s %9s %8s %11s %11s %11s%n", "workload", "ExCache MB", "% WS",
-            "run s", "local s", "slowdown", "hit %", "misses", "write-backs", "one-sided");
+        out.printf(Locale.ROOT, "%-8s %-6s %10s %7s %10s %10s %9s %8s %11s %11s %11s %9s%n", "workload", "fabric",
+            "ExCache MB", "% WS", "run s", "local s", "slowdown", "hit %", "misses", "write-backs", "one-sided",
+            "RT/miss");
     }
 
     static void printRow(final PrintStream out, final RunResult r)
     {
-        out.printf(Locale.ROOT, "%-8s %10.1f %6.1f%% %10.3f %10.3f %8.2fx %7.2f%% %11d %11d %11d%n", r.workload(),
-            r.cacheBytes() / (1024.0 * 1024.0), r.sizePercent(), r.runNs() / 1e9, r.localNs() / 1e9, r.slowdown(),
-            100.0 * r.hitRatio(), r.misses(), r.writeBacks(), r.oneSided());
+        out.printf(Locale.ROOT, "%-8s %-6s %10.1f %6.1f%% %10.3f %10.3f %8.2fx %7.2f%% %11d %11d %11d %9.3f%n",
+            r.workload(), r.fabric(), r.cacheBytes() / (1024.0 * 1024.0), r.sizePercent(), r.runNs() / 1e9, r.localNs() / 1e9,
+            r.slowdown(), 100.0 * r.hitRatio(), r.misses(), r.writeBacks(), r.oneSided(), r.roundTripsPerMiss());
+    }
+
+    /**
+     * With several fabrics: each fabric's run time over the first one's, per workload and ExCache size, measured in
+     * the same run (e.g. "random 25.0%: tcp / local = 3.42x").
+     */
+    static void printFabricRatios(final PrintStream out, final List<RunResult> results)
+    {
+        final List<String> fabrics = results.stream().map(RunResult::fabric).distinct().toList();
+        if (fabrics.size() < 2)
+        {
+            return;
+        }
+        out.println();
+        for (final RunResult base : results)
+        {
+            if (!base.fabric().equals(fabrics.get(0)))
+            {
+                continue;
+            }
+            for (final RunResult other : results)
+            {
+                if (other.workload().equals(base.workload()) && other.sizePercent() == base.sizePercent() &&
+                    !other.fabric().equals(base.fabric()))
+                {
+                    out.printf(Locale.ROOT, "%s %.1f%%: %s / %s = %.2fx%n", base.workload(), base.sizePercent(),
+                        other.fabric(), base.fabric(), (double)other.runNs() / base.runNs());
+                }
+            }
+        }
     }
 
     static void writeJson(final Path file, final Map<String, String> settings, final List<RunResult> results)
@@ -59,13 +90,13 @@ final class RunReport
         {
             sb.append(first ? "\n" : ",\n");
             first = false;
-            sb.append(String.format(Locale.ROOT, "    {\"workload\": %s, \"excachePercent\": %s, \"excacheBytes\": %d, "
+            sb.append(String.format(Locale.ROOT, "    {\"workload\": %s, \"fabric\": %s, \"excachePercent\": %s, \"excacheBytes\": %d, "
                 + "\"workingSetBytes\": %d, \"runSeconds\": %.6f, \"localSeconds\": %.6f, \"slowdown\": %s, "
                 + "\"hitRatio\": %s, \"hits\": %d, \"misses\": %d, \"writeBacks\": %d, \"oneSidedReads\": %d, "
-                + "\"pLocalFills\": %d}",
-                quote(r.workload()), number(r.sizePercent()), r.cacheBytes(), r.workingSetBytes(), r.runNs() / 1e9,
+                + "\"pLocalFills\": %d, \"roundTrips\": %d, \"roundTripsPerMiss\": %s}",
+                quote(r.workload()), quote(r.fabric()), number(r.sizePercent()), r.cacheBytes(), r.workingSetBytes(), r.runNs() / 1e9,
                 r.localNs() / 1e9, number(r.slowdown()), number(r.hitRatio()), r.hits(), r.misses(), r.writeBacks(),
-                r.oneSided(), r.pLocalFills()));
+                r.oneSided(), r.pLocalFills(), r.roundTrips(), number(r.roundTripsPerMiss())));
         }
         sb.append("\n  ]\n}\n");
         Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
@@ -92,9 +123,11 @@ final class RunReport
             final Map<String, List<RunResult>> byWorkload = new LinkedHashMap<>();
             double maxPercent = 100;
             double maxSlowdown = 2;
+            final boolean severalFabrics = results.stream().map(RunResult::fabric).distinct().count() > 1;
             for (final RunResult r : results)
             {
-                byWorkload.computeIfAbsent(r.workload(), k -> new ArrayList<>()).add(r);
+                byWorkload.computeIfAbsent(severalFabrics ? r.workload() + " (" + r.fabric() + ")" : r.workload(),
+                    k -> new ArrayList<>()).add(r);
                 maxPercent = Math.max(maxPercent, r.sizePercent());
                 if (Double.isFinite(r.slowdown()))
                 {

@@ -5,6 +5,7 @@ package dev.splitkernel.cli;
  * memory.
  *
  * @param workload        the workload's name.
+ * @param fabric          the fabric the cluster ran on (local with its preset, or tcp).
  * @param sizePercent     ExCache capacity as a percentage of the working set.
  * @param cacheBytes      ExCache capacity.
  * @param workingSetBytes the workload's region.
@@ -15,10 +16,17 @@ package dev.splitkernel.cli;
  * @param writeBacks      dirty lines written back during the run (including piggybacked ones).
  * @param oneSided        misses served by a one-sided READ.
  * @param pLocalFills     misses served by zero-filling locally.
+ * @param roundTrips      round trips the processor monitor waited for (calls, one-sided READs and WRITEs).
  */
-public record RunResult(String workload, double sizePercent, long cacheBytes, long workingSetBytes, long runNs,
-    long localNs, long hits, long misses, long writeBacks, long oneSided, long pLocalFills)
+public record RunResult(String workload, String fabric, double sizePercent, long cacheBytes, long workingSetBytes, long runNs,
+    long localNs, long hits, long misses, long writeBacks, long oneSided, long pLocalFills, long roundTrips)
 {
+    /** Round trips per miss (p-local fills count as misses that took none). */
+    public double roundTripsPerMiss()
+    {
+        return misses == 0 ? 0.0 : (double)roundTrips / misses;
+    }
+
     public double slowdown()
     {
         return localNs == 0 ? Double.NaN : (double)runNs / localNs;

@@ -26,6 +26,9 @@ public final class ClusterContext
     private boolean oneSided = true;
     private long timeoutNs = 2_000_000_000L;
     private boolean busyPoll = true;
+    private String threadingMode = System.getProperty(
+        dev.splitkernel.monitor.runtime.MonitorContext.THREADING_MODE_PROP_NAME,
+        dev.splitkernel.monitor.runtime.MonitorContext.THREADING_MODE_DEFAULT);
     private boolean concluded;
 
     public ClusterContext conclude()
@@ -185,5 +188,17 @@ public final class ClusterContext
     public boolean busyPoll()
     {
         return busyPoll;
+    }
+
+    /** How the cluster's runtime runs the monitors' agents: auto (default, from the cores), dedicated, shared, invoker. */
+    public ClusterContext threadingMode(final String threadingMode)
+    {
+        this.threadingMode = threadingMode;
+        return this;
+    }
+
+    public String threadingMode()
+    {
+        return threadingMode;
     }
 }

@@ -10,6 +10,8 @@ import dev.splitkernel.monitor.processor.LegoThread;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
 import dev.splitkernel.monitor.processor.Workload;
+import dev.splitkernel.monitor.runtime.MonitorContext;
+import dev.splitkernel.monitor.runtime.MonitorRuntime;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.monitor.storage.StorageMonitor;
 import dev.splitkernel.monitor.storage.StorageMonitorContext;
@@ -39,6 +41,7 @@ import java.util.List;
 public final class EmbeddedCluster implements AutoCloseable
 {
     private final ClusterContext ctx;
+    private final MonitorRuntime runtime;
     private final LocalNetwork network = new LocalNetwork();
     private final List<Fabric> fabrics = new ArrayList<>();
     private final List<MemoryMonitor> memoryMonitors = new ArrayList<>();
@@ -51,6 +54,8 @@ public final class EmbeddedCluster implements AutoCloseable
     private EmbeddedCluster(final ClusterContext ctx)
     {
         this.ctx = ctx;
+        this.runtime = MonitorRuntime.launch(
+            new MonitorContext().embedded(true).threadingMode(ctx.threadingMode()));
     }
 
     /**
@@ -78,14 +83,16 @@ public final class EmbeddedCluster implements AutoCloseable
     {
         final boolean local = "local".equals(ctx.fabric());
         global = new GlobalManager(new GlobalManagerContext()
-            .fabric(newFabric())
+            .runtime(runtime)
+            .fabric(newFabric("global"))
             .listenAddress(local ? "global" : "127.0.0.1:0"))
             .start();
         final String globalAddress = global.address();
         for (int i = 0; i < ctx.memoryMonitors(); i++)
         {
             final MemoryMonitor memory = new MemoryMonitor(new MemoryMonitorContext()
-                .fabric(newFabric())
+                .runtime(runtime)
+                .fabric(newFabric("memory-" + i))
                 .listenAddress(local ? "memory-" + i : "127.0.0.1:0")
                 .globalAddress(globalAddress)
                 .capacityBytes(ctx.memoryCapacityBytes())
@@ -98,7 +105,8 @@ public final class EmbeddedCluster implements AutoCloseable
         }
         bootStorage(local, globalAddress);
         final ProcessorMonitor processor = new ProcessorMonitor(new ProcessorMonitorContext()
-            .fabric(newFabric())
+            .runtime(runtime)
+            .fabric(newFabric("processor-0"))
             .listenAddress(local ? "processor-0" : "127.0.0.1:0")
             .globalAddress(globalAddress)
             .excache(ctx.excache())
@@ -106,7 +114,7 @@ public final class EmbeddedCluster implements AutoCloseable
             .vRegionBytes(ctx.vRegionBytes())
             .timeoutNs(ctx.timeoutNs()));
         processors.add(processor);
-        gpm = new GlobalManagerProxy(newFabric().connect(globalAddress, ctx.timeoutNs()), ctx.timeoutNs());
+        gpm = new GlobalManagerProxy(newFabric("cluster").connect(globalAddress, ctx.timeoutNs()), ctx.timeoutNs());
     }
 
     /** One storage monitor on a temporary directory (deleted at close) and the vNode "default" on it. */
@@ -121,14 +129,15 @@ public final class EmbeddedCluster implements AutoCloseable
             throw new java.io.UncheckedIOException("cannot create the storage monitor's temporary directory", ex);
         }
         storage = new StorageMonitor(new StorageMonitorContext()
-            .fabric(newFabric())
+            .runtime(runtime)
+            .fabric(newFabric("storage-0"))
             .dataDir(storageDir)
             .listenAddress(local ? "storage-0" : "127.0.0.1:0")
             .globalAddress(globalAddress)
             .requestTimeoutNs(ctx.timeoutNs()))
             .start();
         try (StorageManagerProxy gsm = new StorageManagerProxy(
-            newFabric().connect(globalAddress, ctx.timeoutNs()), ctx.timeoutNs()))
+            newFabric("cluster").connect(globalAddress, ctx.timeoutNs()), ctx.timeoutNs()))
         {
             final int vNode = gsm.createVNode("default", "/");
             if (vNode != FileCalls.DEFAULT_VNODE_ID)
@@ -144,9 +153,11 @@ public final class EmbeddedCluster implements AutoCloseable
         return storage;
     }
 
-    private Fabric newFabric()
+    /** A fabric for one monitor, its agents run by the cluster's runtime and their errors reported as that monitor's. */
+    private Fabric newFabric(final String monitorName)
     {
-        final FabricContext fabricCtx = new FabricContext().fabric(ctx.fabric()).busyPoll(ctx.busyPoll());
+        final FabricContext fabricCtx = new FabricContext().fabric(ctx.fabric()).busyPoll(ctx.busyPoll())
+            .agentHost(runtime.fabricHost(runtime.errors(monitorName)));
         if ("local".equals(ctx.fabric()))
         {
             fabricCtx.timing(ctx.preset()).conclude();
@@ -158,9 +169,24 @@ public final class EmbeddedCluster implements AutoCloseable
         return fabric;
     }
 
+    /**
+     * A fabric of this cluster (its network, timing and runtime) for a peer that is not a monitor: a benchmark's or a
+     * tool's client. Closed with the cluster.
+     */
+    public Fabric newPeerFabric(final String name)
+    {
+        return newFabric(name);
+    }
+
     public ClusterContext context()
     {
         return ctx;
+    }
+
+    /** The runtime that runs every monitor's agents in this cluster. */
+    public MonitorRuntime runtime()
+    {
+        return runtime;
     }
 
     public GlobalManager global()
@@ -246,6 +272,7 @@ public final class EmbeddedCluster implements AutoCloseable
         {
             CloseHelper.quietClose(f);
         }
+        runtime.close();
         if (storageDir != null)
         {
             try (java.util.stream.Stream<java.nio.file.Path> walk = java.nio.file.Files.walk(storageDir))

@@ -6,9 +6,11 @@ import java.util.concurrent.locks.LockSupport;
  * The completion of one asynchronous operation: the fabric sets its status once; the poster polls or awaits it.
  * Reusable after {@link #reset()}, so the steady state allocates nothing.
  * <p>
- * A fabric whose progress is made by the waiting thread (tcp in busy-poll mode, like polling a completion queue)
- * resets the completion with a {@link Progressor}; {@link #await(long)} and {@link #isDone()} then drive it.
- * Otherwise a waiter spins briefly, then parks until {@link #complete(int)} unparks it.
+ * A fabric whose progress is made by the waiting thread (tcp, like polling a completion queue) resets the completion
+ * with a {@link Progressor}; {@link #await(long)} and {@link #isDone()} then drive it: spinning, then yielding, and,
+ * when the progressor {@link Progressor#mayPark() may park}, parking for growing periods (up to 1 ms) between polls.
+ * Otherwise a waiter spins briefly, then parks until {@link #complete(int)} unparks it. No wait spins without bound:
+ * every one ends at its timeout.
  * <p>
  * Thread-safe for one poster and one completer.
  */
@@ -20,11 +22,19 @@ public final class Completion
     {
         /** Poll once; returns the amount of work done (0 when idle). Must not block. */
         int progress();
+
+        /** Whether a waiter may park between polls once it has spun and yielded (false: busy-poll, never park). */
+        default boolean mayPark()
+        {
+            return false;
+        }
     }
 
     private static final int PENDING = Integer.MIN_VALUE;
     private static final int SPINS_BEFORE_PARK = 2_000;
     private static final int SPINS_BEFORE_YIELD = 50;
+    private static final int YIELDS_BEFORE_PARK = 50;
+    private static final long MIN_PARK_NS = 20_000;
     private static final long MAX_PARK_NS = 1_000_000;
 
     private volatile int status = Status.OK;
@@ -88,6 +98,8 @@ public final class Completion
     {
         final long deadlineNs = System.nanoTime() + timeoutNs;
         final Progressor p = progressor;
+        final boolean mayPark = p != null && p.mayPark();
+        long parkNs = MIN_PARK_NS;
         int spins = 0;
         int s;
         while ((s = status) == PENDING)
@@ -107,10 +119,20 @@ public final class Completion
                 {
                     Thread.onSpinWait();
                 }
-                else
+                else if (!mayPark || spins < SPINS_BEFORE_YIELD + YIELDS_BEFORE_PARK)
                 {
                     // Let the thread that holds the network (or the peer) run when cores are oversubscribed.
                     Thread.yield();
+                }
+                else
+                {
+                    waiter = Thread.currentThread();
+                    if (status == PENDING)
+                    {
+                        LockSupport.parkNanos(Math.min(deadlineNs - nowNs, parkNs));
+                    }
+                    waiter = null;
+                    parkNs = Math.min(MAX_PARK_NS, parkNs << 1);
                 }
             }
             else if (++spins < SPINS_BEFORE_PARK)

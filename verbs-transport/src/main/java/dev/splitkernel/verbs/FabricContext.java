@@ -102,6 +102,7 @@ public final class FabricContext
     private Path secretFile = System.getProperty(SECRET_FILE_PROP_NAME) == null ?
         null : Path.of(System.getProperty(SECRET_FILE_PROP_NAME));
     private byte[] secret;
+    private AgentHost agentHost = AgentHost.OWN_THREAD;
 
     private boolean concluded;
     private List<String> fabricNames;
@@ -235,7 +236,8 @@ public final class FabricContext
             .operationTimeoutNs(operationTimeoutNs)
             .maxMessageBytes(maxMessageBytes)
             .maxInFlight(maxInFlight)
-            .serverWorkers(serverWorkers);
+            .serverWorkers(serverWorkers)
+            .agentHost(agentHost);
         copy.secret = secret == null ? null : secret.clone();
         copy.timing = timing;
         copy.opLatencyNs = opLatencyNs;
@@ -380,6 +382,21 @@ public final class FabricContext
     public int serverWorkers()
     {
         return serverWorkers;
+    }
+
+    /**
+     * Who runs the fabric's agents (the tcp poller): a monitor runtime's host, or by default a thread of the
+     * fabric's own ({@link AgentHost#OWN_THREAD}).
+     */
+    public FabricContext agentHost(final AgentHost agentHost)
+    {
+        this.agentHost = agentHost == null ? AgentHost.OWN_THREAD : agentHost;
+        return this;
+    }
+
+    public AgentHost agentHost()
+    {
+        return agentHost;
     }
 
     /**

@@ -4,9 +4,13 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /**
- * Serves one two-sided request at the target. The fabric may call it from several threads at once
- * (callers' threads on the local fabric, one service thread per connection on tcp): implementations are
- * thread-safe or serialise themselves.
+ * Serves one two-sided request at the target. The fabric may call it from several threads at once (callers'
+ * threads on the local fabric; on tcp the fabric's poller, and its workers for requests that {@link #mayBlock}):
+ * implementations are thread-safe or serialise themselves.
+ * <p>
+ * A request that waits on the network (a call to another peer) must say so with {@link #mayBlock(int)}: a tcp fabric
+ * serves every connection from one poller, and a handler that waits there would stall them all (or deadlock when the
+ * peer it waits for is served by the same thread).
  */
 @FunctionalInterface
 public interface RequestHandler
@@ -24,4 +28,13 @@ public interface RequestHandler
      */
     int onRequest(int opcode, DirectBuffer request, int offset, int length,
         MutableDirectBuffer reply, int replyOffset, int replyCapacity);
+
+    /**
+     * Whether serving {@code opcode} may wait on the network or the disk: the fabric then runs it off its poller, on
+     * a worker thread. The data path (line fetches and write-backs) answers false.
+     */
+    default boolean mayBlock(final int opcode)
+    {
+        return false;
+    }
 }

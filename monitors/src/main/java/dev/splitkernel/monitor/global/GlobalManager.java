@@ -4,14 +4,12 @@ import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.GlobalDescriptor;
 import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.protocol.VNodeDescriptor;
+import dev.splitkernel.monitor.runtime.MonitorResources;
 import dev.splitkernel.verbs.Fabric;
-import dev.splitkernel.verbs.Fabrics;
 import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,8 +27,8 @@ import java.util.Map;
 public final class GlobalManager implements RequestHandler, AutoCloseable
 {
     private final GlobalManagerContext ctx;
+    private final MonitorResources resources;
     private final Fabric fabric;
-    private final boolean ownsFabric;
     private final PlacementPolicy policy;
     private final List<MemoryMember> memoryMembers = new ArrayList<>();
     private final List<ProcessorMember> processorMembers = new ArrayList<>();
@@ -45,7 +43,6 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     /** Members declared dead (no heartbeat within the member timeout): out of placement until they report again. */
     private final List<MemoryMember> deadMemoryMembers = new ArrayList<>();
     private final List<ProcessorMember> deadProcessorMembers = new ArrayList<>();
-    private AgentRunner membershipRunner;
     private int nextMemberId;
     private int nextAsid = 1;
     private long errors;
@@ -55,16 +52,9 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     {
         this.ctx = ctx.conclude();
         this.policy = ctx.policy();
-        if (ctx.fabric() != null)
-        {
-            fabric = ctx.fabric();
-            ownsFabric = false;
-        }
-        else
-        {
-            fabric = Fabrics.create(ctx.fabricContext());
-            ownsFabric = true;
-        }
+        resources = MonitorResources.open("global " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
+            ctx.fabricContext());
+        fabric = resources.fabric();
         storageManager = new StorageManager(addresses, memoryMembers, storageMembers, fabric);
     }
 
@@ -74,9 +64,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         if (ctx.memberTimeoutMs() > 0)
         {
             final long checkIntervalNs = Math.max(1_000_000L, ctx.memberTimeoutMs() * 1_000_000L / 10);
-            membershipRunner = new AgentRunner(new SleepingMillisIdleStrategy(10), Throwable::printStackTrace, null,
-                new MembershipAgent(this, ctx.nanoClock(), checkIntervalNs));
-            AgentRunner.startOnThread(membershipRunner);
+            resources.runBackground(new MembershipAgent(this, ctx.nanoClock(), checkIntervalNs));
         }
         return this;
     }
@@ -105,6 +93,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         processorMembers.forEach(m -> result.add(m.toString()));
         storageMembers.forEach(m -> result.add(m.toString()));
         return result;
+    }
+
+    /** Removing a vNode waits on its cache and storage monitors: off the poller. Everything else is local. */
+    @Override
+    public boolean mayBlock(final int opcode)
+    {
+        return opcode == Opcodes.VNODE_REMOVE;
     }
 
     @Override
@@ -650,18 +645,11 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     @Override
     public void close()
     {
-        if (membershipRunner != null)
-        {
-            membershipRunner.close();
-            membershipRunner = null;
-        }
+        resources.stopAgents();
         synchronized (this)
         {
             storageManager.close();
         }
-        if (ownsFabric)
-        {
-            fabric.close();
-        }
+        resources.close();
     }
 }

@@ -34,6 +34,7 @@ public final class GlobalManagerContext
     private String policyName = System.getProperty(POLICY_PROP_NAME, POLICY_DEFAULT);
     private FabricContext fabricContext;
     private Fabric fabric;
+    private dev.splitkernel.monitor.runtime.MonitorRuntime runtime;
     private boolean concluded;
 
     /** @throws IllegalArgumentException naming the setting that is wrong. */
@@ -175,4 +176,19 @@ public final class GlobalManagerContext
         concluded = false;
         return this;
     }
+    /**
+     * The runtime that runs this monitor's agents (an embedded cluster's shared one); null (the default): the monitor
+     * launches its own and closes it with itself.
+     */
+    public GlobalManagerContext runtime(final dev.splitkernel.monitor.runtime.MonitorRuntime runtime)
+    {
+        this.runtime = runtime;
+        return this;
+    }
+
+    public dev.splitkernel.monitor.runtime.MonitorRuntime runtime()
+    {
+        return runtime;
+    }
+
 }

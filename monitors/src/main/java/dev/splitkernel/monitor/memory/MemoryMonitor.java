@@ -12,8 +12,9 @@ import dev.splitkernel.protocol.Prot;
 import dev.splitkernel.protocol.SyscallReplyDescriptor;
 import dev.splitkernel.protocol.SyscallRequestDescriptor;
 import dev.splitkernel.protocol.VRegionMap;
+import dev.splitkernel.monitor.runtime.MonitorErrors;
+import dev.splitkernel.monitor.runtime.MonitorResources;
 import dev.splitkernel.verbs.Fabric;
-import dev.splitkernel.verbs.Fabrics;
 import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
 import org.agrona.BufferUtil;
@@ -48,8 +49,8 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     static final int MMAP_BASE_VREGION_INDEX = 16;
 
     private final MemoryMonitorContext ctx;
+    private final MonitorResources resources;
     private final Fabric fabric;
-    private final boolean ownsFabric;
     private final PagePool pool;
     private final WorkerGate gate;
     private final MemoryMonitorCounters counters = new MemoryMonitorCounters();
@@ -70,7 +71,6 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     private volatile int memberId;
     private volatile String address;
     private volatile boolean running;
-    private org.agrona.concurrent.AgentRunner reporter;
 
     /** A process whose home is this monitor. Guarded by its own monitor lock. */
     private static final class ProcessSpace
@@ -98,16 +98,9 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     public MemoryMonitor(final MemoryMonitorContext ctx)
     {
         this.ctx = ctx.conclude();
-        if (ctx.fabric() != null)
-        {
-            fabric = ctx.fabric();
-            ownsFabric = false;
-        }
-        else
-        {
-            fabric = Fabrics.create(ctx.fabricContext());
-            ownsFabric = true;
-        }
+        resources = MonitorResources.open("memory " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
+            ctx.fabricContext());
+        fabric = resources.fabric();
         pageBytes = ctx.pageBytes();
         pageShift = Integer.numberOfTrailingZeros(pageBytes);
         vRegionBytes = ctx.vRegionBytes();
@@ -149,12 +142,8 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
             }
             memberId = id;
             global = gmm;
-            reporter = new org.agrona.concurrent.AgentRunner(
-                new org.agrona.concurrent.SleepingMillisIdleStrategy(
-                    Math.max(1, Math.min(10, ctx.loadReportIntervalNs() / 1_000_000))),
-                ex -> counters.increment(MemoryMonitorCounters.LOAD_REPORT_FAILURES), null,
+            resources.runBackground(
                 new LoadReportAgent(this, org.agrona.concurrent.SystemNanoClock.INSTANCE, ctx.loadReportIntervalNs()));
-            org.agrona.concurrent.AgentRunner.startOnThread(reporter);
         }
         return this;
     }
@@ -273,7 +262,36 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         {
             // A bug: count it and keep serving; the caller gets HANDLER_ERROR.
             counters.increment(MemoryMonitorCounters.HANDLER_ERRORS);
+            resources.errors().onError(ex);
             return Status.HANDLER_ERROR;
+        }
+    }
+
+    /**
+     * The data path (line fetch and write-back) and the owner operations are served where they arrive; a home's
+     * system calls wait on the GMM and on other owners, and file requests on storage monitors: those run off the
+     * fabric's poller.
+     */
+    @Override
+    public boolean mayBlock(final int opcode)
+    {
+        switch (opcode)
+        {
+            case Opcodes.LINE_FETCH:
+            case Opcodes.LINE_WRITE_BACK:
+            case Opcodes.LINE_FETCH_WITH_WRITE_BACK:
+            case Opcodes.VMA_ALLOCATE:
+            case Opcodes.VMA_MAP_FIXED:
+            case Opcodes.VMA_UNMAP:
+            case Opcodes.VMA_PROTECT:
+            case Opcodes.VMA_DROP_PROCESS:
+            case Opcodes.VMA_CHECK:
+            case Opcodes.VMA_MAPPED_BYTES:
+            case Opcodes.VMA_MOVE_PAGES:
+            case Opcodes.VMA_NEXT_PAGE:
+                return false;
+            default:
+                return true;
         }
     }
 
@@ -308,7 +326,11 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
                 counters.increment(MemoryMonitorCounters.MALFORMED_REQUESTS);
                 return Status.MALFORMED;
             }
-            gate.acquire();
+            if (!gate.acquire(System.nanoTime() + ctx.requestTimeoutNs()))
+            {
+                counters.increment(MemoryMonitorCounters.WORKER_TIMEOUTS);
+                return Status.BACK_PRESSURED;
+            }
             final int result;
             try
             {
@@ -329,7 +351,11 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
             return Status.TOO_LARGE;
         }
         int writeBackResult = 0;
-        gate.acquire();
+        if (!gate.acquire(System.nanoTime() + ctx.requestTimeoutNs()))
+        {
+            counters.increment(MemoryMonitorCounters.WORKER_TIMEOUTS);
+            return Status.BACK_PRESSURED;
+        }
         try
         {
             if (opcode == Opcodes.LINE_FETCH_WITH_WRITE_BACK)
@@ -1393,10 +1419,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     public void close()
     {
         running = false;
-        if (reporter != null)
-        {
-            reporter.close();
-        }
+        resources.stopAgents();
         for (final MemoryMonitorProxy peer : peers.values())
         {
             peer.close();
@@ -1410,10 +1433,13 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
             gmm.close();
         }
         pool.close();
-        if (ownsFabric)
-        {
-            fabric.close();
-        }
+        resources.close();
+    }
+
+    /** This monitor's error handler: agent failures and handler bugs, counted and reported once each. */
+    public MonitorErrors errors()
+    {
+        return resources.errors();
     }
 
     /**

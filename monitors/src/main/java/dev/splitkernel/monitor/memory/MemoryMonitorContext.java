@@ -58,7 +58,7 @@ public final class MemoryMonitorContext
     private long bufferCacheBytes = Long.getLong(BUFFER_CACHE_BYTES_PROP_NAME, BUFFER_CACHE_BYTES_DEFAULT);
     private FabricContext fabricContext;
     private Fabric fabric;
-    private boolean ownsFabric;
+    private dev.splitkernel.monitor.runtime.MonitorRuntime runtime;
     private boolean concluded;
 
     /**
@@ -281,15 +281,6 @@ public final class MemoryMonitorContext
         return this;
     }
 
-    boolean ownsFabric()
-    {
-        return ownsFabric;
-    }
-
-    void ownsFabric(final boolean ownsFabric)
-    {
-        this.ownsFabric = ownsFabric;
-    }
 
     @Override
     public String toString()
@@ -298,4 +289,19 @@ public final class MemoryMonitorContext
             ", workers=" + workers + ", pageBytes=" + pageBytes + ", listenAddress=" + listenAddress +
             ", globalAddress=" + globalAddress + "}";
     }
+    /**
+     * The runtime that runs this monitor's agents (an embedded cluster's shared one); null (the default): the monitor
+     * launches its own and closes it with itself.
+     */
+    public MemoryMonitorContext runtime(final dev.splitkernel.monitor.runtime.MonitorRuntime runtime)
+    {
+        this.runtime = runtime;
+        return this;
+    }
+
+    public dev.splitkernel.monitor.runtime.MonitorRuntime runtime()
+    {
+        return runtime;
+    }
+
 }

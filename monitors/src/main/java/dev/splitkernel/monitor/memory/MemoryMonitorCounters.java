@@ -28,13 +28,16 @@ public final class MemoryMonitorCounters
     public static final int LOAD_REPORTS = 12;
     public static final int LOAD_REPORT_FAILURES = 13;
     public static final int PAGES_MOVED = 14;
-    public static final int COUNT = 15;
+    /** Data requests refused because no memory worker came free within the request timeout. */
+    public static final int WORKER_TIMEOUTS = 15;
+    public static final int COUNT = 16;
 
     private static final String[] NAMES =
     {
         "line fetches", "line write-backs", "piggybacked write-backs", "pages created by fetch",
         "pages created by write-back", "faults", "out of memory", "malformed requests", "unknown opcodes", "syscalls",
-        "owner operations", "handler errors", "load reports", "load report failures", "pages moved"
+        "owner operations", "handler errors", "load reports", "load report failures", "pages moved",
+        "worker timeouts"
     };
 
     // Spread counters over cache lines so that two workers' hot counters do not share one.

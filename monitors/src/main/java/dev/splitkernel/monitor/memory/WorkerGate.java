@@ -4,7 +4,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Lets at most {@code workers} threads serve data requests at once, emulating that many memory-side cores when
- * the fabric runs handlers in its callers' threads. Waiters spin, as requests queued at a busy memory core would wait.
+ * the fabric runs handlers in its callers' threads. Waiters spin, as requests queued at a busy memory core would
+ * wait, yielding now and then in case the holder lost its CPU; no wait outlasts its deadline.
  * <p>
  * Thread-safe.
  */
@@ -17,7 +18,12 @@ final class WorkerGate
         free = new AtomicInteger(workers);
     }
 
-    void acquire()
+    /**
+     * Take a worker, waiting until {@code deadlineNs} (System.nanoTime() base) at most.
+     *
+     * @return true when taken (release it), false when none came free in time.
+     */
+    boolean acquire(final long deadlineNs)
     {
         int spins = 0;
         while (true)
@@ -25,11 +31,14 @@ final class WorkerGate
             final int f = free.get();
             if (f > 0 && free.compareAndSet(f, f - 1))
             {
-                return;
+                return true;
             }
-            // Spin as a waiting core would; yield now and then in case the holder lost its CPU (small machines).
             if ((++spins & 127) == 0)
             {
+                if (System.nanoTime() - deadlineNs >= 0)
+                {
+                    return false;
+                }
                 Thread.yield();
             }
             else

@@ -5,6 +5,7 @@ import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.excache.LineMemoryAllocator;
 import dev.splitkernel.excache.LineSource;
 import dev.splitkernel.monitor.IntervalAgent;
+import dev.splitkernel.monitor.runtime.MonitorResources;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.GlobalDescriptor;
 import dev.splitkernel.protocol.GlobalManagerProxy;
@@ -15,13 +16,10 @@ import dev.splitkernel.protocol.VRegionMap;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricException;
-import dev.splitkernel.verbs.Fabrics;
 import dev.splitkernel.verbs.MemoryRegion;
 import dev.splitkernel.verbs.Status;
 import org.agrona.CloseHelper;
 import org.agrona.collections.Int2ObjectHashMap;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -45,6 +43,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ProcessorMonitor implements LineSource, AutoCloseable
 {
     private final ProcessorMonitorContext ctx;
+    private final MonitorResources resources;
     private final Fabric fabric;
     private final ExCache cache;
     private final int lineBytes;
@@ -54,7 +53,6 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     private final GlobalManagerProxy global;
     private final int memberId;
     private final String listenAddress;
-    private final AgentRunner reporterRunner;
     private final AtomicInteger runningThreads = new AtomicInteger();
     private final ThreadLocal<LineLocation> locations = ThreadLocal.withInitial(LineLocation::new);
     private final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
@@ -86,11 +84,9 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     {
         ctx.conclude();
         this.ctx = ctx;
-        if (ctx.fabric() == null)
-        {
-            ctx.ownFabric(Fabrics.create(ctx.fabricContext()));
-        }
-        fabric = ctx.fabric();
+        resources = MonitorResources.open("processor " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
+            ctx.fabricContext());
+        fabric = resources.fabric();
         timeoutNs = ctx.timeoutNs();
         oneSided = ctx.oneSided();
         GlobalManagerProxy globalProxy = null;
@@ -116,18 +112,14 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         {
             CloseHelper.quietClose(excache);
             CloseHelper.quietClose(globalProxy);
-            if (ctx.ownsFabric())
-            {
-                CloseHelper.quietClose(fabric);
-            }
+            resources.close();
             throw ex;
         }
         global = globalProxy;
         cache = excache;
         lineBytes = cache.lineBytes();
         lineShift = Integer.numberOfTrailingZeros(lineBytes);
-        reporterRunner = new AgentRunner(new SleepingMillisIdleStrategy(1), this::error, null, new LoadReporter());
-        AgentRunner.startOnThread(reporterRunner);
+        resources.runBackground(new LoadReporter());
     }
 
     public ProcessorMonitorContext context()
@@ -511,11 +503,6 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         }
     }
 
-    private void error(final Throwable t)
-    {
-        error(String.valueOf(t));
-    }
-
     void segfaulted(final LegoProcess p, final SegmentationFault f)
     {
         segfaults.increment();
@@ -566,7 +553,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             p.exit(1);
         }
         closed = true;
-        CloseHelper.quietClose(reporterRunner);
+        resources.stopAgents();
         CloseHelper.quietClose(cache);
         synchronized (this)
         {
@@ -577,10 +564,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             owners = new Int2ObjectHashMap<>();
         }
         CloseHelper.quietClose(global);
-        if (ctx.ownsFabric())
-        {
-            CloseHelper.quietClose(fabric);
-        }
+        resources.close();
     }
 
     @Override

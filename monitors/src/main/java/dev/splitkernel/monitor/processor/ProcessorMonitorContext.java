@@ -37,8 +37,8 @@ public final class ProcessorMonitorContext
     private long timeoutNs = Long.getLong(TIMEOUT_PROP_NAME, TIMEOUT_DEFAULT_NS);
     private long reportIntervalNs = Long.getLong(REPORT_INTERVAL_PROP_NAME, REPORT_INTERVAL_DEFAULT_NS);
     private Fabric fabric;
+    private dev.splitkernel.monitor.runtime.MonitorRuntime runtime;
     private FabricContext fabricContext;
-    private boolean ownsFabric;
     private boolean concluded;
 
     /**
@@ -184,7 +184,6 @@ public final class ProcessorMonitorContext
     public ProcessorMonitorContext fabric(final Fabric fabric)
     {
         this.fabric = fabric;
-        this.ownsFabric = false;
         return this;
     }
 
@@ -206,14 +205,19 @@ public final class ProcessorMonitorContext
         return fabricContext;
     }
 
-    void ownFabric(final Fabric fabric)
+    /**
+     * The runtime that runs this monitor's agents (an embedded cluster's shared one); null (the default): the monitor
+     * launches its own and closes it with itself.
+     */
+    public ProcessorMonitorContext runtime(final dev.splitkernel.monitor.runtime.MonitorRuntime runtime)
     {
-        this.fabric = fabric;
-        this.ownsFabric = true;
+        this.runtime = runtime;
+        return this;
     }
 
-    boolean ownsFabric()
+    public dev.splitkernel.monitor.runtime.MonitorRuntime runtime()
     {
-        return ownsFabric;
+        return runtime;
     }
+
 }

@@ -7,8 +7,8 @@ import dev.splitkernel.protocol.GlobalManagerProxy;
 import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.protocol.StorageDescriptor;
 import dev.splitkernel.protocol.StorageProxy;
+import dev.splitkernel.monitor.runtime.MonitorResources;
 import dev.splitkernel.verbs.Fabric;
-import dev.splitkernel.verbs.Fabrics;
 import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
 import org.agrona.DirectBuffer;
@@ -41,8 +41,8 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
     public static final String MEMBER_NAME_FILE = "member.name";
 
     private final StorageMonitorContext ctx;
+    private final MonitorResources resources;
     private final Fabric fabric;
-    private final boolean ownsFabric;
     private final FileStore store;
     private final FileStat stat = new FileStat();
     private ByteBuffer scratch = ByteBuffer.allocateDirect(StorageProxy.MAX_DATA_BYTES);
@@ -52,7 +52,6 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
     private final String memberName;
     private volatile int memberId = -1;
     private volatile GlobalManagerProxy global;
-    private org.agrona.concurrent.AgentRunner reporter;
     private long loadReports;
     private long loadReportFailures;
     private String address;
@@ -70,16 +69,9 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
         this.ctx = ctx.conclude();
         store = new FileStore(ctx.dataDir(), ctx.capacityBytes());
         memberName = loadOrCreateMemberName(ctx.dataDir());
-        if (ctx.fabric() != null)
-        {
-            fabric = ctx.fabric();
-            ownsFabric = false;
-        }
-        else
-        {
-            fabric = Fabrics.create(ctx.fabricContext());
-            ownsFabric = true;
-        }
+        resources = MonitorResources.open("storage " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
+            ctx.fabricContext());
+        fabric = resources.fabric();
     }
 
     /**
@@ -106,13 +98,8 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
             global = gsm;
             if (ctx.loadReports())
             {
-                reporter = new org.agrona.concurrent.AgentRunner(
-                    new org.agrona.concurrent.SleepingMillisIdleStrategy(
-                        Math.max(1, Math.min(10, ctx.loadReportIntervalNs() / 1_000_000))),
-                    ex -> countLoadReport(-1), null,
-                    new StorageReportAgent(this, org.agrona.concurrent.SystemNanoClock.INSTANCE,
+                resources.runBackground(new StorageReportAgent(this, org.agrona.concurrent.SystemNanoClock.INSTANCE,
                     ctx.loadReportIntervalNs()));
-                org.agrona.concurrent.AgentRunner.startOnThread(reporter);
             }
         }
         return this;
@@ -412,27 +399,27 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
     @Override
     public void close()
     {
-        if (reporter != null)
-        {
-            reporter.close();
-            reporter = null;
-        }
+        resources.stopAgents();
         final GlobalManagerProxy gsm = global;
         global = null;
         if (gsm != null)
         {
             gsm.close();
         }
+        resources.close();
         closeStore();
     }
 
     private synchronized void closeStore()
     {
-        if (ownsFabric)
-        {
-            fabric.close();
-        }
         store.close();
+    }
+
+    /** Every request waits on the disk: served off the fabric's poller. */
+    @Override
+    public boolean mayBlock(final int opcode)
+    {
+        return true;
     }
 
     @Override

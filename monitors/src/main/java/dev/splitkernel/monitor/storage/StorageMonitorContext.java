@@ -44,6 +44,7 @@ public final class StorageMonitorContext
     private boolean loadReports = true;
     private FabricContext fabricContext;
     private Fabric fabric;
+    private dev.splitkernel.monitor.runtime.MonitorRuntime runtime;
     private boolean concluded;
 
     /** Validate every setting. Idempotent. */
@@ -189,4 +190,19 @@ public final class StorageMonitorContext
     {
         return fabricContext;
     }
+    /**
+     * The runtime that runs this monitor's agents (an embedded cluster's shared one); null (the default): the monitor
+     * launches its own and closes it with itself.
+     */
+    public StorageMonitorContext runtime(final dev.splitkernel.monitor.runtime.MonitorRuntime runtime)
+    {
+        this.runtime = runtime;
+        return this;
+    }
+
+    public dev.splitkernel.monitor.runtime.MonitorRuntime runtime()
+    {
+        return runtime;
+    }
+
 }

@@ -5,10 +5,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.util.function.Consumer;
 
 import static dev.splitkernel.verbs.tcp.FrameDescriptor.BYTE_ORDER;
 import static dev.splitkernel.verbs.tcp.FrameDescriptor.FRAME_LENGTH_OFFSET;
@@ -37,15 +34,12 @@ final class FrameChannel implements AutoCloseable
     /** What {@link #poll} returns for a frame that breaks the protocol. */
     static final int MALFORMED = -2;
 
-    private static final Consumer<SelectionKey> IGNORE_READY_KEY = key -> { };
-
     private final SocketChannel channel;
     private final int maxPayloadBytes;
     private final ByteBuffer receiveByteBuffer;
     private final UnsafeBuffer receiveBuffer;
     private final ByteBuffer sendByteBuffer;
     private final UnsafeBuffer sendBuffer;
-    private volatile Selector selector;
     private String malformedReason;
 
     FrameChannel(final SocketChannel channel, final int maxPayloadBytes) throws IOException
@@ -187,48 +181,12 @@ final class FrameChannel implements AutoCloseable
         }
     }
 
-    /** Sleep in the kernel until the socket is readable or {@code timeoutMs} passes. */
-    void awaitReadable(final long timeoutMs)
-    {
-        try
-        {
-            if (selector == null)
-            {
-                selector = Selector.open();
-                channel.register(selector, SelectionKey.OP_READ);
-            }
-            // The consumer form hands ready keys to a preallocated action instead of adding them to the selected-key
-            // set, which allocates a node per wake-up.
-            selector.select(IGNORE_READY_KEY, timeoutMs);
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            java.util.concurrent.locks.LockSupport.parkNanos(timeoutMs * 1_000_000);
-        }
-    }
-
     @Override
     public void close()
     {
-        final Selector s = selector;
-        if (s != null)
-        {
-            s.wakeup();
-        }
         try
         {
             channel.close();
-        }
-        catch (final IOException ignore)
-        {
-            // closing: nothing more to do
-        }
-        try
-        {
-            if (selector != null)
-            {
-                selector.close();
-            }
         }
         catch (final IOException ignore)
         {

@@ -24,10 +24,10 @@ import static dev.splitkernel.verbs.tcp.FrameDescriptor.OPCODE_OR_STATUS_OFFSET;
  * preallocated table, indexed by its correlation id, encodes its frame under the send lock, and waits for the
  * response; nothing is allocated per operation.
  * <p>
- * Responses are received either by a receiver thread that sleeps in the kernel until data arrives (the default), or,
- * in busy-poll mode, by whichever waiting thread holds the receive baton at the moment (leader/follower: a waiter
- * polls the socket without blocking and completes everyone's operations it finds, so no extra spinning thread
- * competes for the cores).
+ * Responses are received by whichever waiting thread holds the receive baton at the moment (leader/follower: a
+ * waiter polls the socket without blocking and completes everyone's operations it finds), so no receiver thread
+ * competes for the cores and a round trip costs no thread wake-up. With {@code busyPoll} waiters spin and yield until
+ * their response or timeout; without it they spin briefly, then park between polls ({@link Completion}).
  * <p>
  * A closed socket, a malformed response or a failed send closes the connection and fails every pending operation
  * with NOT_CONNECTED; a response that does not come within the timeout fails its operation with TIMEOUT and is
@@ -72,6 +72,7 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
     private final FrameChannel frames;
     private final FabricCounters counters;
     private final boolean busyPoll;
+    private final dev.splitkernel.verbs.AgentHost host;
     private final long operationTimeoutNs;
     private final int maxMessageBytes;
     private final Slot[] slots;
@@ -79,7 +80,6 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
     private final AtomicLong nextCorrelationId = new AtomicLong(1);
     private final AtomicBoolean receiving = new AtomicBoolean();
     private final Object sendLock = new Object();
-    private final Thread receiver;
     private volatile boolean closed;
 
     TcpConnection(final TcpFabric fabric, final String peerAddress, final FrameChannel frames)
@@ -90,6 +90,7 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
         this.frames = frames;
         this.counters = fabric.counters();
         this.busyPoll = ctx.busyPoll();
+        this.host = ctx.agentHost();
         this.operationTimeoutNs = ctx.operationTimeoutNs();
         this.maxMessageBytes = ctx.maxMessageBytes();
         this.slots = new Slot[ctx.maxInFlight()];
@@ -97,16 +98,6 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
         for (int i = 0; i < slots.length; i++)
         {
             slots[i] = new Slot();
-        }
-        if (busyPoll)
-        {
-            receiver = null;
-        }
-        else
-        {
-            receiver = new Thread(this::receiveLoop, "tcp-fabric-receiver-" + peerAddress);
-            receiver.setDaemon(true);
-            receiver.start();
         }
     }
 
@@ -304,7 +295,7 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
         slot.completion = null;
         slot.callerFrees = true;
         slot.deadlineNs = nowNs + timeoutNs;
-        slot.own.reset(busyPoll ? this : null);
+        slot.own.reset(this);
         slot.state = IN_FLIGHT;
 
         int status = closed ? Status.NOT_CONNECTED : sendFrame(type, opcode, lengthField, slot.correlationId,
@@ -354,7 +345,7 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
         {
             return Status.BACK_PRESSURED;
         }
-        completion.reset(busyPoll ? this : null);
+        completion.reset(this);
         slot.responseType = responseTypeOf(type);
         slot.destination = destination;
         slot.destinationOffset = destinationOffset;
@@ -414,33 +405,31 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
         }
     }
 
-    /** Busy-poll mode: the waiting thread reads responses if no other thread is doing so. */
+    @Override
+    public boolean mayPark()
+    {
+        return !busyPoll;
+    }
+
+    /**
+     * The waiting thread reads responses if no other thread is doing so, and drives the agent host when it is an
+     * invoker (the servers of its own process, whose replies it may be waiting for).
+     */
     @Override
     public int progress()
     {
+        final int invoked = host.invoke();
         if (closed || !receiving.compareAndSet(false, true))
         {
-            return 0;
+            return invoked;
         }
         try
         {
-            return handlePoll(frames.poll(this, false));
+            return invoked + handlePoll(frames.poll(this, false));
         }
         finally
         {
             receiving.set(false);
-        }
-    }
-
-    private void receiveLoop()
-    {
-        while (!closed)
-        {
-            final int frameCount = handlePoll(frames.poll(this, false));
-            if (frameCount == 0 && !closed)
-            {
-                frames.awaitReadable(100);
-            }
         }
     }
 

@@ -12,13 +12,10 @@ import dev.splitkernel.verbs.support.RegionTable;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 
@@ -26,24 +23,23 @@ import java.util.concurrent.locks.LockSupport;
  * The TCP fabric: Java NIO between processes or hosts, one frame layout ({@link FrameDescriptor}) for one-sided and
  * two-sided operations on one connection.
  * <p>
- * <b>Threads at the target.</b> An acceptor thread per listen address; each accepted connection gets its own
- * NIC-like service thread that serves one-sided READ/WRITE from registered regions, never calling application code.
- * Requests: with {@code serverWorkers} = 0 (the default, lowest latency) the service thread runs the
- * {@link RequestHandler} inline, in arrival order, so handlers run on as many threads as there are connections and a
- * handler that blocks delays its own connection's later operations (one-sided ones included). With
- * {@code serverWorkers} = N &gt; 0 requests from every connection go to one pool of N worker threads
- * ({@link TcpServerWorkers}): at most N handlers run at once, as LegoOS's memory workers, and a slow handler never
- * delays one-sided service.
+ * <b>At the target: one poller.</b> A single {@link TcpPoller} agent serves every listen address and every accepted
+ * connection of this fabric: it accepts, runs each connection's authentication handshake without blocking, then
+ * serves one-sided READ/WRITE from registered regions (never calling application code) and runs the
+ * {@link RequestHandler} inline, in arrival order, for requests that do not {@link RequestHandler#mayBlock block}.
+ * Who runs the poller, and how it idles, is the {@link dev.splitkernel.verbs.AgentHost} of the context (a monitor
+ * runtime, or a thread of the fabric's own). Requests that may block, and every request when {@code serverWorkers} =
+ * N &gt; 0, go to a pool of worker threads ({@link TcpServerWorkers}; N threads, or 2 for blocking requests only), so
+ * a slow handler never delays one-sided service or other connections.
  * <p>
- * <b>Threads at the initiator.</b> See {@link TcpConnection}: a receiver thread sleeping in the kernel, or, with
- * busy-poll, the waiting threads themselves. With busy-poll the target's service threads also spin (non-blocking
- * reads) while busy and fall back to sleeping in the kernel after 200 ms without work.
+ * <b>At the initiator.</b> See {@link TcpConnection}: the waiting threads read their responses themselves
+ * (leader/follower), spinning with {@code busyPoll}, otherwise spinning briefly and then parking.
  * <p>
  * <b>Authentication.</b> Every connection starts with the cluster-authentication handshake
- * ({@link dev.splitkernel.verbs.auth.HandshakeDescriptor}), run by the accepted connection's own thread before its
- * service starts, so no frame from an unauthenticated peer reaches the one-sided service or a handler, and a silent
- * peer never holds the acceptor: it is dropped after {@code connectTimeoutNs}. A refused peer is counted under
- * AUTH_FAILURES and reported once per host.
+ * ({@link dev.splitkernel.verbs.auth.HandshakeDescriptor}), run by the poller before the connection is served, so no
+ * frame from an unauthenticated peer reaches the one-sided service or a handler, and a silent peer holds no thread:
+ * it is dropped after {@code connectTimeoutNs}. A refused peer is counted under AUTH_FAILURES and reported once per
+ * host.
  * <p>
  * Limits: one operation moves at most {@code maxMessageBytes}; larger ones fail with TOO_LARGE.
  * <p>
@@ -59,9 +55,10 @@ public final class TcpFabric implements Fabric
     private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
     private final List<TcpConnection> connections = new CopyOnWriteArrayList<>();
     private final List<TcpServerConnection> serverConnections = new CopyOnWriteArrayList<>();
-    private final Set<SocketChannel> handshaking = ConcurrentHashMap.newKeySet();
     private final ClusterAuthenticator auth;
     private TcpServerWorkers workers;
+    private TcpPoller poller;
+    private AutoCloseable pollerHandle;
     private volatile boolean closed;
 
     public TcpFabric(final FabricContext ctx)
@@ -123,137 +120,51 @@ public final class TcpFabric implements Fabric
         }
         listeners.add(server);
         auth.onListen();
-        final TcpServerWorkers serverWorkers = workers();
         final InetSocketAddress bound = (InetSocketAddress)server.socket().getLocalSocketAddress();
-        final String boundAddress = format(socketAddress.getHostString(), bound.getPort());
-        final Thread acceptor = new Thread(
-            () -> acceptLoop(server, handler, serverWorkers), "tcp-fabric-acceptor-" + boundAddress);
-        acceptor.setDaemon(true);
-        acceptor.start();
-        return boundAddress;
+        poller().addListener(server, handler);
+        return format(socketAddress.getHostString(), bound.getPort());
     }
 
-    private synchronized TcpServerWorkers workers()
+    private synchronized TcpPoller poller()
     {
-        if (workers == null && ctx.serverWorkers() > 0)
+        if (poller == null)
         {
-            workers = new TcpServerWorkers(this, ctx.serverWorkers());
+            poller = new TcpPoller(this, auth);
+            pollerHandle = ctx.agentHost().run(poller);
+        }
+        return poller;
+    }
+
+    /**
+     * The workers that run requests off the poller: {@code serverWorkers} threads for every request, or (with
+     * {@code serverWorkers} = 0) two threads for requests that may block. Started at the first such request.
+     */
+    synchronized TcpServerWorkers workers()
+    {
+        if (workers == null && !closed)
+        {
+            workers = new TcpServerWorkers(this, ctx.serverWorkers() > 0 ? ctx.serverWorkers() : 2);
         }
         return workers;
     }
 
-    private void acceptLoop(
-        final ServerSocketChannel server, final RequestHandler handler, final TcpServerWorkers serverWorkers)
+    /** An authenticated connection, served by the poller from now on. */
+    TcpServerConnection newServerConnection(final SocketChannel channel, final RequestHandler handler)
+        throws IOException
     {
-        while (!closed && server.isOpen())
-        {
-            try
-            {
-                final SocketChannel channel = server.accept();
-                handshaking.add(channel);
-                if (closed)
-                {
-                    handshaking.remove(channel);
-                    closeQuietly(channel);
-                    return;
-                }
-                final Thread thread = new Thread(
-                    () -> authenticateAndServe(channel, handler, serverWorkers), "tcp-fabric-nic-" + remote(channel));
-                thread.setDaemon(true);
-                thread.start();
-            }
-            catch (final IOException ex)
-            {
-                if (!closed && server.isOpen())
-                {
-                    reportError("accept failed: " + ex);
-                    LockSupport.parkNanos(10_000_000);
-                }
-            }
-        }
-    }
-
-    /** The accepted connection's thread: the handshake, then (only if it succeeded) the service. */
-    private void authenticateAndServe(
-        final SocketChannel channel, final RequestHandler handler, final TcpServerWorkers serverWorkers)
-    {
-        final String peer = remote(channel);
-        TcpServerConnection connection = null;
-        try
-        {
-            final String failure = TcpHandshake.accept(
-                auth, channel, peer, System.nanoTime() + ctx.connectTimeoutNs(), ctx.connectTimeoutNs());
-            if (failure != null)
-            {
-                if (!closed)
-                {
-                    auth.onFailure(peerHost(channel, peer), failure);
-                }
-                return;
-            }
-            connection = new TcpServerConnection(
-                this, new FrameChannel(channel, ctx.maxMessageBytes()), regions, handler, serverWorkers);
-            counters.increment(FabricCounters.CONNECTIONS_ACCEPTED);
-            serverConnections.add(connection);
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            if (!closed)
-            {
-                reportError("accepting " + peer + " failed: " + ex);
-            }
-            return;
-        }
-        finally
-        {
-            handshaking.remove(channel);
-            if (connection == null)
-            {
-                closeQuietly(channel);
-            }
-        }
+        final TcpServerConnection connection = new TcpServerConnection(
+            this, new FrameChannel(channel, ctx.maxMessageBytes()), regions, handler, ctx.serverWorkers() > 0);
+        serverConnections.add(connection);
         if (closed)
         {
             connection.close();
-            return;
         }
-        connection.run();
+        return connection;
     }
 
-    private static String remote(final SocketChannel channel)
+    boolean isClosed()
     {
-        try
-        {
-            final SocketAddress address = channel.getRemoteAddress();
-            if (address instanceof InetSocketAddress)
-            {
-                final InetSocketAddress inet = (InetSocketAddress)address;
-                return format(inet.getHostString(), inet.getPort());
-            }
-            return String.valueOf(address);
-        }
-        catch (final IOException ex)
-        {
-            return "an unknown peer";
-        }
-    }
-
-    /** Who a refused peer is across attempts: its host, not its ephemeral port. */
-    private static String peerHost(final SocketChannel channel, final String fallback)
-    {
-        try
-        {
-            final SocketAddress address = channel.getRemoteAddress();
-            if (address instanceof InetSocketAddress)
-            {
-                return ((InetSocketAddress)address).getHostString();
-            }
-        }
-        catch (final IOException ex)
-        {
-            // fall back to what was recorded at accept
-        }
-        return fallback;
+        return closed;
     }
 
     @Override
@@ -333,13 +244,25 @@ public final class TcpFabric implements Fabric
             return;
         }
         closed = true;
+        final AutoCloseable handle;
+        synchronized (this)
+        {
+            handle = pollerHandle;
+        }
+        if (handle != null)
+        {
+            try
+            {
+                handle.close();
+            }
+            catch (final Exception ex)
+            {
+                reportError("stopping the poller failed: " + ex);
+            }
+        }
         for (final ServerSocketChannel server : listeners)
         {
             closeQuietly(server);
-        }
-        for (final SocketChannel channel : new ArrayList<>(handshaking))
-        {
-            closeQuietly(channel);
         }
         for (final TcpServerConnection connection : new ArrayList<>(serverConnections))
         {
@@ -415,7 +338,7 @@ public final class TcpFabric implements Fabric
         return new InetSocketAddress(host, port);
     }
 
-    private static String format(final String host, final int port)
+    static String format(final String host, final int port)
     {
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }

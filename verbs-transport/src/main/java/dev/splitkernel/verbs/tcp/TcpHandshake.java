@@ -11,9 +11,9 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 
 /**
- * The cluster-authentication handshake ({@link HandshakeDescriptor}) on a freshly connected or accepted socket,
- * before it becomes a {@link FrameChannel}: nothing the peer sends reaches the dispatcher or the one-sided service
- * until the handshake succeeded. Every read and write waits at most until the deadline.
+ * The connecting side of the cluster-authentication handshake ({@link HandshakeDescriptor}) on a freshly connected
+ * socket, before it becomes a {@link FrameChannel}; the listening side runs in the {@link TcpPoller} without
+ * blocking. Every read and write waits at most until the deadline.
  * <p>
  * Control path only. Stateless: each call owns its socket.
  */
@@ -69,48 +69,6 @@ final class TcpHandshake
                     peerAddress + " closed the connection before accepting our proof"));
             }
             connector.onResult(result);
-        }
-    }
-
-    /**
-     * The listening side.
-     *
-     * @return null when the peer is authenticated, else why it was refused (the caller counts, reports and closes).
-     */
-    static String accept(
-        final ClusterAuthenticator auth, final SocketChannel channel, final String peerAddress, final long deadlineNs,
-        final long timeoutNs) throws IOException
-    {
-        final ClusterAuthenticator.Listener listener = auth.newListener(peerAddress);
-        channel.configureBlocking(false);
-        try (Selector selector = Selector.open())
-        {
-            channel.register(selector, 0);
-            final byte[] hello = read(channel, selector, deadlineNs);
-            if (hello == null || hello.length == 0)
-            {
-                return "authentication failed: " + peerAddress + (hello == null ?
-                    " sent no complete handshake within " + timeoutNs / 1_000_000 + " ms; dropped it" :
-                    " closed the connection before completing the handshake");
-            }
-            write(channel, selector, listener.onHello(hello), deadlineNs);
-            if (listener.isRefused())
-            {
-                return listener.failure();
-            }
-            final byte[] proof = read(channel, selector, deadlineNs);
-            if (proof == null || proof.length == 0)
-            {
-                return "authentication failed: " + peerAddress + (proof == null ?
-                    " sent no handshake proof within " + timeoutNs / 1_000_000 + " ms; dropped it" :
-                    " closed the connection without proving it knows the cluster secret");
-            }
-            final byte[] result = listener.onProof(proof);
-            if (result != null && !write(channel, selector, result, deadlineNs) && !listener.isRefused())
-            {
-                return "authentication failed: " + peerAddress + " closed the connection during the handshake";
-            }
-            return listener.isAccepted() ? null : listener.failure();
         }
     }
 

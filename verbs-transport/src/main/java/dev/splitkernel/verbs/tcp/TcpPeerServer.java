@@ -2,6 +2,7 @@ package dev.splitkernel.verbs.tcp;
 
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.MemoryRegion;
+import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -39,7 +40,21 @@ public final class TcpPeerServer
             {
                 region.buffer().putByte(i, (byte)i);
             }
-            final String bound = fabric.listen(address, TcpPeerServer::onRequest);
+            final String bound = fabric.listen(address, new RequestHandler()
+            {
+                @Override
+                public int onRequest(final int opcode, final DirectBuffer request, final int offset, final int length,
+                    final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
+                {
+                    return TcpPeerServer.onRequest(opcode, request, offset, length, reply, replyOffset, replyCapacity);
+                }
+
+                @Override
+                public boolean mayBlock(final int opcode)
+                {
+                    return opcode == OPCODE_BLOCK;
+                }
+            });
             System.out.println("READY " + bound + " " + region.address() + " " + region.rkey() + " " + regionBytes);
             System.out.flush();
             while (System.in.read() >= 0)

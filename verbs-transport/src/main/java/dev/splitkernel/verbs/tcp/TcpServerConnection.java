@@ -17,20 +17,17 @@ import static dev.splitkernel.verbs.tcp.FrameDescriptor.REMOTE_ADDRESS_OFFSET;
 import static dev.splitkernel.verbs.tcp.FrameDescriptor.RKEY_OFFSET;
 
 /**
- * The target end of one accepted connection, run by its own thread: the NIC-like agent. It serves one-sided READ
- * and WRITE itself, touching only registered regions after checking rkey and bounds, and runs the
- * {@link RequestHandler} inline (its reply encoded in place in the send buffer), or queues the request to the
- * fabric's {@link TcpServerWorkers} when there are any. A frame that breaks the protocol is counted and closes this
- * connection only.
+ * The target end of one accepted, authenticated connection, served by the fabric's {@link TcpPoller}: the NIC-like
+ * part. It serves one-sided READ and WRITE itself, touching only registered regions after checking rkey and bounds,
+ * and runs the {@link RequestHandler} inline (its reply encoded in place in the send buffer), or queues the request
+ * to the fabric's {@link TcpServerWorkers} when the request {@link RequestHandler#mayBlock may block} or every
+ * request goes to workers. A frame that breaks the protocol is counted and closes this connection only.
  * <p>
- * Receiving is owned by its thread; sending is serialised by the send lock (workers reply too); {@link #close()}
+ * Receiving is owned by the poller; sending is serialised by the send lock (workers reply too); {@link #close()}
  * may be called from any thread.
  */
-final class TcpServerConnection implements Runnable, FrameChannel.FrameHandler
+final class TcpServerConnection implements FrameChannel.FrameHandler
 {
-    /** Busy-poll mode: how long a connection spins with nothing to do before it sleeps in the kernel. */
-    private static final long SPIN_BEFORE_SLEEP_NS = 200_000_000L;
-
     private final FrameChannel frames;
     private final RegionTable regions;
     private final RequestHandler handler;
@@ -39,16 +36,16 @@ final class TcpServerConnection implements Runnable, FrameChannel.FrameHandler
     private final boolean busyPoll;
     private final long operationTimeoutNs;
     private final int maxMessageBytes;
-    private final TcpServerWorkers workers;
+    private final boolean allToWorkers;
     private final Object sendLock = new Object();
     private volatile boolean closed;
     private volatile boolean failed;
 
     TcpServerConnection(
         final TcpFabric fabric, final FrameChannel frames, final RegionTable regions, final RequestHandler handler,
-        final TcpServerWorkers workers)
+        final boolean allToWorkers)
     {
-        this.workers = workers;
+        this.allToWorkers = allToWorkers;
         this.fabric = fabric;
         this.frames = frames;
         this.regions = regions;
@@ -59,52 +56,31 @@ final class TcpServerConnection implements Runnable, FrameChannel.FrameHandler
         this.maxMessageBytes = fabric.context().maxMessageBytes();
     }
 
-    @Override
-    public void run()
+    java.nio.channels.SocketChannel channel()
     {
-        long lastWorkNs = System.nanoTime();
-        int idlePolls = 0;
-        try
+        return frames.channel();
+    }
+
+    /**
+     * The socket is readable: serve every complete frame.
+     *
+     * @return frames served, or -1 when the connection is over (closed by the peer, broken, or malformed).
+     */
+    int onReadable()
+    {
+        if (closed || failed)
         {
-            while (!closed && !failed)
-            {
-                final int result = frames.poll(this, true);
-                if (result == FrameChannel.CLOSED)
-                {
-                    break;
-                }
-                if (result == FrameChannel.MALFORMED)
-                {
-                    counters.increment(FabricCounters.MALFORMED_FRAMES);
-                    fabric.reportError("refused a malformed frame from " + remote() + " (" + frames.malformedReason()
-                        + "); closed that connection");
-                    break;
-                }
-                if (result > 0)
-                {
-                    if (busyPoll)
-                    {
-                        lastWorkNs = System.nanoTime();
-                    }
-                }
-                else if (!busyPoll || System.nanoTime() - lastWorkNs > SPIN_BEFORE_SLEEP_NS)
-                {
-                    frames.awaitReadable(busyPoll ? 1 : 100);
-                }
-                else if ((++idlePolls & 63) == 0)
-                {
-                    Thread.yield();
-                }
-                else
-                {
-                    Thread.onSpinWait();
-                }
-            }
+            return -1;
         }
-        finally
+        final int result = frames.poll(this, true);
+        if (result == FrameChannel.MALFORMED)
         {
-            close();
+            counters.increment(FabricCounters.MALFORMED_FRAMES);
+            fabric.reportError("refused a malformed frame from " + remote() + " (" + frames.malformedReason()
+                + "); closed that connection");
+            return -1;
         }
+        return result == FrameChannel.CLOSED || failed ? -1 : result;
     }
 
     @Override
@@ -202,6 +178,7 @@ final class TcpServerConnection implements Runnable, FrameChannel.FrameHandler
         final int replyCapacity = isCall ?
             Math.max(0, Math.min(buffer.getInt(offset + LENGTH_FIELD_OFFSET, BYTE_ORDER), maxMessageBytes)) : 0;
         counters.increment(FabricCounters.SERVED_REQUESTS);
+        final TcpServerWorkers workers = allToWorkers || handler.mayBlock(opcode) ? fabric.workers() : null;
         if (workers != null)
         {
             final int status = workers.dispatch(this, handler, buffer, offset + HEADER_LENGTH, length, correlationId,

@@ -12,11 +12,11 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A pool of N threads that run request handlers for every connection of a tcp fabric ({@code serverWorkers} N &gt; 0).
- * A connection's service thread copies each request into a preallocated task and queues it; a worker runs the
+ * A pool of N threads that run request handlers off the poller: for every request when {@code serverWorkers} N &gt; 0,
+ * otherwise only for requests that {@link RequestHandler#mayBlock may block}. The poller copies each request into a preallocated task and queues it; a worker runs the
  * handler into the task's reply buffer and sends the reply on that connection. Tasks and their buffers are reused,
  * so the steady state allocates nothing (a buffer grows once to the largest message it has carried). When every
- * task is in use the service thread waits for one (back-pressure on that connection) and, after
+ * task is in use the poller waits for one (back-pressure on that connection) and, after
  * {@code operationTimeoutNs}, answers BACK_PRESSURED (a one-way message is then dropped and counted).
  * <p>
  * Thread-safe: {@link #dispatch} from any service thread.
@@ -143,10 +143,11 @@ final class TcpServerWorkers implements AutoCloseable
                 }
                 else
                 {
+                    // Until dispatch unparks us: an idle worker costs no wake-ups (the timeout is a safety net).
                     parked.set(index, 1);
                     if (queue.isEmpty() && running)
                     {
-                        LockSupport.parkNanos(1_000_000);
+                        LockSupport.parkNanos(100_000_000L);
                     }
                     parked.set(index, 0);
                 }

@@ -1,0 +1,128 @@
+package dev.splitkernel.monitor.runtime;
+
+import dev.splitkernel.verbs.Fabric;
+import dev.splitkernel.verbs.FabricContext;
+import dev.splitkernel.verbs.Fabrics;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.Agent;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one monitor holds of the runtime, written once for every monitor: the runtime (the shared one of an embedded
+ * cluster, or its own), its {@link MonitorErrors}, its fabric (given, or made with the runtime as its agent host) and
+ * its background agents; {@link #close()} stops the agents and closes what the monitor made itself.
+ * <p>
+ * Thread-safe.
+ */
+public final class MonitorResources implements AutoCloseable
+{
+    private final MonitorRuntime runtime;
+    private final boolean ownsRuntime;
+    private final MonitorErrors errors;
+    private final Fabric fabric;
+    private final boolean ownsFabric;
+    private final List<AutoCloseable> agents = new ArrayList<>();
+    private boolean closed;
+
+    private MonitorResources(final MonitorRuntime runtime, final boolean ownsRuntime, final MonitorErrors errors,
+        final Fabric fabric, final boolean ownsFabric)
+    {
+        this.runtime = runtime;
+        this.ownsRuntime = ownsRuntime;
+        this.errors = errors;
+        this.fabric = fabric;
+        this.ownsFabric = ownsFabric;
+    }
+
+    /**
+     * @param monitorName  names the monitor's errors ("memory memory-0", ...).
+     * @param runtime      the runtime to use, or null for one of the monitor's own (closed with it).
+     * @param fabric       the fabric to use (not closed by the monitor), or null to make one from {@code fabricCtx}.
+     * @param fabricCtx    settings of the fabric to make; its agents run on the runtime.
+     */
+    public static MonitorResources open(final String monitorName, final MonitorRuntime runtime, final Fabric fabric,
+        final FabricContext fabricCtx)
+    {
+        final MonitorRuntime rt = runtime != null ? runtime : MonitorRuntime.launch();
+        final MonitorErrors errors = rt.errors(monitorName);
+        try
+        {
+            final Fabric f = fabric != null ? fabric :
+                Fabrics.create((fabricCtx != null ? fabricCtx : new FabricContext()).agentHost(rt.fabricHost(errors)));
+            return new MonitorResources(rt, runtime == null, errors, f, fabric == null);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (runtime == null)
+            {
+                rt.close();
+            }
+            throw ex;
+        }
+    }
+
+    public MonitorRuntime runtime()
+    {
+        return runtime;
+    }
+
+    public MonitorErrors errors()
+    {
+        return errors;
+    }
+
+    public Fabric fabric()
+    {
+        return fabric;
+    }
+
+    /** Run a background agent (interval work) of this monitor until {@link #close()}. */
+    public synchronized void runBackground(final Agent agent)
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("monitor is closed");
+        }
+        agents.add(runtime.runBackground(agent, errors));
+    }
+
+    /** Stop this monitor's background agents (before it closes its connections). */
+    public void stopAgents()
+    {
+        final List<AutoCloseable> stopping;
+        synchronized (this)
+        {
+            stopping = new ArrayList<>(agents);
+            agents.clear();
+        }
+        for (final AutoCloseable agent : stopping)
+        {
+            CloseHelper.quietClose(agent);
+        }
+    }
+
+    /** Stop the agents, then close the fabric and the runtime if the monitor made them. Idempotent. */
+    @Override
+    public void close()
+    {
+        synchronized (this)
+        {
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+        }
+        stopAgents();
+        if (ownsFabric)
+        {
+            CloseHelper.quietClose(fabric);
+        }
+        if (ownsRuntime)
+        {
+            runtime.close();
+        }
+    }
+}

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import static dev.splitkernel.excache.ExCacheLayout.*;
 
@@ -61,6 +62,11 @@ public final class ExCache implements AutoCloseable
     /** The sentinel slot (tag EMPTY_KEY, not readable) sits in the unused tail of the last hit stripe. */
     private static final int SENTINEL_BELOW_META = 1 << SLOT_META_SHIFT;
     private static final int SPINS_BEFORE_YIELD = 128;
+    private static final int STAGED_FREE = 0;
+    /** A thread works on it: its write-back (alone or with a fetch) is in flight, or it is being filled or taken. */
+    private static final int STAGED_OWNED = 1;
+    /** Waiting to be written back by {@link #drainWriteBacks}, or taken back by a miss on its line. */
+    private static final int STAGED_PENDING = 2;
 
     private final ExCacheContext ctx;
     private final LineSource source;
@@ -112,7 +118,14 @@ public final class ExCache implements AutoCloseable
     /** Victim cache lines then staging lines (piggyback copies of dirty victims); null when neither is used. */
     private final UnsafeBuffer extraSegment;
     private final VictimCache victimCache;
-    private final AtomicLong stagingInUse = new AtomicLong();
+    /** Per slot: the key being fetched into it (its line is in flight), or EMPTY_KEY. Written under the set lock. */
+    private final long[] fetching;
+    /** Per staging line: the dirty victim it holds, its prot and state; guarded by {@code stagedKeys}' monitor. */
+    private final long[] stagedKeys = new long[STAGING_LINES];
+    private final byte[] stagedProt = new byte[STAGING_LINES];
+    private final int[] stagedState = new int[STAGING_LINES];
+    private final SlotWriter writer;
+    private volatile int lastWriteBackFailure;
     private volatile boolean closed;
 
     /**
@@ -121,7 +134,14 @@ public final class ExCache implements AutoCloseable
      */
     public ExCache(final ExCacheContext ctx, final LineSource source)
     {
+        this(ctx, source, SlotWriter.INSTANCE);
+    }
+
+    /** For tests: with a slot writer that records the seqlock protocol. */
+    ExCache(final ExCacheContext ctx, final LineSource source, final SlotWriter writer)
+    {
         Objects.requireNonNull(ctx, "ctx");
+        this.writer = Objects.requireNonNull(writer, "writer");
         Objects.requireNonNull(source, "source");
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)
         {
@@ -141,6 +161,9 @@ public final class ExCache implements AutoCloseable
         lookasideMask = slotCount - 1;
         clock = ctx.policy() == EvictionPolicy.CLOCK;
         fillStamps = new long[slotCount];
+        fetching = new long[slotCount];
+        java.util.Arrays.fill(fetching, EMPTY_KEY);
+        java.util.Arrays.fill(stagedKeys, EMPTY_KEY);
         piggyback = ctx.piggyback();
 
         final int segmentBytes = (int)Math.min(ctx.capacityBytes(), LineMemoryAllocator.MAX_SEGMENT_BYTES);
@@ -178,7 +201,8 @@ public final class ExCache implements AutoCloseable
         }
 
         final int victimLines = ctx.victimCacheLines();
-        final int extraLines = victimLines + (piggyback ? STAGING_LINES : 0);
+        // Staging lines hold dirty victims on their way to memory (not used with the victim cache).
+        final int extraLines = victimLines > 0 ? victimLines : STAGING_LINES;
         extraSegment = extraLines == 0 ? null : allocateSegment(ctx.segmentAllocator(), extraLines * lineBytes);
         victimCache = victimLines == 0 ? null : new VictimCache(victimLines);
         UnsafeApi.fullFence();
@@ -469,10 +493,25 @@ public final class ExCache implements AutoCloseable
         return rangeOp(asid, vaddr, lengthBytes, RANGE_FLUSH);
     }
 
-    /** Drops the lines of a range without writing them back (munmap). */
+    /**
+     * Drops the lines of a range without writing them back (munmap). A miss of the range in flight is waited for and
+     * its line dropped too, so once this returns no thread reads the range's memory through the cache: the owner may
+     * free it.
+     */
     public void invalidate(final int asid, final long vaddr, final long lengthBytes)
     {
         rangeOp(asid, vaddr, lengthBytes, RANGE_INVALIDATE);
+    }
+
+    /**
+     * Writes back the dirty lines of a range and drops them, line by line under its set lock, so a store to the range
+     * either lands before its line is written back or misses afterwards (mremap moves the content after this).
+     *
+     * @return 0, or the first negative status from the line source (those lines are kept, dirty).
+     */
+    public int flushAndDrop(final int asid, final long vaddr, final long lengthBytes)
+    {
+        return rangeOp(asid, vaddr, lengthBytes, RANGE_FLUSH_AND_DROP);
     }
 
     /**
@@ -484,7 +523,7 @@ public final class ExCache implements AutoCloseable
     public int flushAndDropAll(final int asid)
     {
         checkAsid(asid);
-        return rangeOp(asid, 0, 1L << VIRTUAL_ADDRESS_BITS, RANGE_FLUSH_AND_DROP);
+        return rangeOp(asid, 0, 1L << VIRTUAL_ADDRESS_BITS, RANGE_EXIT);
     }
 
     /** Releases the segments to the allocator. Only when no thread uses the cache any more. */
@@ -885,9 +924,18 @@ public final class ExCache implements AutoCloseable
     }
 
     // ----------------------------------------------------------------------------------------------------------
-    // Miss path (set lock held)
+    // Miss path: the set lock only to decide and to install; the network without it
     // ----------------------------------------------------------------------------------------------------------
 
+    /**
+     * Bring the line in. Under the set lock the miss chooses a slot, moves a dirty victim to a staging line (as
+     * LegoOS's in-flight eviction list), and reserves the slot for the line: its tag is the new key, its state busy,
+     * and {@link #fetching} names the key, so a miss on the same line waits for this one (one fetch per line), while
+     * misses on other lines of the set proceed in other slots. The fetch (with the victim piggybacked when both go to
+     * the same target) runs without the lock; a victim that does not ride along is written back off the critical path
+     * ({@link #drainWriteBacks}), and a miss on it meanwhile takes it back from its staging line, so a write-back is
+     * never reordered against a later fetch of the same line.
+     */
     private void miss(final int asid, final long vaddr, final long key, final int hash, final boolean write)
     {
         if (closed)
@@ -896,6 +944,393 @@ public final class ExCache implements AutoCloseable
         }
         final int set = setOf(hash);
         final long setMeta = setMeta(set);
+        if (victimCache != null)
+        {
+            missThroughVictimCache(asid, vaddr, key, hash, set, setMeta, write);
+            return;
+        }
+        final long vline = lineOf(key, lineShift);
+        while (true)
+        {
+            lock(setMeta);
+            final int present = scanSet(set, key);
+            if (present >= 0)
+            {
+                final boolean inFlight = fetchingKey(present) == key;
+                unlock(setMeta);
+                if (!inFlight)
+                {
+                    tryInstall(hash, set, key, present);
+                    return;
+                }
+                awaitFetch(present, key);
+                continue;
+            }
+            final int staged = stagedIndexOf(key);
+            if (staged >= 0 && !tryOwnStaged(staged, key))
+            {
+                // Its write-back (or the fetch it rides on) is in flight: wait for that line only.
+                unlock(setMeta);
+                awaitStaged(staged, key);
+                continue;
+            }
+            final int slot = chooseSlot(hash, set, setMeta);
+            final long meta = slot < 0 ? 0 : slotMeta(slot);
+            final long oldKey = slot < 0 ? EMPTY_KEY : UnsafeApi.getLong(meta + SLOT_TAG_OFFSET);
+            if (slot >= 0)
+            {
+                // Exclusive before the dirty bit is read: a store pinned meanwhile has landed (and marked it) by then.
+                beginExclusive(meta, true);
+            }
+            final boolean dirtyVictim = oldKey != EMPTY_KEY && UnsafeApi.getByte(cold(meta) + SLOT_DIRTY_OFFSET) != 0;
+            final int victimStaging = dirtyVictim ? acquireStaging(oldKey) : -1;
+            if (slot < 0 || (dirtyVictim && victimStaging < 0))
+            {
+                // Every way is in flight, or every staging line holds a victim: give back what we took, make room.
+                if (slot >= 0)
+                {
+                    endExclusive(meta, true);
+                }
+                if (staged >= 0)
+                {
+                    releaseStaged(staged, true);
+                }
+                unlock(setMeta);
+                if (drainWriteBacks() == 0)
+                {
+                    Thread.yield();
+                }
+                continue;
+            }
+
+            if (dirtyVictim)
+            {
+                UnsafeApi.copyMemory(lineAddress(slot), stagingAddress(victimStaging), lineBytes);
+                stagedProt[victimStaging] = UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET);
+            }
+            if (oldKey != EMPTY_KEY)
+            {
+                dropLine(meta, setMeta);
+                evictions.getAndIncrement();
+            }
+            UnsafeApi.putLong(meta + SLOT_TAG_OFFSET, key);
+            setFetching(slot, key);
+            final int zeroFillProt = staged >= 0 ? -1 : source.zeroFill(asid, vline);
+            final boolean ride = dirtyVictim && piggyback && staged < 0 && zeroFillProt < 0 &&
+                source.targetOf(asidOf(oldKey, lineShift), lineOf(oldKey, lineShift)) == source.targetOf(asid, vline);
+            if (dirtyVictim && !ride)
+            {
+                releaseStaged(victimStaging, true);
+            }
+            unlock(setMeta);
+
+            int prot;
+            boolean dirty = false;
+            try
+            {
+                final UnsafeBuffer segment = segments[slot >>> segmentSlotShift];
+                final int segmentOffset = (slot & segmentSlotMask) << lineShift;
+                if (staged >= 0)
+                {
+                    // Back from its staging line, still dirty: no network at all.
+                    UnsafeApi.copyMemory(stagingAddress(staged), lineAddress(slot), lineBytes);
+                    prot = stagedProt[staged];
+                    dirty = true;
+                    releaseStaged(staged, false);
+                }
+                else if (zeroFillProt >= 0)
+                {
+                    UnsafeApi.setMemory(lineAddress(slot), lineBytes, (byte)0);
+                    pLocalFills.getAndIncrement();
+                    prot = zeroFillProt;
+                }
+                else if (ride)
+                {
+                    prot = source.fetchWithWriteBack(asid, vline, segment, segmentOffset, asidOf(oldKey, lineShift),
+                        lineOf(oldKey, lineShift), extraSegment, (int)stagingOffset(victimStaging));
+                    if (prot >= 0)
+                    {
+                        dirtyWriteBacks.getAndIncrement();
+                        piggybackedWriteBacks.getAndIncrement();
+                    }
+                    // Written back with the fetch, or (failed) left for drainWriteBacks: nothing is lost.
+                    releaseStaged(victimStaging, prot < 0);
+                }
+                else
+                {
+                    prot = source.fetch(asid, vline, segment, segmentOffset);
+                }
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                finishFill(slot, meta, setMeta, key, hash, set, -1, false);
+                throw ex;
+            }
+            finishFill(slot, meta, setMeta, key, hash, set, prot, dirty);
+            if (prot < 0)
+            {
+                throw new ExCacheFault(asid, vaddr, prot, write);
+            }
+            return;
+        }
+    }
+
+    /** Install the fetched line (or, on failure, leave the slot empty) and end its flight. */
+    private void finishFill(final int slot, final long meta, final long setMeta, final long key, final int hash,
+        final int set, final int prot, final boolean dirty)
+    {
+        lock(setMeta);
+        try
+        {
+            if (prot >= 0)
+            {
+                misses.getAndIncrement();
+                installLine(meta, key, prot, dirty);
+                incrementValid(setMeta, 1);
+                tryInstall(hash, set, key, slot);
+            }
+            else
+            {
+                UnsafeApi.putLong(meta + SLOT_TAG_OFFSET, EMPTY_KEY);
+            }
+            setFetching(slot, EMPTY_KEY);
+            endExclusive(meta, true);
+        }
+        finally
+        {
+            unlock(setMeta);
+        }
+    }
+
+    /** The key being fetched into the slot, or EMPTY_KEY. */
+    private long fetchingKey(final int slot)
+    {
+        return UnsafeApi.getLongVolatile(fetching, LONG_ARRAY_BASE + ((long)slot << 3));
+    }
+
+    private void setFetching(final int slot, final long key)
+    {
+        UnsafeApi.putLongVolatile(fetching, LONG_ARRAY_BASE + ((long)slot << 3), key);
+    }
+
+    /** Wait (without the set lock) until the slot's fetch of {@code key} ends: bounded by that fetch's own timeout. */
+    private void awaitFetch(final int slot, final long key)
+    {
+        for (int i = 0; fetchingKey(slot) == key; i++)
+        {
+            backOff(i);
+        }
+    }
+
+    private static void backOff(final int i)
+    {
+        if (i < SPINS_BEFORE_YIELD)
+        {
+            Thread.onSpinWait();
+        }
+        else if (i < SPINS_BEFORE_YIELD * 2)
+        {
+            Thread.yield();
+        }
+        else
+        {
+            LockSupport.parkNanos(10_000);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------------------
+    // Staging lines: dirty victims on their way to memory (piggybacked on a fetch, or written back on their own)
+    // ----------------------------------------------------------------------------------------------------------
+
+    private long stagingOffset(final int index)
+    {
+        return (long)(ctx.victimCacheLines() + index) << lineShift;
+    }
+
+    private long stagingAddress(final int index)
+    {
+        return extraSegment.addressOffset() + stagingOffset(index);
+    }
+
+    /** A free staging line, owned by the caller, for the victim {@code key}; -1 if none is free. Set lock held. */
+    private int acquireStaging(final long key)
+    {
+        synchronized (stagedKeys)
+        {
+            for (int i = 0; i < STAGING_LINES; i++)
+            {
+                if (stagedState[i] == STAGED_FREE)
+                {
+                    stagedState[i] = STAGED_OWNED;
+                    stagedKeys[i] = key;
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
+
+    /** Give up ownership: the line is pending write-back ({@code pending}) or free. */
+    private void releaseStaged(final int index, final boolean pending)
+    {
+        synchronized (stagedKeys)
+        {
+            stagedState[index] = pending ? STAGED_PENDING : STAGED_FREE;
+            if (!pending)
+            {
+                stagedKeys[index] = EMPTY_KEY;
+            }
+            stagedKeys.notifyAll();
+        }
+    }
+
+    private int stagedIndexOf(final long key)
+    {
+        synchronized (stagedKeys)
+        {
+            for (int i = 0; i < STAGING_LINES; i++)
+            {
+                if (stagedKeys[i] == key && stagedState[i] != STAGED_FREE)
+                {
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
+
+    /** Own a pending staged line of {@code key}; false if someone else owns it (its write-back is in flight). */
+    private boolean tryOwnStaged(final int index, final long key)
+    {
+        synchronized (stagedKeys)
+        {
+            if (stagedKeys[index] == key && stagedState[index] == STAGED_PENDING)
+            {
+                stagedState[index] = STAGED_OWNED;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /** Wait until the staged line of {@code key} is no longer owned by another thread (its write-back ended). */
+    private void awaitStaged(final int index, final long key)
+    {
+        synchronized (stagedKeys)
+        {
+            while (stagedKeys[index] == key && stagedState[index] == STAGED_OWNED)
+            {
+                try
+                {
+                    // Woken by releaseStaged; the timeout is a safety net, not the signal.
+                    stagedKeys.wait(1);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Write back the dirty victims waiting in staging lines: what the processor monitor's background agent calls,
+     * and what a miss does itself when every staging line is taken.
+     *
+     * @return how many were written back.
+     */
+    public int drainWriteBacks()
+    {
+        return drainWriteBacks(EMPTY_KEY, EMPTY_KEY);
+    }
+
+    /** Write back the pending staged lines with keys in [firstKey, lastKey] (all when firstKey is EMPTY_KEY). */
+    private int drainWriteBacks(final long firstKey, final long lastKey)
+    {
+        if (extraSegment == null)
+        {
+            return 0;
+        }
+        int done = 0;
+        for (int i = 0; i < STAGING_LINES; i++)
+        {
+            final long key;
+            synchronized (stagedKeys)
+            {
+                key = stagedKeys[i];
+                if (stagedState[i] != STAGED_PENDING ||
+                    (firstKey != EMPTY_KEY && (key < firstKey || key > lastKey)))
+                {
+                    continue;
+                }
+                stagedState[i] = STAGED_OWNED;
+            }
+            final int status = source.writeBack(asidOf(key, lineShift), lineOf(key, lineShift), extraSegment,
+                (int)stagingOffset(i));
+            if (status >= 0)
+            {
+                dirtyWriteBacks.getAndIncrement();
+                done++;
+            }
+            releaseStaged(i, status < 0);
+            if (status < 0)
+            {
+                lastWriteBackFailure = status;
+            }
+        }
+        return done;
+    }
+
+    /** Pending staged lines with keys in [firstKey, lastKey]: write them back (flush) or drop them (invalidate). */
+    private int settleStaged(final long firstKey, final long lastKey, final int op)
+    {
+        if (extraSegment == null)
+        {
+            return 0;
+        }
+        int status = 0;
+        for (int i = 0; i < STAGING_LINES; i++)
+        {
+            while (true)
+            {
+                final long key;
+                synchronized (stagedKeys)
+                {
+                    key = stagedKeys[i];
+                    if (stagedState[i] == STAGED_FREE || key < firstKey || key > lastKey)
+                    {
+                        break;
+                    }
+                    if (stagedState[i] == STAGED_PENDING && op == RANGE_INVALIDATE)
+                    {
+                        stagedState[i] = STAGED_FREE;
+                        stagedKeys[i] = EMPTY_KEY;
+                        break;
+                    }
+                }
+                if (op != RANGE_INVALIDATE && tryOwnStaged(i, key))
+                {
+                    final int result = source.writeBack(asidOf(key, lineShift), lineOf(key, lineShift),
+                        extraSegment, (int)stagingOffset(i));
+                    if (result >= 0)
+                    {
+                        dirtyWriteBacks.getAndIncrement();
+                    }
+                    releaseStaged(i, result < 0);
+                    status = firstError(status, result);
+                    break;
+                }
+                awaitStaged(i, key);
+            }
+        }
+        return status;
+    }
+
+    /** With the optional victim cache: the whole miss under the set lock (the victim cache's own rules). */
+    private void missThroughVictimCache(final int asid, final long vaddr, final long key, final int hash,
+        final int set, final long setMeta, final boolean write)
+    {
         lock(setMeta);
         int status;
         try
@@ -906,7 +1341,7 @@ public final class ExCache implements AutoCloseable
                 tryInstall(hash, set, key, present);
                 return;
             }
-            status = fill(asid, key, hash, set, setMeta);
+            status = fillUnderLock(asid, key, hash, set, setMeta);
         }
         finally
         {
@@ -918,8 +1353,8 @@ public final class ExCache implements AutoCloseable
         }
     }
 
-    /** @return 0 or the negative status of the failed fetch or write-back. */
-    private int fill(final int asid, final long key, final int hash, final int set, final long setMeta)
+    /** @return 0 or the negative status of the failed fetch or write-back. Set lock held; victim cache in use. */
+    private int fillUnderLock(final int asid, final long key, final int hash, final int set, final long setMeta)
     {
         final long vline = lineOf(key, lineShift);
         final int slot = chooseSlot(hash, set, setMeta);
@@ -927,65 +1362,16 @@ public final class ExCache implements AutoCloseable
         final long oldKey = UnsafeApi.getLong(meta + SLOT_TAG_OFFSET);
         final UnsafeBuffer segment = segments[slot >>> segmentSlotShift];
         final int segmentOffset = (slot & segmentSlotMask) << lineShift;
-
         beginExclusive(meta, true);
-        int zeroFillProt = Integer.MIN_VALUE; // not asked yet: the line source is asked once per miss
-        int staging = -1;
-        boolean restoreFromStaging = false;
         try
         {
-            if (victimCache != null)
+            final int status = fillThroughVictimCache(key, hash, oldKey, meta, slot, set, setMeta);
+            if (status <= 0)
             {
-                final int status = fillThroughVictimCache(key, hash, oldKey, meta, slot, set, setMeta);
-                if (status <= 0)
-                {
-                    return status;
-                }
+                return status;
             }
-            else if (oldKey != EMPTY_KEY && UnsafeApi.getByte(cold(meta) + SLOT_DIRTY_OFFSET) != 0)
-            {
-                final int oldAsid = asidOf(oldKey, lineShift);
-                final long oldLine = lineOf(oldKey, lineShift);
-                if (piggyback && (zeroFillProt = source.zeroFill(asid, vline)) < 0 &&
-                    source.targetOf(oldAsid, oldLine) == source.targetOf(asid, vline) &&
-                    (staging = acquireStaging()) >= 0)
-                {
-                    final int stagingOffset = (ctx.victimCacheLines() + staging) << lineShift;
-                    UnsafeApi.copyMemory(lineAddress(slot), extraSegment.addressOffset() + stagingOffset, lineBytes);
-                    restoreFromStaging = true;
-                    final int prot = source.fetchWithWriteBack(
-                        asid, vline, segment, segmentOffset, oldAsid, oldLine, extraSegment, stagingOffset);
-                    if (prot < 0)
-                    {
-                        return prot;
-                    }
-                    restoreFromStaging = false;
-                    dirtyWriteBacks.getAndIncrement();
-                    piggybackedWriteBacks.getAndIncrement();
-                    evictions.getAndIncrement();
-                    misses.getAndIncrement();
-                    installLine(meta, key, prot, false);
-                    tryInstall(hash, set, key, slot);
-                    return 0;
-                }
-
-                final int status = source.writeBack(oldAsid, oldLine, segment, segmentOffset);
-                if (status < 0)
-                {
-                    return status;
-                }
-                dirtyWriteBacks.getAndIncrement();
-                dropLine(meta, setMeta);
-                evictions.getAndIncrement();
-            }
-            else if (oldKey != EMPTY_KEY)
-            {
-                dropLine(meta, setMeta);
-                evictions.getAndIncrement();
-            }
-
             // The slot is free now: a failed fetch leaves it free.
-            int prot = zeroFillProt == Integer.MIN_VALUE ? source.zeroFill(asid, vline) : zeroFillProt;
+            int prot = source.zeroFill(asid, vline);
             if (prot >= 0)
             {
                 UnsafeApi.setMemory(lineAddress(slot), lineBytes, (byte)0);
@@ -1007,15 +1393,6 @@ public final class ExCache implements AutoCloseable
         }
         finally
         {
-            if (restoreFromStaging)
-            {
-                final int stagingOffset = (ctx.victimCacheLines() + staging) << lineShift;
-                UnsafeApi.copyMemory(extraSegment.addressOffset() + stagingOffset, lineAddress(slot), lineBytes);
-            }
-            if (staging >= 0)
-            {
-                releaseStaging(staging);
-            }
             endExclusive(meta, true);
         }
     }
@@ -1121,7 +1498,12 @@ public final class ExCache implements AutoCloseable
         UnsafeApi.putLong(setMeta + SET_VALID_OFFSET, UnsafeApi.getLong(setMeta + SET_VALID_OFFSET) + delta);
     }
 
-    /** Picks the slot to fill: the predicted way if empty, another empty way, else the policy's victim. */
+    /**
+     * Picks the slot to fill: the predicted way if empty, another empty way, else the policy's victim; never a slot
+     * whose line is in flight. Set lock held.
+     *
+     * @return the slot, or -1 when every way of the set is in flight.
+     */
     private int chooseSlot(final int hash, final int set, final long setMeta)
     {
         final int base = set << waysShift;
@@ -1143,12 +1525,12 @@ public final class ExCache implements AutoCloseable
         if (!clock)
         {
             // FIFO by fill order, not by way: lines go to their predicted way when it is free, out of way order.
-            int victim = base;
+            int victim = -1;
             long oldest = Long.MAX_VALUE;
             for (int way = 0; way < ways; way++)
             {
                 final long stamp = fillStamps[base + way];
-                if (stamp < oldest)
+                if (stamp < oldest && fetching[base + way] == EMPTY_KEY)
                 {
                     oldest = stamp;
                     victim = base + way;
@@ -1157,24 +1539,23 @@ public final class ExCache implements AutoCloseable
             return victim;
         }
         int hand = (int)UnsafeApi.getLong(setMeta + SET_HAND_OFFSET);
-        if (clock)
+        for (int i = 0; i < 3 * ways; i++)
         {
-            for (int i = 0; i < 2 * ways; i++)
+            final int slot = base + hand;
+            hand = (hand + 1) & (ways - 1);
+            if (fetching[slot] != EMPTY_KEY)
             {
-                final int slot = base + hand;
-                hand = (hand + 1) & (ways - 1);
-                final long meta = slotMeta(slot);
-                if (UnsafeApi.getByte(cold(meta) + SLOT_REFERENCED_OFFSET) == 0)
-                {
-                    UnsafeApi.putLong(setMeta + SET_HAND_OFFSET, hand);
-                    return slot;
-                }
-                UnsafeApi.putByte(cold(meta) + SLOT_REFERENCED_OFFSET, (byte)0);
+                continue;
             }
+            final long meta = slotMeta(slot);
+            if (i >= 2 * ways || UnsafeApi.getByte(cold(meta) + SLOT_REFERENCED_OFFSET) == 0)
+            {
+                UnsafeApi.putLong(setMeta + SET_HAND_OFFSET, hand);
+                return slot;
+            }
+            UnsafeApi.putByte(cold(meta) + SLOT_REFERENCED_OFFSET, (byte)0);
         }
-        final int slot = base + hand;
-        UnsafeApi.putLong(setMeta + SET_HAND_OFFSET, (hand + 1) & (ways - 1));
-        return slot;
+        return -1;
     }
 
     /**
@@ -1190,9 +1571,8 @@ public final class ExCache implements AutoCloseable
         }
         if (changeBytes)
         {
-            // Busy before any byte or tag changes (a volatile store: ordered before the plain stores that follow).
-            UnsafeApi.putLongVolatile(null, meta + SLOT_STATE_OFFSET,
-                UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) | STATE_BUSY);
+            // Busy before any byte or tag changes, fenced from the stores that follow (SlotWriter says why).
+            writer.begin(meta + SLOT_STATE_OFFSET);
         }
     }
 
@@ -1200,12 +1580,8 @@ public final class ExCache implements AutoCloseable
     {
         if (changeBytes)
         {
-            // A new sequence number, not busy, with the unreadable bit of the (possibly new) prot: a reader that saw
-            // the old state fails its re-check; the sequence never repeats (62 bits), so there is no ABA.
-            final long sequence = (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) >>> STATE_SEQUENCE_SHIFT) + 1;
-            final long unreadable =
-                (UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET) & LineSource.PROT_READ) != 0 ? 0 : STATE_UNREADABLE;
-            UnsafeApi.putLongRelease(null, meta + SLOT_STATE_OFFSET, (sequence << STATE_SEQUENCE_SHIFT) | unreadable);
+            writer.end(meta + SLOT_STATE_OFFSET,
+                (UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET) & LineSource.PROT_READ) == 0);
         }
         UnsafeApi.getAndAddInt(null, cold(meta) + SLOT_GUARD_OFFSET, -GUARD_EXCLUSIVE);
     }
@@ -1215,35 +1591,6 @@ public final class ExCache implements AutoCloseable
         final long entry = lookasideAddress + ((long)(hash & lookasideMask) << ENTRY_SHIFT);
         UnsafeApi.putInt(entry + ENTRY_SLOT_OFFSET, slot);
         UnsafeApi.putLong(entry + ENTRY_KEY_OFFSET, key);
-    }
-
-    private int acquireStaging()
-    {
-        while (true)
-        {
-            final long inUse = stagingInUse.get();
-            final int free = Long.numberOfTrailingZeros(~inUse);
-            if (free >= STAGING_LINES)
-            {
-                return -1;
-            }
-            if (stagingInUse.compareAndSet(inUse, inUse | (1L << free)))
-            {
-                return free;
-            }
-        }
-    }
-
-    private void releaseStaging(final int index)
-    {
-        while (true)
-        {
-            final long inUse = stagingInUse.get();
-            if (stagingInUse.compareAndSet(inUse, inUse & ~(1L << index)))
-            {
-                return;
-            }
-        }
     }
 
     private void swapLines(final long a, final long b)
@@ -1263,6 +1610,7 @@ public final class ExCache implements AutoCloseable
     private static final int RANGE_FLUSH = 0;
     private static final int RANGE_INVALIDATE = 1;
     private static final int RANGE_FLUSH_AND_DROP = 2;
+    private static final int RANGE_EXIT = 3;
 
     private int rangeOp(final int asid, final long vaddr, final long lengthBytes, final int op)
     {
@@ -1279,6 +1627,8 @@ public final class ExCache implements AutoCloseable
         }
         final long firstLine = vaddr >>> lineShift;
         final long lastLine = (vaddr + lengthBytes - 1) >>> lineShift;
+        final long firstKey = key(asid, firstLine << lineShift, lineShift);
+        final long lastKey = key(asid, lastLine << lineShift, lineShift);
         int status = 0;
         if (lastLine - firstLine < slotCount)
         {
@@ -1287,51 +1637,77 @@ public final class ExCache implements AutoCloseable
                 final long key = key(asid, vline << lineShift, lineShift);
                 final int set = setOf(hash(asid, vline));
                 final long setMeta = setMeta(set);
-                lock(setMeta);
-                try
+                while (true)
                 {
+                    lock(setMeta);
                     final int slot = scanSet(set, key);
-                    if (slot >= 0)
+                    if (slot >= 0 && fetching[slot] == key)
                     {
-                        status = firstError(status, applyToSlot(slot, key, setMeta, op));
+                        // A fetch of this line is in flight: wait for it, then settle the line it brought.
+                        unlock(setMeta);
+                        awaitFetch(slot, key);
+                        continue;
                     }
-                }
-                finally
-                {
-                    unlock(setMeta);
+                    try
+                    {
+                        if (slot >= 0)
+                        {
+                            status = firstError(status, applyToSlot(slot, key, setMeta, op));
+                        }
+                    }
+                    finally
+                    {
+                        unlock(setMeta);
+                    }
+                    break;
                 }
             }
         }
         else
         {
-            final long firstKey = key(asid, firstLine << lineShift, lineShift);
-            final long lastKey = key(asid, lastLine << lineShift, lineShift);
             for (int set = 0; set <= setMask; set++)
             {
                 final long setMeta = setMeta(set);
-                lock(setMeta);
-                try
+                final int base = set << waysShift;
+                int way = 0;
+                while (way < ways)
                 {
-                    final int base = set << waysShift;
-                    for (int way = 0; way < ways; way++)
+                    lock(setMeta);
+                    int waitSlot = -1;
+                    long waitKey = EMPTY_KEY;
+                    try
                     {
-                        final long key = UnsafeApi.getLong(slotMeta(base + way) + SLOT_TAG_OFFSET);
-                        if (key != EMPTY_KEY && key >= firstKey && key <= lastKey)
+                        for (; way < ways; way++)
                         {
-                            status = firstError(status, applyToSlot(base + way, key, setMeta, op));
+                            final long key = UnsafeApi.getLong(slotMeta(base + way) + SLOT_TAG_OFFSET);
+                            if (key != EMPTY_KEY && key >= firstKey && key <= lastKey)
+                            {
+                                if (fetching[base + way] == key)
+                                {
+                                    waitSlot = base + way;
+                                    waitKey = key;
+                                    break;
+                                }
+                                status = firstError(status, applyToSlot(base + way, key, setMeta, op));
+                            }
                         }
                     }
-                }
-                finally
-                {
-                    unlock(setMeta);
+                    finally
+                    {
+                        unlock(setMeta);
+                    }
+                    if (waitSlot >= 0)
+                    {
+                        awaitFetch(waitSlot, waitKey);
+                    }
                 }
             }
         }
+        // Victims of the range on their way to memory: written back with the rest (flush) or dropped (invalidate).
+        status = firstError(status, settleStaged(firstKey, lastKey, op));
         if (victimCache != null)
         {
-            status = firstError(status, victimRangeOp(
-                key(asid, firstLine << lineShift, lineShift), key(asid, lastLine << lineShift, lineShift), op));
+            status = firstError(status, victimRangeOp(firstKey, lastKey, op));
         }
         return status;
     }
@@ -1360,7 +1736,9 @@ public final class ExCache implements AutoCloseable
                     dirtyWriteBacks.getAndIncrement();
                 }
             }
-            if (drop)
+            // A line whose write-back failed stays, dirty, unless its process is gone (exit).
+            final boolean dropped = drop && (status >= 0 || op == RANGE_EXIT);
+            if (dropped)
             {
                 dropLine(meta, setMeta);
             }

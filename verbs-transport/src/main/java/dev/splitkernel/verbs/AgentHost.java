@@ -37,6 +37,12 @@ public interface AgentHost
         return 0;
     }
 
+    /** True when {@link #invoke()} drives the agents (nobody else does, but a fallback now and then). */
+    default boolean isInvoker()
+    {
+        return false;
+    }
+
     /**
      * What a fabric uses when nobody gave it a host (tests, benchmarks, peers of their own): a daemon thread per
      * agent with a bounded idle strategy (a few spins, a few yields, then parks of up to 1 ms), errors reported on

@@ -28,6 +28,16 @@ public final class Completion
         {
             return false;
         }
+
+        /**
+         * Wait up to {@code maxNs} for progress to become possible (a waiter that may park calls this instead of
+         * parking): a tcp connection sleeps in the kernel until its socket is readable, so the reply wakes it at once.
+         * The default parks.
+         */
+        default void idle(final long maxNs)
+        {
+            LockSupport.parkNanos(maxNs);
+        }
     }
 
     private static final int PENDING = Integer.MIN_VALUE;
@@ -129,7 +139,7 @@ public final class Completion
                     waiter = Thread.currentThread();
                     if (status == PENDING)
                     {
-                        LockSupport.parkNanos(Math.min(deadlineNs - nowNs, parkNs));
+                        p.idle(Math.min(deadlineNs - nowNs, parkNs));
                     }
                     waiter = null;
                     parkNs = Math.min(MAX_PARK_NS, parkNs << 1);

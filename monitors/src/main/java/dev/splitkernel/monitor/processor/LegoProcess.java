@@ -165,10 +165,15 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         }
         synchronized (syscallLock)
         {
+            if (fixed && (flags & Prot.MAP_FIXED) != 0)
+            {
+                // MAP_FIXED replaces whatever was there and the owners free its pages: first make sure no thread can
+                // still reach them from here (no mapping, no known page address, no line in the cache or in flight).
+                unreach(address, length);
+            }
             final long result = home.mmap(pid, address, length, prot, flags, vRegionMap);
             if (result >= 0)
             {
-                // A fixed mapping replaces whatever was there: its old content is gone, also from the cache.
                 cache.invalidate(pid, result, length);
                 lines.forget(result >>> lineShift, (result + length) >>> lineShift);
                 mappings.map(result, result + length, prot);
@@ -197,11 +202,8 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         }
         synchronized (syscallLock)
         {
-            mappings.unmap(address, address + length);
-            cache.invalidate(pid, address, length);
-            final long result = home.munmap(pid, address, length, vRegionMap);
-            lines.forget(address >>> lineShift, (address + length) >>> lineShift);
-            return (int)result;
+            unreach(address, length);
+            return (int)home.munmap(pid, address, length, vRegionMap);
         }
     }
 
@@ -239,19 +241,36 @@ public final class LegoProcess implements WordMemory, AutoCloseable
                 return Errno.EFAULT;
             }
             final int prot = mappings.protOf(oldAddress);
-            // The home moves pages, maybe to another owner: it must see every dirty line first.
-            cache.flush(pid, oldAddress, oldLength);
+            // The home moves the pages (maybe to another owner) and frees the old ones: before it may, the old range
+            // is out of reach here (no mapping, no known page address) and its lines are written back and dropped,
+            // each under its set lock after any miss in flight, so a store lands before its line moves or faults.
+            mappings.unmap(oldAddress, oldEnd);
+            lines.forgetLocations(oldAddress >>> lineShift, oldEnd >>> lineShift);
+            final int flushed = cache.flushAndDrop(pid, oldAddress, oldLength);
+            if (flushed < 0)
+            {
+                mappings.map(oldAddress, oldEnd, prot);
+                return flushed;
+            }
+            if ((flags & Prot.MREMAP_FIXED) != 0)
+            {
+                unreach(newAddress, newLength);
+            }
             final long result = home.mremap(pid, oldAddress, oldLength, newLength, flags, newAddress, vRegionMap);
             if (result >= 0)
             {
-                mappings.unmap(oldAddress, oldEnd);
-                cache.invalidate(pid, oldAddress, oldLength);
                 lines.forget(oldAddress >>> lineShift, oldEnd >>> lineShift);
                 cache.invalidate(pid, result, newLength);
                 lines.forget(result >>> lineShift, (result + newLength) >>> lineShift);
                 // The moved content lives at the owners now: fetch every line of the new range.
                 lines.markAllWrittenBack(result >>> lineShift, (result + Math.min(oldLength, newLength)) >>> lineShift);
                 mappings.map(result, result + newLength, prot);
+            }
+            else
+            {
+                // Nothing moved: the old range is back as it was (its content is at the owners, written back above).
+                lines.markAllWrittenBack(oldAddress >>> lineShift, oldEnd >>> lineShift);
+                mappings.map(oldAddress, oldEnd, prot);
             }
             return result;
         }
@@ -311,13 +330,19 @@ public final class LegoProcess implements WordMemory, AutoCloseable
                 return programBreak;
             }
             final long oldMappedEnd = pageAlign(programBreak);
-            if (newBreak != 0 && newBreak < programBreak)
+            final long shrinkTo = newBreak != 0 && newBreak < programBreak ? pageAlign(newBreak) : oldMappedEnd;
+            if (shrinkTo < oldMappedEnd)
             {
-                cache.invalidate(pid, pageAlign(newBreak), Math.max(0, oldMappedEnd - pageAlign(newBreak)));
+                // The home frees the pages above the new break: out of reach here first (see unreach).
+                unreach(shrinkTo, oldMappedEnd - shrinkTo);
             }
             final long result = home.brk(pid, newBreak, vRegionMap);
             if (result < 0)
             {
+                if (shrinkTo < oldMappedEnd)
+                {
+                    mappings.map(shrinkTo, oldMappedEnd, Prot.PROT_READ | Prot.PROT_WRITE);
+                }
                 return result == Errno.ENOMEM ? programBreak : result;
             }
             final long newMappedEnd = pageAlign(result);
@@ -325,10 +350,9 @@ public final class LegoProcess implements WordMemory, AutoCloseable
             {
                 mappings.map(oldMappedEnd, newMappedEnd, Prot.PROT_READ | Prot.PROT_WRITE);
             }
-            else if (newMappedEnd < oldMappedEnd)
+            else if (newMappedEnd > shrinkTo)
             {
-                mappings.unmap(newMappedEnd, oldMappedEnd);
-                lines.forget(newMappedEnd >>> lineShift, oldMappedEnd >>> lineShift);
+                mappings.map(shrinkTo, newMappedEnd, Prot.PROT_READ | Prot.PROT_WRITE);
             }
             programBreak = result;
             return result;
@@ -368,6 +392,19 @@ public final class LegoProcess implements WordMemory, AutoCloseable
             cache.flush(pid, address, length);
             return (int)home.msync(pid, address, length, flags);
         }
+    }
+
+    /**
+     * Make [address, address + length) unreachable from this processor before its owners free its pages: no
+     * mapping (a new miss faults), no learned page address (no one-sided READ of a page that may be reused), no line
+     * in the cache, and no miss of it still in flight ({@link ExCache#invalidate} waits for those). Its content is
+     * dropped. Syscall lock held.
+     */
+    private void unreach(final long address, final long length)
+    {
+        mappings.unmap(address, address + length);
+        lines.forget(address >>> lineShift, (address + length) >>> lineShift);
+        cache.invalidate(pid, address, length);
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -120,6 +120,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         lineBytes = cache.lineBytes();
         lineShift = Integer.numberOfTrailingZeros(lineBytes);
         resources.runBackground(new LoadReporter());
+        resources.runBackground(new WriteBackAgent());
     }
 
     public ProcessorMonitorContext context()
@@ -355,16 +356,22 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         }
         final long address = lineNumber << lineShift;
         final MemoryMonitorProxy owner = ownerOf(p, address);
-        if (owner == null || p.mappings().protOf(address) == Mappings.UNMAPPED)
+        if (owner == null)
         {
-            // Unmapped meanwhile: the content is dead.
+            // No owner any more: unmapped, and the content is dead.
             return 0;
         }
+        // Not checked against this processor's mappings: mremap writes a range back after it unmapped it here.
         final int result = owner.writeBackLine(asid, address, lineBytes, src, srcOffset);
         if (result >= 0)
         {
             writeBacks.increment();
             p.lines().markWrittenBack(lineNumber);
+            return 0;
+        }
+        if (result == Errno.EFAULT)
+        {
+            // The owner has no vma there any more (unmapped meanwhile): the content is dead.
             return 0;
         }
         missErrors.increment();
@@ -617,6 +624,25 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Writes back the dirty victims the ExCache staged: their misses did not wait for them (a victim whose owner
+     * differs from the fetched line's cannot ride along with the fetch).
+     */
+    private final class WriteBackAgent implements org.agrona.concurrent.Agent
+    {
+        @Override
+        public int doWork()
+        {
+            return closed ? 0 : cache.drainWriteBacks();
+        }
+
+        @Override
+        public String roleName()
+        {
+            return "processor-write-back";
         }
     }
 

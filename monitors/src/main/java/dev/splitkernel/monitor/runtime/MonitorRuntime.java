@@ -100,6 +100,12 @@ public final class MonitorRuntime implements AutoCloseable
             {
                 return MonitorRuntime.this.invoke();
             }
+
+            @Override
+            public boolean isInvoker()
+            {
+                return mode == ThreadingMode.INVOKER;
+            }
         };
     }
 

@@ -5,6 +5,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 
 import static dev.splitkernel.verbs.tcp.FrameDescriptor.BYTE_ORDER;
@@ -34,7 +36,10 @@ final class FrameChannel implements AutoCloseable
     /** What {@link #poll} returns for a frame that breaks the protocol. */
     static final int MALFORMED = -2;
 
+    private static final java.util.function.Consumer<SelectionKey> IGNORE_READY_KEY = key -> { };
+
     private final SocketChannel channel;
+    private volatile Selector selector;
     private final int maxPayloadBytes;
     private final ByteBuffer receiveByteBuffer;
     private final UnsafeBuffer receiveBuffer;
@@ -181,9 +186,47 @@ final class FrameChannel implements AutoCloseable
         }
     }
 
+    /**
+     * Sleep in the kernel until the socket is readable or {@code timeoutMs} passes. The selector is opened at the
+     * first call (control path); the caller must hold the receive side.
+     */
+    void awaitReadable(final long timeoutMs)
+    {
+        try
+        {
+            Selector s = selector;
+            if (s == null)
+            {
+                s = Selector.open();
+                channel.register(s, SelectionKey.OP_READ);
+                selector = s;
+            }
+            // The consumer form hands ready keys to a preallocated action instead of adding them to the selected-key
+            // set, which allocates a node per wake-up.
+            s.select(IGNORE_READY_KEY, timeoutMs);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(timeoutMs * 1_000_000);
+        }
+    }
+
     @Override
     public void close()
     {
+        final Selector s = selector;
+        if (s != null)
+        {
+            s.wakeup();
+            try
+            {
+                s.close();
+            }
+            catch (final IOException ignore)
+            {
+                // closing
+            }
+        }
         try
         {
             channel.close();

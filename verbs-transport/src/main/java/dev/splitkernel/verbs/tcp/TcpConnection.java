@@ -412,6 +412,29 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
     }
 
     /**
+     * A waiter that may park: the one holding the receive baton sleeps in the kernel until the socket is readable (at
+     * most 1 ms), so a reply wakes it at once; the others park until it completes their operations. With an invoking
+     * host the waiter parks briefly instead: it drives the servers it waits for.
+     */
+    @Override
+    public void idle(final long maxNs)
+    {
+        if (host.isInvoker() || closed || !receiving.compareAndSet(false, true))
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(maxNs);
+            return;
+        }
+        try
+        {
+            frames.awaitReadable(Math.max(1, maxNs / 1_000_000));
+        }
+        finally
+        {
+            receiving.set(false);
+        }
+    }
+
+    /**
      * The waiting thread reads responses if no other thread is doing so, and drives the agent host when it is an
      * invoker (the servers of its own process, whose replies it may be waiting for).
      */

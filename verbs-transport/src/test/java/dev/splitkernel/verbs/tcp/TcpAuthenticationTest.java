@@ -57,7 +57,7 @@ class TcpAuthenticationTest
     private TcpFabric fabric(final byte[] secret)
     {
         final TcpFabric fabric = new TcpFabric(
-            new FabricContext().fabric("tcp").secret(secret).connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(500)));
+            new FabricContext().fabric("tcp").secret(secret).connectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(1500)));
         fabrics.add(fabric);
         return fabric;
     }

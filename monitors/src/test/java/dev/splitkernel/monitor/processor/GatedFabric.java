@@ -1,0 +1,186 @@
+package dev.splitkernel.monitor.processor;
+
+import dev.splitkernel.verbs.Completion;
+import dev.splitkernel.verbs.Connection;
+import dev.splitkernel.verbs.Fabric;
+import dev.splitkernel.verbs.FabricCounters;
+import dev.splitkernel.verbs.MemoryRegion;
+import dev.splitkernel.verbs.RequestHandler;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A fabric with a gate for tests that need an operation to stay in flight: once {@link #arm()}ed, the next one-sided
+ * READ signals {@link #entered} and waits for {@link #open()} before it is made; once {@link #armAfterCall(int)}ed,
+ * the next call with that opcode is made, then signals and waits before it returns.
+ */
+final class GatedFabric implements Fabric
+{
+    final CountDownLatch entered = new CountDownLatch(1);
+    private final CountDownLatch gate = new CountDownLatch(1);
+    private final Fabric fabric;
+    private volatile boolean armed;
+    private volatile int armedOpcode = Integer.MIN_VALUE;
+
+    GatedFabric(final Fabric fabric)
+    {
+        this.fabric = fabric;
+    }
+
+    void arm()
+    {
+        armed = true;
+    }
+
+    void armAfterCall(final int opcode)
+    {
+        armedOpcode = opcode;
+    }
+
+    void open()
+    {
+        gate.countDown();
+    }
+
+    private void pass()
+    {
+        if (armed)
+        {
+            armed = false;
+            hold();
+        }
+    }
+
+    private void hold()
+    {
+        {
+            entered.countDown();
+            try
+            {
+                if (!gate.await(30, TimeUnit.SECONDS))
+                {
+                    throw new IllegalStateException("gate never opened");
+                }
+            }
+            catch (final InterruptedException ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        }
+    }
+
+    @Override
+    public String name()
+    {
+        return fabric.name();
+    }
+
+    @Override
+    public MemoryRegion allocate(final int lengthBytes)
+    {
+        return fabric.allocate(lengthBytes);
+    }
+
+    @Override
+    public void deregister(final MemoryRegion region)
+    {
+        fabric.deregister(region);
+    }
+
+    @Override
+    public String listen(final String address, final RequestHandler handler)
+    {
+        return fabric.listen(address, handler);
+    }
+
+    @Override
+    public Connection connect(final String address, final long timeoutNs)
+    {
+        final Connection connection = fabric.connect(address, timeoutNs);
+        return new Connection()
+        {
+            @Override
+            public String peerAddress()
+            {
+                return connection.peerAddress();
+            }
+
+            @Override
+            public boolean isConnected()
+            {
+                return connection.isConnected();
+            }
+
+            @Override
+            public int postRead(final MemoryRegion local, final int localOffset, final long remoteAddress,
+                final int rkey, final int lengthBytes, final Completion completion)
+            {
+                pass();
+                return connection.postRead(local, localOffset, remoteAddress, rkey, lengthBytes, completion);
+            }
+
+            @Override
+            public int postWrite(final MemoryRegion local, final int localOffset, final long remoteAddress,
+                final int rkey, final int lengthBytes, final Completion completion)
+            {
+                return connection.postWrite(local, localOffset, remoteAddress, rkey, lengthBytes, completion);
+            }
+
+            @Override
+            public int read(final MemoryRegion local, final int localOffset, final long remoteAddress, final int rkey,
+                final int lengthBytes, final long timeoutNs)
+            {
+                pass();
+                return connection.read(local, localOffset, remoteAddress, rkey, lengthBytes, timeoutNs);
+            }
+
+            @Override
+            public int write(final MemoryRegion local, final int localOffset, final long remoteAddress,
+                final int rkey, final int lengthBytes, final long timeoutNs)
+            {
+                return connection.write(local, localOffset, remoteAddress, rkey, lengthBytes, timeoutNs);
+            }
+
+            @Override
+            public int call(final int opcode, final DirectBuffer request, final int offset, final int length,
+                final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity, final long timeoutNs)
+            {
+                final int result = connection.call(
+                    opcode, request, offset, length, reply, replyOffset, replyCapacity, timeoutNs);
+                if (opcode == armedOpcode)
+                {
+                    armedOpcode = Integer.MIN_VALUE;
+                    hold();
+                }
+                return result;
+            }
+
+            @Override
+            public int send(final int opcode, final DirectBuffer message, final int offset, final int length)
+            {
+                return connection.send(opcode, message, offset, length);
+            }
+
+            @Override
+            public void close()
+            {
+                connection.close();
+            }
+        };
+    }
+
+    @Override
+    public FabricCounters counters()
+    {
+        return fabric.counters();
+    }
+
+    @Override
+    public void close()
+    {
+        fabric.close();
+    }
+}

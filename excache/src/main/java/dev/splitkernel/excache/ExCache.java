@@ -125,7 +125,7 @@ public final class ExCache implements AutoCloseable
     private final byte[] stagedProt = new byte[STAGING_LINES];
     private final int[] stagedState = new int[STAGING_LINES];
     private final SlotWriter writer;
-    private volatile int lastWriteBackFailure;
+    private final ExCacheFault.Handler faults;
     private volatile boolean closed;
 
     /**
@@ -150,6 +150,7 @@ public final class ExCache implements AutoCloseable
         ctx.conclude();
         this.ctx = ctx;
         this.source = source;
+        this.faults = ctx.faultHandler();
         lineBytes = ctx.lineBytes();
         lineShift = Integer.numberOfTrailingZeros(lineBytes);
         lineMask = lineBytes - 1;
@@ -742,7 +743,7 @@ public final class ExCache implements AutoCloseable
                         if ((UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET) & LineSource.PROT_WRITE) == 0)
                         {
                             unpin(meta);
-                            throw new ExCacheFault(asid, vaddr, ExCacheFault.PROTECTION, true);
+                            throw fault(asid, vaddr, ExCacheFault.PROTECTION, true);
                         }
                         if (UnsafeApi.getByte(cold(meta) + SLOT_DIRTY_OFFSET) == 0)
                         {
@@ -794,7 +795,7 @@ public final class ExCache implements AutoCloseable
                     {
                         if (!readable)
                         {
-                            throw new ExCacheFault(asid, vaddr, ExCacheFault.PROTECTION, false);
+                            throw fault(asid, vaddr, ExCacheFault.PROTECTION, false);
                         }
                         touched(meta, missed);
                         tryInstall(hash, set, key, slot);
@@ -1069,7 +1070,7 @@ public final class ExCache implements AutoCloseable
             finishFill(slot, meta, setMeta, key, hash, set, prot, dirty);
             if (prot < 0)
             {
-                throw new ExCacheFault(asid, vaddr, prot, write);
+                throw fault(asid, vaddr, prot, write);
             }
             return;
         }
@@ -1274,10 +1275,6 @@ public final class ExCache implements AutoCloseable
                 done++;
             }
             releaseStaged(i, status < 0);
-            if (status < 0)
-            {
-                lastWriteBackFailure = status;
-            }
         }
         return done;
     }
@@ -1349,7 +1346,7 @@ public final class ExCache implements AutoCloseable
         }
         if (status < 0)
         {
-            throw new ExCacheFault(asid, vaddr, status, write);
+            throw fault(asid, vaddr, status, write);
         }
     }
 
@@ -1854,7 +1851,12 @@ public final class ExCache implements AutoCloseable
         }
     }
 
-    private static void checkAddress(final int asid, final long vaddr, final int length, final boolean write)
+    private RuntimeException fault(final int asid, final long vaddr, final int status, final boolean write)
+    {
+        return faults.onFault(asid, vaddr, status, write);
+    }
+
+    private void checkAddress(final int asid, final long vaddr, final int length, final boolean write)
     {
         checkAsid(asid);
         if (length < 0)
@@ -1864,7 +1866,7 @@ public final class ExCache implements AutoCloseable
         if ((vaddr >>> VIRTUAL_ADDRESS_BITS) != 0 || ((vaddr + length) >>> VIRTUAL_ADDRESS_BITS) > 1 ||
             vaddr + length > (1L << VIRTUAL_ADDRESS_BITS))
         {
-            throw new ExCacheFault(asid, vaddr, ExCacheFault.ADDRESS_OUT_OF_RANGE, write);
+            throw fault(asid, vaddr, ExCacheFault.ADDRESS_OUT_OF_RANGE, write);
         }
     }
 

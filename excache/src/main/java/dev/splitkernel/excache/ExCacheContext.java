@@ -40,6 +40,7 @@ public final class ExCacheContext
     private int ways = Integer.getInteger(WAYS_PROP, WAYS_DEFAULT);
     private EvictionPolicy policy = parsePolicy(System.getProperty(POLICY_PROP, "FIFO"));
     private boolean piggyback = Boolean.parseBoolean(System.getProperty(PIGGYBACK_PROP, "true"));
+    private ExCacheFault.Handler faultHandler = ExCacheFault.Handler.DEFAULT;
     private int victimCacheLines = Integer.getInteger(VICTIM_CACHE_LINES_PROP, 0);
     private LineMemoryAllocator segmentAllocator = ExCacheContext::allocateDirect;
     private boolean concluded;
@@ -144,6 +145,18 @@ public final class ExCacheContext
     public EvictionPolicy policy()
     {
         return policy;
+    }
+
+    /** What a faulting access throws (default: an {@link ExCacheFault}). */
+    public ExCacheContext faultHandler(final ExCacheFault.Handler faultHandler)
+    {
+        this.faultHandler = faultHandler == null ? ExCacheFault.Handler.DEFAULT : faultHandler;
+        return this;
+    }
+
+    public ExCacheFault.Handler faultHandler()
+    {
+        return faultHandler;
     }
 
     public ExCacheContext piggyback(final boolean piggyback)

@@ -15,6 +15,23 @@ public final class ExCacheFault extends RuntimeException
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Makes the exception a faulting access throws, so the cache's user can turn a fault into its own (a process's
+     * segmentation fault) once, here, instead of around every access.
+     */
+    @FunctionalInterface
+    public interface Handler
+    {
+        /** The default: an {@link ExCacheFault}. */
+        Handler DEFAULT = ExCacheFault::new;
+
+        /**
+         * @param status a negative status of the line source, {@link #PROTECTION} or {@link #ADDRESS_OUT_OF_RANGE}.
+         * @return the exception the faulting access throws.
+         */
+        RuntimeException onFault(int asid, long vaddr, int status, boolean write);
+    }
+
     private final int asid;
     private final long vaddr;
     private final int status;

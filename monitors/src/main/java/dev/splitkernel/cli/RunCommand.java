@@ -381,8 +381,21 @@ public final class RunCommand
         void run(int thread);
     }
 
+    /** How long the threads of one run may take before the run fails (a hung workload, not a slow one). */
+    static final long WATCHDOG_NS = 30L * 60 * 1_000_000_000L;
+
     /** Populate then run in {@code threads} plain threads; returns the total of run's results. */
     static long parallel(final int threads, final VoidPhase populate, final Phase run) throws InterruptedException
+    {
+        return parallel(threads, populate, run, WATCHDOG_NS);
+    }
+
+    /**
+     * As {@link #parallel(int, VoidPhase, Phase)}, failing with an IllegalStateException (the threads interrupted)
+     * when they are not all done within {@code watchdogNs}.
+     */
+    static long parallel(final int threads, final VoidPhase populate, final Phase run, final long watchdogNs)
+        throws InterruptedException
     {
         if (threads == 1)
         {
@@ -413,9 +426,20 @@ public final class RunCommand
             list.add(th);
             th.start();
         }
+        final long deadlineNs = System.nanoTime() + watchdogNs;
         for (final Thread th : list)
         {
-            th.join();
+            final long leftMs = (deadlineNs - System.nanoTime()) / 1_000_000;
+            if (leftMs > 0)
+            {
+                th.join(leftMs);
+            }
+            if (th.isAlive())
+            {
+                list.forEach(Thread::interrupt);
+                throw new IllegalStateException("thread " + th.getName() + " did not finish within "
+                    + watchdogNs / 1_000_000 + " ms (a hung workload?)");
+            }
         }
         rethrow(failure.get());
         return total.get();
@@ -452,10 +476,10 @@ public final class RunCommand
                 }
             }));
         }
-        final long watchdogNs = 30L * 60 * 1_000_000_000L;
+        final long deadlineNs = System.nanoTime() + WATCHDOG_NS;
         for (final LegoThread th : list)
         {
-            if (!th.join(watchdogNs))
+            if (!th.join(Math.max(1, deadlineNs - System.nanoTime())))
             {
                 throw new IllegalStateException("thread " + th.name() + " did not finish within 30 minutes");
             }

@@ -98,6 +98,12 @@ public final class Opcodes
     public static final int FILE_DROP_VNODE = 82;
 
     /** True for the file opcodes ({@link #FILE_OPEN} to {@link #FILE_DROP_VNODE}). */
+    /** The data path: line fetch, write-back, and both in one. */
+    public static boolean isLineOpcode(final int opcode)
+    {
+        return opcode >= LINE_FETCH && opcode <= LINE_FETCH_WITH_WRITE_BACK;
+    }
+
     public static boolean isFileOpcode(final int opcode)
     {
         return opcode >= FILE_OPEN && opcode <= FILE_DROP_VNODE;

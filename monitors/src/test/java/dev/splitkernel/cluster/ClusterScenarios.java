@@ -348,7 +348,8 @@ abstract class ClusterScenarios
             assertTrue(t.join(JOIN_TIMEOUT_NS), "thread " + t.name() + " did not finish");
             if (t.failure() != null)
             {
-                throw new AssertionError("thread " + t.name() + " failed", t.failure());
+                throw new AssertionError("thread " + t.name() + " failed (the process's fault: " + process.fault()
+                    + ")", t.failure());
             }
         }
         return writes.get();

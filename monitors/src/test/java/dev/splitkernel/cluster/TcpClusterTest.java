@@ -11,17 +11,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -35,7 +28,7 @@ class TcpClusterTest extends ClusterScenarios
 {
     private static final long START_TIMEOUT_MS = 30_000;
 
-    private final List<Process> children = new ArrayList<>();
+    private final List<ChildMonitor> children = new ArrayList<>();
     private ProcessorMonitor processor;
 
     @BeforeAll
@@ -66,56 +59,10 @@ class TcpClusterTest extends ClusterScenarios
 
     private String startChild(final Path jvmOptions, final String role, final String... args) throws Exception
     {
-        final List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("@" + jvmOptions);
-        command.add("-Xmx256m");
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add("dev.splitkernel.cli.Main");
-        command.addAll(List.of(args));
-        final Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final ChildMonitor child = ChildMonitor.startRole(role, List.of("-Xmx256m"),
+            List.of(args).subList(1, args.length), START_TIMEOUT_MS);
         children.add(child);
-        final BlockingQueue<String> lines = new ArrayBlockingQueue<>(1000);
-        final Thread reader = new Thread(() ->
-        {
-            try (BufferedReader in = new BufferedReader(
-                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)))
-            {
-                String line;
-                while ((line = in.readLine()) != null)
-                {
-                    lines.offer(line);
-                }
-            }
-            catch (final IOException ignore)
-            {
-                // the child went away; the watchdog below reports it
-            }
-        }, role + "-output");
-        reader.setDaemon(true);
-        reader.start();
-        final String prefix = role + ": listening at ";
-        final long deadlineMs = System.currentTimeMillis() + START_TIMEOUT_MS;
-        final StringBuilder seen = new StringBuilder();
-        while (System.currentTimeMillis() < deadlineMs)
-        {
-            final String line = lines.poll(100, TimeUnit.MILLISECONDS);
-            if (line != null)
-            {
-                seen.append(line).append(File.separatorChar == '/' ? "\n" : "\r\n");
-                if (line.startsWith(prefix))
-                {
-                    return line.substring(prefix.length()).trim();
-                }
-            }
-            else if (!child.isAlive() && lines.isEmpty())
-            {
-                throw new IllegalStateException(role + " JVM exited with " + child.exitValue() + ":\n" + seen);
-            }
-        }
-        throw new IllegalStateException(role + " JVM did not start listening within " + START_TIMEOUT_MS + " ms:\n"
-            + seen);
+        return child.address();
     }
 
     @AfterAll
@@ -125,16 +72,9 @@ class TcpClusterTest extends ClusterScenarios
         {
             processor.close();
         }
-        for (final Process child : children)
+        for (final ChildMonitor child : children)
         {
-            child.destroy();
-        }
-        for (final Process child : children)
-        {
-            if (!child.waitFor(5, TimeUnit.SECONDS))
-            {
-                child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
+            child.close();
         }
     }
 

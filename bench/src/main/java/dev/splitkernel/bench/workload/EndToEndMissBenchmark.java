@@ -1,5 +1,6 @@
 package dev.splitkernel.bench.workload;
 
+import dev.splitkernel.cluster.ChildMonitor;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
@@ -21,16 +22,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -56,7 +49,7 @@ public class EndToEndMissBenchmark
     @Param({"true", "false"})
     public boolean oneSided;
 
-    private final List<Process> children = new ArrayList<>();
+    private final List<ChildMonitor> children = new ArrayList<>();
     private ProcessorMonitor processor;
     private LegoProcess process;
     private long base;
@@ -115,78 +108,20 @@ public class EndToEndMissBenchmark
         {
             processor.close();
         }
-        for (final Process child : children)
+        for (final ChildMonitor child : children)
         {
-            child.destroy();
-        }
-        for (final Process child : children)
-        {
-            if (!child.waitFor(5, TimeUnit.SECONDS))
-            {
-                child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
+            child.close();
         }
     }
 
     private String startChild(final String role, final String... args) throws Exception
     {
-        final List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (final String arg : ManagementFactory.getRuntimeMXBean().getInputArguments())
-        {
-            if (arg.startsWith("--add-") || arg.startsWith("-XX:+Use"))
-            {
-                command.add(arg);
-            }
-        }
-        command.add("-Xmx512m");
         // The memory side busy-polls as a dedicated memory monitor would: a kernel wake-up per request costs tens of
         // microseconds on these virtual machines, more than the miss itself.
-        command.add("-D" + FabricContext.BUSY_POLL_PROP_NAME + "=true");
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add("dev.splitkernel.cli.Main");
-        command.addAll(List.of(args));
-        final Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final ChildMonitor child = ChildMonitor.startRole(role,
+            List.of("-Xmx512m", "-D" + FabricContext.BUSY_POLL_PROP_NAME + "=true"),
+            List.of(args).subList(1, args.length), START_TIMEOUT_MS);
         children.add(child);
-        final BlockingQueue<String> lines = new ArrayBlockingQueue<>(1000);
-        final Thread reader = new Thread(() ->
-        {
-            try (BufferedReader in = new BufferedReader(
-                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)))
-            {
-                String line;
-                while ((line = in.readLine()) != null)
-                {
-                    lines.offer(line);
-                }
-            }
-            catch (final IOException ignore)
-            {
-                // the child went away; the watchdog below reports it
-            }
-        }, role + "-output");
-        reader.setDaemon(true);
-        reader.start();
-        final String prefix = role + ": listening at ";
-        final long deadlineMs = System.currentTimeMillis() + START_TIMEOUT_MS;
-        final StringBuilder seen = new StringBuilder();
-        while (System.currentTimeMillis() < deadlineMs)
-        {
-            final String line = lines.poll(100, TimeUnit.MILLISECONDS);
-            if (line != null)
-            {
-                seen.append(line).append('\n');
-                if (line.startsWith(prefix))
-                {
-                    return line.substring(prefix.length()).trim();
-                }
-            }
-            else if (!child.isAlive() && lines.isEmpty())
-            {
-                throw new IllegalStateException(role + " JVM exited with " + child.exitValue() + ":\n" + seen);
-            }
-        }
-        throw new IllegalStateException(role + " JVM did not start within " + START_TIMEOUT_MS + " ms:\n" + seen);
+        return child.address();
     }
 }

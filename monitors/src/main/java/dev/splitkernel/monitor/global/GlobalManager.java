@@ -47,6 +47,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     private int nextAsid = 1;
     private long errors;
     private String address;
+    private final Handler[] handlers = handlers();
+    private final GlobalRequest request = new GlobalRequest();
 
     public GlobalManager(final GlobalManagerContext ctx)
     {
@@ -183,7 +185,9 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             GlobalDescriptor.clear(reply, replyOffset);
             return GlobalDescriptor.putAddress(reply, replyOffset, text);
         }
-        if (opcode < Opcodes.MEMBER_REGISTER || opcode > Opcodes.FREE_VREGION)
+        final Handler handler = opcode >= Opcodes.MEMBER_REGISTER && opcode < Opcodes.MEMBER_REGISTER + handlers.length
+            ? handlers[opcode - Opcodes.MEMBER_REGISTER] : null;
+        if (handler == null)
         {
             errors++;
             return Status.UNKNOWN_OPCODE;
@@ -194,214 +198,250 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             errors++;
             return Status.MALFORMED;
         }
-        final long nowNs = ctx.nanoClock().nanoTime();
-        final int memberId = request.getInt(offset + GlobalDescriptor.MEMBER_ID_OFFSET);
-        final int role = request.getInt(offset + GlobalDescriptor.ROLE_OFFSET);
+        final GlobalRequest r = this.request.wrap(request, offset, length, ctx.nanoClock().nanoTime());
         GlobalDescriptor.clear(reply, replyOffset);
-        long result = 0;
-        int replyMember = -1;
-        int replyAsid = 0;
-        switch (opcode)
-        {
-            case Opcodes.MEMBER_REGISTER:
-            {
-                final String text = GlobalDescriptor.address(request, offset, length);
-                final int separator = text == null ? -1 : text.indexOf(GlobalDescriptor.NAME_SEPARATOR);
-                final String memberAddress = separator < 0 ? text : text.substring(0, separator);
-                final String name = separator < 0 ? null : text.substring(separator + 1);
-                if (memberAddress == null || memberAddress.isEmpty() || (name != null && name.isEmpty()) ||
-                    (role != GlobalDescriptor.ROLE_MEMORY && role != GlobalDescriptor.ROLE_PROCESSOR &&
-                    role != GlobalDescriptor.ROLE_STORAGE))
-                {
-                    result = Errno.EINVAL;
-                    break;
-                }
-                final long capacityBytes = request.getLong(offset + GlobalDescriptor.CAPACITY_OFFSET);
-                if (role == GlobalDescriptor.ROLE_STORAGE && name != null)
-                {
-                    final StorageMember known = storageMemberNamed(name);
-                    if (known != null)
-                    {
-                        // A restart on the same data directory: same member and vNodes, perhaps a new address.
-                        reviveStorageMember(known.memberId);
-                        known.address = memberAddress;
-                        known.capacityBytes = capacityBytes;
-                        known.lastHeartbeatNs = nowNs;
-                        addresses.put(known.memberId, memberAddress);
-                        result = known.memberId;
-                        replyMember = known.memberId;
-                        break;
-                    }
-                }
-                final int id = nextMemberId++;
-                if (role == GlobalDescriptor.ROLE_MEMORY)
-                {
-                    memoryMembers.add(new MemoryMember(id, memberAddress, capacityBytes, nowNs));
-                }
-                else if (role == GlobalDescriptor.ROLE_STORAGE)
-                {
-                    storageMembers.add(new StorageMember(id, name == null ? "" : name, memberAddress, capacityBytes,
-                        nowNs));
-                }
-                else
-                {
-                    processorMembers.add(new ProcessorMember(id, memberAddress, nowNs));
-                }
-                addresses.put(id, memberAddress);
-                result = id;
-                replyMember = id;
-                break;
-            }
-            case Opcodes.LOAD_REPORT:
-            {
-                if (role == GlobalDescriptor.ROLE_MEMORY)
-                {
-                    final MemoryMember member = reviveMemoryMember(memberId);
-                    if (member == null)
-                    {
-                        result = Errno.ENOENT;
-                        break;
-                    }
-                    member.capacityBytes = request.getLong(offset + GlobalDescriptor.CAPACITY_OFFSET);
-                    // A report may predate the vRegions placed here since it was taken: never let it undo them,
-                    // or a burst of placements would all land on the monitor that reported last.
-                    member.committedBytes = Math.max(
-                        request.getLong(offset + GlobalDescriptor.COMMITTED_OFFSET), member.placedBytes);
-                    member.usedBytes = request.getLong(offset + GlobalDescriptor.USED_OFFSET);
-                    member.ownedVRegions = Math.max(
-                        request.getInt(offset + GlobalDescriptor.COUNT_OFFSET), member.placedVRegions);
-                    member.lastHeartbeatNs = nowNs;
-                }
-                else if (role == GlobalDescriptor.ROLE_STORAGE)
-                {
-                    final StorageMember member = reviveStorageMember(memberId);
-                    if (member == null)
-                    {
-                        result = Errno.ENOENT;
-                        break;
-                    }
-                    member.capacityBytes = request.getLong(offset + GlobalDescriptor.CAPACITY_OFFSET);
-                    member.usedBytes = request.getLong(offset + GlobalDescriptor.USED_OFFSET);
-                    member.files = request.getInt(offset + GlobalDescriptor.COUNT_OFFSET);
-                    member.lastHeartbeatNs = nowNs;
-                }
-                else
-                {
-                    final ProcessorMember member = reviveProcessorMember(memberId);
-                    if (member == null)
-                    {
-                        result = Errno.ENOENT;
-                        break;
-                    }
-                    member.runningThreads = request.getInt(offset + GlobalDescriptor.COUNT_OFFSET);
-                    member.lastHeartbeatNs = nowNs;
-                }
-                break;
-            }
-            case Opcodes.CHOOSE_HOME:
-            {
-                final int home = policy.choose(memoryMembers, 0, -1);
-                if (home < 0)
-                {
-                    result = Errno.ENOMEM;
-                    break;
-                }
-                replyAsid = nextAsid++;
-                replyMember = home;
-                result = home;
-                break;
-            }
-            case Opcodes.ALLOCATE_VREGION:
-            {
-                final long bytesNeeded = request.getLong(offset + GlobalDescriptor.COMMITTED_OFFSET);
-                final int exclude = request.getInt(offset + GlobalDescriptor.EXCLUDE_OFFSET);
-                final int asid = request.getInt(offset + GlobalDescriptor.ASID_OFFSET);
-                final int index = request.getInt(offset + GlobalDescriptor.VREGION_INDEX_OFFSET);
-                if (bytesNeeded < 0)
-                {
-                    result = Errno.EINVAL;
-                    break;
-                }
-                final int owner = policy.choose(memoryMembers, bytesNeeded, exclude);
-                final MemoryMember member = owner < 0 ? null : memoryMember(owner);
-                if (member == null)
-                {
-                    result = Errno.ENOMEM;
-                    break;
-                }
-                member.committedBytes += bytesNeeded;
-                member.ownedVRegions++;
-                member.placedBytes += bytesNeeded;
-                member.placedVRegions++;
-                vRegions.put(key(asid, index), new long[] {owner, bytesNeeded});
-                replyAsid = asid;
-                replyMember = owner;
-                result = owner;
-                break;
-            }
-            case Opcodes.FREE_VREGION:
-            {
-                final int asid = request.getInt(offset + GlobalDescriptor.ASID_OFFSET);
-                final int index = request.getInt(offset + GlobalDescriptor.VREGION_INDEX_OFFSET);
-                final long[] placed = vRegions.remove(key(asid, index));
-                if (placed != null)
-                {
-                    final MemoryMember member = memoryMember((int)placed[0]);
-                    if (member != null)
-                    {
-                        member.committedBytes = Math.max(0, member.committedBytes - placed[1]);
-                        member.ownedVRegions = Math.max(0, member.ownedVRegions - 1);
-                        member.placedBytes = Math.max(0, member.placedBytes - placed[1]);
-                        member.placedVRegions = Math.max(0, member.placedVRegions - 1);
-                    }
-                }
-                break;
-            }
-            case Opcodes.CHOOSE_PROCESSOR:
-            {
-                ProcessorMember best = null;
-                for (final ProcessorMember member : processorMembers)
-                {
-                    if (best == null || member.runningThreads < best.runningThreads)
-                    {
-                        best = member;
-                    }
-                }
-                if (best == null)
-                {
-                    result = Errno.ENOENT;
-                    break;
-                }
-                best.runningThreads++;
-                replyMember = best.memberId;
-                result = best.memberId;
-                break;
-            }
-            case Opcodes.LOOKUP_MEMBER:
-            {
-                if (!addresses.containsKey(memberId))
-                {
-                    result = Errno.ENOENT;
-                    break;
-                }
-                replyMember = memberId;
-                result = memberId;
-                break;
-            }
-            default:
-                errors++;
-                return Status.UNKNOWN_OPCODE;
-        }
+        final long result = handler.serve(r);
         if (result < 0)
         {
             errors++;
         }
         reply.putLong(replyOffset + GlobalDescriptor.RESULT_OFFSET, result);
-        reply.putInt(replyOffset + GlobalDescriptor.MEMBER_ID_OFFSET, replyMember);
-        reply.putInt(replyOffset + GlobalDescriptor.ASID_OFFSET, replyAsid);
-        final String memberAddress = replyMember >= 0 ? addresses.get(replyMember) : null;
+        reply.putInt(replyOffset + GlobalDescriptor.MEMBER_ID_OFFSET, r.replyMember);
+        reply.putInt(replyOffset + GlobalDescriptor.ASID_OFFSET, r.replyAsid);
+        final String memberAddress = r.replyMember >= 0 ? addresses.get(r.replyMember) : null;
         return memberAddress == null ? GlobalDescriptor.HEADER_LENGTH :
             GlobalDescriptor.putAddress(reply, replyOffset, memberAddress);
+    }
+
+    /** Serves one opcode of the global managers; the manager's lock is held. */
+    @FunctionalInterface
+    private interface Handler
+    {
+        /** @return the result (a member id, an owner, 0) or a negative Errno; sets the reply's member and asid. */
+        long serve(GlobalRequest request);
+    }
+
+    /** One decoded request and the reply fields its handler sets; reused (the manager's lock is held). */
+    private static final class GlobalRequest
+    {
+        DirectBuffer buffer;
+        int offset;
+        int length;
+        long nowNs;
+        int memberId;
+        int role;
+        int replyMember;
+        int replyAsid;
+
+        GlobalRequest wrap(final DirectBuffer buffer, final int offset, final int length, final long nowNs)
+        {
+            this.buffer = buffer;
+            this.offset = offset;
+            this.length = length;
+            this.nowNs = nowNs;
+            this.memberId = buffer.getInt(offset + GlobalDescriptor.MEMBER_ID_OFFSET);
+            this.role = buffer.getInt(offset + GlobalDescriptor.ROLE_OFFSET);
+            this.replyMember = -1;
+            this.replyAsid = 0;
+            return this;
+        }
+
+        long getLong(final int fieldOffset)
+        {
+            return buffer.getLong(offset + fieldOffset);
+        }
+
+        int getInt(final int fieldOffset)
+        {
+            return buffer.getInt(offset + fieldOffset);
+        }
+    }
+
+    /** The handlers by opcode, from {@link Opcodes#MEMBER_REGISTER} on. */
+    private Handler[] handlers()
+    {
+        final Handler[] table = new Handler[Opcodes.FREE_VREGION - Opcodes.MEMBER_REGISTER + 1];
+        table[Opcodes.MEMBER_REGISTER - Opcodes.MEMBER_REGISTER] = this::register;
+        table[Opcodes.LOAD_REPORT - Opcodes.MEMBER_REGISTER] = this::loadReport;
+        table[Opcodes.CHOOSE_HOME - Opcodes.MEMBER_REGISTER] = this::chooseHome;
+        table[Opcodes.ALLOCATE_VREGION - Opcodes.MEMBER_REGISTER] = this::allocateVRegion;
+        table[Opcodes.FREE_VREGION - Opcodes.MEMBER_REGISTER] = this::freeVRegion;
+        table[Opcodes.CHOOSE_PROCESSOR - Opcodes.MEMBER_REGISTER] = this::chooseProcessor;
+        table[Opcodes.LOOKUP_MEMBER - Opcodes.MEMBER_REGISTER] = this::lookupMember;
+        return table;
+    }
+
+    private long register(final GlobalRequest r)
+    {
+        final String text = GlobalDescriptor.address(r.buffer, r.offset, r.length);
+        final int separator = text == null ? -1 : text.indexOf(GlobalDescriptor.NAME_SEPARATOR);
+        final String memberAddress = separator < 0 ? text : text.substring(0, separator);
+        final String name = separator < 0 ? null : text.substring(separator + 1);
+        if (memberAddress == null || memberAddress.isEmpty() || (name != null && name.isEmpty()) ||
+            (r.role != GlobalDescriptor.ROLE_MEMORY && r.role != GlobalDescriptor.ROLE_PROCESSOR &&
+            r.role != GlobalDescriptor.ROLE_STORAGE))
+        {
+            return Errno.EINVAL;
+        }
+        final long capacityBytes = r.getLong(GlobalDescriptor.CAPACITY_OFFSET);
+        if (r.role == GlobalDescriptor.ROLE_STORAGE && name != null)
+        {
+            final StorageMember known = storageMemberNamed(name);
+            if (known != null)
+            {
+                // A restart on the same data directory: same member and vNodes, perhaps a new address.
+                reviveStorageMember(known.memberId);
+                known.address = memberAddress;
+                known.capacityBytes = capacityBytes;
+                known.lastHeartbeatNs = r.nowNs;
+                addresses.put(known.memberId, memberAddress);
+                r.replyMember = known.memberId;
+                return known.memberId;
+            }
+        }
+        final int id = nextMemberId++;
+        if (r.role == GlobalDescriptor.ROLE_MEMORY)
+        {
+            memoryMembers.add(new MemoryMember(id, memberAddress, capacityBytes, r.nowNs));
+        }
+        else if (r.role == GlobalDescriptor.ROLE_STORAGE)
+        {
+            storageMembers.add(new StorageMember(id, name == null ? "" : name, memberAddress, capacityBytes, r.nowNs));
+        }
+        else
+        {
+            processorMembers.add(new ProcessorMember(id, memberAddress, r.nowNs));
+        }
+        addresses.put(id, memberAddress);
+        r.replyMember = id;
+        return id;
+    }
+
+    private long loadReport(final GlobalRequest r)
+    {
+        if (r.role == GlobalDescriptor.ROLE_MEMORY)
+        {
+            final MemoryMember member = reviveMemoryMember(r.memberId);
+            if (member == null)
+            {
+                return Errno.ENOENT;
+            }
+            member.capacityBytes = r.getLong(GlobalDescriptor.CAPACITY_OFFSET);
+            // A report may predate the vRegions placed here since it was taken: never let it undo them, or a burst of
+            // placements would all land on the monitor that reported last.
+            member.committedBytes = Math.max(r.getLong(GlobalDescriptor.COMMITTED_OFFSET), member.placedBytes);
+            member.usedBytes = r.getLong(GlobalDescriptor.USED_OFFSET);
+            member.ownedVRegions = Math.max(r.getInt(GlobalDescriptor.COUNT_OFFSET), member.placedVRegions);
+            member.lastHeartbeatNs = r.nowNs;
+        }
+        else if (r.role == GlobalDescriptor.ROLE_STORAGE)
+        {
+            final StorageMember member = reviveStorageMember(r.memberId);
+            if (member == null)
+            {
+                return Errno.ENOENT;
+            }
+            member.capacityBytes = r.getLong(GlobalDescriptor.CAPACITY_OFFSET);
+            member.usedBytes = r.getLong(GlobalDescriptor.USED_OFFSET);
+            member.files = r.getInt(GlobalDescriptor.COUNT_OFFSET);
+            member.lastHeartbeatNs = r.nowNs;
+        }
+        else
+        {
+            final ProcessorMember member = reviveProcessorMember(r.memberId);
+            if (member == null)
+            {
+                return Errno.ENOENT;
+            }
+            member.runningThreads = r.getInt(GlobalDescriptor.COUNT_OFFSET);
+            member.lastHeartbeatNs = r.nowNs;
+        }
+        return 0;
+    }
+
+    private long chooseHome(final GlobalRequest r)
+    {
+        final int home = policy.choose(memoryMembers, 0, -1);
+        if (home < 0)
+        {
+            return Errno.ENOMEM;
+        }
+        r.replyAsid = nextAsid++;
+        r.replyMember = home;
+        return home;
+    }
+
+    private long allocateVRegion(final GlobalRequest r)
+    {
+        final long bytesNeeded = r.getLong(GlobalDescriptor.COMMITTED_OFFSET);
+        final int exclude = r.getInt(GlobalDescriptor.EXCLUDE_OFFSET);
+        final int asid = r.getInt(GlobalDescriptor.ASID_OFFSET);
+        final int index = r.getInt(GlobalDescriptor.VREGION_INDEX_OFFSET);
+        if (bytesNeeded < 0)
+        {
+            return Errno.EINVAL;
+        }
+        final int owner = policy.choose(memoryMembers, bytesNeeded, exclude);
+        final MemoryMember member = owner < 0 ? null : memoryMember(owner);
+        if (member == null)
+        {
+            return Errno.ENOMEM;
+        }
+        member.committedBytes += bytesNeeded;
+        member.ownedVRegions++;
+        member.placedBytes += bytesNeeded;
+        member.placedVRegions++;
+        vRegions.put(key(asid, index), new long[] {owner, bytesNeeded});
+        r.replyAsid = asid;
+        r.replyMember = owner;
+        return owner;
+    }
+
+    private long freeVRegion(final GlobalRequest r)
+    {
+        final long[] placed = vRegions.remove(key(r.getInt(GlobalDescriptor.ASID_OFFSET),
+            r.getInt(GlobalDescriptor.VREGION_INDEX_OFFSET)));
+        if (placed != null)
+        {
+            final MemoryMember member = memoryMember((int)placed[0]);
+            if (member != null)
+            {
+                member.committedBytes = Math.max(0, member.committedBytes - placed[1]);
+                member.ownedVRegions = Math.max(0, member.ownedVRegions - 1);
+                member.placedBytes = Math.max(0, member.placedBytes - placed[1]);
+                member.placedVRegions = Math.max(0, member.placedVRegions - 1);
+            }
+        }
+        return 0;
+    }
+
+    private long chooseProcessor(final GlobalRequest r)
+    {
+        ProcessorMember best = null;
+        for (final ProcessorMember member : processorMembers)
+        {
+            if (best == null || member.runningThreads < best.runningThreads)
+            {
+                best = member;
+            }
+        }
+        if (best == null)
+        {
+            return Errno.ENOENT;
+        }
+        best.runningThreads++;
+        r.replyMember = best.memberId;
+        return best.memberId;
+    }
+
+    private long lookupMember(final GlobalRequest r)
+    {
+        if (!addresses.containsKey(r.memberId))
+        {
+            return Errno.ENOENT;
+        }
+        r.replyMember = r.memberId;
+        return r.memberId;
     }
 
     /**

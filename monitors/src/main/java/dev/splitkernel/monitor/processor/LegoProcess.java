@@ -414,187 +414,89 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     public byte getByte(final long address)
     {
         checkAlive();
-        try
-        {
-            return cache.getByte(pid, address);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        return cache.getByte(pid, address);
     }
 
     public void putByte(final long address, final byte value)
     {
         checkAlive();
-        try
-        {
-            cache.putByte(pid, address, value);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        cache.putByte(pid, address, value);
     }
 
     public short getShort(final long address)
     {
         checkAlive();
-        try
-        {
-            return cache.getShort(pid, address);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        return cache.getShort(pid, address);
     }
 
     public void putShort(final long address, final short value)
     {
         checkAlive();
-        try
-        {
-            cache.putShort(pid, address, value);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        cache.putShort(pid, address, value);
     }
 
     public int getInt(final long address)
     {
         checkAlive();
-        try
-        {
-            return cache.getInt(pid, address);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        return cache.getInt(pid, address);
     }
 
     public void putInt(final long address, final int value)
     {
         checkAlive();
-        try
-        {
-            cache.putInt(pid, address, value);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        cache.putInt(pid, address, value);
     }
 
     @Override
     public long getLong(final long address)
     {
         checkAlive();
-        try
-        {
-            return cache.getLong(pid, address);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        return cache.getLong(pid, address);
     }
 
     @Override
     public void putLong(final long address, final long value)
     {
         checkAlive();
-        try
-        {
-            cache.putLong(pid, address, value);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        cache.putLong(pid, address, value);
     }
 
     public float getFloat(final long address)
     {
         checkAlive();
-        try
-        {
-            return cache.getFloat(pid, address);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        return cache.getFloat(pid, address);
     }
 
     public void putFloat(final long address, final float value)
     {
         checkAlive();
-        try
-        {
-            cache.putFloat(pid, address, value);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        cache.putFloat(pid, address, value);
     }
 
     public double getDouble(final long address)
     {
         checkAlive();
-        try
-        {
-            return cache.getDouble(pid, address);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        return cache.getDouble(pid, address);
     }
 
     public void putDouble(final long address, final double value)
     {
         checkAlive();
-        try
-        {
-            cache.putDouble(pid, address, value);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        cache.putDouble(pid, address, value);
     }
 
     /** Copy {@code length} bytes at {@code address} into {@code dst}. */
     public void getBytes(final long address, final MutableDirectBuffer dst, final int dstOffset, final int length)
     {
         checkAlive();
-        try
-        {
-            cache.getBytes(pid, address, dst, dstOffset, length);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        cache.getBytes(pid, address, dst, dstOffset, length);
     }
 
     /** Copy {@code length} bytes of {@code src} to {@code address}. */
     public void putBytes(final long address, final DirectBuffer src, final int srcOffset, final int length)
     {
         checkAlive();
-        try
-        {
-            cache.putBytes(pid, address, src, srcOffset, length);
-        }
-        catch (final ExCacheFault ex)
-        {
-            throw segfault(ex);
-        }
+        cache.putBytes(pid, address, src, srcOffset, length);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -767,30 +669,35 @@ public final class LegoProcess implements WordMemory, AutoCloseable
             ? "was killed by a segmentation fault in another thread" : "has exited"), f);
     }
 
-    private RuntimeException segfault(final ExCacheFault ex)
+    /**
+     * A faulting load or store of this process (the ExCache's fault handler, via the monitor): the process is
+     * killed, and the faulting thread gets the {@link SegmentationFault} (or, if the process already ended, a
+     * {@link ProcessKilledException}) that this returns.
+     */
+    RuntimeException fault(final long vaddr, final int status, final boolean write)
     {
         if (state != RUNNING)
         {
             return dead();
         }
         final String reason;
-        if (ex.status() == ExCacheFault.PROTECTION)
+        if (status == ExCacheFault.PROTECTION)
         {
-            reason = ex.isWrite() ? "page is not writable" : "page is not readable";
+            reason = write ? "page is not writable" : "page is not readable";
         }
-        else if (ex.status() == ExCacheFault.ADDRESS_OUT_OF_RANGE)
+        else if (status == ExCacheFault.ADDRESS_OUT_OF_RANGE)
         {
             reason = "address beyond the 48-bit address space";
         }
-        else if (ex.status() == Errno.EFAULT)
+        else if (status == Errno.EFAULT)
         {
             reason = "address not mapped";
         }
         else
         {
-            reason = Errno.describe(ex.status());
+            reason = Errno.describe(status);
         }
-        final SegmentationFault f = new SegmentationFault(pid, ex.vaddr(), ex.isWrite(), ex.status(), reason);
+        final SegmentationFault f = new SegmentationFault(pid, vaddr, write, status, reason);
         onFault(f);
         return f;
     }

@@ -2,6 +2,7 @@ package dev.splitkernel.monitor.processor;
 
 import dev.splitkernel.excache.ExCache;
 import dev.splitkernel.excache.ExCacheContext;
+import dev.splitkernel.excache.ExCacheFault;
 import dev.splitkernel.excache.LineMemoryAllocator;
 import dev.splitkernel.excache.LineSource;
 import dev.splitkernel.monitor.IntervalAgent;
@@ -106,6 +107,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
 
             final ExCacheContext excacheCtx = ctx.excache();
             excacheCtx.segmentAllocator(new RegisteredAllocator());
+            excacheCtx.faultHandler(this::onCacheFault);
             excache = new ExCache(excacheCtx, this);
         }
         catch (final RuntimeException ex)
@@ -376,6 +378,13 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         }
         missErrors.increment();
         return result;
+    }
+
+    /** A faulting access: a segmentation fault of its process alone. */
+    private RuntimeException onCacheFault(final int asid, final long vaddr, final int status, final boolean write)
+    {
+        final LegoProcess p = processes.get(asid);
+        return p == null ? new ExCacheFault(asid, vaddr, status, write) : p.fault(vaddr, status, write);
     }
 
     @Override

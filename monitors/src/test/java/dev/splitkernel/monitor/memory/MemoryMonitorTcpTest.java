@@ -1,5 +1,6 @@
 package dev.splitkernel.monitor.memory;
 
+import dev.splitkernel.cluster.ChildMonitor;
 import dev.splitkernel.monitor.global.GlobalManager;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.GlobalManagerProxy;
@@ -18,16 +19,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,7 +41,7 @@ class MemoryMonitorTcpTest
     private static final int ANON = Prot.MAP_PRIVATE | Prot.MAP_ANONYMOUS;
     private static final long VREGION_BYTES = 2 << 20;
 
-    private static final List<Process> CHILDREN = new ArrayList<>();
+    private static final List<ChildMonitor> CHILDREN = new ArrayList<>();
     private static Fabric client;
     private static String globalAddress;
 
@@ -72,63 +65,11 @@ class MemoryMonitorTcpTest
     private static String start(final String mainClass, final String marker, final String... properties)
         throws Exception
     {
-        final List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        final String projectDir = System.getProperty("splitkernel.projectDir", "..");
-        final Path jvmOptions = Path.of(projectDir, "native-config", "jvm.options");
-        if (Files.exists(jvmOptions))
-        {
-            command.add("@" + jvmOptions.toAbsolutePath());
-        }
-        command.add("-Xmx256m");
-        command.add("-Dsplitkernel.fabric=tcp");
-        command.addAll(List.of(properties));
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(mainClass);
-        final Process process = new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectInput(ProcessBuilder.Redirect.PIPE).start();
-        CHILDREN.add(process);
-
-        final BlockingQueue<String> addresses = new ArrayBlockingQueue<>(1);
-        final StringBuilder output = new StringBuilder();
-        final Thread reader = new Thread(() ->
-        {
-            try (BufferedReader in = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
-            {
-                String line;
-                while ((line = in.readLine()) != null)
-                {
-                    synchronized (output)
-                    {
-                        output.append(line).append(File.separatorChar == '/' ? "\n" : "\r\n");
-                    }
-                    final int at = line.indexOf(marker);
-                    if (at >= 0)
-                    {
-                        addresses.offer(line.substring(at + marker.length()).trim());
-                    }
-                }
-            }
-            catch (final Exception ignore)
-            {
-                // The child went away; the test's deadline reports it.
-            }
-        }, "child-output");
-        reader.setDaemon(true);
-        reader.start();
-        final String address = addresses.poll(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        if (address == null)
-        {
-            process.destroyForcibly();
-            synchronized (output)
-            {
-                throw new IllegalStateException(mainClass + " did not start within " + START_TIMEOUT_MS + " ms: " +
-                    output);
-            }
-        }
-        return address;
+        final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx256m", "-Dsplitkernel.fabric=tcp"));
+        jvmArgs.addAll(List.of(properties));
+        final ChildMonitor child = ChildMonitor.start(mainClass, List.of(), marker, jvmArgs, START_TIMEOUT_MS);
+        CHILDREN.add(child);
+        return child.address();
     }
 
     @AfterAll
@@ -138,16 +79,9 @@ class MemoryMonitorTcpTest
         {
             client.close();
         }
-        for (final Process process : CHILDREN)
+        for (final ChildMonitor child : CHILDREN)
         {
-            process.destroy();
-        }
-        for (final Process process : CHILDREN)
-        {
-            if (!process.waitFor(10, TimeUnit.SECONDS))
-            {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
+            child.close();
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.splitkernel.monitor.storage;
 
+import dev.splitkernel.cluster.ChildMonitor;
 import dev.splitkernel.monitor.processor.FileCalls;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.FileFlags;
@@ -15,9 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,8 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -46,16 +42,16 @@ class StorageRestartTest
     @TempDir
     Path temp;
 
-    private final List<Process> children = new ArrayList<>();
+    private final List<ChildMonitor> children = new ArrayList<>();
     private Fabric fabric;
 
     @AfterEach
     void cleanUp() throws Exception
     {
         CloseHelper.quietClose(fabric);
-        for (final Process child : children)
+        for (final ChildMonitor child : children)
         {
-            child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            child.kill();
         }
     }
 
@@ -68,7 +64,7 @@ class StorageRestartTest
         final Map<String, byte[]> expected = new HashMap<>();
         final Random random = new Random(42);
 
-        Process first = startChild(dataDir);
+        ChildMonitor first = startChild(dataDir);
         String address = addressOf(first);
         try (StorageProxy proxy = new StorageProxy(fabric.connect(address, TIMEOUT_NS), TIMEOUT_NS))
         {
@@ -96,11 +92,11 @@ class StorageRestartTest
             expected.put("/logs/renamed", expected.remove("/f1"));
             expected.remove("/f3");
         }
-        assertTrue(first.isAlive(), "the first storage process should still be serving");
-        first.destroyForcibly();
-        assertTrue(first.waitFor(10, TimeUnit.SECONDS), "the first storage process did not die");
+        assertTrue(first.process().isAlive(), "the first storage process should still be serving");
+        first.kill();
+        assertTrue(!first.process().isAlive(), "the first storage process did not die");
 
-        final Process second = startChild(dataDir);
+        final ChildMonitor second = startChild(dataDir);
         address = addressOf(second);
         try (StorageProxy proxy = new StorageProxy(fabric.connect(address, TIMEOUT_NS), TIMEOUT_NS))
         {
@@ -123,68 +119,17 @@ class StorageRestartTest
         }
     }
 
-    private Process startChild(final Path dataDir) throws Exception
+    private ChildMonitor startChild(final Path dataDir) throws Exception
     {
-        final List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        final Path jvmOptions = Path.of(System.getProperty("splitkernel.projectDir", ".."), "native-config",
-            "jvm.options");
-        if (Files.exists(jvmOptions))
-        {
-            command.add("@" + jvmOptions.toAbsolutePath());
-        }
-        command.add("-Xmx128m");
-        command.add("-Dsplitkernel.fabric=tcp");
-        command.add("-Dsplitkernel.storage.listen=127.0.0.1:0");
-        command.add("-Dsplitkernel.storage.dataDir=" + dataDir.toAbsolutePath());
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(StorageMonitor.class.getName());
-        final Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final ChildMonitor child = ChildMonitor.start(StorageMonitor.class.getName(), List.of(), MARKER,
+            List.of("-Xmx128m", "-Dsplitkernel.fabric=tcp", "-Dsplitkernel.storage.listen=127.0.0.1:0",
+                "-Dsplitkernel.storage.dataDir=" + dataDir.toAbsolutePath()), START_TIMEOUT_MS);
         children.add(child);
         return child;
     }
 
-    private static String addressOf(final Process child) throws Exception
+    private static String addressOf(final ChildMonitor child)
     {
-        final BlockingQueue<String> found = new ArrayBlockingQueue<>(1);
-        final StringBuilder output = new StringBuilder();
-        final Thread reader = new Thread(() ->
-        {
-            try (BufferedReader in = new BufferedReader(
-                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)))
-            {
-                String line;
-                while ((line = in.readLine()) != null)
-                {
-                    synchronized (output)
-                    {
-                        output.append(line).append('\n');
-                    }
-                    final int at = line.indexOf(MARKER);
-                    if (at >= 0)
-                    {
-                        found.offer(line.substring(at + MARKER.length()).split(" ")[0]);
-                    }
-                }
-            }
-            catch (final Exception ignore)
-            {
-                // The child went away: the deadline below reports it.
-            }
-        }, "storage-child-output");
-        reader.setDaemon(true);
-        reader.start();
-        final String address = found.poll(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        if (address == null)
-        {
-            child.destroyForcibly();
-            synchronized (output)
-            {
-                throw new IllegalStateException("storage monitor did not start within " + START_TIMEOUT_MS +
-                    " ms: " + output);
-            }
-        }
-        return address;
+        return child.address().split(" ")[0];
     }
 }

@@ -1,0 +1,219 @@
+package dev.splitkernel.monitor.memory;
+
+import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.LineReplyDescriptor;
+import dev.splitkernel.protocol.LineRequestDescriptor;
+import dev.splitkernel.protocol.Opcodes;
+import dev.splitkernel.protocol.Prot;
+import dev.splitkernel.verbs.RequestHandler;
+import dev.splitkernel.verbs.Status;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * The memory monitor as a line server, the data path: line fetches (a page is created zero-filled at its first miss),
+ * write-backs (or at the first write-back of a p-local line), and both in one request when the processor piggybacks
+ * a dirty victim on a fetch. A fetch reply names the page's registered address and key, so the processor can re-read
+ * it one-sided, without this monitor's CPU. At most {@code workers} requests are served at once.
+ * <p>
+ * Thread-safe: lock-free on the vma tables, with a short lock on the page pool.
+ */
+final class LineServer implements RequestHandler
+{
+    private final VmaOwner owner;
+    private final PagePool pool;
+    private final WorkerGate gate;
+    private final MemoryMonitorCounters counters;
+    private final int pageBytes;
+    private final int pageShift;
+    private final int vRegionShift;
+    private final int maxVRegionIndex;
+    private final long requestTimeoutNs;
+    private final ThreadLocal<boolean[]> createdFlag = ThreadLocal.withInitial(() -> new boolean[1]);
+
+    LineServer(final VmaOwner owner, final PagePool pool, final MemoryMonitorCounters counters, final int workers,
+        final int pageBytes, final long vRegionBytes, final int maxVRegionIndex, final long requestTimeoutNs)
+    {
+        this.owner = owner;
+        this.pool = pool;
+        this.gate = new WorkerGate(workers);
+        this.counters = counters;
+        this.pageBytes = pageBytes;
+        this.pageShift = Integer.numberOfTrailingZeros(pageBytes);
+        this.vRegionShift = Long.numberOfTrailingZeros(vRegionBytes);
+        this.maxVRegionIndex = maxVRegionIndex;
+        this.requestTimeoutNs = requestTimeoutNs;
+    }
+
+    @Override
+    public int onRequest(
+        final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
+    {
+        return onLine(opcode, request, offset, length, reply, replyOffset, replyCapacity);
+    }
+
+    private int onLine(
+        final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
+    {
+        if (length < LineRequestDescriptor.HEADER_LENGTH || replyCapacity < LineReplyDescriptor.HEADER_LENGTH)
+        {
+            counters.increment(MemoryMonitorCounters.MALFORMED_REQUESTS);
+            return Status.MALFORMED;
+        }
+        final int asid = LineRequestDescriptor.asid(request, offset);
+        final int flags = LineRequestDescriptor.flags(request, offset);
+        final long lineAddress = LineRequestDescriptor.lineAddress(request, offset);
+        final int lengthBytes = LineRequestDescriptor.lengthBytes(request, offset);
+        if (!isValidLine(lineAddress, lengthBytes))
+        {
+            counters.increment(MemoryMonitorCounters.MALFORMED_REQUESTS);
+            LineReplyDescriptor.encode(reply, replyOffset, Errno.EINVAL, 0, 0, 0);
+            return LineReplyDescriptor.HEADER_LENGTH;
+        }
+
+        if (opcode == Opcodes.LINE_WRITE_BACK)
+        {
+            if (length < LineRequestDescriptor.HEADER_LENGTH + lengthBytes)
+            {
+                counters.increment(MemoryMonitorCounters.MALFORMED_REQUESTS);
+                return Status.MALFORMED;
+            }
+            if (!gate.acquire(System.nanoTime() + requestTimeoutNs))
+            {
+                counters.increment(MemoryMonitorCounters.WORKER_TIMEOUTS);
+                return Status.BACK_PRESSURED;
+            }
+            final int result;
+            try
+            {
+                result = serveWriteBack(asid, flags, lineAddress, lengthBytes, request,
+                    offset + LineRequestDescriptor.DATA_OFFSET);
+            }
+            finally
+            {
+                gate.release();
+            }
+            LineReplyDescriptor.encode(reply, replyOffset, result, 0, 0, 0);
+            return LineReplyDescriptor.HEADER_LENGTH;
+        }
+
+        if (replyCapacity < LineReplyDescriptor.HEADER_LENGTH + lengthBytes)
+        {
+            counters.increment(MemoryMonitorCounters.MALFORMED_REQUESTS);
+            return Status.TOO_LARGE;
+        }
+        int writeBackResult = 0;
+        if (!gate.acquire(System.nanoTime() + requestTimeoutNs))
+        {
+            counters.increment(MemoryMonitorCounters.WORKER_TIMEOUTS);
+            return Status.BACK_PRESSURED;
+        }
+        try
+        {
+            if (opcode == Opcodes.LINE_FETCH_WITH_WRITE_BACK)
+            {
+                final int victimAsid = LineRequestDescriptor.victimAsid(request, offset);
+                final long victimLineAddress = LineRequestDescriptor.victimLineAddress(request, offset);
+                if (length < LineRequestDescriptor.HEADER_LENGTH + lengthBytes ||
+                    !isValidLine(victimLineAddress, lengthBytes))
+                {
+                    counters.increment(MemoryMonitorCounters.MALFORMED_REQUESTS);
+                    return Status.MALFORMED;
+                }
+                counters.increment(MemoryMonitorCounters.PIGGYBACKED_WRITE_BACKS);
+                writeBackResult = serveWriteBack(victimAsid, 0, victimLineAddress, lengthBytes, request,
+                    offset + LineRequestDescriptor.DATA_OFFSET);
+            }
+            serveFetch(asid, flags, lineAddress, lengthBytes, reply, replyOffset);
+        }
+        finally
+        {
+            gate.release();
+        }
+        reply.putInt(replyOffset + LineReplyDescriptor.WRITE_BACK_RESULT_OFFSET, writeBackResult);
+        return LineReplyDescriptor.result(reply, replyOffset) >= 0 ?
+            LineReplyDescriptor.HEADER_LENGTH + lengthBytes : LineReplyDescriptor.HEADER_LENGTH;
+    }
+
+    private boolean isValidLine(final long lineAddress, final int lengthBytes)
+    {
+        return lengthBytes > 0 && lengthBytes <= pageBytes && (lengthBytes & (lengthBytes - 1)) == 0 &&
+            lineAddress >= 0 && (lineAddress & (lengthBytes - 1)) == 0 && (lineAddress >>> vRegionShift) <= maxVRegionIndex;
+    }
+
+    /** Encode a fetch reply (header, and the line on success) at {@code replyOffset}; returns its result. */
+    int serveFetch(
+        final int asid, final int flags, final long lineAddress, final int lengthBytes, final MutableDirectBuffer reply,
+        final int replyOffset)
+    {
+        counters.increment(MemoryMonitorCounters.LINE_FETCHES);
+        final VRegion region = owner.region(asid, lineAddress);
+        final int prot = region == null ? -1 : region.vmas.protAt(lineAddress);
+        if (prot < 0)
+        {
+            counters.increment(MemoryMonitorCounters.FAULTS);
+            LineReplyDescriptor.encode(reply, replyOffset, Errno.EFAULT, 0, 0, 0);
+            return Errno.EFAULT;
+        }
+        final long pageIndex = (lineAddress - region.base) >>> pageShift;
+        final boolean noCreate = (flags & LineRequestDescriptor.FLAG_NO_CREATE) != 0;
+        final boolean[] created = createdFlag.get();
+        created[0] = false;
+        final int page = region.page(pageIndex, noCreate ? null : pool, created);
+        if (page == PagePool.NO_PAGE)
+        {
+            final int result = noCreate ? Errno.ENOENT : Errno.ENOMEM;
+            if (!noCreate)
+            {
+                counters.increment(MemoryMonitorCounters.OUT_OF_MEMORY);
+            }
+            LineReplyDescriptor.encode(reply, replyOffset, result, 0, 0, 0);
+            return result;
+        }
+        if (created[0])
+        {
+            counters.increment(MemoryMonitorCounters.PAGES_CREATED_BY_FETCH);
+        }
+        final int inPage = (int)(lineAddress & (pageBytes - 1));
+        reply.putBytes(replyOffset + LineReplyDescriptor.DATA_OFFSET, pool.buffer(page), pool.offset(page) + inPage,
+            lengthBytes);
+        LineReplyDescriptor.encode(reply, replyOffset, prot, pool.remoteAddress(page) + inPage, pool.rkey(page), 0);
+        return prot;
+    }
+
+    int serveWriteBack(
+        final int asid, final int flags, final long lineAddress, final int lengthBytes, final DirectBuffer src,
+        final int srcOffset)
+    {
+        counters.increment(MemoryMonitorCounters.LINE_WRITE_BACKS);
+        final VRegion region = owner.region(asid, lineAddress);
+        final int prot = region == null ? -1 : region.vmas.protAt(lineAddress);
+        if (prot < 0)
+        {
+            counters.increment(MemoryMonitorCounters.FAULTS);
+            return Errno.EFAULT;
+        }
+        if ((prot & Prot.PROT_WRITE) == 0 && (flags & LineRequestDescriptor.FLAG_FORCE) == 0)
+        {
+            counters.increment(MemoryMonitorCounters.FAULTS);
+            return Errno.EACCES;
+        }
+        final boolean[] created = createdFlag.get();
+        created[0] = false;
+        final int page = region.page((lineAddress - region.base) >>> pageShift, pool, created);
+        if (page == PagePool.NO_PAGE)
+        {
+            counters.increment(MemoryMonitorCounters.OUT_OF_MEMORY);
+            return Errno.ENOMEM;
+        }
+        if (created[0])
+        {
+            counters.increment(MemoryMonitorCounters.PAGES_CREATED_BY_WRITE_BACK);
+        }
+        final int inPage = (int)(lineAddress & (pageBytes - 1));
+        pool.buffer(page).putBytes(pool.offset(page) + inPage, src, srcOffset, lengthBytes);
+        return 0;
+    }
+}

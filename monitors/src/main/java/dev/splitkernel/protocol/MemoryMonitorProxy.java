@@ -149,8 +149,9 @@ public final class MemoryMonitorProxy implements AutoCloseable
         final int opcode, final Scratch s, final int requestLength, final int lengthBytes, final MutableDirectBuffer dst,
         final int dstOffset, final LineLocation location)
     {
+        // The header lands in the scratch reply, the line's bytes straight in dst (the cache line): no copy here.
         final int replyLength = connection.call(opcode, s.request, 0, requestLength, s.reply, 0,
-            LineReplyDescriptor.HEADER_LENGTH + lengthBytes, timeoutNs);
+            LineReplyDescriptor.DATA_OFFSET, dst, dstOffset, lengthBytes, timeoutNs);
         if (replyLength < 0)
         {
             return replyLength;
@@ -162,11 +163,10 @@ public final class MemoryMonitorProxy implements AutoCloseable
         final int result = LineReplyDescriptor.result(s.reply, 0);
         if (result >= 0)
         {
-            if (replyLength < LineReplyDescriptor.HEADER_LENGTH + lengthBytes)
+            if (replyLength < LineReplyDescriptor.DATA_OFFSET + lengthBytes)
             {
                 return Status.MALFORMED;
             }
-            dst.putBytes(dstOffset, s.reply, LineReplyDescriptor.DATA_OFFSET, lengthBytes);
             if (location != null)
             {
                 location.set(LineReplyDescriptor.remoteAddress(s.reply, 0), LineReplyDescriptor.rkey(s.reply, 0));

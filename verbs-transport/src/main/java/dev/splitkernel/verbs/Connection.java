@@ -41,6 +41,36 @@ public interface Connection extends AutoCloseable
     int call(int opcode, DirectBuffer request, int offset, int length,
         MutableDirectBuffer reply, int replyOffset, int replyCapacity, long timeoutNs);
 
+    /**
+     * A call whose reply carries bulk data (a line fetch): the reply's first {@code headerLength} bytes land in
+     * {@code reply} at {@code replyOffset}, the rest (at most {@code dataCapacity}) in {@code data} at
+     * {@code dataOffset}, with no copy through a scratch buffer on fabrics that support it (local, tcp). The default
+     * calls into a scratch buffer and copies the parts out.
+     *
+     * @return the reply's whole length (header and data), or a negative status as {@link #call}.
+     */
+    default int call(final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int headerLength, final MutableDirectBuffer data,
+        final int dataOffset, final int dataCapacity, final long timeoutNs)
+    {
+        if (headerLength < 0 || replyOffset < 0 || replyOffset > reply.capacity() - headerLength || dataCapacity < 0 ||
+            dataOffset < 0 || dataOffset > data.capacity() - dataCapacity)
+        {
+            return Status.OUT_OF_BOUNDS;
+        }
+        final org.agrona.concurrent.UnsafeBuffer scratch = ScatterScratch.get(headerLength + dataCapacity);
+        final int result = call(opcode, request, offset, length, scratch, 0, headerLength + dataCapacity, timeoutNs);
+        if (result > 0)
+        {
+            reply.putBytes(replyOffset, scratch, 0, Math.min(result, headerLength));
+            if (result > headerLength)
+            {
+                data.putBytes(dataOffset, scratch, headerLength, result - headerLength);
+            }
+        }
+        return result;
+    }
+
     /** Send a one-way message: no reply. Returns OK once handed to the fabric, or a negative status. */
     int send(int opcode, DirectBuffer message, int offset, int length);
 

@@ -30,6 +30,32 @@ public interface RequestHandler
         MutableDirectBuffer reply, int replyOffset, int replyCapacity);
 
     /**
+     * A request whose reply carries bulk data (a line): the reply's first {@code headerLength} bytes go to
+     * {@code reply} at {@code replyOffset}, the rest (at most {@code dataCapacity}) to {@code data} at
+     * {@code dataOffset}, so the bulk lands where the caller wants it (an ExCache line) without a copy. A handler that
+     * can write the two parts itself overrides this; the default serves the request contiguously into a scratch buffer
+     * and copies the parts out.
+     *
+     * @return the reply's whole length (header and data), or a negative {@link Status}.
+     */
+    default int onRequest(final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int headerLength,
+        final MutableDirectBuffer data, final int dataOffset, final int dataCapacity)
+    {
+        final org.agrona.concurrent.UnsafeBuffer scratch = ScatterScratch.get(headerLength + dataCapacity);
+        final int result = onRequest(opcode, request, offset, length, scratch, 0, headerLength + dataCapacity);
+        if (result > 0)
+        {
+            reply.putBytes(replyOffset, scratch, 0, Math.min(result, headerLength));
+            if (result > headerLength)
+            {
+                data.putBytes(dataOffset, scratch, headerLength, result - headerLength);
+            }
+        }
+        return result;
+    }
+
+    /**
      * Whether serving {@code opcode} may wait on the network or the disk: the fabric then runs it off its poller, on
      * a worker thread. The data path (line fetches and write-backs) answers false.
      */

@@ -245,6 +245,34 @@ public abstract class FabricContractTest
     }
 
     @Test
+    void shouldScatterACallReplyIntoItsHeaderAndItsData()
+    {
+        final UnsafeBuffer request = new UnsafeBuffer(new byte[4096 + 24]);
+        final UnsafeBuffer header = new UnsafeBuffer(new byte[64]);
+        final UnsafeBuffer data = new UnsafeBuffer(new byte[8192]);
+        for (final int length : new int[] { 8, 24, 25, 24 + 4096 })
+        {
+            fill(request, 0, length, length);
+            header.setMemory(0, 64, (byte)0);
+            data.setMemory(0, 8192, (byte)0);
+            assertEquals(length, connection.call(OPCODE_ECHO, request, 0, length, header, 8, 24, data, 100, 4096,
+                TIMEOUT_NS), "scattered echo of " + length);
+            assertSameBytes(request, 0, header, 8, Math.min(length, 24), "header of " + length);
+            if (length > 24)
+            {
+                assertSameBytes(request, 24, data, 100, length - 24, "data of " + length);
+            }
+            assertEquals(0, data.getByte(99), "nothing before the data");
+            assertEquals(0, header.getByte(8 + 24), "nothing after the header");
+        }
+        assertEquals(Status.TOO_LARGE, connection.call(OPCODE_ECHO, request, 0, 24 + 4096, header, 8, 24, data, 0,
+            4095, TIMEOUT_NS), "more data than the caller has room for");
+        assertEquals(Status.OUT_OF_BOUNDS, connection.call(OPCODE_ECHO, request, 0, 8, header, 8, 24, data, 8000,
+            4096, TIMEOUT_NS), "data room outside the caller's buffer");
+        assertEquals(4, connection.call(OPCODE_ECHO, request, 0, 4, header, 0, 24, TIMEOUT_NS), "still serving");
+    }
+
+    @Test
     void shouldRoundTripRequestsAndDeliverOneWayMessages()
     {
         final UnsafeBuffer request = new UnsafeBuffer(new byte[4096]);

@@ -50,12 +50,30 @@ final class LineServer implements RequestHandler
         final int opcode, final DirectBuffer request, final int offset, final int length,
         final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
     {
-        return onLine(opcode, request, offset, length, reply, replyOffset, replyCapacity);
+        return onLine(opcode, request, offset, length, reply, replyOffset, replyCapacity, reply,
+            replyOffset + LineReplyDescriptor.DATA_OFFSET);
     }
 
+    /** The fetched line's bytes go straight to {@code data} (the caller's cache line), the header to {@code reply}. */
+    @Override
+    public int onRequest(final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int headerLength,
+        final MutableDirectBuffer data, final int dataOffset, final int dataCapacity)
+    {
+        if (headerLength != LineReplyDescriptor.DATA_OFFSET)
+        {
+            return RequestHandler.super.onRequest(opcode, request, offset, length, reply, replyOffset, headerLength,
+                data, dataOffset, dataCapacity);
+        }
+        return onLine(opcode, request, offset, length, reply, replyOffset, headerLength + dataCapacity, data,
+            dataOffset);
+    }
+
+    /** A line request; a fetched line's bytes go to {@code data} at {@code dataOffset} (after the header, or apart). */
     private int onLine(
         final int opcode, final DirectBuffer request, final int offset, final int length,
-        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
+        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity,
+        final MutableDirectBuffer data, final int dataOffset)
     {
         if (length < LineRequestDescriptor.HEADER_LENGTH || replyCapacity < LineReplyDescriptor.HEADER_LENGTH)
         {
@@ -126,7 +144,7 @@ final class LineServer implements RequestHandler
                 writeBackResult = serveWriteBack(victimAsid, 0, victimLineAddress, lengthBytes, request,
                     offset + LineRequestDescriptor.DATA_OFFSET);
             }
-            serveFetch(asid, flags, lineAddress, lengthBytes, reply, replyOffset);
+            serveFetch(asid, flags, lineAddress, lengthBytes, reply, replyOffset, data, dataOffset);
         }
         finally
         {
@@ -147,6 +165,15 @@ final class LineServer implements RequestHandler
     int serveFetch(
         final int asid, final int flags, final long lineAddress, final int lengthBytes, final MutableDirectBuffer reply,
         final int replyOffset)
+    {
+        return serveFetch(asid, flags, lineAddress, lengthBytes, reply, replyOffset, reply,
+            replyOffset + LineReplyDescriptor.DATA_OFFSET);
+    }
+
+    /** As {@link #serveFetch(int, int, long, int, MutableDirectBuffer, int)}, the line's bytes to {@code data}. */
+    int serveFetch(
+        final int asid, final int flags, final long lineAddress, final int lengthBytes, final MutableDirectBuffer reply,
+        final int replyOffset, final MutableDirectBuffer data, final int dataOffset)
     {
         counters.increment(MemoryMonitorCounters.LINE_FETCHES);
         final VRegion region = owner.region(asid, lineAddress);
@@ -177,7 +204,7 @@ final class LineServer implements RequestHandler
             counters.increment(MemoryMonitorCounters.PAGES_CREATED_BY_FETCH);
         }
         final int inPage = (int)(lineAddress & (pageBytes - 1));
-        reply.putBytes(replyOffset + LineReplyDescriptor.DATA_OFFSET, pool.buffer(page), pool.offset(page) + inPage,
+        data.putBytes(dataOffset, pool.buffer(page), pool.offset(page) + inPage,
             lengthBytes);
         LineReplyDescriptor.encode(reply, replyOffset, prot, pool.remoteAddress(page) + inPage, pool.rkey(page), 0);
         return prot;

@@ -207,6 +207,30 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         }
     }
 
+    /** A line fetch scattered by the fabric: the line server writes the line straight into the caller's line. */
+    @Override
+    public int onRequest(final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int headerLength,
+        final MutableDirectBuffer data, final int dataOffset, final int dataCapacity)
+    {
+        if (!Opcodes.isLineOpcode(opcode))
+        {
+            return RequestHandler.super.onRequest(opcode, request, offset, length, reply, replyOffset, headerLength,
+                data, dataOffset, dataCapacity);
+        }
+        try
+        {
+            return lineServer.onRequest(opcode, request, offset, length, reply, replyOffset, headerLength, data,
+                dataOffset, dataCapacity);
+        }
+        catch (final RuntimeException ex)
+        {
+            counters.increment(MemoryMonitorCounters.HANDLER_ERRORS);
+            resources.errors().onError(ex);
+            return Status.HANDLER_ERROR;
+        }
+    }
+
     /**
      * The data path (the line server) and the vma owner's work are served where they arrive; a home's system calls
      * wait on the GMM and on other owners, and file requests on storage monitors: those run off the fabric's poller.

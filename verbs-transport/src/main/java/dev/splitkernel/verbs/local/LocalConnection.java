@@ -148,7 +148,29 @@ final class LocalConnection implements Connection
         final int opcode, final DirectBuffer request, final int offset, final int length,
         final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity, final long timeoutNs)
     {
-        final int result = invoke(opcode, request, offset, length, reply, replyOffset, replyCapacity, true, timeoutNs);
+        final int result = invoke(opcode, request, offset, length, reply, replyOffset, replyCapacity, null, 0, 0, true,
+            timeoutNs);
+        if (!timing.isFree() && result != Status.NOT_CONNECTED)
+        {
+            TimingModel.spinUntil(System.nanoTime() + timing.rpcNs(length, Math.max(result, 0)));
+        }
+        return result;
+    }
+
+    /** The handler writes the header into {@code reply} and the bulk straight into {@code data}: no copy. */
+    @Override
+    public int call(
+        final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int headerLength,
+        final MutableDirectBuffer data, final int dataOffset, final int dataCapacity, final long timeoutNs)
+    {
+        if (headerLength < 0 || dataCapacity < 0 || dataOffset < 0 || dataOffset > data.capacity() - dataCapacity)
+        {
+            counters.increment(FabricCounters.OUT_OF_BOUNDS);
+            return Status.OUT_OF_BOUNDS;
+        }
+        final int result = invoke(opcode, request, offset, length, reply, replyOffset, headerLength, data, dataOffset,
+            dataCapacity, true, timeoutNs);
         if (!timing.isFree() && result != Status.NOT_CONNECTED)
         {
             TimingModel.spinUntil(System.nanoTime() + timing.rpcNs(length, Math.max(result, 0)));
@@ -159,7 +181,8 @@ final class LocalConnection implements Connection
     @Override
     public int send(final int opcode, final DirectBuffer message, final int offset, final int length)
     {
-        final int result = invoke(opcode, message, offset, length, NO_REPLY, 0, 0, false, operationTimeoutNs);
+        final int result = invoke(opcode, message, offset, length, NO_REPLY, 0, 0, null, 0, 0, false,
+            operationTimeoutNs);
         if (!timing.isFree() && result != Status.NOT_CONNECTED)
         {
             TimingModel.spinUntil(System.nanoTime() + timing.rpcNs(length, 0));
@@ -169,9 +192,11 @@ final class LocalConnection implements Connection
             result == Status.TIMEOUT ? result : Status.OK;
     }
 
+    /** A request run in this thread; with {@code data} the reply is scattered (header to reply, bulk to data). */
     private int invoke(
         final int opcode, final DirectBuffer request, final int offset, final int length,
-        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity, final boolean isCall,
+        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity,
+        final MutableDirectBuffer data, final int dataOffset, final int dataCapacity, final boolean isCall,
         final long timeoutNs)
     {
         if (!isConnected())
@@ -199,7 +224,7 @@ final class LocalConnection implements Connection
         counters.increment(isCall ? FabricCounters.CALLS : FabricCounters.SENDS);
         counters.add(FabricCounters.BYTES_REQUESTED, length);
         peer.counters().increment(FabricCounters.SERVED_REQUESTS);
-        final int capacity = Math.min(replyCapacity, maxMessageBytes);
+        final int capacity = Math.min(replyCapacity + dataCapacity, maxMessageBytes);
         if (!peer.acquireHandler(System.nanoTime() + timeoutNs))
         {
             counters.increment(FabricCounters.TIMEOUTS);
@@ -208,7 +233,10 @@ final class LocalConnection implements Connection
         int result;
         try
         {
-            result = handler.onRequest(opcode, request, offset, length, reply, replyOffset, capacity);
+            result = data == null ?
+                handler.onRequest(opcode, request, offset, length, reply, replyOffset, capacity) :
+                handler.onRequest(opcode, request, offset, length, reply, replyOffset, replyCapacity, data, dataOffset,
+                    Math.max(0, capacity - replyCapacity));
         }
         catch (final RuntimeException | Error ex)
         {

@@ -56,6 +56,10 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
         MutableDirectBuffer destination;
         int destinationOffset;
         int destinationCapacity;
+        /** A scattered call reply: what follows destinationCapacity bytes goes here (null: nothing may follow). */
+        MutableDirectBuffer data;
+        int dataOffset;
+        int dataCapacity;
         Completion completion;
         boolean callerFrees;
         long deadlineNs;
@@ -152,7 +156,7 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
             return check;
         }
         final int status = roundTrip(FrameDescriptor.READ_REQUEST, 0, lengthBytes, remoteAddress, rkey, null, 0, 0,
-            local.buffer(), localOffset, lengthBytes, timeoutNs);
+            local.buffer(), localOffset, lengthBytes, null, 0, 0, timeoutNs);
         if (status == Status.OK)
         {
             counters.increment(FabricCounters.READS);
@@ -172,7 +176,7 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
             return check;
         }
         final int status = roundTrip(FrameDescriptor.WRITE_REQUEST, 0, 0, remoteAddress, rkey, local.buffer(),
-            localOffset, lengthBytes, null, 0, 0, timeoutNs);
+            localOffset, lengthBytes, null, 0, 0, null, 0, 0, timeoutNs);
         if (status == Status.OK)
         {
             counters.increment(FabricCounters.WRITES);
@@ -198,7 +202,37 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
             return Status.TOO_LARGE;
         }
         final int result = roundTrip(FrameDescriptor.CALL_REQUEST, opcode, replyCapacity, 0, 0, request, offset,
-            length, reply, replyOffset, replyCapacity, timeoutNs);
+            length, reply, replyOffset, replyCapacity, null, 0, 0, timeoutNs);
+        counters.increment(FabricCounters.CALLS);
+        counters.add(FabricCounters.BYTES_REQUESTED, length);
+        if (result > 0)
+        {
+            counters.add(FabricCounters.BYTES_REPLIED, result);
+        }
+        return result;
+    }
+
+    /** The reply's header and bulk land where the caller wants them, straight from the receive buffer. */
+    @Override
+    public int call(
+        final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int headerLength,
+        final MutableDirectBuffer data, final int dataOffset, final int dataCapacity, final long timeoutNs)
+    {
+        if (length < 0 || offset < 0 || offset > request.capacity() - length || headerLength < 0 || replyOffset < 0 ||
+            replyOffset > reply.capacity() - headerLength || dataCapacity < 0 || dataOffset < 0 ||
+            dataOffset > data.capacity() - dataCapacity)
+        {
+            counters.increment(FabricCounters.OUT_OF_BOUNDS);
+            return Status.OUT_OF_BOUNDS;
+        }
+        if (length > maxMessageBytes || (long)headerLength + dataCapacity > maxMessageBytes)
+        {
+            counters.increment(FabricCounters.TOO_LARGE);
+            return Status.TOO_LARGE;
+        }
+        final int result = roundTrip(FrameDescriptor.CALL_REQUEST, opcode, headerLength + dataCapacity, 0, 0, request,
+            offset, length, reply, replyOffset, headerLength, data, dataOffset, dataCapacity, timeoutNs);
         counters.increment(FabricCounters.CALLS);
         counters.add(FabricCounters.BYTES_REQUESTED, length);
         if (result > 0)
@@ -275,7 +309,7 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
         final byte type, final int opcode, final int lengthField, final long remoteAddress, final int rkey,
         final DirectBuffer payload, final int payloadOffset, final int payloadLength,
         final MutableDirectBuffer destination, final int destinationOffset, final int destinationCapacity,
-        final long timeoutNs)
+        final MutableDirectBuffer data, final int dataOffset, final int dataCapacity, final long timeoutNs)
     {
         if (closed)
         {
@@ -292,6 +326,9 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
         slot.destination = destination;
         slot.destinationOffset = destinationOffset;
         slot.destinationCapacity = destinationCapacity;
+        slot.data = data;
+        slot.dataOffset = dataOffset;
+        slot.dataCapacity = dataCapacity;
         slot.completion = null;
         slot.callerFrees = true;
         slot.deadlineNs = nowNs + timeoutNs;
@@ -320,6 +357,7 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
         }
         status = slot.own.status();
         slot.destination = null;
+        slot.data = null;
         slot.state = FREE;
         if (status == Status.NOT_CONNECTED)
         {
@@ -350,6 +388,8 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
         slot.destination = destination;
         slot.destinationOffset = destinationOffset;
         slot.destinationCapacity = destinationCapacity;
+        slot.data = null;
+        slot.dataCapacity = 0;
         slot.completion = completion;
         slot.callerFrees = false;
         slot.deadlineNs = nowNs + operationTimeoutNs;
@@ -507,14 +547,20 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
                 counters.increment(FabricCounters.MALFORMED_FRAMES);
                 status = Status.MALFORMED;
             }
-            else if (payloadLength > slot.destinationCapacity)
+            else if (payloadLength > slot.destinationCapacity + slot.dataCapacity)
             {
                 counters.increment(FabricCounters.TOO_LARGE);
                 status = Status.TOO_LARGE;
             }
             else if (payloadLength > 0)
             {
-                slot.destination.putBytes(slot.destinationOffset, buffer, offset + HEADER_LENGTH, payloadLength);
+                // Straight from the receive buffer to where the caller wants it: the header, then the bulk (a line).
+                final int head = Math.min(payloadLength, slot.destinationCapacity);
+                slot.destination.putBytes(slot.destinationOffset, buffer, offset + HEADER_LENGTH, head);
+                if (payloadLength > head)
+                {
+                    slot.data.putBytes(slot.dataOffset, buffer, offset + HEADER_LENGTH + head, payloadLength - head);
+                }
             }
         }
         finish(slot, status);

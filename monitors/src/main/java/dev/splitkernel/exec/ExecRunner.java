@@ -38,11 +38,26 @@ public final class ExecRunner
     private static final long CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
     private static final long KILL_GRACE_MS = 5_000;
 
-    private final PrintStream err;
+    private PrintStream err;
+    private java.util.function.Consumer<EmbeddedCluster> onServing = cluster -> {};
 
     public ExecRunner(final PrintStream err)
     {
         this.err = err;
+    }
+
+    /** Where the emulation's own messages go. */
+    ExecRunner err(final PrintStream stream)
+    {
+        err = stream;
+        return this;
+    }
+
+    /** Called once the handler serves the program (tests use it to break the cluster under a running program). */
+    ExecRunner onServing(final java.util.function.Consumer<EmbeddedCluster> hook)
+    {
+        onServing = hook;
+        return this;
     }
 
     /**
@@ -53,12 +68,12 @@ public final class ExecRunner
      */
     public ExecResult run(final ExecOptions options) throws IOException, InterruptedException
     {
-        return run(options, ProcessBuilder.Redirect.INHERIT);
+        return run(options, ProcessBuilder.Redirect.INHERIT, ProcessBuilder.Redirect.INHERIT);
     }
 
-    /** {@link #run(ExecOptions)} with the program's stdout sent to {@code stdout}. */
-    public ExecResult run(final ExecOptions options, final ProcessBuilder.Redirect stdout) throws IOException,
-        InterruptedException
+    /** {@link #run(ExecOptions)} with the program's stdout and stderr sent elsewhere. */
+    public ExecResult run(final ExecOptions options, final ProcessBuilder.Redirect stdout,
+        final ProcessBuilder.Redirect stderr) throws IOException, InterruptedException
     {
         final String name = options.command().get(0);
         final Path program = ProgramCheck.resolve(name);
@@ -91,7 +106,8 @@ public final class ExecRunner
             final LegoProcess process = cluster.createProcess("exec " + program.getFileName());
             try
             {
-                return runProgram(options, cluster, process, listener, dir.resolve("handler.sock"), preload, stdout);
+                return runProgram(options, cluster, process, listener, dir.resolve("handler.sock"), preload, stdout,
+                    stderr);
             }
             finally
             {
@@ -108,10 +124,11 @@ public final class ExecRunner
     }
 
     private ExecResult runProgram(final ExecOptions options, final EmbeddedCluster cluster, final LegoProcess process,
-        final SeqpacketSocket listener, final Path socketPath, final Path preload, final ProcessBuilder.Redirect stdout)
-        throws IOException, InterruptedException
+        final SeqpacketSocket listener, final Path socketPath, final Path preload, final ProcessBuilder.Redirect stdout,
+        final ProcessBuilder.Redirect stderr) throws IOException, InterruptedException
     {
-        final ProcessBuilder builder = new ProcessBuilder(options.command()).inheritIO().redirectOutput(stdout);
+        final ProcessBuilder builder = new ProcessBuilder(options.command()).inheritIO().redirectOutput(stdout)
+            .redirectError(stderr);
         final String existing = System.getenv("LD_PRELOAD");
         builder.environment().put("LD_PRELOAD", preload + (existing == null || existing.isEmpty() ? "" : " " + existing));
         builder.environment().put("SPLITKERNEL_EXEC_SOCKET", socketPath.toString());
@@ -146,6 +163,7 @@ public final class ExecRunner
             {
                 throw new IllegalStateException("the program closed its socket before the handler answered");
             }
+            onServing.accept(cluster);
             acceptor = new Thread(connections::acceptOthers, "exec-acceptor");
             acceptor.setDaemon(true);
             acceptor.start();

@@ -49,6 +49,10 @@ public final class RunCommand
         "  --preset none|rdma-cx3|rdma-cx6|cxl   timing of the local fabric (default rdma-cx3)",
         "  --threads N                    threads per process, sharing its address space (default 1)",
         "  --memory-monitors N            memory monitors (default 2)",
+        "  --repeat N                     measured repeats of every cell, local and splitkernel runs interleaved",
+        "                                 (default 5); the table shows the median slowdown and its 95% CI",
+        "  --warmup N                     unreported warm-up rounds per workload on a small working set (default 1)",
+        "  --quick                        a short job for CI: working set 8m, sizes 25,100, 2 repeats",
         "  --out DIR                      where the JSON and PNG go (default results/)",
         "  --help                         this text",
         "",
@@ -75,6 +79,14 @@ public final class RunCommand
         int threads = 1;
         int memoryMonitors = 2;
         Path outDir = Path.of("results");
+        int repeats = 5;
+        int warmups = 1;
+        if (List.of(args).contains("--quick"))
+        {
+            sizes = List.of(25.0, 100.0);
+            workingSetBytes = 8L << 20;
+            repeats = 2;
+        }
         for (int i = 0; i < args.length; i++)
         {
             final String arg = args[i];
@@ -82,6 +94,10 @@ public final class RunCommand
             {
                 out.println(USAGE);
                 return 0;
+            }
+            if ("--quick".equals(arg))
+            {
+                continue;
             }
             if (i + 1 >= args.length)
             {
@@ -157,6 +173,20 @@ public final class RunCommand
                             return usageError("--memory-monitors: " + value + " must be in 1..16");
                         }
                         break;
+                    case "--repeat":
+                        repeats = Integer.parseInt(value);
+                        if (repeats < 1 || repeats > 1000)
+                        {
+                            return usageError("--repeat: " + value + " must be in 1..1000");
+                        }
+                        break;
+                    case "--warmup":
+                        warmups = Integer.parseInt(value);
+                        if (warmups < 0 || warmups > 100)
+                        {
+                            return usageError("--warmup: " + value + " must be in 0..100");
+                        }
+                        break;
                     case "--out":
                         outDir = Path.of(value);
                         break;
@@ -177,99 +207,118 @@ public final class RunCommand
         }
         final String fabricLabel = String.join(" and ", fabricLabels);
         out.printf(Locale.ROOT, "splitkernel run: workloads %s, working set %s, ExCache sizes %s%% of it, fabric %s, "
-            + "%d thread(s), %d memory monitors%n", workloads, Options.formatBytes(workingSetBytes), sizes, fabricLabel,
-            threads, memoryMonitors);
+            + "%d thread(s), %d memory monitors, %d repeat(s) per cell%n", workloads, Options.formatBytes(workingSetBytes),
+            sizes, fabricLabel, threads, memoryMonitors, repeats);
 
-        // The first runs in a JVM pay for class loading and JIT compilation: warm the whole path up, unreported.
-        out.println("warming up (small working set, not reported) ...");
-        out.flush();
-        for (final String name : workloads)
-        {
-            final MemoryWorkload workload = Workloads.byName(name);
-            final long warmBytes = workload.regionBytes(4L << 20);
-            final long warmLocalNs = runLocal(workload, warmBytes, threads);
-            for (final String fabric : fabrics)
-            {
-                runSplitkernel(workload, warmBytes, 25.0, cacheBytes(warmBytes, 25.0), threads, warmLocalNs, fabric,
-                    preset, memoryMonitors);
-            }
-        }
-
+        final long jobStartNs = System.nanoTime();
         final List<RunResult> results = new ArrayList<>();
-        final int totalRuns = workloads.size() * (sizes.size() * fabrics.size() + 1);
+        final int runsPerRound = sizes.size() * fabrics.size() + 1;
+        final int totalRuns = workloads.size() * runsPerRound * repeats;
         int runNumber = 0;
         boolean failed = false;
         for (final String name : workloads)
         {
             final MemoryWorkload workload = Workloads.byName(name);
-            final long regionBytes = workload.regionBytes(workingSetBytes);
-            runNumber++;
-            out.printf(Locale.ROOT, "[%d/%d] %s on local memory ...%n", runNumber, totalRuns, name);
-            out.flush();
-            final long localNs;
-            try
+            // The first runs in a JVM pay for class loading and JIT compilation: warm the whole path up, unreported.
+            if (warmups > 0)
             {
-                localNs = runLocal(workload, regionBytes, threads);
+                out.printf(Locale.ROOT, "%s: %d warm-up round(s) on a small working set, not reported ...%n", name,
+                    warmups);
+                out.flush();
             }
-            catch (final RuntimeException ex)
+            for (int w = 0; w < warmups && !failed; w++)
             {
-                err.println("error: " + name + " on local memory failed: " + ex);
-                failed = true;
-                runNumber += sizes.size() * fabrics.size();
-                continue;
-            }
-            out.printf(Locale.ROOT, "        %.3f s, verified%n", localNs / 1e9);
-            for (final double pct : sizes)
-            {
-                for (final String fabric : fabrics)
+                final long warmBytes = workload.regionBytes(4L << 20);
+                try
                 {
-                    runNumber++;
-                    final long cacheBytes = cacheBytes(regionBytes, pct);
-                    final double actualPct = 100.0 * cacheBytes / regionBytes;
-                    out.printf(Locale.ROOT, "[%d/%d] %s with ExCache %s (%.1f%% of %s) over %s ...%n", runNumber,
-                        totalRuns, name, Options.formatBytes(cacheBytes), actualPct, Options.formatBytes(regionBytes),
-                        fabric);
-                    out.flush();
-                    try
+                    final long warmLocalNs = runLocal(workload, warmBytes, threads);
+                    for (final String fabric : fabrics)
                     {
-                        final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes, threads,
-                            localNs, fabric, preset, memoryMonitors);
-                        results.add(r);
-                        out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
-                            r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
+                        runSplitkernel(workload, warmBytes, 25.0, cacheBytes(warmBytes, 25.0), threads, warmLocalNs,
+                            fabric, preset, memoryMonitors);
                     }
-                    catch (final Exception ex)
+                }
+                catch (final Exception ex)
+                {
+                    err.println("error: " + name + " failed in its warm-up: " + ex);
+                    failed = true;
+                }
+            }
+            final long regionBytes = workload.regionBytes(workingSetBytes);
+            // Local and splitkernel runs interleaved: a slow spell of the machine hits both sides of a ratio.
+            for (int rep = 0; rep < repeats && !failed; rep++)
+            {
+                runNumber++;
+                out.printf(Locale.ROOT, "[%d/%d] %s on local memory (repeat %d) ...%n", runNumber, totalRuns, name,
+                    rep + 1);
+                out.flush();
+                final long localNs;
+                try
+                {
+                    localNs = runLocal(workload, regionBytes, threads);
+                }
+                catch (final RuntimeException ex)
+                {
+                    err.println("error: " + name + " on local memory failed: " + ex);
+                    failed = true;
+                    break;
+                }
+                out.printf(Locale.ROOT, "        %.3f s, verified%n", localNs / 1e9);
+                for (final double pct : sizes)
+                {
+                    for (final String fabric : fabrics)
                     {
-                        err.println("error: " + name + " at " + pct + "% over " + fabric + " failed: " + ex);
-                        failed = true;
+                        runNumber++;
+                        final long cacheBytes = cacheBytes(regionBytes, pct);
+                        final double actualPct = 100.0 * cacheBytes / regionBytes;
+                        out.printf(Locale.ROOT, "[%d/%d] %s with ExCache %s (%.1f%% of %s) over %s ...%n", runNumber,
+                            totalRuns, name, Options.formatBytes(cacheBytes), actualPct,
+                            Options.formatBytes(regionBytes), fabric);
+                        out.flush();
+                        try
+                        {
+                            final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes, threads,
+                                localNs, fabric, preset, memoryMonitors);
+                            results.add(r);
+                            out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
+                                r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
+                        }
+                        catch (final Exception ex)
+                        {
+                            err.println("error: " + name + " at " + pct + "% over " + fabric + " failed: " + ex);
+                            failed = true;
+                        }
                     }
                 }
             }
         }
+        final double jobSeconds = (System.nanoTime() - jobStartNs) / 1e9;
 
+        final List<RunReport.Cell> cells = RunReport.cells(results);
         out.println();
-        RunReport.printHeader(out);
-        for (final RunResult r : results)
-        {
-            RunReport.printRow(out, r);
-        }
-        RunReport.printFabricRatios(out, results);
+        RunReport.printTable(out, cells);
+        RunReport.printFabricRatios(out, cells);
+        out.printf(Locale.ROOT, "%njob: %.1f s for %d runs (warm-ups included)%n", jobSeconds, totalRuns);
 
         Files.createDirectories(outDir);
         final String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         final Path json = outDir.resolve("run-" + stamp + ".json");
         final Path png = outDir.resolve("run-" + stamp + ".png");
-        final Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("workloads", String.join(",", workloads));
-        settings.put("workingSetBytes", Long.toString(workingSetBytes));
-        settings.put("fabric", String.join(",", fabrics));
-        settings.put("preset", fabrics.contains("local") ? preset : "n/a");
-        settings.put("threads", Integer.toString(threads));
-        settings.put("memoryMonitors", Integer.toString(memoryMonitors));
-        settings.put("timing", "populate + measured phase, wall clock; local = same code on a plain off-heap buffer");
-        RunReport.writeJson(json, settings, results);
-        RunReport.writePlot(png, "Splitkernel slowdown vs ExCache size (" + fabricLabel + ", working set "
-            + Options.formatBytes(workingSetBytes) + ")", results);
+        final Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("workloads", workloads);
+        settings.put("workingSetBytes", workingSetBytes);
+        settings.put("fabric", fabrics);
+        settings.put("preset", fabrics.contains("local") ? preset : null);
+        settings.put("threads", threads);
+        settings.put("memoryMonitors", memoryMonitors);
+        settings.put("repeats", repeats);
+        settings.put("warmupRounds", warmups);
+        settings.put("timing", "populate + measured phase, wall clock; local = same code on a plain off-heap buffer; "
+            + "slowdown of a repeat = its run time over the local run of the same round");
+        settings.put("jobSeconds", jobSeconds);
+        RunReport.writeJson(json, settings, cells);
+        RunReport.writePlot(png, "Slowdown vs ExCache size (" + fabricLabel + ", working set "
+            + Options.formatBytes(workingSetBytes) + ", median and 95% CI)", cells);
         out.println();
         out.println("JSON: " + json.toAbsolutePath());
         out.println("plot: " + png.toAbsolutePath());
@@ -293,22 +342,17 @@ public final class RunCommand
         return Math.max(setBytes, Long.highestOneBit(Math.max(1, raw / setBytes)) * setBytes);
     }
 
-    /** Best of two runs on a plain off-heap buffer (the first also warms the JIT); verifies both. */
+    /** One run on a plain off-heap buffer, verified; returns its time. */
     static long runLocal(final MemoryWorkload workload, final long regionBytes, final int threads) throws InterruptedException
     {
-        long best = Long.MAX_VALUE;
-        for (int attempt = 0; attempt < 2; attempt++)
-        {
-            final LocalMemory memory = new LocalMemory(regionBytes);
-            final long base = memory.baseAddress();
-            final long startNs = System.nanoTime();
-            final long writes = parallel(threads, t -> workload.populate(memory, base, regionBytes, t, threads),
-                t -> workload.run(memory, base, regionBytes, t, threads));
-            final long elapsedNs = System.nanoTime() - startNs;
-            workload.verify(memory, base, regionBytes, writes);
-            best = Math.min(best, elapsedNs);
-        }
-        return best;
+        final LocalMemory memory = new LocalMemory(regionBytes);
+        final long base = memory.baseAddress();
+        final long startNs = System.nanoTime();
+        final long writes = parallel(threads, t -> workload.populate(memory, base, regionBytes, t, threads),
+            t -> workload.run(memory, base, regionBytes, t, threads));
+        final long elapsedNs = System.nanoTime() - startNs;
+        workload.verify(memory, base, regionBytes, writes);
+        return elapsedNs;
     }
 
     private RunResult runSplitkernel(final MemoryWorkload workload, final long regionBytes, final double pct,

@@ -5,10 +5,10 @@ import dev.splitkernel.cluster.EmbeddedCluster;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.excache.ExCacheCounters;
 import dev.splitkernel.monitor.processor.LegoProcess;
-import dev.splitkernel.monitor.processor.LegoThread;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.Prot;
+import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.workload.LocalMemory;
 import dev.splitkernel.workload.MemoryWorkload;
@@ -25,8 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code scripts/splitkernel run}: boot an embedded cluster, run the built-in workloads at several ExCache sizes and
@@ -47,6 +45,9 @@ public final class RunCommand
         "                                 tcp: every monitor on its own loopback port; a list runs each size on",
         "                                 each fabric in turn and prints their ratio (measured in the same run)",
         "  --preset none|rdma-cx3|rdma-cx6|cxl   timing of the local fabric (default rdma-cx3)",
+        "  --timing account|inject|both   account (default): each network operation's modelled cost goes to the",
+        "                                 virtual clock of the thread that waited, nobody spins (fast, steady);",
+        "                                 inject: the cost is busy-waited; both: each cell in both modes",
         "  --threads N                    threads per process, sharing its address space (default 1)",
         "  --memory-monitors N            memory monitors (default 2)",
         "  --repeat N                     measured repeats of every cell, local and splitkernel runs interleaved",
@@ -81,6 +82,7 @@ public final class RunCommand
         Path outDir = Path.of("results");
         int repeats = 5;
         int warmups = 1;
+        List<String> timings = List.of(FabricContext.TIMING_MODE_ACCOUNT);
         if (List.of(args).contains("--quick"))
         {
             sizes = List.of(25.0, 100.0);
@@ -173,6 +175,14 @@ public final class RunCommand
                             return usageError("--memory-monitors: " + value + " must be in 1..16");
                         }
                         break;
+                    case "--timing":
+                        timings = "both".equals(value) ? FabricContext.TIMING_MODES : List.of(value);
+                        if (!FabricContext.TIMING_MODES.contains(timings.get(0)))
+                        {
+                            return usageError("--timing: '" + value + "' is not one of " + FabricContext.TIMING_MODES
+                                + " or both");
+                        }
+                        break;
                     case "--repeat":
                         repeats = Integer.parseInt(value);
                         if (repeats < 1 || repeats > 1000)
@@ -212,7 +222,12 @@ public final class RunCommand
 
         final long jobStartNs = System.nanoTime();
         final List<RunResult> results = new ArrayList<>();
-        final int runsPerRound = sizes.size() * fabrics.size() + 1;
+        int runsPerSize = 0;
+        for (final String fabric : fabrics)
+        {
+            runsPerSize += timingsOf(fabric, timings).size();
+        }
+        final int runsPerRound = sizes.size() * runsPerSize + 1;
         final int totalRuns = workloads.size() * runsPerRound * repeats;
         int runNumber = 0;
         boolean failed = false;
@@ -234,8 +249,11 @@ public final class RunCommand
                     final long warmLocalNs = runLocal(workload, warmBytes, threads);
                     for (final String fabric : fabrics)
                     {
-                        runSplitkernel(workload, warmBytes, 25.0, cacheBytes(warmBytes, 25.0), threads, warmLocalNs,
-                            fabric, preset, memoryMonitors);
+                        for (final String timing : timingsOf(fabric, timings))
+                        {
+                            runSplitkernel(workload, warmBytes, 25.0, cacheBytes(warmBytes, 25.0), threads,
+                                warmLocalNs, fabric, timing, preset, memoryMonitors);
+                        }
                     }
                 }
                 catch (final Exception ex)
@@ -268,25 +286,29 @@ public final class RunCommand
                 {
                     for (final String fabric : fabrics)
                     {
-                        runNumber++;
-                        final long cacheBytes = cacheBytes(regionBytes, pct);
-                        final double actualPct = 100.0 * cacheBytes / regionBytes;
-                        out.printf(Locale.ROOT, "[%d/%d] %s with ExCache %s (%.1f%% of %s) over %s ...%n", runNumber,
-                            totalRuns, name, Options.formatBytes(cacheBytes), actualPct,
-                            Options.formatBytes(regionBytes), fabric);
-                        out.flush();
-                        try
+                        for (final String timing : timingsOf(fabric, timings))
                         {
-                            final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes, threads,
-                                localNs, fabric, preset, memoryMonitors);
-                            results.add(r);
-                            out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
-                                r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
-                        }
-                        catch (final Exception ex)
-                        {
-                            err.println("error: " + name + " at " + pct + "% over " + fabric + " failed: " + ex);
-                            failed = true;
+                            runNumber++;
+                            final long cacheBytes = cacheBytes(regionBytes, pct);
+                            final double actualPct = 100.0 * cacheBytes / regionBytes;
+                            out.printf(Locale.ROOT, "[%d/%d] %s with ExCache %s (%.1f%% of %s) over %s, timing %s ...%n",
+                                runNumber, totalRuns, name, Options.formatBytes(cacheBytes), actualPct,
+                                Options.formatBytes(regionBytes), fabric, timing);
+                            out.flush();
+                            try
+                            {
+                                final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes,
+                                    threads, localNs, fabric, timing, preset, memoryMonitors);
+                                results.add(r);
+                                out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
+                                    r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
+                            }
+                            catch (final Exception ex)
+                            {
+                                err.println("error: " + name + " at " + pct + "% over " + fabric + " (" + timing
+                                    + ") failed: " + ex);
+                                failed = true;
+                            }
                         }
                     }
                 }
@@ -298,6 +320,7 @@ public final class RunCommand
         out.println();
         RunReport.printTable(out, cells);
         RunReport.printFabricRatios(out, cells);
+        RunReport.printTimingAgreement(out, cells);
         out.printf(Locale.ROOT, "%njob: %.1f s for %d runs (warm-ups included)%n", jobSeconds, totalRuns);
 
         Files.createDirectories(outDir);
@@ -313,8 +336,10 @@ public final class RunCommand
         settings.put("memoryMonitors", memoryMonitors);
         settings.put("repeats", repeats);
         settings.put("warmupRounds", warmups);
-        settings.put("timing", "populate + measured phase, wall clock; local = same code on a plain off-heap buffer; "
-            + "slowdown of a repeat = its run time over the local run of the same round");
+        settings.put("timingModes", timings);
+        settings.put("timing", "populate + measured phase; inject: wall clock, the network time busy-waited; account: "
+            + "per phase the slowest thread's measured time plus its virtual network stalls; local = same code on a "
+            + "plain off-heap buffer, wall clock; slowdown of a repeat = its run time over the local run of its round");
         settings.put("jobSeconds", jobSeconds);
         RunReport.writeJson(json, settings, cells);
         RunReport.writePlot(png, "Slowdown vs ExCache size (" + fabricLabel + ", working set "
@@ -347,21 +372,21 @@ public final class RunCommand
     {
         final LocalMemory memory = new LocalMemory(regionBytes);
         final long base = memory.baseAddress();
-        final long startNs = System.nanoTime();
-        final long writes = parallel(threads, t -> workload.populate(memory, base, regionBytes, t, threads),
+        final WorkloadThreads.Outcome outcome = WorkloadThreads.parallel(threads,
+            t -> workload.populate(memory, base, regionBytes, t, threads),
             t -> workload.run(memory, base, regionBytes, t, threads));
-        final long elapsedNs = System.nanoTime() - startNs;
-        workload.verify(memory, base, regionBytes, writes);
-        return elapsedNs;
+        workload.verify(memory, base, regionBytes, outcome.result());
+        return outcome.wallNs();
     }
 
     private RunResult runSplitkernel(final MemoryWorkload workload, final long regionBytes, final double pct,
-        final long cacheBytes, final int threads, final long localNs, final String fabric, final String preset,
-        final int memoryMonitors) throws Exception
+        final long cacheBytes, final int threads, final long localNs, final String fabric, final String timing,
+        final String preset, final int memoryMonitors) throws Exception
     {
         final ClusterContext ctx = new ClusterContext()
             .fabric(fabric)
             .preset(preset)
+            .timingMode(FabricContext.TIMING_MODES.contains(timing) ? timing : FabricContext.TIMING_MODE_INJECT)
             .memoryMonitors(memoryMonitors)
             .memoryCapacityBytes(Math.max(1L << 30, regionBytes * 2))
             .excache(new ExCacheContext().capacityBytes(cacheBytes));
@@ -384,19 +409,19 @@ public final class RunCommand
                 final long rt0 = roundTrips(processor.fabric().counters());
                 final long oneSided0 = processor.oneSidedReads();
                 final long pLocal0 = counters.pLocalFills();
-                final long startNs = System.nanoTime();
-                final long writes = processParallel(process, threads,
+                final WorkloadThreads.Outcome outcome = WorkloadThreads.inProcess(process, threads,
                     t -> workload.populate(process, base, regionBytes, t, threads),
                     t -> workload.run(process, base, regionBytes, t, threads));
-                final long elapsedNs = System.nanoTime() - startNs;
                 final long hits = counters.hits() - hits0;
                 final long misses = counters.misses() - misses0;
                 final long writeBacks = counters.dirtyWriteBacks() - wb0;
                 final long roundTrips = roundTrips(processor.fabric().counters()) - rt0;
                 final long oneSided = processor.oneSidedReads() - oneSided0;
                 final long pLocal = counters.pLocalFills() - pLocal0;
-                workload.verify(process, base, regionBytes, writes);
-                return new RunResult(workload.name(), fabric, pct, cacheBytes, regionBytes, elapsedNs, localNs, hits, misses,
+                workload.verify(process, base, regionBytes, outcome.result());
+                final boolean account = FabricContext.TIMING_MODE_ACCOUNT.equals(timing);
+                return new RunResult(workload.name(), fabric, timing, pct, cacheBytes, regionBytes,
+                    account ? outcome.criticalPathNs() : outcome.wallNs(), localNs, outcome.stallNs(), hits, misses,
                     writeBacks, oneSided, pLocal, roundTrips);
             }
             finally
@@ -406,157 +431,17 @@ public final class RunCommand
         }
     }
 
+    /** The timing modes that mean something on {@code fabric}: only the local fabric models its network time. */
+    static List<String> timingsOf(final String fabric, final List<String> timings)
+    {
+        return "local".equals(fabric) ? timings : List.of("wall");
+    }
+
     /** Round trips a fabric has waited for: calls and one-sided READs and WRITEs (one-way sends are not). */
     static long roundTrips(final FabricCounters counters)
     {
         return counters.get(FabricCounters.CALLS) + counters.get(FabricCounters.READS)
             + counters.get(FabricCounters.WRITES);
-    }
-
-    @FunctionalInterface
-    interface Phase
-    {
-        long run(int thread);
-    }
-
-    @FunctionalInterface
-    interface VoidPhase
-    {
-        void run(int thread);
-    }
-
-    /** How long the threads of one run may take before the run fails (a hung workload, not a slow one). */
-    static final long WATCHDOG_NS = 30L * 60 * 1_000_000_000L;
-
-    /** Populate then run in {@code threads} plain threads; returns the total of run's results. */
-    static long parallel(final int threads, final VoidPhase populate, final Phase run) throws InterruptedException
-    {
-        return parallel(threads, populate, run, WATCHDOG_NS);
-    }
-
-    /**
-     * As {@link #parallel(int, VoidPhase, Phase)}, failing with an IllegalStateException (the threads interrupted)
-     * when they are not all done within {@code watchdogNs}.
-     */
-    static long parallel(final int threads, final VoidPhase populate, final Phase run, final long watchdogNs)
-        throws InterruptedException
-    {
-        if (threads == 1)
-        {
-            populate.run(0);
-            return run.run(0);
-        }
-        final AtomicLong total = new AtomicLong();
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        final java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(threads);
-        final List<Thread> list = new ArrayList<>();
-        for (int t = 0; t < threads; t++)
-        {
-            final int thread = t;
-            final Thread th = new Thread(() ->
-            {
-                try
-                {
-                    populate.run(thread);
-                    barrier.await();
-                    total.addAndGet(run.run(thread));
-                }
-                catch (final Throwable ex)
-                {
-                    failure.compareAndSet(null, ex);
-                    barrier.reset();
-                }
-            }, "local-" + t);
-            list.add(th);
-            th.start();
-        }
-        final long deadlineNs = System.nanoTime() + watchdogNs;
-        for (final Thread th : list)
-        {
-            final long leftMs = (deadlineNs - System.nanoTime()) / 1_000_000;
-            if (leftMs > 0)
-            {
-                th.join(leftMs);
-            }
-            if (th.isAlive())
-            {
-                list.forEach(Thread::interrupt);
-                throw new IllegalStateException("thread " + th.getName() + " did not finish within "
-                    + watchdogNs / 1_000_000 + " ms (a hung workload?)");
-            }
-        }
-        rethrow(failure.get());
-        return total.get();
-    }
-
-    /** As {@link #parallel} but in threads of the process (sharing its address space), with a watchdog. */
-    static long processParallel(final LegoProcess process, final int threads, final VoidPhase populate,
-        final Phase run) throws InterruptedException
-    {
-        if (threads == 1)
-        {
-            populate.run(0);
-            return run.run(0);
-        }
-        final AtomicLong total = new AtomicLong();
-        final java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(threads);
-        final List<LegoThread> list = new ArrayList<>();
-        for (int t = 0; t < threads; t++)
-        {
-            final int thread = t;
-            list.add(process.spawnThread("worker-" + t, p ->
-            {
-                try
-                {
-                    populate.run(thread);
-                    barrier.await();
-                    total.addAndGet(run.run(thread));
-                    return 0;
-                }
-                catch (final Throwable ex)
-                {
-                    barrier.reset();
-                    throw ex;
-                }
-            }));
-        }
-        final long deadlineNs = System.nanoTime() + WATCHDOG_NS;
-        for (final LegoThread th : list)
-        {
-            if (!th.join(Math.max(1, deadlineNs - System.nanoTime())))
-            {
-                throw new IllegalStateException("thread " + th.name() + " did not finish within 30 minutes");
-            }
-        }
-        for (final LegoThread th : list)
-        {
-            if (th.failure() != null && !(th.failure() instanceof java.util.concurrent.BrokenBarrierException))
-            {
-                rethrow(th.failure());
-            }
-        }
-        for (final LegoThread th : list)
-        {
-            rethrow(th.failure());
-        }
-        return total.get();
-    }
-
-    private static void rethrow(final Throwable t)
-    {
-        if (t == null)
-        {
-            return;
-        }
-        if (t instanceof RuntimeException)
-        {
-            throw (RuntimeException)t;
-        }
-        if (t instanceof Error)
-        {
-            throw (Error)t;
-        }
-        throw new IllegalStateException(t);
     }
 
     private int usageError(final String message)

@@ -25,7 +25,7 @@ final class RunReport
     }
 
     /** The repeats of one workload at one ExCache size over one fabric. */
-    record Cell(String workload, String fabric, double sizePercent, long cacheBytes, long workingSetBytes,
+    record Cell(String workload, String fabric, String timing, double sizePercent, long cacheBytes, long workingSetBytes,
         List<RunResult> runs)
     {
         Samples slowdown()
@@ -56,14 +56,14 @@ final class RunReport
         final Map<String, List<RunResult>> byKey = new LinkedHashMap<>();
         for (final RunResult r : results)
         {
-            byKey.computeIfAbsent(r.workload() + '\0' + r.fabric() + '\0' + r.sizePercent(), k -> new ArrayList<>())
+            byKey.computeIfAbsent(r.workload() + '\0' + r.fabric() + '\0' + r.timing() + '\0' + r.sizePercent(), k -> new ArrayList<>())
                 .add(r);
         }
         final List<Cell> cells = new ArrayList<>();
         for (final List<RunResult> runs : byKey.values())
         {
             final RunResult first = runs.get(0);
-            cells.add(new Cell(first.workload(), first.fabric(), first.sizePercent(), first.cacheBytes(),
+            cells.add(new Cell(first.workload(), first.fabric(), first.timing(), first.sizePercent(), first.cacheBytes(),
                 first.workingSetBytes(), List.copyOf(runs)));
         }
         return cells;
@@ -71,14 +71,14 @@ final class RunReport
 
     static void printTable(final PrintStream out, final List<Cell> cells)
     {
-        out.printf(Locale.ROOT, "%-10s %-6s %10s %7s %3s %9s %17s %7s %9s %9s %8s %11s %11s %8s%n", "workload",
-            "fabric", "ExCache MB", "% WS", "n", "slowdown", "95% CI", "+-% med", "run s", "local s", "hit %",
+        out.printf(Locale.ROOT, "%-10s %-6s %-7s %10s %7s %3s %9s %17s %7s %9s %9s %8s %11s %11s %8s%n", "workload",
+            "fabric", "timing", "ExCache MB", "% WS", "n", "slowdown", "95% CI", "+-% med", "run s", "local s", "hit %",
             "misses", "write-backs", "RT/miss");
         for (final Cell c : cells)
         {
             final Samples slowdown = c.slowdown();
-            out.printf(Locale.ROOT, "%-10s %-6s %10.1f %6.1f%% %3d %8.2fx %17s %6.1f%% %9.3f %9.3f %7.2f%% %11.0f %11.0f "
-                + "%8.3f%n", c.workload(), c.fabric(), c.cacheBytes() / (1024.0 * 1024.0), c.sizePercent(),
+            out.printf(Locale.ROOT, "%-10s %-6s %-7s %10.1f %6.1f%% %3d %8.2fx %17s %6.1f%% %9.3f %9.3f %7.2f%% %11.0f %11.0f "
+                + "%8.3f%n", c.workload(), c.fabric(), c.timing(), c.cacheBytes() / (1024.0 * 1024.0), c.sizePercent(),
                 slowdown.count(), slowdown.median(), interval(slowdown), 100 * slowdown.relativeCiHalfWidth95(),
                 c.runSeconds().median(), c.localSeconds().median(), 100 * c.median(RunResult::hitRatio),
                 c.median(RunResult::misses), c.median(RunResult::writeBacks), c.median(RunResult::roundTripsPerMiss));
@@ -111,10 +111,48 @@ final class RunReport
             for (final Cell other : cells)
             {
                 if (other.workload().equals(base.workload()) && other.sizePercent() == base.sizePercent() &&
-                    !other.fabric().equals(base.fabric()))
+                    !other.fabric().equals(base.fabric()) && other.timing().equals(timingOf(base, other)))
                 {
                     out.printf(Locale.ROOT, "%s %.1f%%: %s / %s = %.2fx%n", base.workload(), base.sizePercent(),
                         other.fabric(), base.fabric(), other.runSeconds().median() / base.runSeconds().median());
+                }
+            }
+        }
+    }
+
+    /** The base's cell to compare {@code other} with: over tcp the wall clock is compared with inject, else same. */
+    private static String timingOf(final Cell base, final Cell other)
+    {
+        return "wall".equals(base.timing()) || "wall".equals(other.timing()) ? other.timing() : base.timing();
+    }
+
+    /**
+     * With both timing modes: per cell, the median slowdown in account mode over the one in inject mode, measured in
+     * the same run (1.00 = they agree).
+     */
+    static void printTimingAgreement(final PrintStream out, final List<Cell> cells)
+    {
+        boolean first = true;
+        for (final Cell account : cells)
+        {
+            if (!"account".equals(account.timing()))
+            {
+                continue;
+            }
+            for (final Cell inject : cells)
+            {
+                if ("inject".equals(inject.timing()) && inject.workload().equals(account.workload()) &&
+                    inject.fabric().equals(account.fabric()) && inject.sizePercent() == account.sizePercent())
+                {
+                    if (first)
+                    {
+                        out.println();
+                        out.println("timing modes (median slowdown, account / inject; 1.00 = they agree):");
+                        first = false;
+                    }
+                    out.printf(Locale.ROOT, "%s %.1f%%: %.2fx / %.2fx = %.3f%n", account.workload(),
+                        account.sizePercent(), account.slowdown().median(), inject.slowdown().median(),
+                        account.slowdown().median() / inject.slowdown().median());
                 }
             }
         }
@@ -129,6 +167,7 @@ final class RunReport
             final Map<String, Object> cell = new LinkedHashMap<>();
             cell.put("workload", c.workload());
             cell.put("fabric", c.fabric());
+            cell.put("timing", c.timing());
             cell.put("excachePercent", c.sizePercent());
             cell.put("excacheBytes", c.cacheBytes());
             cell.put("workingSetBytes", c.workingSetBytes());
@@ -141,6 +180,7 @@ final class RunReport
                 final Map<String, Object> run = new LinkedHashMap<>();
                 run.put("runSeconds", r.runNs() / 1e9);
                 run.put("localSeconds", r.localNs() / 1e9);
+                run.put("virtualStallSeconds", r.stallNs() / 1e9);
                 run.put("slowdown", r.slowdown());
                 run.put("hitRatio", r.hitRatio());
                 run.put("hits", r.hits());
@@ -167,10 +207,12 @@ final class RunReport
         final ErrorBarPlot plot = new ErrorBarPlot(title, "ExCache size (% of working set)",
             "slowdown vs local memory (log)").logY(true);
         final boolean severalFabrics = cells.stream().map(Cell::fabric).distinct().count() > 1;
+        final boolean severalTimings = cells.stream().map(Cell::timing).distinct().count() > 1;
         final Map<String, ErrorBarPlot.Series> series = new LinkedHashMap<>();
         for (final Cell c : cells)
         {
-            final String name = severalFabrics ? c.workload() + " (" + c.fabric() + ")" : c.workload();
+            final String name = c.workload() + (severalFabrics ? " (" + c.fabric() + ")" : "")
+                + (severalTimings ? " [" + c.timing() + "]" : "");
             series.computeIfAbsent(name, plot::series).add(c.sizePercent(), c.slowdown());
         }
         plot.writePng(file, 960, 600);

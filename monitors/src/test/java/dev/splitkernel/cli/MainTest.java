@@ -38,6 +38,7 @@ class MainTest
         assertEquals(2, Main.execute(new String[]{"run", "--preset", "rdma-cx9"}, out, err));
         assertEquals(2, Main.execute(new String[]{"run", "--working-set", "12x"}, out, err));
         assertEquals(2, Main.execute(new String[]{"run", "--repeat", "0"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--timing", "sleep"}, out, err));
         assertEquals(2, Main.execute(new String[]{"run", "--warmup", "-1"}, out, err));
         assertEquals(2, Main.execute(new String[]{"memory", "--bogus", "1"}, out, err));
         assertEquals(2, Main.execute(new String[]{"frobnicate"}, out, err));

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /** The preload library built from src/main/c/preload into the classes (native/): its file, for LD_PRELOAD. */
-final class PreloadLibrary
+public final class PreloadLibrary
 {
     static final String RESOURCE = "/native/libsplitkernel-preload.so";
 
@@ -18,7 +18,7 @@ final class PreloadLibrary
     }
 
     /** Its path: the built file itself when running from classes, else a copy in a temporary file (from the jar). */
-    static Path file() throws IOException
+    public static Path file() throws IOException
     {
         final URL url = PreloadLibrary.class.getResource(RESOURCE);
         if (url == null)

@@ -79,7 +79,7 @@ class ExecTest
     void shouldSortAHundredMegabytesAtQuarterExcacheLikeNativeSort() throws Exception
     {
         final Path input = tmp.resolve("input.txt");
-        writeRandomLines(input, 100L << 20);
+        RandomLines.write(input, 100L << 20, 42);
         final Path expected = tmp.resolve("expected.txt");
         final Process sort = new ProcessBuilder("sort", input.toString()).redirectOutput(expected.toFile()).start();
         assertTrue(sort.waitFor(300, TimeUnit.SECONDS));
@@ -212,30 +212,6 @@ class ExecTest
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Lines of 8 to 60 letters and digits, from a fixed seed, up to {@code bytes}. */
-    static void writeRandomLines(final Path file, final long bytes) throws IOException
-    {
-        final java.util.Random random = new java.util.Random(42);
-        final String alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-        try (java.io.BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.US_ASCII))
-        {
-            final StringBuilder line = new StringBuilder(64);
-            long written = 0;
-            while (written < bytes)
-            {
-                line.setLength(0);
-                final int length = 8 + random.nextInt(53);
-                for (int i = 0; i < length; i++)
-                {
-                    line.append(alphabet.charAt(random.nextInt(alphabet.length())));
-                }
-                line.append('\n');
-                w.append(line);
-                written += line.length();
-            }
         }
     }
 

@@ -37,6 +37,12 @@ final class ExecCommand
         "  --arena SIZE             heap arena reserved in the program (virtual; its heap limit; default 16g)",
         "  --spin-us N              the fault handler spins N us for the next fault before sleeping (default 0)",
         "  --quiet                  no summary",
+        "  --sizes 12.5,25,50,100   the report instead of one run: the program without a limit (measuring its heap),",
+        "                           then natively and at each ExCache size (% of that heap), --repeat times each;",
+        "                           every output compared with the native run's; slowdown with 95% CI, faults,",
+        "                           evictions, write-backs, bytes moved; JSON and a plot under --out",
+        "  --repeat N               runs per size in the report (default 3)",
+        "  --out DIR                where the report's JSON and plot go (default results/)",
         "",
         "  Needs userfaultfd: root, or sysctl vm.unprivileged_userfaultfd=1. Static binaries cannot be served.",
         "  Left local (counted in the summary): the stack, static data, the program's own mmaps. A child forked",
@@ -60,6 +66,9 @@ final class ExecCommand
         String excache = null;
         long workingSet = -1;
         boolean quiet = false;
+        List<Double> sizes = null;
+        int repeat = 3;
+        java.nio.file.Path outDir = java.nio.file.Path.of("results");
         for (; i < args.length; i++)
         {
             final String arg = args[i];
@@ -93,6 +102,28 @@ final class ExecCommand
                 {
                     case "--excache":
                         excache = value;
+                        break;
+                    case "--sizes":
+                        sizes = new java.util.ArrayList<>();
+                        for (final String part : value.split(","))
+                        {
+                            final double pct = Double.parseDouble(part.trim().replace("%", ""));
+                            if (!(pct > 0 && pct <= 1000))
+                            {
+                                return usageError("--sizes: " + part + " is not a percentage in (0, 1000]");
+                            }
+                            sizes.add(pct);
+                        }
+                        break;
+                    case "--repeat":
+                        repeat = Integer.parseInt(value);
+                        if (repeat < 1 || repeat > 100)
+                        {
+                            return usageError("--repeat: " + value + " must be in 1..100");
+                        }
+                        break;
+                    case "--out":
+                        outDir = java.nio.file.Path.of(value);
                         break;
                     case "--working-set":
                         workingSet = Options.parseBytes(value);
@@ -170,6 +201,10 @@ final class ExecCommand
         final ExecResult result;
         try
         {
+            if (sizes != null)
+            {
+                return new ExecSweep(out, err).run(options, sizes, repeat, outDir);
+            }
             result = new ExecRunner(err).run(options);
         }
         catch (final ExecException ex)

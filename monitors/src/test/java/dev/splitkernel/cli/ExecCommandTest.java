@@ -1,10 +1,17 @@
 package dev.splitkernel.cli;
 
+import dev.splitkernel.exec.linux.Userfaultfd;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,8 +67,32 @@ class ExecCommandTest
         assertEquals(2, exec("--excache", "100", "--", "true"));
         assertTrue(err().contains("less than one 4 KB page"), err());
         assertEquals(2, exec("--fabric", "carrier-pigeon", "--", "true"));
+        assertEquals(2, exec("--sizes", "25,0", "--", "true"));
+        assertTrue(err().contains("--sizes: 0 is not a percentage"), err());
+        assertEquals(2, exec("--repeat", "0", "--", "true"));
         assertEquals(2, exec("--bogus", "1", "--", "true"));
         assertTrue(err().contains("unknown option --bogus"), err());
+    }
+
+    /** The report: native and emulated runs at two sizes, outputs compared, JSON and plot written. */
+    @Test
+    @Timeout(300)
+    void shouldWriteTheReportOfAProgramAtSeveralExcacheSizes(@TempDir final Path tmp) throws Exception
+    {
+        final String why = Userfaultfd.probe();
+        Assumptions.assumeTrue(why == null, why);
+        final Path program = Path.of(System.getProperty("splitkernel.projectDir", "."), "monitors", "target",
+            "test-programs", "random_rw");
+        assertEquals(0, exec("--sizes", "25,100", "--repeat", "1", "--out", tmp.toString(), "--", program.toString(),
+            "4", "20000", "9"), err());
+        final String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("heap touched: 4.0 MiB"), text);
+        try (var files = Files.list(tmp))
+        {
+            final List<String> names = files.map(p -> p.getFileName().toString()).toList();
+            assertTrue(names.stream().anyMatch(n -> n.startsWith("exec-") && n.endsWith(".json")), names.toString());
+            assertTrue(names.stream().anyMatch(n -> n.startsWith("exec-") && n.endsWith(".png")), names.toString());
+        }
     }
 
     @Test

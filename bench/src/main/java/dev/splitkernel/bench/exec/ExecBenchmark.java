@@ -3,6 +3,7 @@ package dev.splitkernel.bench.exec;
 import dev.splitkernel.exec.ExecOptions;
 import dev.splitkernel.exec.ExecResult;
 import dev.splitkernel.exec.ExecRunner;
+import dev.splitkernel.exec.Machine;
 import dev.splitkernel.exec.PreloadLibrary;
 import dev.splitkernel.exec.RandomLines;
 import dev.splitkernel.report.ErrorBarPlot;
@@ -101,7 +102,7 @@ public final class ExecBenchmark
         }
         final ExecBenchmark bench = new ExecBenchmark(quick, rounds);
         System.out.printf(Locale.ROOT, "exec benchmark: %s, %d round(s); machine load %s%n", quick ? "quick" : "full",
-            rounds, loadAverage());
+            rounds, Machine.loadAverage());
         if (parts.contains("latency"))
         {
             bench.latency(quick ? 2048 : 16384);
@@ -114,7 +115,7 @@ public final class ExecBenchmark
         {
             bench.tally(tally, sortMb);
         }
-        System.out.printf(Locale.ROOT, "machine load at the end %s%n", loadAverage());
+        System.out.printf(Locale.ROOT, "machine load at the end %s%n", Machine.loadAverage());
         bench.write(out);
         if (!quick)
         {
@@ -215,8 +216,8 @@ public final class ExecBenchmark
         final Path input = work.resolve("tally-input.txt");
         RandomLines.write(input, (long)sortMb << 20, 7);
         final List<List<String>> commands = List.of(
-            List.of(programs.resolve("random_rw").toString(), quick ? "8" : "64", quick ? "100000" : "2000000", "5"),
-            List.of(programs.resolve("threads_rw").toString(), "4", quick ? "8" : "32", quick ? "20000" : "200000"),
+            List.of(programs.resolve("random_rw").toString(), quick ? "8" : "32", quick ? "100000" : "1000000", "5"),
+            List.of(programs.resolve("threads_rw").toString(), "4", quick ? "8" : "16", quick ? "20000" : "100000"),
             List.of("sort", input.toString()));
         System.out.printf(Locale.ROOT, "%ntally: each program %d time(s) at an ExCache of 25%% of its heap%n", runs);
         final Map<String, Object> tallies = new LinkedHashMap<>();
@@ -334,25 +335,13 @@ public final class ExecBenchmark
         return " (" + target + ": " + (ok ? "met" : "MISSED") + ")";
     }
 
-    private static String loadAverage()
-    {
-        try
-        {
-            return Files.readString(Path.of("/proc/loadavg")).trim();
-        }
-        catch (final IOException ex)
-        {
-            return "unknown";
-        }
-    }
-
     private void write(final Path dir) throws IOException
     {
         Files.createDirectories(dir);
         final String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         report.put("quick", quick);
         report.put("rounds", rounds);
-        report.put("loadAverage", loadAverage());
+        report.put("loadAverage", Machine.loadAverage());
         final Path json = dir.resolve("exec-" + stamp + ".json");
         ReportJson.write(json, report);
         System.out.println("JSON: " + json.toAbsolutePath());

@@ -67,7 +67,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     public GlobalManager start()
     {
         address = fabric.listen(ctx.listenAddress(), this);
-        resources.runBackground(push);
+        push.start();
         if (ctx.memberTimeoutMs() > 0)
         {
             final long checkIntervalNs = Math.max(1_000_000L, ctx.memberTimeoutMs() * 1_000_000L / 10);
@@ -774,6 +774,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     @Override
     public void close()
     {
+        push.close();
         resources.stopAgents();
         synchronized (this)
         {

@@ -8,25 +8,27 @@ import dev.splitkernel.verbs.FabricException;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.collections.Int2ObjectHashMap;
-import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.util.ArrayDeque;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 
 /**
  * Pushes membership changes to the processor monitors, so that their miss paths never ask the global managers
  * anything: a memory monitor joined, was declared dead or came back ({@link Opcodes#MEMBER_UPDATE}), a vRegion has a
- * new owner ({@link Opcodes#VREGION_OWNER}). A background agent of the {@link GlobalManager}: the manager queues
- * pushes under its lock, this agent sends them as calls with a timeout, off that lock, in queue order per processor.
- * A processor that a push cannot reach is reported to {@code onFailure} (the manager sends it every memory monitor
- * again at its next load report).
+ * new owner ({@link Opcodes#VREGION_OWNER}). The {@link GlobalManager} queues pushes under its lock; a thread of
+ * this pusher's own sends them as calls with a timeout, off that lock, in queue order. It sleeps on the queue while
+ * there is nothing to push (changes are rare), and it is not a runtime agent on purpose: connecting blocks in a
+ * handshake, which must not stall the runtime's background thread (in invoker mode that thread also drives the
+ * in-process pollers the handshake waits for). A processor that a push cannot reach is reported to
+ * {@code onFailure} (the manager sends it every memory monitor again at its next load report).
  * <p>
- * Thread-safe: the queue is locked; connections belong to the agent's thread.
+ * Thread-safe: the queue is concurrent; connections belong to the pusher's thread.
  */
-final class MembershipPush implements Agent
+final class MembershipPush implements AutoCloseable
 {
-    private static final int MAX_PUSHES_PER_DUTY_CYCLE = 16;
+    private static final long CLOSE_WAIT_MS = 5_000;
 
     private static final class Push
     {
@@ -56,7 +58,8 @@ final class MembershipPush implements Agent
     private final Fabric fabric;
     private final long timeoutNs;
     private final IntConsumer onFailure;
-    private final ArrayDeque<Push> queue = new ArrayDeque<>();
+    private final LinkedBlockingQueue<Push> queue = new LinkedBlockingQueue<>();
+    private final Thread thread;
     private final Int2ObjectHashMap<Connection> connections = new Int2ObjectHashMap<>();
     private final UnsafeBuffer request = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
         GlobalDescriptor.HEADER_LENGTH + GlobalDescriptor.MAX_ADDRESS_LENGTH, 64));
@@ -64,16 +67,24 @@ final class MembershipPush implements Agent
         GlobalDescriptor.HEADER_LENGTH, 64));
     private long sent;
     private long failed;
+    private volatile boolean closed;
 
     MembershipPush(final Fabric fabric, final long timeoutNs, final IntConsumer onFailure)
     {
         this.fabric = fabric;
         this.timeoutNs = timeoutNs;
         this.onFailure = onFailure;
+        thread = new Thread(this::run, "global-membership-push");
+        thread.setDaemon(true);
+    }
+
+    void start()
+    {
+        thread.start();
     }
 
     /** Queue: tell processor {@code processorId} that memory monitor {@code memberId} is alive or dead. */
-    synchronized void memberUpdate(final int processorId, final String processorAddress, final int memberId,
+    void memberUpdate(final int processorId, final String processorAddress, final int memberId,
         final String memberAddress, final boolean alive)
     {
         queue.add(new Push(processorId, processorAddress, Opcodes.MEMBER_UPDATE, memberId, memberAddress, alive,
@@ -81,7 +92,7 @@ final class MembershipPush implements Agent
     }
 
     /** Queue: tell processor {@code processorId} that vRegion {@code vRegionIndex} of {@code asid} is owned elsewhere. */
-    synchronized void ownerChange(final int processorId, final String processorAddress, final int asid,
+    void ownerChange(final int processorId, final String processorAddress, final int asid,
         final int vRegionIndex, final int ownerId)
     {
         queue.add(new Push(processorId, processorAddress, Opcodes.VREGION_OWNER, ownerId, "", true, asid,
@@ -100,11 +111,6 @@ final class MembershipPush implements Agent
         return failed;
     }
 
-    private synchronized Push poll()
-    {
-        return queue.poll();
-    }
-
     private synchronized void count(final boolean delivered)
     {
         if (delivered)
@@ -117,22 +123,33 @@ final class MembershipPush implements Agent
         }
     }
 
-    @Override
-    public int doWork()
+    private void run()
     {
-        int work = 0;
-        Push push;
-        while (work < MAX_PUSHES_PER_DUTY_CYCLE && (push = poll()) != null)
+        try
         {
-            final boolean delivered = send(push);
-            count(delivered);
-            if (!delivered)
+            while (!closed)
             {
-                onFailure.accept(push.processorId);
+                final Push push = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (push != null && !closed)
+                {
+                    final boolean delivered = send(push);
+                    count(delivered);
+                    if (!delivered)
+                    {
+                        onFailure.accept(push.processorId);
+                    }
+                }
             }
-            work++;
         }
-        return work;
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        finally
+        {
+            connections.values().forEach(CloseHelper::quietClose);
+            connections.clear();
+        }
     }
 
     private boolean send(final Push push)
@@ -170,16 +187,19 @@ final class MembershipPush implements Agent
         return true;
     }
 
+    /** Stop pushing (a push under way ends within its timeout) and close the connections. */
     @Override
-    public void onClose()
+    public void close()
     {
-        connections.values().forEach(CloseHelper::quietClose);
-        connections.clear();
-    }
-
-    @Override
-    public String roleName()
-    {
-        return "global-membership-push";
+        closed = true;
+        thread.interrupt();
+        try
+        {
+            thread.join(CLOSE_WAIT_MS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -33,8 +33,13 @@ class ProcessViewTest
 
     private static EmbeddedCluster start()
     {
+        return start("local");
+    }
+
+    private static EmbeddedCluster start(final String fabric)
+    {
         return EmbeddedCluster.start(new ClusterContext()
-            .fabric("local")
+            .fabric(fabric)
             .preset("none")
             .memoryMonitors(2)
             .memoryCapacityBytes(64L << 20)
@@ -45,7 +50,19 @@ class ProcessViewTest
     @Test
     void shouldLearnMembersFromPushesAndReuseALearnedPageLocation()
     {
-        try (EmbeddedCluster cluster = start())
+        learnMembersAndReuseALocation("local");
+    }
+
+    /** Over tcp the pushes connect while the runtime's one background thread must keep driving the pollers. */
+    @Test
+    void shouldLearnMembersFromPushesOverTcp()
+    {
+        learnMembersAndReuseALocation("tcp");
+    }
+
+    private static void learnMembersAndReuseALocation(final String fabric)
+    {
+        try (EmbeddedCluster cluster = start(fabric))
         {
             final ProcessorMonitor processor = cluster.processor();
             // Both memory monitors reach the processor's view by push, not by a lookup.

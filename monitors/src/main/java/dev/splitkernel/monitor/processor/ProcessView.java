@@ -215,25 +215,20 @@ final class ProcessView implements VRegionMap.Listener
      */
     void forget(final long firstLine, final long endLine)
     {
-        for (long line = firstLine; line < endLine; line++)
-        {
-            final Region r = region(line);
-            if (r == null)
-            {
-                line |= linesPerRegionMask;
-                continue;
-            }
-            r.forget(indexOf(line));
-        }
+        forget(firstLine, endLine, false);
     }
 
     /** Forget only the remote addresses of [firstLine, endLine): the pages may move (mremap). */
     void forgetLocations(final long firstLine, final long endLine)
     {
-        if (!oneSided)
+        if (oneSided)
         {
-            return;
+            forget(firstLine, endLine, true);
         }
+    }
+
+    private void forget(final long firstLine, final long endLine, final boolean locationsOnly)
+    {
         for (long line = firstLine; line < endLine; line++)
         {
             final Region r = region(line);
@@ -242,7 +237,14 @@ final class ProcessView implements VRegionMap.Listener
                 line |= linesPerRegionMask;
                 continue;
             }
-            r.forgetLocation(indexOf(line));
+            if (locationsOnly)
+            {
+                r.forgetLocation(indexOf(line));
+            }
+            else
+            {
+                r.forget(indexOf(line));
+            }
         }
     }
 

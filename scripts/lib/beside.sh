@@ -46,6 +46,8 @@ beside_main() {
   # The beside build works on a copy, so it never touches the jars the runs use.
   tar --exclude=./.git --exclude='*/target' --exclude=./results -C "$SPLITKERNEL_HOME" -cf - . | tar -C "$work" -xf -
   mkdir -p "$work/out"
+  # The runs use a copy of the jar too: a build in this tree meanwhile (scripts/test) may rewrite the original.
+  cp "$MONITORS_JAR" "$work/splitkernel.jar"
   : > "$work/builds"
   # Its own process group, so that it and its Maven children stop together at the end.
   setsid bash -c 'cd "$1" && while :; do
@@ -60,7 +62,7 @@ beside_main() {
   for ((i = 1; i <= runs; i++)); do
     start=$(date +%s)
     code=0
-    timeout "$timeout_s" "$SPLITKERNEL_HOME/scripts/splitkernel" run "${run_options[@]}" --out "$work/out" \
+    SPLITKERNEL_CLASSPATH="$work/splitkernel.jar" timeout "$timeout_s" "$SPLITKERNEL_HOME/scripts/splitkernel" run "${run_options[@]}" --out "$work/out" \
       >"$work/run-$i.log" 2>&1 || code=$?
     took=$(($(date +%s) - start))
     if [ "$code" -eq 0 ] && grep -q verified "$work/run-$i.log"; then

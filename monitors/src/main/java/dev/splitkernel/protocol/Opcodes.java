@@ -66,6 +66,16 @@ public final class Opcodes
     /** Every member with its state (alive or dead), one line each in the reply's address field (text). */
     public static final int MEMBER_LIST = 57;
 
+    // Global managers -> processor monitors, pushed (membership changes reach the processors' views without a lookup
+    // on their miss paths). Request and reply: GlobalDescriptor.
+    /**
+     * A memory monitor's state: member id, address, {@code COUNT_OFFSET} 1 alive or 0 dead. Sent when it joins, is
+     * declared dead or comes back, and for every memory monitor to a processor that (re)joins.
+     */
+    public static final int MEMBER_UPDATE = 58;
+    /** VRegion {@code VREGION_INDEX_OFFSET} of process {@code ASID_OFFSET} has a new owner ({@code MEMBER_ID_OFFSET}). */
+    public static final int VREGION_OWNER = 59;
+
     // Global storage manager (GSM, served by the GlobalManager). Request and reply: VNodeDescriptor.
     /** Create a vNode (name, mount point): the GSM picks its storage monitor and buffer-cache memory monitor. */
     public static final int VNODE_CREATE = 60;
@@ -152,6 +162,8 @@ public final class Opcodes
             case LOOKUP_MEMBER: return "LOOKUP_MEMBER";
             case FREE_VREGION: return "FREE_VREGION";
             case MEMBER_LIST: return "MEMBER_LIST";
+            case MEMBER_UPDATE: return "MEMBER_UPDATE";
+            case VREGION_OWNER: return "VREGION_OWNER";
             case VNODE_CREATE: return "VNODE_CREATE";
             case VNODE_REMOVE: return "VNODE_REMOVE";
             case VNODE_LIST: return "VNODE_LIST";

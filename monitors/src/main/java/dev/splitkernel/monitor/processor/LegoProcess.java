@@ -411,12 +411,14 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     // Loads and stores
     // ---------------------------------------------------------------------------------------------------------
 
+    @Override
     public byte getByte(final long address)
     {
         checkAlive();
         return cache.getByte(pid, address);
     }
 
+    @Override
     public void putByte(final long address, final byte value)
     {
         checkAlive();
@@ -435,12 +437,14 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         cache.putShort(pid, address, value);
     }
 
+    @Override
     public int getInt(final long address)
     {
         checkAlive();
         return cache.getInt(pid, address);
     }
 
+    @Override
     public void putInt(final long address, final int value)
     {
         checkAlive();
@@ -461,24 +465,28 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         cache.putLong(pid, address, value);
     }
 
+    @Override
     public float getFloat(final long address)
     {
         checkAlive();
         return cache.getFloat(pid, address);
     }
 
+    @Override
     public void putFloat(final long address, final float value)
     {
         checkAlive();
         cache.putFloat(pid, address, value);
     }
 
+    @Override
     public double getDouble(final long address)
     {
         checkAlive();
         return cache.getDouble(pid, address);
     }
 
+    @Override
     public void putDouble(final long address, final double value)
     {
         checkAlive();
@@ -486,6 +494,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /** Copy {@code length} bytes at {@code address} into {@code dst}. */
+    @Override
     public void getBytes(final long address, final MutableDirectBuffer dst, final int dstOffset, final int length)
     {
         checkAlive();
@@ -493,6 +502,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /** Copy {@code length} bytes of {@code src} to {@code address}. */
+    @Override
     public void putBytes(final long address, final DirectBuffer src, final int srcOffset, final int length)
     {
         checkAlive();
@@ -554,6 +564,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /** The process's file system calls on the default vNode ({@link FileCalls#DEFAULT_VNODE_ID}). */
+    @Override
     public FileCalls files()
     {
         return files(FileCalls.DEFAULT_VNODE_ID);

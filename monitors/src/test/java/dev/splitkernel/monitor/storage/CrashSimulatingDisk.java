@@ -35,10 +35,10 @@ import java.util.Set;
  * <p>
  * Thread-safe (every method synchronized).
  */
-final class CrashSimulatingDisk implements Disk
+public final class CrashSimulatingDisk implements Disk
 {
     /** What a crash does to changes that were not forced. */
-    enum Loss
+    public enum Loss
     {
         ALL_UNFORCED,
         SOME_UNFORCED
@@ -58,7 +58,7 @@ final class CrashSimulatingDisk implements Disk
     private boolean crashed;
     private int epoch;
 
-    CrashSimulatingDisk(final Path root, final Loss loss, final long seed)
+    public CrashSimulatingDisk(final Path root, final Loss loss, final long seed)
     {
         this.root = root.toAbsolutePath().normalize();
         this.loss = loss;
@@ -71,7 +71,7 @@ final class CrashSimulatingDisk implements Disk
     }
 
     /** Crash when the mutating operation numbered {@code operation} (0 = the first after restart) starts; -1: never. */
-    synchronized CrashSimulatingDisk crashAt(final long operation)
+    public synchronized CrashSimulatingDisk crashAt(final long operation)
     {
         crashAt = operation;
         if (operation >= 0 && operation < operations)
@@ -82,18 +82,18 @@ final class CrashSimulatingDisk implements Disk
     }
 
     /** Mutating operations since the last restart. */
-    synchronized long operations()
+    public synchronized long operations()
     {
         return operations;
     }
 
-    synchronized boolean crashed()
+    public synchronized boolean crashed()
     {
         return crashed;
     }
 
     /** Crash now (if not crashed yet). */
-    synchronized void crash()
+    public synchronized void crash()
     {
         crashed = true;
     }
@@ -102,7 +102,7 @@ final class CrashSimulatingDisk implements Disk
      * Reboot: the pending changes are lost (all, or some by the seeded random), every open file handle is dead, and
      * the disk serves its durable images.
      */
-    synchronized void restart()
+    public synchronized void restart()
     {
         crashed = true;
         for (final Inode inode : inodes)
@@ -149,7 +149,7 @@ final class CrashSimulatingDisk implements Disk
     }
 
     /** The durable bytes of a file, or null if it would not survive a crash. */
-    synchronized byte[] durableBytes(final Path file)
+    public synchronized byte[] durableBytes(final Path file)
     {
         final Path path = file.toAbsolutePath().normalize();
         final Inode inode = durableFiles.get(path);

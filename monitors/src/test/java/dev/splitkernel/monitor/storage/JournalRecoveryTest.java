@@ -229,6 +229,41 @@ class JournalRecoveryTest
         }
     }
 
+    @Test
+    void shouldKeepWhatIsAcknowledgedAfterARecoveryThroughASecondCrash() throws Exception
+    {
+        int cuts = 0;
+        for (long seed = 1; seed <= 64; seed++)
+        {
+            final Path root = temp.resolve("twice" + seed);
+            final CrashSimulatingDisk disk = new CrashSimulatingDisk(root, CrashSimulatingDisk.Loss.SOME_UNFORCED,
+                seed);
+            final Path dir = root.resolve("data");
+            final FileStore first = new FileStore(disk, dir, CAPACITY);
+            assertEquals(0, first.mkdir(VNODE, "/forced"));
+            assertEquals(0, first.fsync(VNODE, "/forced"));
+            for (int i = 0; i < 6; i++)
+            {
+                assertEquals(0, first.mkdir(VNODE, "/loose" + i));
+            }
+            disk.restart();
+            try (FileStore second = new FileStore(disk, dir, CAPACITY))
+            {
+                cuts += second.journalTornOffset() >= 0 ? 1 : 0;
+                assertEquals(0, second.mkdir(VNODE, "/after"));
+                assertEquals(0, second.fsync(VNODE, "/after"));
+            }
+            disk.restart();
+            try (FileStore third = new FileStore(disk, dir, CAPACITY))
+            {
+                assertEquals(0, third.stat(VNODE, "/forced", new FileStat()), "seed " + seed);
+                assertEquals(0, third.stat(VNODE, "/after", new FileStat()), "seed " + seed + ": appended after the " +
+                    "restart cut a torn tail, and acknowledged");
+            }
+        }
+        assertTrue(cuts > 0, "no seed tore the tail: the test exercises nothing");
+    }
+
     /** {@code count} files under /dir, each written and fsynced: 2 records each (a mkdir and a create). */
     private static void writeFsyncedFiles(final Path dir, final int count) throws Exception
     {

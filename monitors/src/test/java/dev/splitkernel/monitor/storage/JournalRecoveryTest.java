@@ -212,15 +212,12 @@ class JournalRecoveryTest
     {
         for (long seed = 1; seed <= 64; seed++)
         {
-            final Path root = temp.resolve("seed" + seed);
-            final CrashSimulatingDisk disk = new CrashSimulatingDisk(root, CrashSimulatingDisk.Loss.SOME_UNFORCED,
-                seed);
-            final Path dir = root.resolve("data");
-            final FileStore store = new FileStore(disk, dir, CAPACITY);
+            final SeededCrash crash = new SeededCrash(temp.resolve("seed" + seed), seed);
+            final FileStore store = crash.open();
             assertEquals(0, store.mkdir(VNODE, "/d"));
             assertEquals(0, store.mkdir(VNODE, "/d/e"));
-            disk.restart();
-            try (FileStore again = new FileStore(disk, dir, CAPACITY))
+            crash.disk.restart();
+            try (FileStore again = crash.open())
             {
                 final boolean e = again.stat(VNODE, "/d/e", new FileStat()) == 0;
                 assertTrue(!e || again.stat(VNODE, "/d", new FileStat()) == 0, "seed " + seed + ": a later record " +
@@ -235,26 +232,23 @@ class JournalRecoveryTest
         int cuts = 0;
         for (long seed = 1; seed <= 64; seed++)
         {
-            final Path root = temp.resolve("twice" + seed);
-            final CrashSimulatingDisk disk = new CrashSimulatingDisk(root, CrashSimulatingDisk.Loss.SOME_UNFORCED,
-                seed);
-            final Path dir = root.resolve("data");
-            final FileStore first = new FileStore(disk, dir, CAPACITY);
+            final SeededCrash crash = new SeededCrash(temp.resolve("twice" + seed), seed);
+            final FileStore first = crash.open();
             assertEquals(0, first.mkdir(VNODE, "/forced"));
             assertEquals(0, first.fsync(VNODE, "/forced"));
             for (int i = 0; i < 6; i++)
             {
                 assertEquals(0, first.mkdir(VNODE, "/loose" + i));
             }
-            disk.restart();
-            try (FileStore second = new FileStore(disk, dir, CAPACITY))
+            crash.disk.restart();
+            try (FileStore second = crash.open())
             {
                 cuts += second.journalTornOffset() >= 0 ? 1 : 0;
                 assertEquals(0, second.mkdir(VNODE, "/after"));
                 assertEquals(0, second.fsync(VNODE, "/after"));
             }
-            disk.restart();
-            try (FileStore third = new FileStore(disk, dir, CAPACITY))
+            crash.disk.restart();
+            try (FileStore third = crash.open())
             {
                 assertEquals(0, third.stat(VNODE, "/forced", new FileStat()), "seed " + seed);
                 assertEquals(0, third.stat(VNODE, "/after", new FileStat()), "seed " + seed + ": appended after the " +
@@ -262,6 +256,24 @@ class JournalRecoveryTest
             }
         }
         assertTrue(cuts > 0, "no seed tore the tail: the test exercises nothing");
+    }
+
+    /** A store on a crash-simulating disk that keeps a seeded-random part of what was not forced. */
+    private static final class SeededCrash
+    {
+        final CrashSimulatingDisk disk;
+        final Path dir;
+
+        SeededCrash(final Path root, final long seed)
+        {
+            disk = new CrashSimulatingDisk(root, CrashSimulatingDisk.Loss.SOME_UNFORCED, seed);
+            dir = root.resolve("data");
+        }
+
+        FileStore open()
+        {
+            return new FileStore(disk, dir, CAPACITY);
+        }
     }
 
     /** {@code count} files under /dir, each written and fsynced: 2 records each (a mkdir and a create). */

@@ -22,6 +22,26 @@ ensure_build_tools() {
   fi
 }
 
+# Installs the Debian packages named that are not installed yet (as root; otherwise names them and fails).
+# --no-install-recommends: QEMU's recommends alone pull in hundreds of megabytes of desktop libraries.
+ensure_debian_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing Debian packages: ${missing[*]}; install them (apt-get install --no-install-recommends ${missing[*]})"
+  echo "installing from Debian: ${missing[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install ${missing[*]} failed"
+}
+
+# What a Soft-RoCE guest needs on the host (QEMU, a kernel with rdma_rxe, a static busybox for the initramfs, the
+# verbs user space the guest shares through 9p) and what building libdisni needs.
+SOFTROCE_VM_PACKAGES=(qemu-system-x86 qemu-utils linux-image-amd64 busybox-static kmod iproute2 cpio xz-utils zstd file
+  rdma-core libibverbs1 librdmacm1 ibverbs-providers ibverbs-utils rdmacm-utils perftest)
+LIBDISNI_BUILD_PACKAGES=(libibverbs-dev librdmacm-dev autoconf automake libtool make gcc g++ build-essential)
+
 # Build the jars the scripts run, once; later calls reuse them until the sources change.
 ensure_built() {
   local jar=$1
@@ -44,16 +64,22 @@ system_tests_unavailable() {
   return 1
 }
 
-# One closing line over every module's Surefire reports.
-summarize_surefire_reports() {
-  local tests=0 failures=0 errors=0 skipped=0 f t fl er sk
+# Totals over the Surefire report files named on stdin, one a line: "TESTS FAILED SKIPPED" (failed = failures + errors).
+surefire_totals() {
+  local tests=0 failed=0 skipped=0 f t fl er sk
   while IFS= read -r f; do
     t=$(grep -o 'tests="[0-9]*"' "$f" | head -1 | tr -dc 0-9)
     fl=$(grep -o 'failures="[0-9]*"' "$f" | head -1 | tr -dc 0-9)
     er=$(grep -o 'errors="[0-9]*"' "$f" | head -1 | tr -dc 0-9)
     sk=$(grep -o 'skipped="[0-9]*"' "$f" | head -1 | tr -dc 0-9)
-    tests=$((tests + ${t:-0})); failures=$((failures + ${fl:-0})); errors=$((errors + ${er:-0})); skipped=$((skipped + ${sk:-0}))
-  done < <(find "$SPLITKERNEL_HOME" -path '*/target/surefire-reports/TEST-*.xml' 2>/dev/null)
-  local failed=$((failures + errors))
+    tests=$((tests + ${t:-0})); failed=$((failed + ${fl:-0} + ${er:-0})); skipped=$((skipped + ${sk:-0}))
+  done
+  echo "$tests $failed $skipped"
+}
+
+# One closing line over every module's Surefire reports.
+summarize_surefire_reports() {
+  local tests failed skipped
+  read -r tests failed skipped < <(find "$SPLITKERNEL_HOME" -path '*/target/surefire-reports/TEST-*.xml' 2>/dev/null | surefire_totals)
   echo "$((tests - failed - skipped)) passed, $failed failed, $skipped skipped"
 }

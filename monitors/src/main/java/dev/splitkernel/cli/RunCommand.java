@@ -5,10 +5,10 @@ import dev.splitkernel.cluster.EmbeddedCluster;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.excache.ExCacheCounters;
 import dev.splitkernel.monitor.processor.LegoProcess;
-import dev.splitkernel.monitor.processor.LegoThread;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.Prot;
+import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.workload.LocalMemory;
 import dev.splitkernel.workload.MemoryWorkload;
@@ -25,8 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code scripts/splitkernel run}: boot an embedded cluster, run the built-in workloads at several ExCache sizes and
@@ -47,8 +45,15 @@ public final class RunCommand
         "                                 tcp: every monitor on its own loopback port; a list runs each size on",
         "                                 each fabric in turn and prints their ratio (measured in the same run)",
         "  --preset none|rdma-cx3|rdma-cx6|cxl   timing of the local fabric (default rdma-cx3)",
+        "  --timing account|inject|both   account (default): each network operation's modelled cost goes to the",
+        "                                 virtual clock of the thread that waited, nobody spins (fast, steady);",
+        "                                 inject: the cost is busy-waited; both: each cell in both modes",
         "  --threads N                    threads per process, sharing its address space (default 1)",
         "  --memory-monitors N            memory monitors (default 2)",
+        "  --repeat N                     measured repeats of every cell, local and splitkernel runs interleaved",
+        "                                 (default 5); the table shows the median slowdown and its 95% CI",
+        "  --warmup N                     unreported warm-up rounds per workload on a small working set (default 1)",
+        "  --quick                        a short job for CI: working set 8m, sizes 25,100, 2 repeats",
         "  --out DIR                      where the JSON and PNG go (default results/)",
         "  --help                         this text",
         "",
@@ -75,6 +80,15 @@ public final class RunCommand
         int threads = 1;
         int memoryMonitors = 2;
         Path outDir = Path.of("results");
+        int repeats = 5;
+        int warmups = 1;
+        List<String> timings = List.of(FabricContext.TIMING_MODE_ACCOUNT);
+        if (List.of(args).contains("--quick"))
+        {
+            sizes = List.of(25.0, 100.0);
+            workingSetBytes = 8L << 20;
+            repeats = 2;
+        }
         for (int i = 0; i < args.length; i++)
         {
             final String arg = args[i];
@@ -82,6 +96,10 @@ public final class RunCommand
             {
                 out.println(USAGE);
                 return 0;
+            }
+            if ("--quick".equals(arg))
+            {
+                continue;
             }
             if (i + 1 >= args.length)
             {
@@ -157,6 +175,28 @@ public final class RunCommand
                             return usageError("--memory-monitors: " + value + " must be in 1..16");
                         }
                         break;
+                    case "--timing":
+                        timings = "both".equals(value) ? FabricContext.TIMING_MODES : List.of(value);
+                        if (!FabricContext.TIMING_MODES.contains(timings.get(0)))
+                        {
+                            return usageError("--timing: '" + value + "' is not one of " + FabricContext.TIMING_MODES
+                                + " or both");
+                        }
+                        break;
+                    case "--repeat":
+                        repeats = Integer.parseInt(value);
+                        if (repeats < 1 || repeats > 1000)
+                        {
+                            return usageError("--repeat: " + value + " must be in 1..1000");
+                        }
+                        break;
+                    case "--warmup":
+                        warmups = Integer.parseInt(value);
+                        if (warmups < 0 || warmups > 100)
+                        {
+                            return usageError("--warmup: " + value + " must be in 0..100");
+                        }
+                        break;
                     case "--out":
                         outDir = Path.of(value);
                         break;
@@ -177,99 +217,133 @@ public final class RunCommand
         }
         final String fabricLabel = String.join(" and ", fabricLabels);
         out.printf(Locale.ROOT, "splitkernel run: workloads %s, working set %s, ExCache sizes %s%% of it, fabric %s, "
-            + "%d thread(s), %d memory monitors%n", workloads, Options.formatBytes(workingSetBytes), sizes, fabricLabel,
-            threads, memoryMonitors);
+            + "%d thread(s), %d memory monitors, %d repeat(s) per cell%n", workloads, Options.formatBytes(workingSetBytes),
+            sizes, fabricLabel, threads, memoryMonitors, repeats);
 
-        // The first runs in a JVM pay for class loading and JIT compilation: warm the whole path up, unreported.
-        out.println("warming up (small working set, not reported) ...");
-        out.flush();
-        for (final String name : workloads)
-        {
-            final MemoryWorkload workload = Workloads.byName(name);
-            final long warmBytes = workload.regionBytes(4L << 20);
-            final long warmLocalNs = runLocal(workload, warmBytes, threads);
-            for (final String fabric : fabrics)
-            {
-                runSplitkernel(workload, warmBytes, 25.0, cacheBytes(warmBytes, 25.0), threads, warmLocalNs, fabric,
-                    preset, memoryMonitors);
-            }
-        }
-
+        final long jobStartNs = System.nanoTime();
         final List<RunResult> results = new ArrayList<>();
-        final int totalRuns = workloads.size() * (sizes.size() * fabrics.size() + 1);
+        int runsPerSize = 0;
+        for (final String fabric : fabrics)
+        {
+            runsPerSize += timingsOf(fabric, timings).size();
+        }
+        final int runsPerRound = sizes.size() * runsPerSize + 1;
+        final int totalRuns = workloads.size() * runsPerRound * repeats;
         int runNumber = 0;
         boolean failed = false;
         for (final String name : workloads)
         {
             final MemoryWorkload workload = Workloads.byName(name);
-            final long regionBytes = workload.regionBytes(workingSetBytes);
-            runNumber++;
-            out.printf(Locale.ROOT, "[%d/%d] %s on local memory ...%n", runNumber, totalRuns, name);
-            out.flush();
-            final long localNs;
-            try
+            // The first runs in a JVM pay for class loading and JIT compilation: warm the whole path up, unreported.
+            if (warmups > 0)
             {
-                localNs = runLocal(workload, regionBytes, threads);
+                out.printf(Locale.ROOT, "%s: %d warm-up round(s) on a small working set, not reported ...%n", name,
+                    warmups);
+                out.flush();
             }
-            catch (final RuntimeException ex)
+            for (int w = 0; w < warmups && !failed; w++)
             {
-                err.println("error: " + name + " on local memory failed: " + ex);
-                failed = true;
-                runNumber += sizes.size() * fabrics.size();
-                continue;
-            }
-            out.printf(Locale.ROOT, "        %.3f s, verified%n", localNs / 1e9);
-            for (final double pct : sizes)
-            {
-                for (final String fabric : fabrics)
+                final long warmBytes = workload.regionBytes(4L << 20);
+                try
                 {
-                    runNumber++;
-                    final long cacheBytes = cacheBytes(regionBytes, pct);
-                    final double actualPct = 100.0 * cacheBytes / regionBytes;
-                    out.printf(Locale.ROOT, "[%d/%d] %s with ExCache %s (%.1f%% of %s) over %s ...%n", runNumber,
-                        totalRuns, name, Options.formatBytes(cacheBytes), actualPct, Options.formatBytes(regionBytes),
-                        fabric);
-                    out.flush();
-                    try
+                    final long warmLocalNs = runLocal(workload, warmBytes, threads);
+                    for (final String fabric : fabrics)
                     {
-                        final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes, threads,
-                            localNs, fabric, preset, memoryMonitors);
-                        results.add(r);
-                        out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
-                            r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
+                        for (final String timing : timingsOf(fabric, timings))
+                        {
+                            runSplitkernel(workload, warmBytes, 25.0, cacheBytes(warmBytes, 25.0), threads,
+                                warmLocalNs, fabric, timing, preset, memoryMonitors);
+                        }
                     }
-                    catch (final Exception ex)
+                }
+                catch (final Exception ex)
+                {
+                    err.println("error: " + name + " failed in its warm-up: " + ex);
+                    failed = true;
+                }
+            }
+            final long regionBytes = workload.regionBytes(workingSetBytes);
+            // Local and splitkernel runs interleaved: a slow spell of the machine hits both sides of a ratio.
+            for (int rep = 0; rep < repeats && !failed; rep++)
+            {
+                runNumber++;
+                out.printf(Locale.ROOT, "[%d/%d] %s on local memory (repeat %d) ...%n", runNumber, totalRuns, name,
+                    rep + 1);
+                out.flush();
+                final long localNs;
+                try
+                {
+                    localNs = runLocal(workload, regionBytes, threads);
+                }
+                catch (final RuntimeException ex)
+                {
+                    err.println("error: " + name + " on local memory failed: " + ex);
+                    failed = true;
+                    break;
+                }
+                out.printf(Locale.ROOT, "        %.3f s, verified%n", localNs / 1e9);
+                for (final double pct : sizes)
+                {
+                    for (final String fabric : fabrics)
                     {
-                        err.println("error: " + name + " at " + pct + "% over " + fabric + " failed: " + ex);
-                        failed = true;
+                        for (final String timing : timingsOf(fabric, timings))
+                        {
+                            runNumber++;
+                            final long cacheBytes = cacheBytes(regionBytes, pct);
+                            final double actualPct = 100.0 * cacheBytes / regionBytes;
+                            out.printf(Locale.ROOT, "[%d/%d] %s with ExCache %s (%.1f%% of %s) over %s, timing %s ...%n",
+                                runNumber, totalRuns, name, Options.formatBytes(cacheBytes), actualPct,
+                                Options.formatBytes(regionBytes), fabric, timing);
+                            out.flush();
+                            try
+                            {
+                                final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes,
+                                    threads, localNs, fabric, timing, preset, memoryMonitors);
+                                results.add(r);
+                                out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
+                                    r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
+                            }
+                            catch (final Exception ex)
+                            {
+                                err.println("error: " + name + " at " + pct + "% over " + fabric + " (" + timing
+                                    + ") failed: " + ex);
+                                failed = true;
+                            }
+                        }
                     }
                 }
             }
         }
+        final double jobSeconds = (System.nanoTime() - jobStartNs) / 1e9;
 
+        final List<RunReport.Cell> cells = RunReport.cells(results);
         out.println();
-        RunReport.printHeader(out);
-        for (final RunResult r : results)
-        {
-            RunReport.printRow(out, r);
-        }
-        RunReport.printFabricRatios(out, results);
+        RunReport.printTable(out, cells);
+        RunReport.printFabricRatios(out, cells);
+        RunReport.printTimingAgreement(out, cells);
+        out.printf(Locale.ROOT, "%njob: %.1f s for %d runs (warm-ups included)%n", jobSeconds, totalRuns);
 
         Files.createDirectories(outDir);
         final String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         final Path json = outDir.resolve("run-" + stamp + ".json");
         final Path png = outDir.resolve("run-" + stamp + ".png");
-        final Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("workloads", String.join(",", workloads));
-        settings.put("workingSetBytes", Long.toString(workingSetBytes));
-        settings.put("fabric", String.join(",", fabrics));
-        settings.put("preset", fabrics.contains("local") ? preset : "n/a");
-        settings.put("threads", Integer.toString(threads));
-        settings.put("memoryMonitors", Integer.toString(memoryMonitors));
-        settings.put("timing", "populate + measured phase, wall clock; local = same code on a plain off-heap buffer");
-        RunReport.writeJson(json, settings, results);
-        RunReport.writePlot(png, "Splitkernel slowdown vs ExCache size (" + fabricLabel + ", working set "
-            + Options.formatBytes(workingSetBytes) + ")", results);
+        final Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("workloads", workloads);
+        settings.put("workingSetBytes", workingSetBytes);
+        settings.put("fabric", fabrics);
+        settings.put("preset", fabrics.contains("local") ? preset : null);
+        settings.put("threads", threads);
+        settings.put("memoryMonitors", memoryMonitors);
+        settings.put("repeats", repeats);
+        settings.put("warmupRounds", warmups);
+        settings.put("timingModes", timings);
+        settings.put("timing", "populate + measured phase; inject: wall clock, the network time busy-waited; account: "
+            + "per phase the slowest thread's measured time plus its virtual network stalls; local = same code on a "
+            + "plain off-heap buffer, wall clock; slowdown of a repeat = its run time over the local run of its round");
+        settings.put("jobSeconds", jobSeconds);
+        RunReport.writeJson(json, settings, cells);
+        RunReport.writePlot(png, "Slowdown vs ExCache size (" + fabricLabel + ", working set "
+            + Options.formatBytes(workingSetBytes) + ", median and 95% CI)", cells);
         out.println();
         out.println("JSON: " + json.toAbsolutePath());
         out.println("plot: " + png.toAbsolutePath());
@@ -293,31 +367,26 @@ public final class RunCommand
         return Math.max(setBytes, Long.highestOneBit(Math.max(1, raw / setBytes)) * setBytes);
     }
 
-    /** Best of two runs on a plain off-heap buffer (the first also warms the JIT); verifies both. */
+    /** One run on a plain off-heap buffer, verified; returns its time. */
     static long runLocal(final MemoryWorkload workload, final long regionBytes, final int threads) throws InterruptedException
     {
-        long best = Long.MAX_VALUE;
-        for (int attempt = 0; attempt < 2; attempt++)
-        {
-            final LocalMemory memory = new LocalMemory(regionBytes);
-            final long base = memory.baseAddress();
-            final long startNs = System.nanoTime();
-            final long writes = parallel(threads, t -> workload.populate(memory, base, regionBytes, t, threads),
-                t -> workload.run(memory, base, regionBytes, t, threads));
-            final long elapsedNs = System.nanoTime() - startNs;
-            workload.verify(memory, base, regionBytes, writes);
-            best = Math.min(best, elapsedNs);
-        }
-        return best;
+        final LocalMemory memory = new LocalMemory(regionBytes);
+        final long base = memory.baseAddress();
+        final WorkloadThreads.Outcome outcome = WorkloadThreads.parallel(threads,
+            t -> workload.populate(memory, base, regionBytes, t, threads),
+            t -> workload.run(memory, base, regionBytes, t, threads));
+        workload.verify(memory, base, regionBytes, outcome.result());
+        return outcome.wallNs();
     }
 
     private RunResult runSplitkernel(final MemoryWorkload workload, final long regionBytes, final double pct,
-        final long cacheBytes, final int threads, final long localNs, final String fabric, final String preset,
-        final int memoryMonitors) throws Exception
+        final long cacheBytes, final int threads, final long localNs, final String fabric, final String timing,
+        final String preset, final int memoryMonitors) throws Exception
     {
         final ClusterContext ctx = new ClusterContext()
             .fabric(fabric)
             .preset(preset)
+            .timingMode(FabricContext.TIMING_MODES.contains(timing) ? timing : FabricContext.TIMING_MODE_INJECT)
             .memoryMonitors(memoryMonitors)
             .memoryCapacityBytes(Math.max(1L << 30, regionBytes * 2))
             .excache(new ExCacheContext().capacityBytes(cacheBytes));
@@ -340,19 +409,19 @@ public final class RunCommand
                 final long rt0 = roundTrips(processor.fabric().counters());
                 final long oneSided0 = processor.oneSidedReads();
                 final long pLocal0 = counters.pLocalFills();
-                final long startNs = System.nanoTime();
-                final long writes = processParallel(process, threads,
+                final WorkloadThreads.Outcome outcome = WorkloadThreads.inProcess(process, threads,
                     t -> workload.populate(process, base, regionBytes, t, threads),
                     t -> workload.run(process, base, regionBytes, t, threads));
-                final long elapsedNs = System.nanoTime() - startNs;
                 final long hits = counters.hits() - hits0;
                 final long misses = counters.misses() - misses0;
                 final long writeBacks = counters.dirtyWriteBacks() - wb0;
                 final long roundTrips = roundTrips(processor.fabric().counters()) - rt0;
                 final long oneSided = processor.oneSidedReads() - oneSided0;
                 final long pLocal = counters.pLocalFills() - pLocal0;
-                workload.verify(process, base, regionBytes, writes);
-                return new RunResult(workload.name(), fabric, pct, cacheBytes, regionBytes, elapsedNs, localNs, hits, misses,
+                workload.verify(process, base, regionBytes, outcome.result());
+                final boolean account = FabricContext.TIMING_MODE_ACCOUNT.equals(timing);
+                return new RunResult(workload.name(), fabric, timing, pct, cacheBytes, regionBytes,
+                    account ? outcome.criticalPathNs() : outcome.wallNs(), localNs, outcome.stallNs(), hits, misses,
                     writeBacks, oneSided, pLocal, roundTrips);
             }
             finally
@@ -362,157 +431,17 @@ public final class RunCommand
         }
     }
 
+    /** The timing modes that mean something on {@code fabric}: only the local fabric models its network time. */
+    static List<String> timingsOf(final String fabric, final List<String> timings)
+    {
+        return "local".equals(fabric) ? timings : List.of("wall");
+    }
+
     /** Round trips a fabric has waited for: calls and one-sided READs and WRITEs (one-way sends are not). */
     static long roundTrips(final FabricCounters counters)
     {
         return counters.get(FabricCounters.CALLS) + counters.get(FabricCounters.READS)
             + counters.get(FabricCounters.WRITES);
-    }
-
-    @FunctionalInterface
-    interface Phase
-    {
-        long run(int thread);
-    }
-
-    @FunctionalInterface
-    interface VoidPhase
-    {
-        void run(int thread);
-    }
-
-    /** How long the threads of one run may take before the run fails (a hung workload, not a slow one). */
-    static final long WATCHDOG_NS = 30L * 60 * 1_000_000_000L;
-
-    /** Populate then run in {@code threads} plain threads; returns the total of run's results. */
-    static long parallel(final int threads, final VoidPhase populate, final Phase run) throws InterruptedException
-    {
-        return parallel(threads, populate, run, WATCHDOG_NS);
-    }
-
-    /**
-     * As {@link #parallel(int, VoidPhase, Phase)}, failing with an IllegalStateException (the threads interrupted)
-     * when they are not all done within {@code watchdogNs}.
-     */
-    static long parallel(final int threads, final VoidPhase populate, final Phase run, final long watchdogNs)
-        throws InterruptedException
-    {
-        if (threads == 1)
-        {
-            populate.run(0);
-            return run.run(0);
-        }
-        final AtomicLong total = new AtomicLong();
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        final java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(threads);
-        final List<Thread> list = new ArrayList<>();
-        for (int t = 0; t < threads; t++)
-        {
-            final int thread = t;
-            final Thread th = new Thread(() ->
-            {
-                try
-                {
-                    populate.run(thread);
-                    barrier.await();
-                    total.addAndGet(run.run(thread));
-                }
-                catch (final Throwable ex)
-                {
-                    failure.compareAndSet(null, ex);
-                    barrier.reset();
-                }
-            }, "local-" + t);
-            list.add(th);
-            th.start();
-        }
-        final long deadlineNs = System.nanoTime() + watchdogNs;
-        for (final Thread th : list)
-        {
-            final long leftMs = (deadlineNs - System.nanoTime()) / 1_000_000;
-            if (leftMs > 0)
-            {
-                th.join(leftMs);
-            }
-            if (th.isAlive())
-            {
-                list.forEach(Thread::interrupt);
-                throw new IllegalStateException("thread " + th.getName() + " did not finish within "
-                    + watchdogNs / 1_000_000 + " ms (a hung workload?)");
-            }
-        }
-        rethrow(failure.get());
-        return total.get();
-    }
-
-    /** As {@link #parallel} but in threads of the process (sharing its address space), with a watchdog. */
-    static long processParallel(final LegoProcess process, final int threads, final VoidPhase populate,
-        final Phase run) throws InterruptedException
-    {
-        if (threads == 1)
-        {
-            populate.run(0);
-            return run.run(0);
-        }
-        final AtomicLong total = new AtomicLong();
-        final java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(threads);
-        final List<LegoThread> list = new ArrayList<>();
-        for (int t = 0; t < threads; t++)
-        {
-            final int thread = t;
-            list.add(process.spawnThread("worker-" + t, p ->
-            {
-                try
-                {
-                    populate.run(thread);
-                    barrier.await();
-                    total.addAndGet(run.run(thread));
-                    return 0;
-                }
-                catch (final Throwable ex)
-                {
-                    barrier.reset();
-                    throw ex;
-                }
-            }));
-        }
-        final long deadlineNs = System.nanoTime() + WATCHDOG_NS;
-        for (final LegoThread th : list)
-        {
-            if (!th.join(Math.max(1, deadlineNs - System.nanoTime())))
-            {
-                throw new IllegalStateException("thread " + th.name() + " did not finish within 30 minutes");
-            }
-        }
-        for (final LegoThread th : list)
-        {
-            if (th.failure() != null && !(th.failure() instanceof java.util.concurrent.BrokenBarrierException))
-            {
-                rethrow(th.failure());
-            }
-        }
-        for (final LegoThread th : list)
-        {
-            rethrow(th.failure());
-        }
-        return total.get();
-    }
-
-    private static void rethrow(final Throwable t)
-    {
-        if (t == null)
-        {
-            return;
-        }
-        if (t instanceof RuntimeException)
-        {
-            throw (RuntimeException)t;
-        }
-        if (t instanceof Error)
-        {
-            throw (Error)t;
-        }
-        throw new IllegalStateException(t);
     }
 
     private int usageError(final String message)

@@ -6,7 +6,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,8 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The contract every fabric keeps. A subclass says how to make a fabric and a listen address; every test runs a
  * server fabric and a client fabric connected to it.
+ * <p>
+ * Deadlines are settings, so a slow machine (an emulated CPU in a Soft-RoCE guest) can raise them: the connect uses
+ * the fabric's {@link FabricContext#connectTimeoutNs()}, each operation waits {@link #TIMEOUT_NS}
+ * ({@value #TIMEOUT_PROP_NAME}), and each test's limit is JUnit's
+ * {@code junit.jupiter.execution.timeout.testable.method.default} (junit-platform.properties).
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
 public abstract class FabricContractTest
 {
     protected static final int OPCODE_ECHO = 1;
@@ -35,7 +38,9 @@ public abstract class FabricContractTest
     protected static final int OPCODE_BLOCK = 3;
     protected static final int OPCODE_THROW = 4;
     protected static final int REGION_BYTES = 2 * 1024 * 1024 + 8192;
-    protected static final long TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    /** How long a test waits for one operation, in nanoseconds (default 5 s). */
+    public static final String TIMEOUT_PROP_NAME = "splitkernel.test.timeoutNs";
+    protected static final long TIMEOUT_NS = Long.getLong(TIMEOUT_PROP_NAME, TimeUnit.SECONDS.toNanos(5));
 
     protected Fabric server;
     protected Fabric client;
@@ -60,11 +65,12 @@ public abstract class FabricContractTest
     @BeforeEach
     void startFabrics()
     {
+        final FabricContext clientContext = newContext();
         server = newFabric(newContext());
-        client = newFabric(newContext());
+        client = newFabric(clientContext);
         serverRegion = server.allocate(REGION_BYTES);
         address = server.listen(listenAddress(), this::onRequest);
-        connection = client.connect(address, TIMEOUT_NS);
+        connection = client.connect(address, clientContext.connectTimeoutNs());
     }
 
     @AfterEach

@@ -1178,7 +1178,7 @@ public final class RdmaFabric implements Fabric
      * The first IPv4 address of a network interface that carries an ACTIVE RDMA port under {@code infinibandDir}
      * (RoCE and Soft-RoCE: {@code ports/N/gid_attrs/ndevs/0}; InfiniBand: {@code device/net/*}), or null.
      */
-    static String detectLocalAddress(final Path infinibandDir)
+    public static String detectLocalAddress(final Path infinibandDir)
     {
         for (final String netdev : rdmaNetdevs(infinibandDir))
         {

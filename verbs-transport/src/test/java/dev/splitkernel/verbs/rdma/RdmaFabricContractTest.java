@@ -3,54 +3,28 @@ package dev.splitkernel.verbs.rdma;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricContractTest;
-import org.junit.jupiter.api.BeforeAll;
-
-import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Tag;
 
 /**
  * The fabric contract on real verbs: both fabrics in this JVM, on this host's RDMA device (a NIC's loopback, or
- * Soft-RoCE). Runs only where {@link RdmaProbe} passes; elsewhere every test is skipped with the probe's message.
+ * Soft-RoCE). Tagged {@value RdmaTestEnvironment#TAG}: see {@link RdmaTestEnvironment} for where it runs.
  * <p>
  * Settings (system properties, e.g. {@code mvn -pl verbs-transport test -Dtest=RdmaFabricContractTest
- * -Dsplitkernel.rdma.localAddress=192.168.1.10}): {@code splitkernel.rdma.localAddress} (default: the IPv4
- * address of the first ACTIVE RDMA port's interface), {@code splitkernel.fabric.busyPoll}, and the other
- * {@link RdmaContext} properties. libdisni must be on {@code java.library.path}: add
- * {@code -DargLine="@native-config/jvm.options -Djava.library.path=/usr/local/lib"} or set it in
- * native-config/jvm.options.
+ * -Dsurefire.excludedGroups= -Dsplitkernel.rdma.localAddress=192.168.1.10}): {@code splitkernel.rdma.localAddress}
+ * (default: the IPv4 address of the first ACTIVE RDMA port's interface), {@code splitkernel.fabric.busyPoll},
+ * the other {@link RdmaContext} properties and the contract's deadlines. libdisni must be on
+ * {@code java.library.path} (native-config/jvm.options puts /usr/local/lib there).
  */
+@Tag(RdmaTestEnvironment.TAG)
 class RdmaFabricContractTest extends FabricContractTest
 {
-    private static String unavailableReason;
-    private static String localAddress;
+    private String localAddress;
 
-    @BeforeAll
-    static void probe()
-    {
-        unavailableReason = RdmaProbe.ofSystem().unavailableReason();
-        if (unavailableReason == null)
-        {
-            final String configured = System.getProperty(RdmaContext.LOCAL_ADDRESS_PROP_NAME, "").trim();
-            localAddress = configured.isEmpty() ? RdmaFabric.detectLocalAddress(Path.of("/sys/class/infiniband"))
-                : configured;
-            if (localAddress == null)
-            {
-                unavailableReason = "no IPv4 address on the interface of an ACTIVE RDMA port: set "
-                    + RdmaContext.LOCAL_ADDRESS_PROP_NAME;
-            }
-        }
-        if (unavailableReason != null)
-        {
-            System.out.println("RdmaFabricContractTest skipped: " + unavailableReason);
-        }
-    }
-
-    /** Called first by every test (through the contract's set-up): skips it, with the probe's message, here. */
+    /** Called first by every test (through the contract's set-up): fails or skips it where verbs cannot run. */
     @Override
     protected FabricContext newContext()
     {
-        assumeTrue(unavailableReason == null, unavailableReason);
+        localAddress = RdmaTestEnvironment.localAddress();
         return new FabricContext().fabric("rdma");
     }
 

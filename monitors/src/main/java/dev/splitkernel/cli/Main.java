@@ -187,6 +187,7 @@ public final class Main
                 take(flags, "capacity", v -> ctx.capacityBytes(Options.parseBytes(v)));
                 checkEmpty(flags, role);
                 final StorageMonitor s = new StorageMonitor(ctx).start();
+                out.println("storage: " + s.recoverySummary());
                 server = s;
                 address = s.address();
                 break;

@@ -56,7 +56,7 @@ public final class Workloads
 
     /**
      * Working set of a workload in the main job: tf and wordcount get LegoOS's (0.9 GB and 1.7 GB) scaled down (by
-     * 1/256 and 1/128), so that LegoOS's ExCache sizes, scaled alike, are the same fractions of it; the others a size
+     * 1/256 and 1/64: tf computes far more per byte), so that LegoOS's ExCache sizes, scaled alike, are the same fractions of it; the others a size
      * that keeps the main job short.
      */
     public static long defaultWorkingSetBytes(final String name)
@@ -64,9 +64,9 @@ public final class Workloads
         switch (name)
         {
             case "tf": return 900L * (1 << 20) / 256;
-            case "wordcount": return 1700L * (1 << 20) / 128;
-            case "pagerank": return 4L << 20;
-            case "ycsb": return 8L << 20;
+            case "wordcount": return 1700L * (1 << 20) / 64;
+            case "pagerank": return 8L << 20;
+            case "ycsb": return 16L << 20;
             default: return 128L << 20;
         }
     }

@@ -12,6 +12,7 @@ import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.workload.LocalMemory;
 import dev.splitkernel.workload.MemoryWorkload;
+import dev.splitkernel.workload.TwinLoader;
 import dev.splitkernel.workload.WordMemory;
 import dev.splitkernel.workload.Workloads;
 
@@ -38,9 +39,14 @@ public final class RunCommand
         "  Boots an embedded cluster (global managers, one processor monitor, two memory monitors), runs built-in",
         "  workloads on it at several ExCache sizes and on local memory, and prints the slowdown table.",
         "",
-        "  --workload seq|random|kv|all   workload(s) to run, comma-separated (default all)",
-        "  --sizes 12.5,25,50,100         ExCache sizes in percent of the working set (default 12.5,25,50,100)",
-        "  --working-set 128m             working set per workload: bytes, or with k/m/g (default 128m)",
+        "  --workload NAME,...            tf, wordcount, pagerank, ycsb (LegoOS's shapes; 'legoos', the default),",
+        "                                 seq, random, kv (access patterns; 'patterns'), or all",
+        "  --sizes 12.5,25,50,100         ExCache sizes in percent of the working set (default per workload: tf",
+        "                                 14,28,57 and wordcount 15,30,60 as in LegoOS; pagerank, ycsb 12.5,25,50;",
+        "                                 seq, random, kv 12.5,25,50,100)",
+        "  --working-set 128m             working set of every workload: bytes, or with k/m/g (default per",
+        "                                 workload: tf 3.5m and wordcount 26.6m (LegoOS's 0.9 GB / 256, 1.7 GB / 64);",
+        "                                 pagerank 8m; ycsb 16m; seq, random, kv 128m)",
         "  --fabric local|tcp|local,tcp   local: in-process fabric with a timing model (default);",
         "                                 tcp: every monitor on its own loopback port; a list runs each size on",
         "                                 each fabric in turn and prints their ratio (measured in the same run)",
@@ -48,18 +54,26 @@ public final class RunCommand
         "  --timing account|inject|both   account (default): each network operation's modelled cost goes to the",
         "                                 virtual clock of the thread that waited, nobody spins (fast, steady);",
         "                                 inject: the cost is busy-waited; both: each cell in both modes",
-        "  --threads N                    threads per process, sharing its address space (default 1)",
+        "  --workload-class NAME          also run your own workload: a public class implementing",
+        "                                 dev.splitkernel.workload.MemoryWorkload with a public no-argument",
+        "                                 constructor (alone, unless --workload is given too)",
+        "  --classpath PATH               where that class is: jars and folders separated by ':'",
+        "  --threads N                    threads per process, sharing its address space (default: 4 for tf and",
+        "                                 wordcount, as in LegoOS's evaluation; 1 for the others)",
         "  --memory-monitors N            memory monitors (default 2)",
         "  --repeat N                     measured repeats of every cell, local and splitkernel runs interleaved",
         "                                 (default 5); the table shows the median slowdown and its 95% CI",
-        "  --warmup N                     unreported warm-up rounds per workload on a small working set (default 1)",
-        "  --quick                        a short job for CI: working set 8m, sizes 25,100, 2 repeats",
+        "  --warmup N                     unreported warm-up rounds per workload on a small working set (default 2)",
+        "  --quick                        a short job for CI: working set 4m, sizes 25,100, 2 repeats",
         "  --out DIR                      where the JSON and PNG go (default results/)",
         "  --help                         this text",
         "",
-        "  seq: 3 passes over the working set, one write per 32 KB; random: 16 uniform accesses per 4 KB, 1 in 4",
-        "  also a write; kv: Zipf(0.99) key-value store, 256-byte values, 16 operations per 4 KB, 10% puts.",
-        "  Each verifies every value it reads and the total of its writes; a mismatch fails the run (exit 1).");
+        "  tf: one epoch of SGD on a small CNN over CIFAR-10-shaped synthetic images (bit-exact against local",
+        "  memory); wordcount: Zipf text read through the storage monitor's file API, map, reduce, top 10;",
+        "  pagerank: 10 iterations over an R-MAT graph; ycsb: YCSB workload A with YCSB's generators, 1 KB records;",
+        "  seq: 3 passes, one write per 32 KB; random: 16 uniform accesses per 4 KB, 1 in 4 a write; kv: Zipf(0.99)",
+        "  key-value store, 256-byte values, 16 operations per 4 KB, 10% puts. Each verifies its result; a wrong",
+        "  one fails the run (exit 1).");
 
     private final PrintStream out;
     private final PrintStream err;
@@ -72,21 +86,24 @@ public final class RunCommand
 
     int run(final String[] args) throws Exception
     {
-        List<String> workloads = Workloads.NAMES;
-        List<Double> sizes = List.of(12.5, 25.0, 50.0, 100.0);
-        long workingSetBytes = 128L << 20;
+        List<String> workloads = Workloads.LEGOOS;
+        List<Double> sizesOption = null;
+        long workingSetOption = 0;
         List<String> fabrics = List.of("local");
         String preset = "rdma-cx3";
-        int threads = 1;
+        int threadsOption = 0;
+        String workloadClass = null;
+        String classpath = null;
+        boolean workloadGiven = false;
         int memoryMonitors = 2;
         Path outDir = Path.of("results");
         int repeats = 5;
-        int warmups = 1;
+        int warmups = 2;
         List<String> timings = List.of(FabricContext.TIMING_MODE_ACCOUNT);
         if (List.of(args).contains("--quick"))
         {
-            sizes = List.of(25.0, 100.0);
-            workingSetBytes = 8L << 20;
+            sizesOption = List.of(25.0, 100.0);
+            workingSetOption = 4L << 20;
             repeats = 2;
         }
         for (int i = 0; i < args.length; i++)
@@ -110,19 +127,28 @@ public final class RunCommand
             {
                 switch (arg)
                 {
+                    case "--workload-class":
+                        workloadClass = value;
+                        break;
+                    case "--classpath":
+                        classpath = value;
+                        break;
                     case "--workload":
-                        workloads = "all".equals(value) ? Workloads.NAMES : List.of(value.split(","));
+                        workloadGiven = true;
+                        workloads = "all".equals(value) ? Workloads.NAMES : "legoos".equals(value) ? Workloads.LEGOOS
+                            : "patterns".equals(value) ? Workloads.PATTERNS : List.of(value.split(","));
                         for (final String w : workloads)
                         {
                             if (!Workloads.NAMES.contains(w))
                             {
                                 return usageError("--workload: unknown workload '" + w + "': use one of "
-                                    + Workloads.NAMES + " or all");
+                                    + Workloads.NAMES + ", legoos, patterns or all");
                             }
                         }
                         break;
                     case "--sizes":
-                        sizes = new ArrayList<>();
+                        final List<Double> sizes = new ArrayList<>();
+                        sizesOption = sizes;
                         for (final String s : value.split(","))
                         {
                             final double pct = Double.parseDouble(s.trim().replace("%", ""));
@@ -134,8 +160,8 @@ public final class RunCommand
                         }
                         break;
                     case "--working-set":
-                        workingSetBytes = Options.parseBytes(value);
-                        if (workingSetBytes < 1 << 20 || workingSetBytes > LocalMemory.MAX_BYTES)
+                        workingSetOption = Options.parseBytes(value);
+                        if (workingSetOption < 1 << 20 || workingSetOption > LocalMemory.MAX_BYTES)
                         {
                             return usageError("--working-set: " + value + " must be between 1m and 1g");
                         }
@@ -162,8 +188,8 @@ public final class RunCommand
                         preset = value;
                         break;
                     case "--threads":
-                        threads = Integer.parseInt(value);
-                        if (threads < 1 || threads > 64)
+                        threadsOption = Integer.parseInt(value);
+                        if (threadsOption < 1 || threadsOption > 64)
                         {
                             return usageError("--threads: " + value + " must be in 1..64");
                         }
@@ -210,15 +236,44 @@ public final class RunCommand
             }
         }
 
+        // Two copies of each workload's code, one per memory: see TwinLoader.
+        final List<MemoryWorkload[]> toRun = new ArrayList<>();
+        if (workloadClass == null || workloadGiven)
+        {
+            for (final String name : workloads)
+            {
+                toRun.add(new MemoryWorkload[]{TwinLoader.builtIn(name), TwinLoader.builtIn(name)});
+            }
+        }
+        if (workloadClass != null)
+        {
+            try
+            {
+                toRun.add(new MemoryWorkload[]{UserWorkloads.load(workloadClass, classpath),
+                    UserWorkloads.load(workloadClass, classpath)});
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                return usageError(ex.getMessage());
+            }
+        }
+        else if (classpath != null)
+        {
+            return usageError("--classpath is for --workload-class");
+        }
+        workloads = toRun.stream().map(twins -> twins[0].name()).toList();
+
         final List<String> fabricLabels = new ArrayList<>();
         for (final String f : fabrics)
         {
             fabricLabels.add("local".equals(f) ? "local, preset " + preset : f + " (loopback)");
         }
         final String fabricLabel = String.join(" and ", fabricLabels);
-        out.printf(Locale.ROOT, "splitkernel run: workloads %s, working set %s, ExCache sizes %s%% of it, fabric %s, "
-            + "%d thread(s), %d memory monitors, %d repeat(s) per cell%n", workloads, Options.formatBytes(workingSetBytes),
-            sizes, fabricLabel, threads, memoryMonitors, repeats);
+        out.printf(Locale.ROOT, "splitkernel run: workloads %s, working set %s, ExCache sizes %s, fabric %s, "
+            + "threads %s, %d memory monitors, %d repeat(s) per cell%n", workloads,
+            workingSetOption > 0 ? Options.formatBytes(workingSetOption) : "per workload",
+            sizesOption != null ? sizesOption + "% of it" : "per workload", fabricLabel,
+            threadsOption > 0 ? Integer.toString(threadsOption) : "per workload", memoryMonitors, repeats);
 
         final long jobStartNs = System.nanoTime();
         final List<RunResult> results = new ArrayList<>();
@@ -227,13 +282,22 @@ public final class RunCommand
         {
             runsPerSize += timingsOf(fabric, timings).size();
         }
-        final int runsPerRound = sizes.size() * runsPerSize + 1;
-        final int totalRuns = workloads.size() * runsPerRound * repeats;
-        int runNumber = 0;
-        boolean failed = false;
+        int totalRuns = 0;
         for (final String name : workloads)
         {
-            final MemoryWorkload workload = Workloads.byName(name);
+            totalRuns += ((sizesOption != null ? sizesOption : Workloads.defaultSizes(name)).size() * runsPerSize + 1)
+                * repeats;
+        }
+        int runNumber = 0;
+        boolean failed = false;
+        for (final MemoryWorkload[] twins : toRun)
+        {
+            final MemoryWorkload localTwin = twins[0];
+            final MemoryWorkload workload = twins[1];
+            final String name = workload.name();
+            final int threads = threadsOption > 0 ? threadsOption : Workloads.defaultThreads(name);
+            final List<Double> sizes = sizesOption != null ? sizesOption : Workloads.defaultSizes(name);
+            final long workingSetBytes = workingSetOption > 0 ? workingSetOption : Workloads.defaultWorkingSetBytes(name);
             // The first runs in a JVM pay for class loading and JIT compilation: warm the whole path up, unreported.
             if (warmups > 0)
             {
@@ -246,7 +310,7 @@ public final class RunCommand
                 final long warmBytes = workload.regionBytes(4L << 20);
                 try
                 {
-                    final long warmLocalNs = runLocal(workload, warmBytes, threads);
+                    final long warmLocalNs = runLocal(localTwin, warmBytes, threads);
                     for (final String fabric : fabrics)
                     {
                         for (final String timing : timingsOf(fabric, timings))
@@ -273,7 +337,7 @@ public final class RunCommand
                 final long localNs;
                 try
                 {
-                    localNs = runLocal(workload, regionBytes, threads);
+                    localNs = runLocal(localTwin, regionBytes, threads);
                 }
                 catch (final RuntimeException ex)
                 {
@@ -328,11 +392,13 @@ public final class RunCommand
         final Path json = outDir.resolve("run-" + stamp + ".json");
         final Path png = outDir.resolve("run-" + stamp + ".png");
         final Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("command", "scripts/splitkernel run " + String.join(" ", args));
+        settings.put("date", stamp);
         settings.put("workloads", workloads);
-        settings.put("workingSetBytes", workingSetBytes);
+        settings.put("workingSetBytes", workingSetOption > 0 ? workingSetOption : "per workload (see cells)");
         settings.put("fabric", fabrics);
         settings.put("preset", fabrics.contains("local") ? preset : null);
-        settings.put("threads", threads);
+        settings.put("threads", threadsOption > 0 ? threadsOption : "per workload: 4 for tf and wordcount, else 1");
         settings.put("memoryMonitors", memoryMonitors);
         settings.put("repeats", repeats);
         settings.put("warmupRounds", warmups);
@@ -343,10 +409,15 @@ public final class RunCommand
         settings.put("jobSeconds", jobSeconds);
         RunReport.writeJson(json, settings, cells);
         RunReport.writePlot(png, "Slowdown vs ExCache size (" + fabricLabel + ", working set "
-            + Options.formatBytes(workingSetBytes) + ", median and 95% CI)", cells);
+            + (workingSetOption > 0 ? Options.formatBytes(workingSetOption) : "per workload") + ", median and 95% CI)",
+            cells);
         out.println();
         out.println("JSON: " + json.toAbsolutePath());
         out.println("plot: " + png.toAbsolutePath());
+        if (fabrics.contains("local") && LegoosComparison.write(outDir, cells, preset, settings))
+        {
+            out.println("beside LegoOS: " + outDir.resolve("legoos-comparison.md").toAbsolutePath() + " (and .png)");
+        }
         if (failed)
         {
             err.println("run: FAILED (a run did not complete or did not verify; see the errors above)");
@@ -357,26 +428,29 @@ public final class RunCommand
 
     /**
      * ExCache capacity for {@code pct} of the region: the cache needs a power-of-two number of 64-way sets of 4 KB
-     * lines, so this is the largest such size not above the target (at least one set). The table reports the
+     * lines, so this is the such size nearest the target on a log scale (at least one set). The table reports the
      * percentage actually used.
      */
     static long cacheBytes(final long regionBytes, final double pct)
     {
         final long setBytes = 64L * 4096;
-        final long raw = (long)Math.ceil(regionBytes * pct / 100.0);
-        return Math.max(setBytes, Long.highestOneBit(Math.max(1, raw / setBytes)) * setBytes);
+        final double sets = Math.max(1.0, regionBytes * pct / 100.0 / setBytes);
+        return (1L << Math.round(Math.log(sets) / Math.log(2))) * setBytes;
     }
 
     /** One run on a plain off-heap buffer, verified; returns its time. */
     static long runLocal(final MemoryWorkload workload, final long regionBytes, final int threads) throws InterruptedException
     {
-        final LocalMemory memory = new LocalMemory(regionBytes);
-        final long base = memory.baseAddress();
-        final WorkloadThreads.Outcome outcome = WorkloadThreads.parallel(threads,
-            t -> workload.populate(memory, base, regionBytes, t, threads),
-            t -> workload.run(memory, base, regionBytes, t, threads));
-        workload.verify(memory, base, regionBytes, outcome.result());
-        return outcome.wallNs();
+        try (LocalMemory memory = new LocalMemory(regionBytes))
+        {
+            final long base = memory.baseAddress();
+            workload.prepare(memory, base, regionBytes, threads);
+            final WorkloadThreads.Outcome outcome = WorkloadThreads.parallel(threads,
+                t -> workload.populate(memory, base, regionBytes, t, threads),
+                t -> workload.run(memory, base, regionBytes, t, threads));
+            workload.verify(memory, base, regionBytes, outcome.result());
+            return outcome.wallNs();
+        }
     }
 
     private RunResult runSplitkernel(final MemoryWorkload workload, final long regionBytes, final double pct,
@@ -402,6 +476,7 @@ public final class RunCommand
                 {
                     throw new IllegalStateException("mmap of " + regionBytes + " bytes failed: " + Errno.describe(base));
                 }
+                workload.prepare(process, base, regionBytes, threads);
                 final ExCacheCounters counters = processor.cache().counters();
                 final long hits0 = counters.hits();
                 final long misses0 = counters.misses();

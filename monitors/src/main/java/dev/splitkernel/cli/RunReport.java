@@ -215,6 +215,7 @@ final class RunReport
                 + (severalTimings ? " [" + c.timing() + "]" : "");
             series.computeIfAbsent(name, plot::series).add(c.sizePercent(), c.slowdown());
         }
+        LegoosComparison.addReferences(plot, cells);
         plot.writePng(file, 960, 600);
     }
 }

@@ -14,6 +14,11 @@ public final class Opcodes
     /** Write back the victim (victim fields + data) and fetch the line, in one round trip. */
     public static final int LINE_FETCH_WITH_WRITE_BACK = 3;
 
+    // Memory monitor as a secondary (primary -> secondary). Request: LineRequestDescriptor with the line; reply:
+    // LineReplyDescriptor, header only.
+    /** Log a write-back of a replicated vRegion in the secondary's write-back log; the primary acknowledges after. */
+    public static final int REPLICA_WRITE_BACK = 9;
+
     // Memory monitor, system calls at the process's home. Request: SyscallRequestDescriptor; reply: SyscallReplyDescriptor.
     public static final int PROCESS_CREATE = 10;
     public static final int PROCESS_EXIT = 11;
@@ -136,6 +141,7 @@ public final class Opcodes
             case LINE_FETCH: return "LINE_FETCH";
             case LINE_WRITE_BACK: return "LINE_WRITE_BACK";
             case LINE_FETCH_WITH_WRITE_BACK: return "LINE_FETCH_WITH_WRITE_BACK";
+            case REPLICA_WRITE_BACK: return "REPLICA_WRITE_BACK";
             case PROCESS_CREATE: return "PROCESS_CREATE";
             case PROCESS_EXIT: return "PROCESS_EXIT";
             case MMAP: return "MMAP";

@@ -417,12 +417,14 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     // Loads and stores
     // ---------------------------------------------------------------------------------------------------------
 
+    @Override
     public byte getByte(final long address)
     {
         checkAlive();
         return cache.getByte(pid, address);
     }
 
+    @Override
     public void putByte(final long address, final byte value)
     {
         checkAlive();
@@ -441,12 +443,14 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         cache.putShort(pid, address, value);
     }
 
+    @Override
     public int getInt(final long address)
     {
         checkAlive();
         return cache.getInt(pid, address);
     }
 
+    @Override
     public void putInt(final long address, final int value)
     {
         checkAlive();
@@ -467,24 +471,28 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         cache.putLong(pid, address, value);
     }
 
+    @Override
     public float getFloat(final long address)
     {
         checkAlive();
         return cache.getFloat(pid, address);
     }
 
+    @Override
     public void putFloat(final long address, final float value)
     {
         checkAlive();
         cache.putFloat(pid, address, value);
     }
 
+    @Override
     public double getDouble(final long address)
     {
         checkAlive();
         return cache.getDouble(pid, address);
     }
 
+    @Override
     public void putDouble(final long address, final double value)
     {
         checkAlive();
@@ -492,6 +500,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /** Copy {@code length} bytes at {@code address} into {@code dst}. */
+    @Override
     public void getBytes(final long address, final MutableDirectBuffer dst, final int dstOffset, final int length)
     {
         checkAlive();
@@ -499,6 +508,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /** Copy {@code length} bytes of {@code src} to {@code address}. */
+    @Override
     public void putBytes(final long address, final DirectBuffer src, final int srcOffset, final int length)
     {
         checkAlive();
@@ -560,6 +570,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /** The process's file system calls on the default vNode ({@link FileCalls#DEFAULT_VNODE_ID}). */
+    @Override
     public FileCalls files()
     {
         return files(FileCalls.DEFAULT_VNODE_ID);

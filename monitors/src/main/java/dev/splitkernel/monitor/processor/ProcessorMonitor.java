@@ -171,6 +171,16 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         return runningThreads.get();
     }
 
+    /**
+     * A buffer of registered memory, known to the miss path: a one-sided READ of a line may land in it (the exec
+     * fault handler's staging page). Control path; freed when the monitor closes.
+     */
+    public UnsafeBuffer allocateRegistered(final int lengthBytes)
+    {
+        checkOpen();
+        return new RegisteredAllocator().allocate(lengthBytes);
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Processes
     // ---------------------------------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     private final LongAdder missErrors = new LongAdder();
     private final LongAdder ownerWaits = new LongAdder();
     private final LongAdder ownerChanges = new LongAdder();
+    private final LongAdder busyRetries = new LongAdder();
     private final LongAdder segfaults = new LongAdder();
     private volatile boolean closed;
 
@@ -328,7 +329,13 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             }
         }
         final LineLocation location = locations.get().reset();
-        int result = owner.proxy.fetchLine(asid, address, lineBytes, dst, dstOffset, location);
+        final long startNs = System.nanoTime();
+        int result;
+        do
+        {
+            result = owner.proxy.fetchLine(asid, address, lineBytes, dst, dstOffset, location.reset());
+        }
+        while (retryBusy(result, startNs));
         if (isOwnerFailure(result))
         {
             // Fetching is idempotent: retry once at the owner the global managers push instead (a replica).
@@ -373,8 +380,14 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
                 victim, victimOffset);
         }
         final LineLocation location = locations.get().reset();
-        final int result = owner.proxy.fetchLineWithWriteBack(asid, address, lineBytes, dst, dstOffset, location,
-            victimAsid, victimLine << lineShift, victim, victimOffset);
+        final long startNs = System.nanoTime();
+        int result;
+        do
+        {
+            result = owner.proxy.fetchLineWithWriteBack(asid, address, lineBytes, dst, dstOffset, location.reset(),
+                victimAsid, victimLine << lineShift, victim, victimOffset);
+        }
+        while (retryBusy(result, startNs));
         if (result >= 0)
         {
             piggybackFetches.increment();
@@ -420,7 +433,13 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             return Errno.EHOSTDOWN;
         }
         // Not checked against this processor's mappings: mremap writes a range back after it unmapped it here.
-        int result = owner.proxy.writeBackLine(asid, address, lineBytes, src, srcOffset);
+        final long startNs = System.nanoTime();
+        int result;
+        do
+        {
+            result = owner.proxy.writeBackLine(asid, address, lineBytes, src, srcOffset);
+        }
+        while (retryBusy(result, startNs));
         if (isOwnerFailure(result))
         {
             final Owners.Owner next = awaitOwner(asid, address, r, owner);
@@ -444,6 +463,22 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         }
         missErrors.increment();
         return result;
+    }
+
+    /**
+     * True to send a request again: the owner answered BACK_PRESSURED (no worker came free within its request
+     * timeout, and it served nothing, so a piggybacked write-back is not applied twice), and ownerWaitNs has not
+     * passed since the first try. A busy memory monitor under a loaded machine is not a dead one.
+     */
+    private boolean retryBusy(final int result, final long startNs)
+    {
+        if (result != Status.BACK_PRESSURED || System.nanoTime() - startNs - ownerWaitNs >= 0 || closed)
+        {
+            return false;
+        }
+        busyRetries.increment();
+        Thread.yield();
+        return true;
     }
 
     /** A transport failure of a call to an owner (it may be dead): the cue to wait for a new owner. */
@@ -585,6 +620,12 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     {
         final Owners.Owner owner = owners.get(memberId);
         return owner != null && owner.dead;
+    }
+
+    /** Requests sent again because their owner was back-pressured (no worker free in time). */
+    public long busyRetries()
+    {
+        return busyRetries.sum();
     }
 
     /** VRegion owner changes pushed by the global managers. */

@@ -24,6 +24,8 @@ final class GatedFabric implements Fabric
     private final Fabric fabric;
     private volatile boolean armed;
     private volatile int armedOpcode = Integer.MIN_VALUE;
+    private volatile int busyOpcode = Integer.MIN_VALUE;
+    private final java.util.concurrent.atomic.AtomicInteger busyCalls = new java.util.concurrent.atomic.AtomicInteger();
 
     GatedFabric(final Fabric fabric)
     {
@@ -38,6 +40,13 @@ final class GatedFabric implements Fabric
     void armAfterCall(final int opcode)
     {
         armedOpcode = opcode;
+    }
+
+    /** The next {@code count} calls with {@code opcode} answer BACK_PRESSURED and are not made (a busy owner). */
+    void busy(final int opcode, final int count)
+    {
+        busyCalls.set(count);
+        busyOpcode = opcode;
     }
 
     void open()
@@ -148,6 +157,10 @@ final class GatedFabric implements Fabric
             public int call(final int opcode, final DirectBuffer request, final int offset, final int length,
                 final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity, final long timeoutNs)
             {
+                if (opcode == busyOpcode && busyCalls.getAndUpdate(n -> Math.max(0, n - 1)) > 0)
+                {
+                    return dev.splitkernel.verbs.Status.BACK_PRESSURED;
+                }
                 final int result = connection.call(
                     opcode, request, offset, length, reply, replyOffset, replyCapacity, timeoutNs);
                 if (opcode == armedOpcode)

@@ -14,6 +14,22 @@ public interface DiskFile extends AutoCloseable
 
     long size() throws IOException;
 
+    /** Read from {@code position} until {@code dst} is full or the file ends; returns the bytes read. */
+    default int readFully(final ByteBuffer dst, final long position) throws IOException
+    {
+        int done = 0;
+        while (dst.hasRemaining())
+        {
+            final int n = read(dst, position + done);
+            if (n <= 0)
+            {
+                break;
+            }
+            done += n;
+        }
+        return done;
+    }
+
     /** Cut the file to {@code sizeBytes} if it is longer. */
     void truncate(long sizeBytes) throws IOException;
 

@@ -144,10 +144,7 @@ final class Journal implements AutoCloseable
             throw new JournalCorruptException(path, 0, "it is " + size + " bytes long, more than a journal can be");
         }
         final ByteBuffer all = ByteBuffer.allocate((int)size).order(ByteOrder.LITTLE_ENDIAN);
-        while (all.hasRemaining() && file.read(all, all.position()) > 0)
-        {
-            // read until full
-        }
+        file.readFully(all, 0);
         if (all.hasRemaining())
         {
             throw new IOException("the journal " + path + " shrank while being read");

@@ -217,10 +217,7 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
         try (DiskFile in = disk.open(file))
         {
             final ByteBuffer bytes = ByteBuffer.allocate((int)Math.min(in.size(), 4096));
-            while (bytes.hasRemaining() && in.read(bytes, bytes.position()) > 0)
-            {
-                // read until full
-            }
+            in.readFully(bytes, 0);
             return new String(bytes.array(), 0, bytes.position(), StandardCharsets.US_ASCII);
         }
     }

@@ -104,10 +104,7 @@ class CrashSimulatingDiskTest
         try (DiskFile f = disk.open(file))
         {
             final ByteBuffer dst = ByteBuffer.allocate((int)f.size());
-            while (dst.hasRemaining() && f.read(dst, dst.position()) > 0)
-            {
-                // read until full
-            }
+            f.readFully(dst, 0);
             return dst.array();
         }
     }

@@ -96,7 +96,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         {
             listenAddress = fabric.listen(ctx.listenAddress(),
                 (opcode, request, offset, length, reply, replyOffset, replyCapacity) -> Status.UNKNOWN_OPCODE);
-            globalProxy = new GlobalManagerProxy(fabric.connect(ctx.globalAddress(), timeoutNs), timeoutNs);
+            globalProxy = new GlobalManagerProxy(fabric.connect(ctx.globalAddress()), timeoutNs);
             final int id = globalProxy.registerMember(GlobalDescriptor.ROLE_PROCESSOR, 0, listenAddress);
             if (id < 0)
             {
@@ -439,7 +439,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         }
         try
         {
-            proxy = new MemoryMonitorProxy(fabric.connect(address, timeoutNs), ownerId, lineBytes, timeoutNs);
+            proxy = new MemoryMonitorProxy(fabric.connect(address), ownerId, lineBytes, timeoutNs);
         }
         catch (final FabricException ex)
         {

@@ -8,11 +8,14 @@ BENCH_JAR="$SPLITKERNEL_HOME/bench/target/benchmarks.jar"
 
 die() { echo "error: $*" >&2; exit 2; }
 
-# Java 17+ and Maven are the only build prerequisites; install them from Debian when missing (we are root in CI).
+# Java 17+, Maven, gcc and make are the build prerequisites; install them from Debian when missing (we are root in CI).
 ensure_build_tools() {
   local missing=()
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  # gcc and make build the preload library of 'splitkernel exec' and its C test programs (static ones need libc.a).
+  { command -v gcc && command -v make && [ -f /usr/lib/x86_64-linux-gnu/libc.a ]; } >/dev/null 2>&1 \
+    || missing+=(build-essential)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
       die "missing ${missing[*]}: install them (apt-get install ${missing[*]}) and try again"

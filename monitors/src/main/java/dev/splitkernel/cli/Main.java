@@ -24,8 +24,9 @@ import java.util.Map;
 public final class Main
 {
     private static final String USAGE = String.join("\n",
-        "usage: scripts/splitkernel run|global|memory|processor|storage [options]   (--help on each)",
+        "usage: scripts/splitkernel run|exec|global|memory|processor|storage [options]   (--help on each)",
         "  run        boot an embedded cluster, run workloads, print the slowdown table",
+        "  exec       run an unmodified program with its heap on an embedded cluster: exec [options] -- PROGRAM ARGS",
         "  global     the global managers (GPM + GMM) as a server",
         "  memory     a memory monitor as a server",
         "  processor  a processor monitor as a server",
@@ -64,6 +65,11 @@ public final class Main
         System.arraycopy(args, 1, allRest, 0, allRest.length);
         try
         {
+            if ("exec".equals(args[0]))
+            {
+                // The program's own arguments follow: no -D/--config processing of them.
+                return new ExecCommand(out, err).run(allRest);
+            }
             final String[] rest = Config.apply(allRest);
             switch (args[0])
             {
@@ -182,6 +188,7 @@ public final class Main
                 take(flags, "capacity", v -> ctx.capacityBytes(Options.parseBytes(v)));
                 checkEmpty(flags, role);
                 final StorageMonitor s = new StorageMonitor(ctx).start();
+                out.println("storage: " + s.recoverySummary());
                 server = s;
                 address = s.address();
                 break;

@@ -5,14 +5,15 @@ import dev.splitkernel.cluster.EmbeddedCluster;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.excache.ExCacheCounters;
 import dev.splitkernel.monitor.processor.LegoProcess;
-import dev.splitkernel.monitor.processor.LegoThread;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.Prot;
+import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.rdma.RdmaProbe;
 import dev.splitkernel.workload.LocalMemory;
 import dev.splitkernel.workload.MemoryWorkload;
+import dev.splitkernel.workload.TwinLoader;
 import dev.splitkernel.workload.WordMemory;
 import dev.splitkernel.workload.Workloads;
 
@@ -26,8 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code scripts/splitkernel run}: boot an embedded cluster, run the built-in workloads at several ExCache sizes and
@@ -41,23 +40,43 @@ public final class RunCommand
         "  Boots an embedded cluster (global managers, one processor monitor, two memory monitors), runs built-in",
         "  workloads on it at several ExCache sizes and on local memory, and prints the slowdown table.",
         "",
-        "  --workload seq|random|kv|all   workload(s) to run, comma-separated (default all)",
-        "  --sizes 12.5,25,50,100         ExCache sizes in percent of the working set (default 12.5,25,50,100)",
-        "  --working-set 128m             working set per workload: bytes, or with k/m/g (default 128m)",
+        "  --workload NAME,...            tf, wordcount, pagerank, ycsb (LegoOS's shapes; 'legoos', the default),",
+        "                                 seq, random, kv (access patterns; 'patterns'), or all",
+        "  --sizes 12.5,25,50,100         ExCache sizes in percent of the working set (default per workload: tf",
+        "                                 14,28,57 and wordcount 15,30,60 as in LegoOS; pagerank, ycsb 12.5,25,50;",
+        "                                 seq, random, kv 12.5,25,50,100)",
+        "  --working-set 128m             working set of every workload: bytes, or with k/m/g (default per",
+        "                                 workload: tf 3.5m and wordcount 13.3m (LegoOS's 0.9 GB / 256, 1.7 GB / 128);",
+        "                                 pagerank 4m; ycsb 8m; seq, random, kv 128m)",
         "  --fabric local|tcp|rdma|...    local: in-process fabric with a timing model (default);",
         "                                 tcp: every monitor on its own loopback port; rdma: real verbs, every",
         "                                 monitor on its own port of this host's RDMA device (native-config/doctor",
         "                                 says whether verbs can run here); a list (local,tcp) runs each size on",
         "                                 each fabric in turn and prints their ratio (measured in the same run)",
         "  --preset none|rdma-cx3|rdma-cx6|cxl   timing of the local fabric (default rdma-cx3)",
-        "  --threads N                    threads per process, sharing its address space (default 1)",
+        "  --timing account|inject|both   account (default): each network operation's modelled cost goes to the",
+        "                                 virtual clock of the thread that waited, nobody spins (fast, steady);",
+        "                                 inject: the cost is busy-waited; both: each cell in both modes",
+        "  --workload-class NAME          also run your own workload: a public class implementing",
+        "                                 dev.splitkernel.workload.MemoryWorkload with a public no-argument",
+        "                                 constructor (alone, unless --workload is given too)",
+        "  --classpath PATH               where that class is: jars and folders separated by ':'",
+        "  --threads N                    threads per process, sharing its address space (default: 4 for tf and",
+        "                                 wordcount, as in LegoOS's evaluation; 1 for the others)",
         "  --memory-monitors N            memory monitors (default 2)",
+        "  --repeat N                     measured repeats of every cell, local and splitkernel runs interleaved",
+        "                                 (default 5); the table shows the median slowdown and its 95% CI",
+        "  --warmup N                     unreported warm-up rounds per workload on a small working set (default 2)",
+        "  --quick                        a short job for CI: working set 4m, sizes 25,100, 2 repeats",
         "  --out DIR                      where the JSON and PNG go (default results/)",
         "  --help                         this text",
         "",
-        "  seq: 3 passes over the working set, one write per 32 KB; random: 16 uniform accesses per 4 KB, 1 in 4",
-        "  also a write; kv: Zipf(0.99) key-value store, 256-byte values, 16 operations per 4 KB, 10% puts.",
-        "  Each verifies every value it reads and the total of its writes; a mismatch fails the run (exit 1).");
+        "  tf: one epoch of SGD on a small CNN over CIFAR-10-shaped synthetic images (bit-exact against local",
+        "  memory); wordcount: Zipf text read through the storage monitor's file API, map, reduce, top 10;",
+        "  pagerank: 10 iterations over an R-MAT graph; ycsb: YCSB workload A with YCSB's generators, 1 KB records;",
+        "  seq: 3 passes, one write per 32 KB; random: 16 uniform accesses per 4 KB, 1 in 4 a write; kv: Zipf(0.99)",
+        "  key-value store, 256-byte values, 16 operations per 4 KB, 10% puts. Each verifies its result; a wrong",
+        "  one fails the run (exit 1).");
 
     private final PrintStream out;
     private final PrintStream err;
@@ -70,14 +89,26 @@ public final class RunCommand
 
     int run(final String[] args) throws Exception
     {
-        List<String> workloads = Workloads.NAMES;
-        List<Double> sizes = List.of(12.5, 25.0, 50.0, 100.0);
-        long workingSetBytes = 128L << 20;
+        List<String> workloads = Workloads.LEGOOS;
+        List<Double> sizesOption = null;
+        long workingSetOption = 0;
         List<String> fabrics = List.of("local");
         String preset = "rdma-cx3";
-        int threads = 1;
+        int threadsOption = 0;
+        String workloadClass = null;
+        String classpath = null;
+        boolean workloadGiven = false;
         int memoryMonitors = 2;
         Path outDir = Path.of("results");
+        int repeats = 5;
+        int warmups = 2;
+        List<String> timings = List.of(FabricContext.TIMING_MODE_ACCOUNT);
+        if (List.of(args).contains("--quick"))
+        {
+            sizesOption = List.of(25.0, 100.0);
+            workingSetOption = 4L << 20;
+            repeats = 2;
+        }
         for (int i = 0; i < args.length; i++)
         {
             final String arg = args[i];
@@ -85,6 +116,10 @@ public final class RunCommand
             {
                 out.println(USAGE);
                 return 0;
+            }
+            if ("--quick".equals(arg))
+            {
+                continue;
             }
             if (i + 1 >= args.length)
             {
@@ -95,19 +130,28 @@ public final class RunCommand
             {
                 switch (arg)
                 {
+                    case "--workload-class":
+                        workloadClass = value;
+                        break;
+                    case "--classpath":
+                        classpath = value;
+                        break;
                     case "--workload":
-                        workloads = "all".equals(value) ? Workloads.NAMES : List.of(value.split(","));
+                        workloadGiven = true;
+                        workloads = "all".equals(value) ? Workloads.NAMES : "legoos".equals(value) ? Workloads.LEGOOS
+                            : "patterns".equals(value) ? Workloads.PATTERNS : List.of(value.split(","));
                         for (final String w : workloads)
                         {
                             if (!Workloads.NAMES.contains(w))
                             {
                                 return usageError("--workload: unknown workload '" + w + "': use one of "
-                                    + Workloads.NAMES + " or all");
+                                    + Workloads.NAMES + ", legoos, patterns or all");
                             }
                         }
                         break;
                     case "--sizes":
-                        sizes = new ArrayList<>();
+                        final List<Double> sizes = new ArrayList<>();
+                        sizesOption = sizes;
                         for (final String s : value.split(","))
                         {
                             final double pct = Double.parseDouble(s.trim().replace("%", ""));
@@ -119,8 +163,8 @@ public final class RunCommand
                         }
                         break;
                     case "--working-set":
-                        workingSetBytes = Options.parseBytes(value);
-                        if (workingSetBytes < 1 << 20 || workingSetBytes > LocalMemory.MAX_BYTES)
+                        workingSetOption = Options.parseBytes(value);
+                        if (workingSetOption < 1 << 20 || workingSetOption > LocalMemory.MAX_BYTES)
                         {
                             return usageError("--working-set: " + value + " must be between 1m and 1g");
                         }
@@ -156,8 +200,8 @@ public final class RunCommand
                         preset = value;
                         break;
                     case "--threads":
-                        threads = Integer.parseInt(value);
-                        if (threads < 1 || threads > 64)
+                        threadsOption = Integer.parseInt(value);
+                        if (threadsOption < 1 || threadsOption > 64)
                         {
                             return usageError("--threads: " + value + " must be in 1..64");
                         }
@@ -167,6 +211,28 @@ public final class RunCommand
                         if (memoryMonitors < 1 || memoryMonitors > 16)
                         {
                             return usageError("--memory-monitors: " + value + " must be in 1..16");
+                        }
+                        break;
+                    case "--timing":
+                        timings = "both".equals(value) ? FabricContext.TIMING_MODES : List.of(value);
+                        if (!FabricContext.TIMING_MODES.contains(timings.get(0)))
+                        {
+                            return usageError("--timing: '" + value + "' is not one of " + FabricContext.TIMING_MODES
+                                + " or both");
+                        }
+                        break;
+                    case "--repeat":
+                        repeats = Integer.parseInt(value);
+                        if (repeats < 1 || repeats > 1000)
+                        {
+                            return usageError("--repeat: " + value + " must be in 1..1000");
+                        }
+                        break;
+                    case "--warmup":
+                        warmups = Integer.parseInt(value);
+                        if (warmups < 0 || warmups > 100)
+                        {
+                            return usageError("--warmup: " + value + " must be in 0..100");
                         }
                         break;
                     case "--out":
@@ -182,6 +248,33 @@ public final class RunCommand
             }
         }
 
+        // Two copies of each workload's code, one per memory: see TwinLoader.
+        final List<MemoryWorkload[]> toRun = new ArrayList<>();
+        if (workloadClass == null || workloadGiven)
+        {
+            for (final String name : workloads)
+            {
+                toRun.add(new MemoryWorkload[]{TwinLoader.builtIn(name), TwinLoader.builtIn(name)});
+            }
+        }
+        if (workloadClass != null)
+        {
+            try
+            {
+                toRun.add(new MemoryWorkload[]{UserWorkloads.load(workloadClass, classpath),
+                    UserWorkloads.load(workloadClass, classpath)});
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                return usageError(ex.getMessage());
+            }
+        }
+        else if (classpath != null)
+        {
+            return usageError("--classpath is for --workload-class");
+        }
+        workloads = toRun.stream().map(twins -> twins[0].name()).toList();
+
         final List<String> fabricLabels = new ArrayList<>();
         for (final String f : fabrics)
         {
@@ -189,103 +282,155 @@ public final class RunCommand
                 : "rdma".equals(f) ? "rdma (this host's RDMA device)" : f + " (loopback)");
         }
         final String fabricLabel = String.join(" and ", fabricLabels);
-        out.printf(Locale.ROOT, "splitkernel run: workloads %s, working set %s, ExCache sizes %s%% of it, fabric %s, "
-            + "%d thread(s), %d memory monitors%n", workloads, Options.formatBytes(workingSetBytes), sizes, fabricLabel,
-            threads, memoryMonitors);
+        out.printf(Locale.ROOT, "splitkernel run: workloads %s, working set %s, ExCache sizes %s, fabric %s, "
+            + "threads %s, %d memory monitors, %d repeat(s) per cell%n", workloads,
+            workingSetOption > 0 ? Options.formatBytes(workingSetOption) : "per workload",
+            sizesOption != null ? sizesOption + "% of it" : "per workload", fabricLabel,
+            threadsOption > 0 ? Integer.toString(threadsOption) : "per workload", memoryMonitors, repeats);
 
-        // The first runs in a JVM pay for class loading and JIT compilation: warm the whole path up, unreported.
-        out.println("warming up (small working set, not reported) ...");
-        out.flush();
+        final long jobStartNs = System.nanoTime();
+        final List<RunResult> results = new ArrayList<>();
+        int runsPerSize = 0;
+        for (final String fabric : fabrics)
+        {
+            runsPerSize += timingsOf(fabric, timings).size();
+        }
+        int totalRuns = 0;
         for (final String name : workloads)
         {
-            final MemoryWorkload workload = Workloads.byName(name);
-            final long warmBytes = workload.regionBytes(4L << 20);
-            final long warmLocalNs = runLocal(workload, warmBytes, threads);
-            for (final String fabric : fabrics)
-            {
-                runSplitkernel(workload, warmBytes, 25.0, cacheBytes(warmBytes, 25.0), threads, warmLocalNs, fabric,
-                    preset, memoryMonitors);
-            }
+            totalRuns += ((sizesOption != null ? sizesOption : Workloads.defaultSizes(name)).size() * runsPerSize + 1)
+                * repeats;
         }
-
-        final List<RunResult> results = new ArrayList<>();
-        final int totalRuns = workloads.size() * (sizes.size() * fabrics.size() + 1);
         int runNumber = 0;
         boolean failed = false;
-        for (final String name : workloads)
+        for (final MemoryWorkload[] twins : toRun)
         {
-            final MemoryWorkload workload = Workloads.byName(name);
-            final long regionBytes = workload.regionBytes(workingSetBytes);
-            runNumber++;
-            out.printf(Locale.ROOT, "[%d/%d] %s on local memory ...%n", runNumber, totalRuns, name);
-            out.flush();
-            final long localNs;
-            try
+            final MemoryWorkload localTwin = twins[0];
+            final MemoryWorkload workload = twins[1];
+            final String name = workload.name();
+            final int threads = threadsOption > 0 ? threadsOption : Workloads.defaultThreads(name);
+            final List<Double> sizes = sizesOption != null ? sizesOption : Workloads.defaultSizes(name);
+            final long workingSetBytes = workingSetOption > 0 ? workingSetOption : Workloads.defaultWorkingSetBytes(name);
+            // The first runs in a JVM pay for class loading and JIT compilation: warm the whole path up, unreported.
+            if (warmups > 0)
             {
-                localNs = runLocal(workload, regionBytes, threads);
+                out.printf(Locale.ROOT, "%s: %d warm-up round(s) on a small working set, not reported ...%n", name,
+                    warmups);
+                out.flush();
             }
-            catch (final RuntimeException ex)
+            for (int w = 0; w < warmups && !failed; w++)
             {
-                err.println("error: " + name + " on local memory failed: " + ex);
-                failed = true;
-                runNumber += sizes.size() * fabrics.size();
-                continue;
-            }
-            out.printf(Locale.ROOT, "        %.3f s, verified%n", localNs / 1e9);
-            for (final double pct : sizes)
-            {
-                for (final String fabric : fabrics)
+                final long warmBytes = workload.regionBytes(4L << 20);
+                try
                 {
-                    runNumber++;
-                    final long cacheBytes = cacheBytes(regionBytes, pct);
-                    final double actualPct = 100.0 * cacheBytes / regionBytes;
-                    out.printf(Locale.ROOT, "[%d/%d] %s with ExCache %s (%.1f%% of %s) over %s ...%n", runNumber,
-                        totalRuns, name, Options.formatBytes(cacheBytes), actualPct, Options.formatBytes(regionBytes),
-                        fabric);
-                    out.flush();
-                    try
+                    final long warmLocalNs = runLocal(localTwin, warmBytes, threads);
+                    for (final String fabric : fabrics)
                     {
-                        final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes, threads,
-                            localNs, fabric, preset, memoryMonitors);
-                        results.add(r);
-                        out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
-                            r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
+                        for (final String timing : timingsOf(fabric, timings))
+                        {
+                            runSplitkernel(workload, warmBytes, 25.0, cacheBytes(warmBytes, 25.0), threads,
+                                warmLocalNs, fabric, timing, preset, memoryMonitors);
+                        }
                     }
-                    catch (final Exception ex)
+                }
+                catch (final Exception ex)
+                {
+                    err.println("error: " + name + " failed in its warm-up: " + ex);
+                    failed = true;
+                }
+            }
+            final long regionBytes = workload.regionBytes(workingSetBytes);
+            // Local and splitkernel runs interleaved: a slow spell of the machine hits both sides of a ratio.
+            for (int rep = 0; rep < repeats && !failed; rep++)
+            {
+                runNumber++;
+                out.printf(Locale.ROOT, "[%d/%d] %s on local memory (repeat %d) ...%n", runNumber, totalRuns, name,
+                    rep + 1);
+                out.flush();
+                final long localNs;
+                try
+                {
+                    localNs = runLocal(localTwin, regionBytes, threads);
+                }
+                catch (final RuntimeException ex)
+                {
+                    err.println("error: " + name + " on local memory failed: " + ex);
+                    failed = true;
+                    break;
+                }
+                out.printf(Locale.ROOT, "        %.3f s, verified%n", localNs / 1e9);
+                for (final double pct : sizes)
+                {
+                    for (final String fabric : fabrics)
                     {
-                        err.println("error: " + name + " at " + pct + "% over " + fabric + " failed: " + ex);
-                        failed = true;
+                        for (final String timing : timingsOf(fabric, timings))
+                        {
+                            runNumber++;
+                            final long cacheBytes = cacheBytes(regionBytes, pct);
+                            final double actualPct = 100.0 * cacheBytes / regionBytes;
+                            out.printf(Locale.ROOT, "[%d/%d] %s with ExCache %s (%.1f%% of %s) over %s, timing %s ...%n",
+                                runNumber, totalRuns, name, Options.formatBytes(cacheBytes), actualPct,
+                                Options.formatBytes(regionBytes), fabric, timing);
+                            out.flush();
+                            try
+                            {
+                                final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes,
+                                    threads, localNs, fabric, timing, preset, memoryMonitors);
+                                results.add(r);
+                                out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
+                                    r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
+                            }
+                            catch (final Exception ex)
+                            {
+                                err.println("error: " + name + " at " + pct + "% over " + fabric + " (" + timing
+                                    + ") failed: " + ex);
+                                failed = true;
+                            }
+                        }
                     }
                 }
             }
         }
+        final double jobSeconds = (System.nanoTime() - jobStartNs) / 1e9;
 
+        final List<RunReport.Cell> cells = RunReport.cells(results);
         out.println();
-        RunReport.printHeader(out);
-        for (final RunResult r : results)
-        {
-            RunReport.printRow(out, r);
-        }
-        RunReport.printFabricRatios(out, results);
+        RunReport.printTable(out, cells);
+        RunReport.printFabricRatios(out, cells);
+        RunReport.printTimingAgreement(out, cells);
+        out.printf(Locale.ROOT, "%njob: %.1f s for %d runs (warm-ups included)%n", jobSeconds, totalRuns);
 
         Files.createDirectories(outDir);
         final String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         final Path json = outDir.resolve("run-" + stamp + ".json");
         final Path png = outDir.resolve("run-" + stamp + ".png");
-        final Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("workloads", String.join(",", workloads));
-        settings.put("workingSetBytes", Long.toString(workingSetBytes));
-        settings.put("fabric", String.join(",", fabrics));
-        settings.put("preset", fabrics.contains("local") ? preset : "n/a");
-        settings.put("threads", Integer.toString(threads));
-        settings.put("memoryMonitors", Integer.toString(memoryMonitors));
-        settings.put("timing", "populate + measured phase, wall clock; local = same code on a plain off-heap buffer");
-        RunReport.writeJson(json, settings, results);
-        RunReport.writePlot(png, "Splitkernel slowdown vs ExCache size (" + fabricLabel + ", working set "
-            + Options.formatBytes(workingSetBytes) + ")", results);
+        final Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("command", "scripts/splitkernel run " + String.join(" ", args));
+        settings.put("date", stamp);
+        settings.put("workloads", workloads);
+        settings.put("workingSetBytes", workingSetOption > 0 ? workingSetOption : "per workload (see cells)");
+        settings.put("fabric", fabrics);
+        settings.put("preset", fabrics.contains("local") ? preset : null);
+        settings.put("threads", threadsOption > 0 ? threadsOption : "per workload: 4 for tf and wordcount, else 1");
+        settings.put("memoryMonitors", memoryMonitors);
+        settings.put("repeats", repeats);
+        settings.put("warmupRounds", warmups);
+        settings.put("timingModes", timings);
+        settings.put("timing", "populate + measured phase; inject: wall clock, the network time busy-waited; account: "
+            + "per phase the slowest thread's measured time plus its virtual network stalls; local = same code on a "
+            + "plain off-heap buffer, wall clock; slowdown of a repeat = its run time over the local run of its round");
+        settings.put("jobSeconds", jobSeconds);
+        RunReport.writeJson(json, settings, cells);
+        RunReport.writePlot(png, "Slowdown vs ExCache size (" + fabricLabel + ", working set "
+            + (workingSetOption > 0 ? Options.formatBytes(workingSetOption) : "per workload") + ", median and 95% CI)",
+            cells);
         out.println();
         out.println("JSON: " + json.toAbsolutePath());
         out.println("plot: " + png.toAbsolutePath());
+        if (fabrics.contains("local") && LegoosComparison.write(outDir, cells, preset, settings))
+        {
+            out.println("beside LegoOS: " + outDir.resolve("legoos-comparison.md").toAbsolutePath() + " (and .png)");
+        }
         if (failed)
         {
             err.println("run: FAILED (a run did not complete or did not verify; see the errors above)");
@@ -296,41 +441,39 @@ public final class RunCommand
 
     /**
      * ExCache capacity for {@code pct} of the region: the cache needs a power-of-two number of 64-way sets of 4 KB
-     * lines, so this is the largest such size not above the target (at least one set). The table reports the
+     * lines, so this is the such size nearest the target on a log scale (at least one set). The table reports the
      * percentage actually used.
      */
     static long cacheBytes(final long regionBytes, final double pct)
     {
         final long setBytes = 64L * 4096;
-        final long raw = (long)Math.ceil(regionBytes * pct / 100.0);
-        return Math.max(setBytes, Long.highestOneBit(Math.max(1, raw / setBytes)) * setBytes);
+        final double sets = Math.max(1.0, regionBytes * pct / 100.0 / setBytes);
+        return (1L << Math.round(Math.log(sets) / Math.log(2))) * setBytes;
     }
 
-    /** Best of two runs on a plain off-heap buffer (the first also warms the JIT); verifies both. */
+    /** One run on a plain off-heap buffer, verified; returns its time. */
     static long runLocal(final MemoryWorkload workload, final long regionBytes, final int threads) throws InterruptedException
     {
-        long best = Long.MAX_VALUE;
-        for (int attempt = 0; attempt < 2; attempt++)
+        try (LocalMemory memory = new LocalMemory(regionBytes))
         {
-            final LocalMemory memory = new LocalMemory(regionBytes);
             final long base = memory.baseAddress();
-            final long startNs = System.nanoTime();
-            final long writes = parallel(threads, t -> workload.populate(memory, base, regionBytes, t, threads),
+            workload.prepare(memory, base, regionBytes, threads);
+            final WorkloadThreads.Outcome outcome = WorkloadThreads.parallel(threads,
+                t -> workload.populate(memory, base, regionBytes, t, threads),
                 t -> workload.run(memory, base, regionBytes, t, threads));
-            final long elapsedNs = System.nanoTime() - startNs;
-            workload.verify(memory, base, regionBytes, writes);
-            best = Math.min(best, elapsedNs);
+            workload.verify(memory, base, regionBytes, outcome.result());
+            return outcome.wallNs();
         }
-        return best;
     }
 
     private RunResult runSplitkernel(final MemoryWorkload workload, final long regionBytes, final double pct,
-        final long cacheBytes, final int threads, final long localNs, final String fabric, final String preset,
-        final int memoryMonitors) throws Exception
+        final long cacheBytes, final int threads, final long localNs, final String fabric, final String timing,
+        final String preset, final int memoryMonitors) throws Exception
     {
         final ClusterContext ctx = new ClusterContext()
             .fabric(fabric)
             .preset(preset)
+            .timingMode(FabricContext.TIMING_MODES.contains(timing) ? timing : FabricContext.TIMING_MODE_INJECT)
             .memoryMonitors(memoryMonitors)
             .memoryCapacityBytes(Math.max(1L << 30, regionBytes * 2))
             .excache(new ExCacheContext().capacityBytes(cacheBytes));
@@ -346,6 +489,7 @@ public final class RunCommand
                 {
                     throw new IllegalStateException("mmap of " + regionBytes + " bytes failed: " + Errno.describe(base));
                 }
+                workload.prepare(process, base, regionBytes, threads);
                 final ExCacheCounters counters = processor.cache().counters();
                 final long hits0 = counters.hits();
                 final long misses0 = counters.misses();
@@ -353,19 +497,19 @@ public final class RunCommand
                 final long rt0 = roundTrips(processor.fabric().counters());
                 final long oneSided0 = processor.oneSidedReads();
                 final long pLocal0 = counters.pLocalFills();
-                final long startNs = System.nanoTime();
-                final long writes = processParallel(process, threads,
+                final WorkloadThreads.Outcome outcome = WorkloadThreads.inProcess(process, threads,
                     t -> workload.populate(process, base, regionBytes, t, threads),
                     t -> workload.run(process, base, regionBytes, t, threads));
-                final long elapsedNs = System.nanoTime() - startNs;
                 final long hits = counters.hits() - hits0;
                 final long misses = counters.misses() - misses0;
                 final long writeBacks = counters.dirtyWriteBacks() - wb0;
                 final long roundTrips = roundTrips(processor.fabric().counters()) - rt0;
                 final long oneSided = processor.oneSidedReads() - oneSided0;
                 final long pLocal = counters.pLocalFills() - pLocal0;
-                workload.verify(process, base, regionBytes, writes);
-                return new RunResult(workload.name(), fabric, pct, cacheBytes, regionBytes, elapsedNs, localNs, hits, misses,
+                workload.verify(process, base, regionBytes, outcome.result());
+                final boolean account = FabricContext.TIMING_MODE_ACCOUNT.equals(timing);
+                return new RunResult(workload.name(), fabric, timing, pct, cacheBytes, regionBytes,
+                    account ? outcome.criticalPathNs() : outcome.wallNs(), localNs, outcome.stallNs(), hits, misses,
                     writeBacks, oneSided, pLocal, roundTrips);
             }
             finally
@@ -375,157 +519,17 @@ public final class RunCommand
         }
     }
 
+    /** The timing modes that mean something on {@code fabric}: only the local fabric models its network time. */
+    static List<String> timingsOf(final String fabric, final List<String> timings)
+    {
+        return "local".equals(fabric) ? timings : List.of("wall");
+    }
+
     /** Round trips a fabric has waited for: calls and one-sided READs and WRITEs (one-way sends are not). */
     static long roundTrips(final FabricCounters counters)
     {
         return counters.get(FabricCounters.CALLS) + counters.get(FabricCounters.READS)
             + counters.get(FabricCounters.WRITES);
-    }
-
-    @FunctionalInterface
-    interface Phase
-    {
-        long run(int thread);
-    }
-
-    @FunctionalInterface
-    interface VoidPhase
-    {
-        void run(int thread);
-    }
-
-    /** How long the threads of one run may take before the run fails (a hung workload, not a slow one). */
-    static final long WATCHDOG_NS = 30L * 60 * 1_000_000_000L;
-
-    /** Populate then run in {@code threads} plain threads; returns the total of run's results. */
-    static long parallel(final int threads, final VoidPhase populate, final Phase run) throws InterruptedException
-    {
-        return parallel(threads, populate, run, WATCHDOG_NS);
-    }
-
-    /**
-     * As {@link #parallel(int, VoidPhase, Phase)}, failing with an IllegalStateException (the threads interrupted)
-     * when they are not all done within {@code watchdogNs}.
-     */
-    static long parallel(final int threads, final VoidPhase populate, final Phase run, final long watchdogNs)
-        throws InterruptedException
-    {
-        if (threads == 1)
-        {
-            populate.run(0);
-            return run.run(0);
-        }
-        final AtomicLong total = new AtomicLong();
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        final java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(threads);
-        final List<Thread> list = new ArrayList<>();
-        for (int t = 0; t < threads; t++)
-        {
-            final int thread = t;
-            final Thread th = new Thread(() ->
-            {
-                try
-                {
-                    populate.run(thread);
-                    barrier.await();
-                    total.addAndGet(run.run(thread));
-                }
-                catch (final Throwable ex)
-                {
-                    failure.compareAndSet(null, ex);
-                    barrier.reset();
-                }
-            }, "local-" + t);
-            list.add(th);
-            th.start();
-        }
-        final long deadlineNs = System.nanoTime() + watchdogNs;
-        for (final Thread th : list)
-        {
-            final long leftMs = (deadlineNs - System.nanoTime()) / 1_000_000;
-            if (leftMs > 0)
-            {
-                th.join(leftMs);
-            }
-            if (th.isAlive())
-            {
-                list.forEach(Thread::interrupt);
-                throw new IllegalStateException("thread " + th.getName() + " did not finish within "
-                    + watchdogNs / 1_000_000 + " ms (a hung workload?)");
-            }
-        }
-        rethrow(failure.get());
-        return total.get();
-    }
-
-    /** As {@link #parallel} but in threads of the process (sharing its address space), with a watchdog. */
-    static long processParallel(final LegoProcess process, final int threads, final VoidPhase populate,
-        final Phase run) throws InterruptedException
-    {
-        if (threads == 1)
-        {
-            populate.run(0);
-            return run.run(0);
-        }
-        final AtomicLong total = new AtomicLong();
-        final java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(threads);
-        final List<LegoThread> list = new ArrayList<>();
-        for (int t = 0; t < threads; t++)
-        {
-            final int thread = t;
-            list.add(process.spawnThread("worker-" + t, p ->
-            {
-                try
-                {
-                    populate.run(thread);
-                    barrier.await();
-                    total.addAndGet(run.run(thread));
-                    return 0;
-                }
-                catch (final Throwable ex)
-                {
-                    barrier.reset();
-                    throw ex;
-                }
-            }));
-        }
-        final long deadlineNs = System.nanoTime() + WATCHDOG_NS;
-        for (final LegoThread th : list)
-        {
-            if (!th.join(Math.max(1, deadlineNs - System.nanoTime())))
-            {
-                throw new IllegalStateException("thread " + th.name() + " did not finish within 30 minutes");
-            }
-        }
-        for (final LegoThread th : list)
-        {
-            if (th.failure() != null && !(th.failure() instanceof java.util.concurrent.BrokenBarrierException))
-            {
-                rethrow(th.failure());
-            }
-        }
-        for (final LegoThread th : list)
-        {
-            rethrow(th.failure());
-        }
-        return total.get();
-    }
-
-    private static void rethrow(final Throwable t)
-    {
-        if (t == null)
-        {
-            return;
-        }
-        if (t instanceof RuntimeException)
-        {
-            throw (RuntimeException)t;
-        }
-        if (t instanceof Error)
-        {
-            throw (Error)t;
-        }
-        throw new IllegalStateException(t);
     }
 
     private int usageError(final String message)

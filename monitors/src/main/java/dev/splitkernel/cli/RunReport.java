@@ -1,16 +1,11 @@
 package dev.splitkernel.cli;
 
-import javax.imageio.ImageIO;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
+import dev.splitkernel.report.ErrorBarPlot;
+import dev.splitkernel.report.ReportJson;
+import dev.splitkernel.report.Samples;
+
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,233 +13,209 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The {@code run} command's outputs: the table on the console, a JSON file and a PNG plot of slowdown vs size. */
+/**
+ * The {@code run} command's outputs: the table of cells (a workload at one ExCache size over one fabric, repeated)
+ * on the console, a JSON file with every sample, and a PNG plot of the median slowdown with its 95% confidence
+ * interval against the ExCache size.
+ */
 final class RunReport
 {
-    private static final Color[] COLOURS = {
-        new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd), new Color(0xff7f0e) };
-
     private RunReport()
     {
     }
 
-    static void printHeader(final PrintStream out)
+    /** The repeats of one workload at one ExCache size over one fabric. */
+    record Cell(String workload, String fabric, String timing, double sizePercent, long cacheBytes, long workingSetBytes,
+        List<RunResult> runs)
     {
-        out.printf(Locale.ROOT, "%-8s %-6s %10s %7s %10s %10s %9s %8s %11s %11s %11s %9s%n", "workload", "fabric",
-            "ExCache MB", "% WS", "run s", "local s", "slowdown", "hit %", "misses", "write-backs", "one-sided",
-            "RT/miss");
+        Samples slowdown()
+        {
+            return Samples.of(runs.stream().map(RunResult::slowdown).toList());
+        }
+
+        Samples runSeconds()
+        {
+            return Samples.of(runs.stream().map(r -> r.runNs() / 1e9).toList());
+        }
+
+        Samples localSeconds()
+        {
+            return Samples.of(runs.stream().map(r -> r.localNs() / 1e9).toList());
+        }
+
+        /** Median of a per-run figure (counts vary little between repeats; the JSON keeps each). */
+        double median(final java.util.function.ToDoubleFunction<RunResult> figure)
+        {
+            return Samples.of(runs.stream().mapToDouble(figure).toArray()).median();
+        }
     }
 
-    static void printRow(final PrintStream out, final RunResult r)
+    /** Results grouped into cells, in the order their first runs were made. */
+    static List<Cell> cells(final List<RunResult> results)
     {
-        out.printf(Locale.ROOT, "%-8s %-6s %10.1f %6.1f%% %10.3f %10.3f %8.2fx %7.2f%% %11d %11d %11d %9.3f%n",
-            r.workload(), r.fabric(), r.cacheBytes() / (1024.0 * 1024.0), r.sizePercent(), r.runNs() / 1e9, r.localNs() / 1e9,
-            r.slowdown(), 100.0 * r.hitRatio(), r.misses(), r.writeBacks(), r.oneSided(), r.roundTripsPerMiss());
+        final Map<String, List<RunResult>> byKey = new LinkedHashMap<>();
+        for (final RunResult r : results)
+        {
+            byKey.computeIfAbsent(r.workload() + '\0' + r.fabric() + '\0' + r.timing() + '\0' + r.sizePercent(), k -> new ArrayList<>())
+                .add(r);
+        }
+        final List<Cell> cells = new ArrayList<>();
+        for (final List<RunResult> runs : byKey.values())
+        {
+            final RunResult first = runs.get(0);
+            cells.add(new Cell(first.workload(), first.fabric(), first.timing(), first.sizePercent(), first.cacheBytes(),
+                first.workingSetBytes(), List.copyOf(runs)));
+        }
+        return cells;
+    }
+
+    static void printTable(final PrintStream out, final List<Cell> cells)
+    {
+        out.printf(Locale.ROOT, "%-10s %-6s %-7s %10s %7s %3s %9s %17s %7s %9s %9s %8s %11s %11s %8s%n", "workload",
+            "fabric", "timing", "ExCache MB", "% WS", "n", "slowdown", "95% CI", "+-% med", "run s", "local s", "hit %",
+            "misses", "write-backs", "RT/miss");
+        for (final Cell c : cells)
+        {
+            final Samples slowdown = c.slowdown();
+            out.printf(Locale.ROOT, "%-10s %-6s %-7s %10.1f %6.1f%% %3d %8.2fx %17s %6.1f%% %9.3f %9.3f %7.2f%% %11.0f %11.0f "
+                + "%8.3f%n", c.workload(), c.fabric(), c.timing(), c.cacheBytes() / (1024.0 * 1024.0), c.sizePercent(),
+                slowdown.count(), slowdown.median(), interval(slowdown), 100 * slowdown.relativeCiHalfWidth95(),
+                c.runSeconds().median(), c.localSeconds().median(), 100 * c.median(RunResult::hitRatio),
+                c.median(RunResult::misses), c.median(RunResult::writeBacks), c.median(RunResult::roundTripsPerMiss));
+        }
+    }
+
+    private static String interval(final Samples s)
+    {
+        return s.count() < 2 ? "(one run)" : String.format(Locale.ROOT, "%.2f..%.2f", s.ciLow95(), s.ciHigh95());
     }
 
     /**
-     * With several fabrics: each fabric's run time over the first one's, per workload and ExCache size, measured in
-     * the same run (e.g. "random 25.0%: tcp / local = 3.42x").
+     * With several fabrics: the median of each fabric's run time over the first one's, per workload and ExCache
+     * size, measured in the same run (e.g. "random 25.0%: tcp / local = 3.42x").
      */
-    static void printFabricRatios(final PrintStream out, final List<RunResult> results)
+    static void printFabricRatios(final PrintStream out, final List<Cell> cells)
     {
-        final List<String> fabrics = results.stream().map(RunResult::fabric).distinct().toList();
+        final List<String> fabrics = cells.stream().map(Cell::fabric).distinct().toList();
         if (fabrics.size() < 2)
         {
             return;
         }
         out.println();
-        for (final RunResult base : results)
+        for (final Cell base : cells)
         {
             if (!base.fabric().equals(fabrics.get(0)))
             {
                 continue;
             }
-            for (final RunResult other : results)
+            for (final Cell other : cells)
             {
                 if (other.workload().equals(base.workload()) && other.sizePercent() == base.sizePercent() &&
-                    !other.fabric().equals(base.fabric()))
+                    !other.fabric().equals(base.fabric()) && other.timing().equals(timingOf(base, other)))
                 {
                     out.printf(Locale.ROOT, "%s %.1f%%: %s / %s = %.2fx%n", base.workload(), base.sizePercent(),
-                        other.fabric(), base.fabric(), (double)other.runNs() / base.runNs());
+                        other.fabric(), base.fabric(), other.runSeconds().median() / base.runSeconds().median());
                 }
             }
         }
     }
 
-    static void writeJson(final Path file, final Map<String, String> settings, final List<RunResult> results)
+    /** The base's cell to compare {@code other} with: over tcp the wall clock is compared with inject, else same. */
+    private static String timingOf(final Cell base, final Cell other)
+    {
+        return "wall".equals(base.timing()) || "wall".equals(other.timing()) ? other.timing() : base.timing();
+    }
+
+    /**
+     * With both timing modes: per cell, the median slowdown in account mode over the one in inject mode, measured in
+     * the same run (1.00 = they agree).
+     */
+    static void printTimingAgreement(final PrintStream out, final List<Cell> cells)
+    {
+        boolean first = true;
+        for (final Cell account : cells)
+        {
+            if (!"account".equals(account.timing()))
+            {
+                continue;
+            }
+            for (final Cell inject : cells)
+            {
+                if ("inject".equals(inject.timing()) && inject.workload().equals(account.workload()) &&
+                    inject.fabric().equals(account.fabric()) && inject.sizePercent() == account.sizePercent())
+                {
+                    if (first)
+                    {
+                        out.println();
+                        out.println("timing modes (median slowdown, account / inject; 1.00 = they agree):");
+                        first = false;
+                    }
+                    out.printf(Locale.ROOT, "%s %.1f%%: %.2fx / %.2fx = %.3f%n", account.workload(),
+                        account.sizePercent(), account.slowdown().median(), inject.slowdown().median(),
+                        account.slowdown().median() / inject.slowdown().median());
+                }
+            }
+        }
+    }
+
+    static void writeJson(final Path file, final Map<String, Object> settings, final List<Cell> cells)
         throws IOException
     {
-        final StringBuilder sb = new StringBuilder(1024);
-        sb.append("{\n  \"settings\": {");
-        boolean first = true;
-        for (final Map.Entry<String, String> e : settings.entrySet())
+        final List<Object> cellList = new ArrayList<>();
+        for (final Cell c : cells)
         {
-            sb.append(first ? "\n" : ",\n").append("    ").append(quote(e.getKey())).append(": ")
-                .append(quote(e.getValue()));
-            first = false;
+            final Map<String, Object> cell = new LinkedHashMap<>();
+            cell.put("workload", c.workload());
+            cell.put("fabric", c.fabric());
+            cell.put("timing", c.timing());
+            cell.put("excachePercent", c.sizePercent());
+            cell.put("excacheBytes", c.cacheBytes());
+            cell.put("workingSetBytes", c.workingSetBytes());
+            cell.put("slowdown", c.slowdown());
+            cell.put("runSeconds", c.runSeconds());
+            cell.put("localSeconds", c.localSeconds());
+            final List<Object> runs = new ArrayList<>();
+            for (final RunResult r : c.runs())
+            {
+                final Map<String, Object> run = new LinkedHashMap<>();
+                run.put("runSeconds", r.runNs() / 1e9);
+                run.put("localSeconds", r.localNs() / 1e9);
+                run.put("virtualStallSeconds", r.stallNs() / 1e9);
+                run.put("slowdown", r.slowdown());
+                run.put("hitRatio", r.hitRatio());
+                run.put("hits", r.hits());
+                run.put("misses", r.misses());
+                run.put("writeBacks", r.writeBacks());
+                run.put("oneSidedReads", r.oneSided());
+                run.put("pLocalFills", r.pLocalFills());
+                run.put("roundTrips", r.roundTrips());
+                run.put("roundTripsPerMiss", r.roundTripsPerMiss());
+                runs.add(run);
+            }
+            cell.put("runs", runs);
+            cellList.add(cell);
         }
-        sb.append("\n  },\n  \"results\": [");
-        first = true;
-        for (final RunResult r : results)
-        {
-            sb.append(first ? "\n" : ",\n");
-            first = false;
-            sb.append(String.format(Locale.ROOT, "    {\"workload\": %s, \"fabric\": %s, \"excachePercent\": %s, \"excacheBytes\": %d, "
-                + "\"workingSetBytes\": %d, \"runSeconds\": %.6f, \"localSeconds\": %.6f, \"slowdown\": %s, "
-                + "\"hitRatio\": %s, \"hits\": %d, \"misses\": %d, \"writeBacks\": %d, \"oneSidedReads\": %d, "
-                + "\"pLocalFills\": %d, \"roundTrips\": %d, \"roundTripsPerMiss\": %s}",
-                quote(r.workload()), quote(r.fabric()), number(r.sizePercent()), r.cacheBytes(), r.workingSetBytes(), r.runNs() / 1e9,
-                r.localNs() / 1e9, number(r.slowdown()), number(r.hitRatio()), r.hits(), r.misses(), r.writeBacks(),
-                r.oneSided(), r.pLocalFills(), r.roundTrips(), number(r.roundTripsPerMiss())));
-        }
-        sb.append("\n  ]\n}\n");
-        Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
+        final Map<String, Object> report = new LinkedHashMap<>();
+        report.put("settings", settings);
+        report.put("cells", cellList);
+        ReportJson.write(file, report);
     }
 
-    /** Slowdown (log scale) against ExCache size in percent of the working set, one line per workload. */
-    static void writePlot(final Path file, final String title, final List<RunResult> results) throws IOException
+    /** Median slowdown (log scale) with its 95% CI against ExCache size, one line per workload (and fabric). */
+    static void writePlot(final Path file, final String title, final List<Cell> cells) throws IOException
     {
-        final int width = 900;
-        final int height = 560;
-        final int left = 80;
-        final int right = 170;
-        final int top = 50;
-        final int bottom = 70;
-        final BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        final Graphics2D g = image.createGraphics();
-        try
+        final ErrorBarPlot plot = new ErrorBarPlot(title, "ExCache size (% of working set)",
+            "slowdown vs local memory (log)").logY(true);
+        final boolean severalFabrics = cells.stream().map(Cell::fabric).distinct().count() > 1;
+        final boolean severalTimings = cells.stream().map(Cell::timing).distinct().count() > 1;
+        final Map<String, ErrorBarPlot.Series> series = new LinkedHashMap<>();
+        for (final Cell c : cells)
         {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, width, height);
-
-            final Map<String, List<RunResult>> byWorkload = new LinkedHashMap<>();
-            double maxPercent = 100;
-            double maxSlowdown = 2;
-            final boolean severalFabrics = results.stream().map(RunResult::fabric).distinct().count() > 1;
-            for (final RunResult r : results)
-            {
-                byWorkload.computeIfAbsent(severalFabrics ? r.workload() + " (" + r.fabric() + ")" : r.workload(),
-                    k -> new ArrayList<>()).add(r);
-                maxPercent = Math.max(maxPercent, r.sizePercent());
-                if (Double.isFinite(r.slowdown()))
-                {
-                    maxSlowdown = Math.max(maxSlowdown, r.slowdown());
-                }
-            }
-            final double logMax = Math.ceil(Math.log10(maxSlowdown) * 2) / 2;
-            final int plotW = width - left - right;
-            final int plotH = height - top - bottom;
-            final double xMax = maxPercent;
-
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-            g.setColor(new Color(0xdddddd));
-            for (int p = 0; p <= xMax; p += xMax > 100 ? 50 : 25)
-            {
-                final int x = left + (int)(plotW * p / xMax);
-                g.drawLine(x, top, x, top + plotH);
-                g.setColor(Color.DARK_GRAY);
-                g.drawString(p + "%", x - 12, top + plotH + 18);
-                g.setColor(new Color(0xdddddd));
-            }
-            for (final double tick : new double[]{1, 1.5, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000})
-            {
-                if (Math.log10(tick) > logMax)
-                {
-                    break;
-                }
-                final int y = yOf(tick, logMax, top, plotH);
-                g.setColor(new Color(0xdddddd));
-                g.drawLine(left, y, left + plotW, y);
-                g.setColor(Color.DARK_GRAY);
-                g.drawString(String.format(Locale.ROOT, "%sx", tick == Math.rint(tick) ? Long.toString((long)tick)
-                    : Double.toString(tick)), left - 45, y + 4);
-            }
-            g.setColor(Color.BLACK);
-            g.drawRect(left, top, plotW, plotH);
-            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-            g.drawString(title, left, top - 20);
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-            g.drawString("ExCache size (% of working set)", left + plotW / 2 - 100, height - 25);
-            g.rotate(-Math.PI / 2);
-            g.drawString("slowdown vs local memory (log)", -(top + plotH / 2 + 100), 25);
-            g.rotate(Math.PI / 2);
-
-            int series = 0;
-            g.setStroke(new BasicStroke(2.5f));
-            for (final Map.Entry<String, List<RunResult>> e : byWorkload.entrySet())
-            {
-                final Color colour = COLOURS[series % COLOURS.length];
-                g.setColor(colour);
-                int prevX = -1;
-                int prevY = -1;
-                final List<RunResult> points = new ArrayList<>(e.getValue());
-                points.sort((a, b) -> Double.compare(a.sizePercent(), b.sizePercent()));
-                for (final RunResult r : points)
-                {
-                    if (!Double.isFinite(r.slowdown()))
-                    {
-                        continue;
-                    }
-                    final int x = left + (int)(plotW * r.sizePercent() / xMax);
-                    final int y = yOf(Math.max(1e-3, r.slowdown()), logMax, top, plotH);
-                    g.fillOval(x - 4, y - 4, 9, 9);
-                    if (prevX >= 0)
-                    {
-                        g.drawLine(prevX, prevY, x, y);
-                    }
-                    prevX = x;
-                    prevY = y;
-                }
-                final int ly = top + 20 + 22 * series;
-                g.drawLine(left + plotW + 15, ly - 4, left + plotW + 40, ly - 4);
-                g.setColor(Color.BLACK);
-                g.drawString(e.getKey(), left + plotW + 48, ly);
-                series++;
-            }
+            final String name = c.workload() + (severalFabrics ? " (" + c.fabric() + ")" : "")
+                + (severalTimings ? " [" + c.timing() + "]" : "");
+            series.computeIfAbsent(name, plot::series).add(c.sizePercent(), c.slowdown());
         }
-        finally
-        {
-            g.dispose();
-        }
-        if (!ImageIO.write(image, "png", file.toFile()))
-        {
-            throw new IOException("no PNG writer in this JVM");
-        }
-    }
-
-    private static int yOf(final double slowdown, final double logMax, final int top, final int plotH)
-    {
-        final double frac = logMax <= 0 ? 0 : Math.log10(Math.max(1.0, slowdown)) / logMax;
-        return top + plotH - (int)(plotH * Math.min(1.0, frac));
-    }
-
-    private static String number(final double v)
-    {
-        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6f", v) : "null";
-    }
-
-    private static String quote(final String s)
-    {
-        final StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++)
-        {
-            final char c = s.charAt(i);
-            if (c == '"' || c == '\\')
-            {
-                sb.append('\\').append(c);
-            }
-            else if (c < 0x20)
-            {
-                sb.append(String.format(Locale.ROOT, "\\u%04x", (int)c));
-            }
-            else
-            {
-                sb.append(c);
-            }
-        }
-        return sb.append('"').toString();
+        LegoosComparison.addReferences(plot, cells);
+        plot.writePng(file, 960, 600);
     }
 }

@@ -6,11 +6,13 @@ package dev.splitkernel.cli;
  *
  * @param workload        the workload's name.
  * @param fabric          the fabric the cluster ran on (local with its preset, or tcp).
+ * @param timing          how the network time was charged: inject, account (local fabric) or wall (tcp).
  * @param sizePercent     ExCache capacity as a percentage of the working set.
  * @param cacheBytes      ExCache capacity.
  * @param workingSetBytes the workload's region.
  * @param runNs           time of populate + measured phase on the splitkernel.
  * @param localNs         time of the same phases on local memory.
+ * @param stallNs         virtual network stalls charged to the workload's threads (account mode; else 0).
  * @param hits            ExCache hits during the run.
  * @param misses          ExCache misses during the run (including p-local fills).
  * @param writeBacks      dirty lines written back during the run (including piggybacked ones).
@@ -18,8 +20,9 @@ package dev.splitkernel.cli;
  * @param pLocalFills     misses served by zero-filling locally.
  * @param roundTrips      round trips the processor monitor waited for (calls, one-sided READs and WRITEs).
  */
-public record RunResult(String workload, String fabric, double sizePercent, long cacheBytes, long workingSetBytes, long runNs,
-    long localNs, long hits, long misses, long writeBacks, long oneSided, long pLocalFills, long roundTrips)
+public record RunResult(String workload, String fabric, String timing, double sizePercent, long cacheBytes,
+    long workingSetBytes, long runNs, long localNs, long stallNs, long hits, long misses, long writeBacks, long oneSided,
+    long pLocalFills, long roundTrips)
 {
     /** Round trips per miss (p-local fills count as misses that took none). */
     public double roundTripsPerMiss()

@@ -19,6 +19,7 @@ public final class ClusterContext
 
     private String fabric = "local";
     private String preset = "rdma-cx3";
+    private String timingMode = FabricContext.TIMING_MODE_INJECT;
     private int memoryMonitors = 2;
     private long memoryCapacityBytes = MemoryMonitorContext.CAPACITY_BYTES_DEFAULT;
     private int memoryWorkers = MemoryMonitorContext.WORKERS_DEFAULT;
@@ -45,6 +46,11 @@ public final class ClusterContext
         if (!PRESETS.contains(preset))
         {
             throw new IllegalArgumentException("preset '" + preset + "' is not one of " + PRESETS);
+        }
+        if (!FabricContext.TIMING_MODES.contains(timingMode))
+        {
+            throw new IllegalArgumentException("timing mode '" + timingMode + "' is not one of "
+                + FabricContext.TIMING_MODES);
         }
         if (memoryMonitors < 1 || memoryMonitors > 64)
         {
@@ -94,6 +100,22 @@ public final class ClusterContext
     public String preset()
     {
         return preset;
+    }
+
+    /**
+     * How the local fabric charges its timing model: inject (busy-wait, the default) or account (add the cost to
+     * the waiting thread's {@link dev.splitkernel.verbs.VirtualClock}). Ignored by tcp.
+     */
+    public ClusterContext timingMode(final String timingMode)
+    {
+        this.timingMode = timingMode;
+        concluded = false;
+        return this;
+    }
+
+    public String timingMode()
+    {
+        return timingMode;
     }
 
     public ClusterContext memoryMonitors(final int memoryMonitors)

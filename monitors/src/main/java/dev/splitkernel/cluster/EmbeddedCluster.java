@@ -173,7 +173,7 @@ public final class EmbeddedCluster implements AutoCloseable
             .agentHost(runtime.fabricHost(runtime.errors(monitorName)));
         if ("local".equals(ctx.fabric()))
         {
-            fabricCtx.timing(ctx.preset()).conclude();
+            fabricCtx.timing(ctx.preset()).timingMode(ctx.timingMode()).conclude();
         }
         final Fabric fabric = "local".equals(ctx.fabric())
             ? new LocalFabric(fabricCtx, network)

@@ -30,6 +30,8 @@ public final class Errno
     public static final int ENOTEMPTY = -(BASE + 39);
     public static final int EIO = -(BASE + 5);
     public static final int EOVERFLOW = -(BASE + 75);
+    /** The memory monitor that owns the address is dead (declared by the global managers) or unreachable. */
+    public static final int EHOSTDOWN = -(BASE + 112);
 
     private Errno()
     {
@@ -81,6 +83,7 @@ public final class Errno
             case ENOSPC: return "ENOSPC";
             case ENOSYS: return "ENOSYS";
             case EOVERFLOW: return "EOVERFLOW";
+            case EHOSTDOWN: return "EHOSTDOWN";
             default: return "errno " + linux(code);
         }
     }

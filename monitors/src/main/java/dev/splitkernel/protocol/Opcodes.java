@@ -14,6 +14,11 @@ public final class Opcodes
     /** Write back the victim (victim fields + data) and fetch the line, in one round trip. */
     public static final int LINE_FETCH_WITH_WRITE_BACK = 3;
 
+    // Memory monitor as a secondary (primary -> secondary). Request: LineRequestDescriptor with the line; reply:
+    // LineReplyDescriptor, header only.
+    /** Log a write-back of a replicated vRegion in the secondary's write-back log; the primary acknowledges after. */
+    public static final int REPLICA_WRITE_BACK = 9;
+
     // Memory monitor, system calls at the process's home. Request: SyscallRequestDescriptor; reply: SyscallReplyDescriptor.
     public static final int PROCESS_CREATE = 10;
     public static final int PROCESS_EXIT = 11;
@@ -65,6 +70,16 @@ public final class Opcodes
     public static final int FREE_VREGION = 56;
     /** Every member with its state (alive or dead), one line each in the reply's address field (text). */
     public static final int MEMBER_LIST = 57;
+
+    // Global managers -> processor monitors, pushed (membership changes reach the processors' views without a lookup
+    // on their miss paths). Request and reply: GlobalDescriptor.
+    /**
+     * A memory monitor's state: member id, address, {@code COUNT_OFFSET} 1 alive or 0 dead. Sent when it joins, is
+     * declared dead or comes back, and for every memory monitor to a processor that (re)joins.
+     */
+    public static final int MEMBER_UPDATE = 58;
+    /** VRegion {@code VREGION_INDEX_OFFSET} of process {@code ASID_OFFSET} has a new owner ({@code MEMBER_ID_OFFSET}). */
+    public static final int VREGION_OWNER = 59;
 
     // Global storage manager (GSM, served by the GlobalManager). Request and reply: VNodeDescriptor.
     /** Create a vNode (name, mount point): the GSM picks its storage monitor and buffer-cache memory monitor. */
@@ -126,6 +141,7 @@ public final class Opcodes
             case LINE_FETCH: return "LINE_FETCH";
             case LINE_WRITE_BACK: return "LINE_WRITE_BACK";
             case LINE_FETCH_WITH_WRITE_BACK: return "LINE_FETCH_WITH_WRITE_BACK";
+            case REPLICA_WRITE_BACK: return "REPLICA_WRITE_BACK";
             case PROCESS_CREATE: return "PROCESS_CREATE";
             case PROCESS_EXIT: return "PROCESS_EXIT";
             case MMAP: return "MMAP";
@@ -152,6 +168,8 @@ public final class Opcodes
             case LOOKUP_MEMBER: return "LOOKUP_MEMBER";
             case FREE_VREGION: return "FREE_VREGION";
             case MEMBER_LIST: return "MEMBER_LIST";
+            case MEMBER_UPDATE: return "MEMBER_UPDATE";
+            case VREGION_OWNER: return "VREGION_OWNER";
             case VNODE_CREATE: return "VNODE_CREATE";
             case VNODE_REMOVE: return "VNODE_REMOVE";
             case VNODE_LIST: return "VNODE_LIST";

@@ -14,13 +14,28 @@ public final class VRegionMap
     /** The vRegion is not in use by the process. */
     public static final int NO_OWNER = -1;
 
+    /** Told of every change, under the map's lock (the processor binds its view of the vRegion to the new owner). */
+    @FunctionalInterface
+    public interface Listener
+    {
+        void onOwner(int vRegionIndex, int ownerId);
+    }
+
     private final int vRegionShift;
+    private final Listener listener;
     private volatile int[] owners = new int[16];
     private volatile long version;
 
     /** @param vRegionBytes a power of two, the same on every monitor of the cluster. */
     public VRegionMap(final long vRegionBytes)
     {
+        this(vRegionBytes, null);
+    }
+
+    /** @param listener told of every owner change (null for none). */
+    public VRegionMap(final long vRegionBytes, final Listener listener)
+    {
+        this.listener = listener;
         if (vRegionBytes < Prot.PAGE_BYTES || Long.bitCount(vRegionBytes) != 1)
         {
             throw new IllegalArgumentException("vRegionBytes must be a power of two >= " + Prot.PAGE_BYTES + ": " +
@@ -78,13 +93,29 @@ public final class VRegionMap
             owners = Arrays.copyOf(owners, Math.max(vRegionIndex + 1, oldLength * 2));
             Arrays.fill(owners, oldLength, owners.length, NO_OWNER);
         }
+        final int old = owners[vRegionIndex];
         owners[vRegionIndex] = ownerId;
         this.owners = owners;
         version++;
+        if (listener != null && old != ownerId)
+        {
+            listener.onOwner(vRegionIndex, ownerId);
+        }
     }
 
     public synchronized void clear()
     {
+        if (listener != null)
+        {
+            final int[] old = this.owners;
+            for (int i = 0; i < old.length; i++)
+            {
+                if (old[i] != NO_OWNER)
+                {
+                    listener.onOwner(i, NO_OWNER);
+                }
+            }
+        }
         final int[] owners = new int[16];
         Arrays.fill(owners, NO_OWNER);
         this.owners = owners;

@@ -1,5 +1,6 @@
 package dev.splitkernel.cli;
 
+import dev.splitkernel.report.ReportJson;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -7,6 +8,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,6 +37,9 @@ class MainTest
         assertEquals(2, Main.execute(new String[]{"run", "--workload", "nope"}, out, err));
         assertEquals(2, Main.execute(new String[]{"run", "--preset", "rdma-cx9"}, out, err));
         assertEquals(2, Main.execute(new String[]{"run", "--working-set", "12x"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--repeat", "0"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--timing", "sleep"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--warmup", "-1"}, out, err));
         assertEquals(2, Main.execute(new String[]{"memory", "--bogus", "1"}, out, err));
         assertEquals(2, Main.execute(new String[]{"frobnicate"}, out, err));
         final String errors = errBytes.toString(StandardCharsets.UTF_8);
@@ -47,7 +53,7 @@ class MainTest
     {
         final Path dir = Files.createTempDirectory("splitkernel-run");
         final int code = Main.execute(new String[]{"run", "--workload", "kv", "--sizes", "50,100", "--working-set", "2m",
-            "--preset", "none", "--out", dir.toString()}, out, err);
+            "--preset", "none", "--repeat", "3", "--warmup", "0", "--out", dir.toString()}, out, err);
         final String text = outBytes.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, text + errBytes.toString(StandardCharsets.UTF_8));
         assertTrue(text.contains("slowdown"), text);
@@ -56,6 +62,19 @@ class MainTest
             final var names = files.map(p -> p.getFileName().toString()).toList();
             assertTrue(names.stream().anyMatch(n -> n.endsWith(".json")), names.toString());
             assertTrue(names.stream().anyMatch(n -> n.endsWith(".png")), names.toString());
+            final Path json = dir.resolve(names.stream().filter(n -> n.endsWith(".json")).findFirst().orElseThrow());
+            final Map<String, Object> report = ReportJson.read(json);
+            @SuppressWarnings("unchecked")
+            final List<Map<String, Object>> cells = (List<Map<String, Object>>)report.get("cells");
+            assertEquals(2, cells.size());
+            for (final Map<String, Object> cell : cells)
+            {
+                assertEquals(3, ((List<?>)cell.get("runs")).size(), cell.toString());
+                @SuppressWarnings("unchecked")
+                final Map<String, Object> slowdown = (Map<String, Object>)cell.get("slowdown");
+                assertEquals(3, ((List<?>)slowdown.get("samples")).size());
+                assertTrue(slowdown.get("median") instanceof Number, slowdown.toString());
+            }
         }
     }
 }

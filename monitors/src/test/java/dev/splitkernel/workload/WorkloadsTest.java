@@ -21,9 +21,10 @@ class WorkloadsTest
             final MemoryWorkload workload = Workloads.byName(name);
             final long region = workload.regionBytes(BYTES);
             final LocalMemory memory = new LocalMemory(region);
-            final int threads = 3;
+            final int threads = 4;
             final long[] writes = new long[threads];
             final Thread[] list = new Thread[threads];
+            workload.prepare(memory, memory.baseAddress(), region, threads);
             for (int t = 0; t < threads; t++)
             {
                 workload.populate(memory, memory.baseAddress(), region, t, threads);
@@ -54,11 +55,45 @@ class WorkloadsTest
             final MemoryWorkload workload = Workloads.byName(name);
             final long region = workload.regionBytes(BYTES);
             final LocalMemory memory = new LocalMemory(region);
+            workload.prepare(memory, memory.baseAddress(), region, 1);
             workload.populate(memory, memory.baseAddress(), region, 0, 1);
             final long writes = workload.run(memory, memory.baseAddress(), region, 0, 1);
             assertThrows(VerificationException.class,
                 () -> workload.verify(memory, memory.baseAddress(), region, writes + 1), name);
         }
+    }
+
+    @Test
+    void shouldDetectTrainedWeightsThatDifferFromLocalMemory()
+    {
+        final MemoryWorkload tf = Workloads.byName("tf");
+        final long region = tf.regionBytes(2L << 20);
+        final LocalMemory local = new LocalMemory(region);
+        final long written = train(tf, local, region);
+        tf.verify(local, local.baseAddress(), region, written);
+        // The same training on "another memory" (a view of a second buffer): equal weights pass, one flipped bit fails.
+        final LocalMemory backing = new LocalMemory(region);
+        final WordMemory other = new ForwardingMemory(backing);
+        final long again = train(tf, other, region);
+        tf.verify(other, backing.baseAddress(), region, again);
+        flipWeights(other, backing.baseAddress(), region);
+        assertThrows(VerificationException.class, () -> tf.verify(other, backing.baseAddress(), region, again));
+    }
+
+    private static long train(final MemoryWorkload workload, final WordMemory memory, final long region)
+    {
+        final long base = LocalMemory.BASE_ADDRESS;
+        workload.prepare(memory, base, region, 1);
+        workload.populate(memory, base, region, 0, 1);
+        return workload.run(memory, base, region, 0, 1);
+    }
+
+    /** Flips the lowest bit of the second conv weight (the layout of ConvNetTraining: images, labels, weights). */
+    private static void flipWeights(final WordMemory memory, final long base, final long region)
+    {
+        final long images = ConvNetTraining.images(region);
+        final long weights = base + ((images * 3072 * 4 + 4095) & ~4095L) + ((images * 4 + 4095) & ~4095L);
+        memory.putInt(weights + 4, memory.getInt(weights + 4) ^ 1);
     }
 
     @Test
@@ -104,5 +139,36 @@ class WorkloadsTest
             }
         }
         assertTrue(top100 > 30_000, "the top 0.1% of keys should draw a large share: " + top100);
+    }
+
+    /** A WordMemory that is not LocalMemory (as a splitkernel process is not), over a local buffer. */
+    private static final class ForwardingMemory implements WordMemory
+    {
+        private final LocalMemory m;
+
+        ForwardingMemory(final LocalMemory m)
+        {
+            this.m = m;
+        }
+
+        public byte getByte(final long a) { return m.getByte(a); }
+        public void putByte(final long a, final byte v) { m.putByte(a, v); }
+        public int getInt(final long a) { return m.getInt(a); }
+        public void putInt(final long a, final int v) { m.putInt(a, v); }
+        public long getLong(final long a) { return m.getLong(a); }
+        public void putLong(final long a, final long v) { m.putLong(a, v); }
+        public float getFloat(final long a) { return m.getFloat(a); }
+        public void putFloat(final long a, final float v) { m.putFloat(a, v); }
+        public double getDouble(final long a) { return m.getDouble(a); }
+        public void putDouble(final long a, final double v) { m.putDouble(a, v); }
+        public void getBytes(final long a, final org.agrona.MutableDirectBuffer d, final int o, final int l)
+        {
+            m.getBytes(a, d, o, l);
+        }
+        public void putBytes(final long a, final org.agrona.DirectBuffer s, final int o, final int l)
+        {
+            m.putBytes(a, s, o, l);
+        }
+        public WorkloadFiles files() { return m.files(); }
     }
 }

@@ -40,6 +40,16 @@ public final class FabricContext
     public static final String TIMING_PROP_NAME = "splitkernel.fabric.timing";
     public static final String TIMING_DEFAULT = "none";
 
+    /**
+     * How the local fabric charges its timing model: {@code inject} busy-waits the modelled time in the calling
+     * thread; {@code account} adds it to the thread's {@link VirtualClock} without waiting (deterministic in its
+     * network part, and fast: fit for CI and for shared or slow machines).
+     */
+    public static final String TIMING_MODE_PROP_NAME = "splitkernel.fabric.timingMode";
+    public static final String TIMING_MODE_INJECT = "inject";
+    public static final String TIMING_MODE_ACCOUNT = "account";
+    public static final List<String> TIMING_MODES = List.of(TIMING_MODE_INJECT, TIMING_MODE_ACCOUNT);
+
     /** Custom one-sided latency per operation, overriding the preset's. */
     public static final String OP_LATENCY_PROP_NAME = "splitkernel.fabric.opLatencyNs";
     /** Custom RPC latency per round trip (defaults to the one-sided latency). */
@@ -89,6 +99,7 @@ public final class FabricContext
 
     private String fabric = System.getProperty(FABRIC_PROP_NAME, FABRIC_DEFAULT);
     private String timing = System.getProperty(TIMING_PROP_NAME, TIMING_DEFAULT);
+    private String timingMode = System.getProperty(TIMING_MODE_PROP_NAME, TIMING_MODE_INJECT);
     private long opLatencyNs = Long.getLong(OP_LATENCY_PROP_NAME, -1L);
     private long rpcLatencyNs = Long.getLong(RPC_LATENCY_PROP_NAME, -1L);
     private long bandwidthBytesPerSecond = Long.getLong(BANDWIDTH_PROP_NAME, -1L);
@@ -150,6 +161,12 @@ public final class FabricContext
             default:
                 throw new FabricException("timing '" + timing + "' is unknown (" + TIMING_PROP_NAME + "): use one of "
                     + TIMING_PRESETS + ", or set " + OP_LATENCY_PROP_NAME + "/" + BANDWIDTH_PROP_NAME);
+        }
+        timingMode = timingMode == null ? TIMING_MODE_INJECT : timingMode.trim().toLowerCase(Locale.ROOT);
+        if (!TIMING_MODES.contains(timingMode))
+        {
+            throw new FabricException("timing mode '" + timingMode + "' is unknown (" + TIMING_MODE_PROP_NAME
+                + "): use one of " + TIMING_MODES);
         }
         if (opLatencyNs < -1)
         {
@@ -240,6 +257,7 @@ public final class FabricContext
             .agentHost(agentHost);
         copy.secret = secret == null ? null : secret.clone();
         copy.timing = timing;
+        copy.timingMode = timingMode;
         copy.opLatencyNs = opLatencyNs;
         copy.rpcLatencyNs = rpcLatencyNs;
         copy.bandwidthBytesPerSecond = bandwidthBytesPerSecond;
@@ -273,6 +291,19 @@ public final class FabricContext
     public String timing()
     {
         return timing;
+    }
+
+    /** {@code inject} (busy-wait the modelled time) or {@code account} (add it to the thread's virtual clock). */
+    public FabricContext timingMode(final String timingMode)
+    {
+        this.timingMode = timingMode;
+        concluded = false;
+        return this;
+    }
+
+    public String timingMode()
+    {
+        return timingMode;
     }
 
     public FabricContext opLatencyNs(final long opLatencyNs)
@@ -500,7 +531,7 @@ public final class FabricContext
     @Override
     public String toString()
     {
-        return "FabricContext{fabric=" + fabric + ", timing=" + timing + ", opLatencyNs=" + opLatencyNs
+        return "FabricContext{fabric=" + fabric + ", timing=" + timing + ", timingMode=" + timingMode + ", opLatencyNs=" + opLatencyNs
             + ", rpcLatencyNs=" + rpcLatencyNs + ", bandwidthBytesPerSecond=" + bandwidthBytesPerSecond
             + ", busyPoll=" + busyPoll + ", connectTimeoutNs=" + connectTimeoutNs + ", operationTimeoutNs="
             + operationTimeoutNs + ", maxMessageBytes=" + maxMessageBytes + ", maxInFlight=" + maxInFlight

@@ -5,9 +5,6 @@ import dev.splitkernel.cluster.EmbeddedCluster;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
-import dev.splitkernel.protocol.Errno;
-import dev.splitkernel.protocol.Prot;
-import dev.splitkernel.verbs.FabricCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -40,9 +37,6 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 public class EmbeddedMissBenchmark
 {
-    private static final long EXCACHE_BYTES = 4L << 20;
-    private static final long REGION_BYTES = 4 * EXCACHE_BYTES;
-
     @Param({ "local", "tcp" })
     public String fabric;
 
@@ -52,8 +46,7 @@ public class EmbeddedMissBenchmark
     private EmbeddedCluster cluster;
     private ProcessorMonitor processor;
     private LegoProcess process;
-    private long base;
-    private long offset;
+    private MissSweep sweep;
     private long roundTrips0;
     private long misses0;
 
@@ -61,58 +54,28 @@ public class EmbeddedMissBenchmark
     public void setUp()
     {
         cluster = EmbeddedCluster.start(new ClusterContext().fabric(fabric).preset("none")
-            .excache(new ExCacheContext().capacityBytes(EXCACHE_BYTES)));
+            .excache(new ExCacheContext().capacityBytes(MissSweep.EXCACHE_BYTES)));
         processor = cluster.processor();
         process = cluster.createProcess("miss");
-        base = process.mmap(0, REGION_BYTES, Prot.PROT_READ | Prot.PROT_WRITE, Prot.MAP_PRIVATE | Prot.MAP_ANONYMOUS);
-        if (base < 0)
-        {
-            throw new IllegalStateException("mmap failed: " + Errno.describe(base));
-        }
-        for (long off = 0; off < REGION_BYTES; off += 4096)
-        {
-            process.putLong(base + off, off);
-        }
-        final int synced = process.msync(base, REGION_BYTES, Prot.MS_SYNC);
-        if (synced != 0)
-        {
-            throw new IllegalStateException("msync failed: " + Errno.describe(synced));
-        }
-        for (long off = 0; off < REGION_BYTES; off += 4096)
-        {
-            process.getLong(base + off);
-        }
-        roundTrips0 = roundTrips();
+        sweep = new MissSweep(process);
+        roundTrips0 = MissSweep.roundTrips(processor);
         misses0 = processor.cache().counters().misses();
     }
 
     @Benchmark
     public long miss()
     {
-        final long off = offset;
-        offset = off + 4096 == REGION_BYTES ? 0 : off + 4096;
-        if ("dirty".equals(victim))
-        {
-            process.putLong(base + off, off);
-            return off;
-        }
-        return process.getLong(base + off);
+        return "dirty".equals(victim) ? sweep.store() : sweep.load();
     }
 
     @TearDown(Level.Trial)
     public void tearDown()
     {
         final long misses = processor.cache().counters().misses() - misses0;
-        final long trips = roundTrips() - roundTrips0;
+        final long trips = MissSweep.roundTrips(processor) - roundTrips0;
         System.out.printf("%nEmbeddedMissBenchmark fabric=%s victim=%s: %d misses, %d round trips, %.3f round trips "
             + "per miss%n", fabric, victim, misses, trips, misses == 0 ? 0.0 : (double)trips / misses);
         process.exit(0);
         cluster.close();
-    }
-
-    private long roundTrips()
-    {
-        final FabricCounters c = processor.fabric().counters();
-        return c.get(FabricCounters.CALLS) + c.get(FabricCounters.READS) + c.get(FabricCounters.WRITES);
     }
 }

@@ -5,8 +5,6 @@ import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
-import dev.splitkernel.protocol.Errno;
-import dev.splitkernel.protocol.Prot;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.rdma.RdmaFabric;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -45,8 +43,6 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 public class EndToEndMissBenchmark
 {
-    private static final long EXCACHE_BYTES = 4L << 20;
-    private static final long REGION_BYTES = 4 * EXCACHE_BYTES;
     private static final long START_TIMEOUT_MS = 30_000;
 
     @Param({"true", "false"})
@@ -66,8 +62,7 @@ public class EndToEndMissBenchmark
     private final List<ChildMonitor> children = new ArrayList<>();
     private ProcessorMonitor processor;
     private LegoProcess process;
-    private long base;
-    private long offset;
+    private MissSweep sweep;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception
@@ -87,35 +82,15 @@ public class EndToEndMissBenchmark
             .listenAddress(listen)
             .globalAddress(global)
             .oneSided(oneSided)
-            .excache(new ExCacheContext().capacityBytes(EXCACHE_BYTES)));
+            .excache(new ExCacheContext().capacityBytes(MissSweep.EXCACHE_BYTES)));
         process = processor.createProcess("miss-latency");
-        base = process.mmap(0, REGION_BYTES, Prot.PROT_READ | Prot.PROT_WRITE, Prot.MAP_PRIVATE | Prot.MAP_ANONYMOUS);
-        if (base < 0)
-        {
-            throw new IllegalStateException("mmap failed: " + Errno.describe(base));
-        }
-        for (long off = 0; off < REGION_BYTES; off += 4096)
-        {
-            process.putLong(base + off, off);
-        }
-        final int synced = process.msync(base, REGION_BYTES, Prot.MS_SYNC);
-        if (synced != 0)
-        {
-            throw new IllegalStateException("msync failed: " + Errno.describe(synced));
-        }
-        // One sweep so every page exists at the memory monitor and (one-sided) its address is known.
-        for (long off = 0; off < REGION_BYTES; off += 4096)
-        {
-            process.getLong(base + off);
-        }
+        sweep = new MissSweep(process);
     }
 
     @Benchmark
     public long miss()
     {
-        final long off = offset;
-        offset = off + 4096 == REGION_BYTES ? 0 : off + 4096;
-        return process.getLong(base + off);
+        return sweep.load();
     }
 
     @TearDown(Level.Trial)

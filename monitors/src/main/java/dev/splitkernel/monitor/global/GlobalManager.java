@@ -47,6 +47,9 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     private int nextAsid = 1;
     private long errors;
     private String address;
+    /** Membership changes to push to the processors (their views); processors to send every member again. */
+    private final MembershipPush push;
+    private final java.util.Set<Integer> processorsToResync = new java.util.HashSet<>();
     private final Handler[] handlers = handlers();
     private final GlobalRequest request = new GlobalRequest();
 
@@ -58,11 +61,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             ctx.fabricContext());
         fabric = resources.fabric();
         storageManager = new StorageManager(addresses, memoryMembers, storageMembers, fabric);
+        push = new MembershipPush(fabric, ctx.pushTimeoutNs(), this::pushFailed);
     }
 
     public GlobalManager start()
     {
         address = fabric.listen(ctx.listenAddress(), this);
+        push.start();
         if (ctx.memberTimeoutMs() > 0)
         {
             final long checkIntervalNs = Math.max(1_000_000L, ctx.memberTimeoutMs() * 1_000_000L / 10);
@@ -303,6 +308,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         if (r.role == GlobalDescriptor.ROLE_MEMORY)
         {
             memoryMembers.add(new MemoryMember(id, memberAddress, capacityBytes, r.nowNs));
+            pushMember(id, memberAddress, true);
         }
         else if (r.role == GlobalDescriptor.ROLE_STORAGE)
         {
@@ -310,7 +316,9 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         }
         else
         {
-            processorMembers.add(new ProcessorMember(id, memberAddress, r.nowNs));
+            final ProcessorMember member = new ProcessorMember(id, memberAddress, r.nowNs);
+            processorMembers.add(member);
+            pushAllMembers(member);
         }
         addresses.put(id, memberAddress);
         r.replyMember = id;
@@ -321,10 +329,15 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     {
         if (r.role == GlobalDescriptor.ROLE_MEMORY)
         {
+            final boolean wasDead = memoryMember(r.memberId) == null;
             final MemoryMember member = reviveMemoryMember(r.memberId);
             if (member == null)
             {
                 return Errno.ENOENT;
+            }
+            if (wasDead)
+            {
+                pushMember(member.memberId, member.address, true);
             }
             member.capacityBytes = r.getLong(GlobalDescriptor.CAPACITY_OFFSET);
             // A report may predate the vRegions placed here since it was taken: never let it undo them, or a burst of
@@ -348,10 +361,16 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         }
         else
         {
+            final boolean wasDead = processorMember(r.memberId) == null;
             final ProcessorMember member = reviveProcessorMember(r.memberId);
             if (member == null)
             {
                 return Errno.ENOENT;
+            }
+            if (wasDead || processorsToResync.remove(member.memberId))
+            {
+                // Back from the dead, or a push to it failed: it may have missed changes.
+                pushAllMembers(member);
             }
             member.runningThreads = r.getInt(GlobalDescriptor.COUNT_OFFSET);
             member.lastHeartbeatNs = r.nowNs;
@@ -478,7 +497,9 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             if (nowNs - memoryMembers.get(i).lastHeartbeatNs - timeoutNs > 0)
             {
-                deadMemoryMembers.add(memoryMembers.remove(i));
+                final MemoryMember dead = memoryMembers.remove(i);
+                deadMemoryMembers.add(dead);
+                pushMember(dead.memberId, dead.address, false);
                 declared++;
             }
         }
@@ -499,6 +520,74 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             }
         }
         return declared;
+    }
+
+    /**
+     * GMM: vRegion {@code vRegionIndex} of process {@code asid} is owned by memory monitor {@code ownerId} from now on
+     * (a replica taking over from a dead owner): the placement moves, and every live processor is told (its misses
+     * there go to the new owner; those waiting on the dead one retry there). Moving the pages is the caller's part.
+     *
+     * @return 0, or ENOENT if {@code ownerId} is not a live memory monitor.
+     */
+    public synchronized int moveVRegion(final int asid, final int vRegionIndex, final int ownerId)
+    {
+        final MemoryMember to = memoryMember(ownerId);
+        if (to == null || vRegionIndex < 0)
+        {
+            return Errno.ENOENT;
+        }
+        final long[] placed = vRegions.get(key(asid, vRegionIndex));
+        if (placed != null && placed[0] != ownerId)
+        {
+            final MemoryMember from = memoryMember((int)placed[0]);
+            if (from != null)
+            {
+                from.committedBytes = Math.max(0, from.committedBytes - placed[1]);
+                from.placedBytes = Math.max(0, from.placedBytes - placed[1]);
+            }
+            to.committedBytes += placed[1];
+            to.placedBytes += placed[1];
+            placed[0] = ownerId;
+        }
+        for (final ProcessorMember processor : processorMembers)
+        {
+            push.ownerChange(processor.memberId, processor.address, asid, vRegionIndex, ownerId);
+        }
+        return 0;
+    }
+
+    /** Membership pushes delivered to processors, and those that failed (the processor is sent everything again). */
+    public long[] pushCounts()
+    {
+        return new long[] {push.sent(), push.failed()};
+    }
+
+    /** Tell every live processor about a memory monitor. Lock held. */
+    private void pushMember(final int memberId, final String memberAddress, final boolean alive)
+    {
+        for (final ProcessorMember processor : processorMembers)
+        {
+            push.memberUpdate(processor.memberId, processor.address, memberId, memberAddress, alive);
+        }
+    }
+
+    /** Tell a processor about every memory monitor, live and dead. Lock held. */
+    private void pushAllMembers(final ProcessorMember processor)
+    {
+        for (final MemoryMember m : memoryMembers)
+        {
+            push.memberUpdate(processor.memberId, processor.address, m.memberId, m.address, true);
+        }
+        for (final MemoryMember m : deadMemoryMembers)
+        {
+            push.memberUpdate(processor.memberId, processor.address, m.memberId, m.address, false);
+        }
+    }
+
+    /** A push could not reach a processor: it gets every member again at its next load report. */
+    private synchronized void pushFailed(final int processorId)
+    {
+        processorsToResync.add(processorId);
     }
 
     /** True if the member is registered and not declared dead. */
@@ -685,6 +774,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     @Override
     public void close()
     {
+        push.close();
         resources.stopAgents();
         synchronized (this)
         {

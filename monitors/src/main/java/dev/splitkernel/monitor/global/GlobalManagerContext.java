@@ -29,6 +29,7 @@ public final class GlobalManagerContext
     private String listenAddress = System.getProperty(LISTEN_ADDRESS_PROP_NAME, LISTEN_ADDRESS_DEFAULT);
     private String memberTimeoutMsText = System.getProperty(MEMBER_TIMEOUT_PROP_NAME);
     private long memberTimeoutMs = MEMBER_TIMEOUT_DEFAULT_MS;
+    private long pushTimeoutNs = 1_000_000_000L;
     private NanoClock nanoClock = SystemNanoClock.INSTANCE;
     private PlacementPolicy policy;
     private String policyName = System.getProperty(POLICY_PROP_NAME, POLICY_DEFAULT);
@@ -161,6 +162,22 @@ public final class GlobalManagerContext
         this.memberTimeoutMs = memberTimeoutMs;
         this.memberTimeoutMsText = null;
         concluded = false;
+        return this;
+    }
+
+    /** The timeout of a membership push to a processor (then it is sent every member again later). */
+    public long pushTimeoutNs()
+    {
+        return pushTimeoutNs;
+    }
+
+    public GlobalManagerContext pushTimeoutNs(final long pushTimeoutNs)
+    {
+        if (pushTimeoutNs <= 0)
+        {
+            throw new IllegalArgumentException("pushTimeoutNs must be positive: " + pushTimeoutNs);
+        }
+        this.pushTimeoutNs = pushTimeoutNs;
         return this;
     }
 

@@ -20,7 +20,9 @@ import org.agrona.MutableDirectBuffer;
  * <li>{@link VmaOwner}: the vRegions it owns, their vma tables and pages (mmap, munmap, mremap, brk work on them);</li>
  * <li>{@link ProcessHome}: the memory system calls of the processes whose home it is, placing their vRegions (asking
  * the GMM for the owner of a new one);</li>
- * <li>{@link PageMover}: the page moves of mremap, within an owner or across owners.</li>
+ * <li>{@link PageMover}: the page moves of mremap, within an owner or across owners;</li>
+ * <li>{@link Secondary}: the write-backs primaries forward for replication, in a {@link WriteBackLog} shipped in
+ * batches to a backup file on a storage monitor (when {@link MemoryMonitorContext#replicaBackupAddress()} is set).</li>
  * </ul>
  * It also keeps the storage buffer cache of the vNodes the GSM assigned it. Requests reach the roles through a table
  * by opcode.
@@ -46,6 +48,8 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     private final Peers peers;
     private final ProcessHome home;
     private final StorageBufferCache bufferCache;
+    /** Null unless a backup storage monitor is configured. */
+    private final WriteBackLog writeBackLog;
     /** The role serving each opcode; null for opcodes no role serves. */
     private final RequestHandler[] roles = new RequestHandler[Opcodes.FILE_DROP_VNODE + 1];
     private volatile String address;
@@ -69,6 +73,12 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
             vRegionBytes, maxVRegionIndex);
         bufferCache = new StorageBufferCache(fabric, ctx.globalAddress(), ctx.bufferCacheBytes(), ctx.requestTimeoutNs());
 
+        writeBackLog = ctx.replicaBackupAddress().isEmpty() ? null : new WriteBackLog(
+            new LogBackup(fabric, ctx.replicaBackupAddress(), "memory-" + java.util.UUID.randomUUID(),
+                ctx.requestTimeoutNs()),
+            org.agrona.concurrent.SystemNanoClock.INSTANCE, ctx.replicaLogBatchBytes(), ctx.replicaLogMaxBytes(),
+            ctx.loadReportIntervalNs());
+        roles[Opcodes.REPLICA_WRITE_BACK] = new Secondary(writeBackLog, counters, pageBytes);
         for (final int opcode : new int[] {Opcodes.LINE_FETCH, Opcodes.LINE_WRITE_BACK,
             Opcodes.LINE_FETCH_WITH_WRITE_BACK})
         {
@@ -89,6 +99,12 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         }
     }
 
+    /** The write-back log this monitor keeps as a secondary, or null (no backup storage configured). */
+    WriteBackLog writeBackLog()
+    {
+        return writeBackLog;
+    }
+
     /** The storage buffer cache this monitor keeps for the vNodes the GSM assigned it. */
     public StorageBufferCache bufferCache()
     {
@@ -103,6 +119,10 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
      */
     public MemoryMonitor start()
     {
+        if (writeBackLog != null)
+        {
+            resources.runBackground(writeBackLog);
+        }
         address = fabric.listen(ctx.listenAddress(), this);
         if (!ctx.globalAddress().isEmpty())
         {
@@ -232,13 +252,15 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     }
 
     /**
-     * The data path (the line server) and the vma owner's work are served where they arrive; a home's system calls
-     * wait on the GMM and on other owners, and file requests on storage monitors: those run off the fabric's poller.
+     * The data path (the line server, a secondary's log) and the vma owner's work are served where they arrive; a
+     * home's system calls wait on the GMM and on other owners, and file requests on storage monitors: those run off
+     * the fabric's poller.
      */
     @Override
     public boolean mayBlock(final int opcode)
     {
-        return !Opcodes.isLineOpcode(opcode) && (opcode < Opcodes.VMA_ALLOCATE || opcode > Opcodes.VMA_NEXT_PAGE);
+        return !Opcodes.isLineOpcode(opcode) && opcode != Opcodes.REPLICA_WRITE_BACK &&
+            (opcode < Opcodes.VMA_ALLOCATE || opcode > Opcodes.VMA_NEXT_PAGE);
     }
 
     /** Report the load now (tests, and after a burst of allocation). Returns 0 or a negative code. */
@@ -263,6 +285,10 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     public void close()
     {
         resources.stopAgents();
+        if (writeBackLog != null)
+        {
+            writeBackLog.close();
+        }
         peers.close();
         bufferCache.close();
         pool.close();

@@ -46,6 +46,21 @@ public final class MemoryMonitorContext
     public static final String REQUEST_TIMEOUT_PROP_NAME = "splitkernel.memory.requestTimeoutNs";
     public static final long REQUEST_TIMEOUT_DEFAULT_NS = 2_000_000_000L;
 
+    /**
+     * The storage monitor that keeps this monitor's write-back log backup when it is a secondary; empty (the default):
+     * no write-back log, and forwarded write-backs are refused with ENOSYS.
+     */
+    public static final String REPLICA_BACKUP_ADDRESS_PROP_NAME = "splitkernel.memory.replicaBackupAddress";
+    public static final String REPLICA_BACKUP_ADDRESS_DEFAULT = "";
+
+    /** Bytes of write-back log entries shipped to the backup file at once (LegoOS: about 1 MB). */
+    public static final String REPLICA_LOG_BATCH_BYTES_PROP_NAME = "splitkernel.memory.replicaLogBatchBytes";
+    public static final int REPLICA_LOG_BATCH_BYTES_DEFAULT = 1 << 20;
+
+    /** Bytes of write-back log entries kept in memory while they wait to be shipped; beyond, appends get EAGAIN. */
+    public static final String REPLICA_LOG_MAX_BYTES_PROP_NAME = "splitkernel.memory.replicaLogMaxBytes";
+    public static final long REPLICA_LOG_MAX_BYTES_DEFAULT = 64L << 20;
+
     private long vRegionBytes = Long.getLong(VREGION_BYTES_PROP_NAME, VREGION_BYTES_DEFAULT);
     private long capacityBytes = Long.getLong(CAPACITY_BYTES_PROP_NAME, CAPACITY_BYTES_DEFAULT);
     private int workers = Integer.getInteger(WORKERS_PROP_NAME, WORKERS_DEFAULT);
@@ -56,6 +71,11 @@ public final class MemoryMonitorContext
     private long loadReportIntervalNs = Long.getLong(LOAD_REPORT_INTERVAL_PROP_NAME, LOAD_REPORT_INTERVAL_DEFAULT_NS);
     private long requestTimeoutNs = Long.getLong(REQUEST_TIMEOUT_PROP_NAME, REQUEST_TIMEOUT_DEFAULT_NS);
     private long bufferCacheBytes = Long.getLong(BUFFER_CACHE_BYTES_PROP_NAME, BUFFER_CACHE_BYTES_DEFAULT);
+    private String replicaBackupAddress =
+        System.getProperty(REPLICA_BACKUP_ADDRESS_PROP_NAME, REPLICA_BACKUP_ADDRESS_DEFAULT);
+    private int replicaLogBatchBytes = Integer.getInteger(REPLICA_LOG_BATCH_BYTES_PROP_NAME,
+        REPLICA_LOG_BATCH_BYTES_DEFAULT);
+    private long replicaLogMaxBytes = Long.getLong(REPLICA_LOG_MAX_BYTES_PROP_NAME, REPLICA_LOG_MAX_BYTES_DEFAULT);
     private FabricContext fabricContext;
     private Fabric fabric;
     private dev.splitkernel.monitor.runtime.MonitorRuntime runtime;
@@ -127,6 +147,20 @@ public final class MemoryMonitorContext
         {
             throw new IllegalArgumentException(BUFFER_CACHE_BYTES_PROP_NAME + " must be a multiple of 4096 below 2 GiB: " +
                 bufferCacheBytes);
+        }
+        if (replicaBackupAddress == null)
+        {
+            replicaBackupAddress = "";
+        }
+        if (replicaLogBatchBytes < 2 * pageBytes)
+        {
+            throw new IllegalArgumentException("replicaLogBatchBytes " + replicaLogBatchBytes +
+                " must hold at least two pages of " + pageBytes + " (" + REPLICA_LOG_BATCH_BYTES_PROP_NAME + ")");
+        }
+        if (replicaLogMaxBytes < replicaLogBatchBytes)
+        {
+            throw new IllegalArgumentException("replicaLogMaxBytes " + replicaLogMaxBytes + " must be at least " +
+                "replicaLogBatchBytes " + replicaLogBatchBytes + " (" + REPLICA_LOG_MAX_BYTES_PROP_NAME + ")");
         }
         concluded = true;
         return this;
@@ -240,6 +274,39 @@ public final class MemoryMonitorContext
     public long bufferCacheBytes()
     {
         return bufferCacheBytes;
+    }
+
+    public MemoryMonitorContext replicaBackupAddress(final String replicaBackupAddress)
+    {
+        this.replicaBackupAddress = replicaBackupAddress;
+        return this;
+    }
+
+    public String replicaBackupAddress()
+    {
+        return replicaBackupAddress;
+    }
+
+    public MemoryMonitorContext replicaLogBatchBytes(final int replicaLogBatchBytes)
+    {
+        this.replicaLogBatchBytes = replicaLogBatchBytes;
+        return this;
+    }
+
+    public int replicaLogBatchBytes()
+    {
+        return replicaLogBatchBytes;
+    }
+
+    public MemoryMonitorContext replicaLogMaxBytes(final long replicaLogMaxBytes)
+    {
+        this.replicaLogMaxBytes = replicaLogMaxBytes;
+        return this;
+    }
+
+    public long replicaLogMaxBytes()
+    {
+        return replicaLogMaxBytes;
     }
 
     public long requestTimeoutNs()

@@ -59,6 +59,10 @@ final class PageMover
             final long segmentLength = segmentEnd - at;
             final int sourceOwner = map.ownerOfAddress(source);
             final int targetOwner = map.ownerOfAddress(target);
+            if (sourceOwner == VRegionMap.NO_OWNER || targetOwner == VRegionMap.NO_OWNER)
+            {
+                return Errno.EFAULT; // a range in no owned vRegion: nothing there to move, or nowhere to put it
+            }
             if (sourceOwner == targetOwner)
             {
                 // Same owner: relink the pages there, no copy.

@@ -10,6 +10,7 @@ import dev.splitkernel.protocol.StorageProxy;
 import dev.splitkernel.protocol.VNodeInfo;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.Status;
+import dev.splitkernel.workload.WorkloadFiles;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -29,7 +30,7 @@ import java.util.List;
  * <p>
  * Thread-safe: threads of the process share the fd table; calls are serialised.
  */
-public final class FileCalls implements AutoCloseable
+public final class FileCalls implements WorkloadFiles, AutoCloseable
 {
     /** Descriptors 0 to 2 are reserved (stdin, stdout, stderr), as on Linux. */
     public static final int FIRST_FD = 3;
@@ -116,6 +117,7 @@ public final class FileCalls implements AutoCloseable
     }
 
     /** open(2): a new descriptor, or ENOENT, EEXIST, EISDIR, ENOTDIR, EINVAL, EMFILE, ENAMETOOLONG. */
+    @Override
     public synchronized int open(final String path, final int flags)
     {
         if ((flags & ~FileFlags.KNOWN) != 0 || (flags & FileFlags.O_ACCMODE) == FileFlags.O_ACCMODE)
@@ -151,6 +153,7 @@ public final class FileCalls implements AutoCloseable
     }
 
     /** close(2): 0, EBADF, or the error of writing the file's buffered pages to storage (the fd is closed anyway). */
+    @Override
     public synchronized int close(final int fd)
     {
         final OpenFile file = file(fd);
@@ -183,6 +186,7 @@ public final class FileCalls implements AutoCloseable
     }
 
     /** pread(2): as {@link #read} at {@code offset}; the position does not move. EINVAL for a negative offset. */
+    @Override
     public synchronized long pread(
         final int fd, final MutableDirectBuffer dst, final int dstOffset, final int length, final long offset)
     {
@@ -221,6 +225,7 @@ public final class FileCalls implements AutoCloseable
     }
 
     /** pwrite(2): as {@link #write} at {@code offset}; the position does not move. */
+    @Override
     public synchronized long pwrite(
         final int fd, final DirectBuffer src, final int srcOffset, final int length, final long offset)
     {

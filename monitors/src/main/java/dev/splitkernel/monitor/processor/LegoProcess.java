@@ -47,7 +47,8 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     private final MemoryMonitorProxy home;
     private final VRegionMap vRegionMap;
     private final Mappings mappings = new Mappings();
-    private final LineTable lines;
+    private final ProcessView view;
+    private final Owners owners;
     private final int lineShift;
     private final AtomicInteger runningThreads = new AtomicInteger();
     private final List<LegoThread> threads = new ArrayList<>();
@@ -61,7 +62,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     private boolean cleanedUp;
 
     LegoProcess(final ProcessorMonitor monitor, final ExCache cache, final int pid, final String name, final int homeId,
-        final MemoryMonitorProxy home, final long vRegionBytes, final boolean oneSided)
+        final MemoryMonitorProxy home, final Owners owners, final long vRegionBytes, final boolean oneSided)
     {
         this.monitor = monitor;
         this.cache = cache;
@@ -69,8 +70,9 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         this.name = name;
         this.homeId = homeId;
         this.home = home;
-        this.vRegionMap = new VRegionMap(vRegionBytes);
-        this.lines = new LineTable(cache.lineBytes(), vRegionBytes, oneSided);
+        this.owners = owners;
+        this.view = new ProcessView(owners, cache.lineBytes(), vRegionBytes, oneSided);
+        this.vRegionMap = new VRegionMap(vRegionBytes, view);
         this.lineShift = Integer.numberOfTrailingZeros(cache.lineBytes());
     }
 
@@ -78,6 +80,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     long init()
     {
         final long result = home.brk(pid, 0, vRegionMap);
+        owners.connectPending();
         if (result >= 0)
         {
             heapStart = result;
@@ -172,10 +175,11 @@ public final class LegoProcess implements WordMemory, AutoCloseable
                 unreach(address, length);
             }
             final long result = home.mmap(pid, address, length, prot, flags, vRegionMap);
+            owners.connectPending();
             if (result >= 0)
             {
                 cache.invalidate(pid, result, length);
-                lines.forget(result >>> lineShift, (result + length) >>> lineShift);
+                view.forget(result >>> lineShift, (result + length) >>> lineShift);
                 mappings.map(result, result + length, prot);
             }
             return result;
@@ -245,7 +249,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
             // is out of reach here (no mapping, no known page address) and its lines are written back and dropped,
             // each under its set lock after any miss in flight, so a store lands before its line moves or faults.
             mappings.unmap(oldAddress, oldEnd);
-            lines.forgetLocations(oldAddress >>> lineShift, oldEnd >>> lineShift);
+            view.forgetLocations(oldAddress >>> lineShift, oldEnd >>> lineShift);
             final int flushed = cache.flushAndDrop(pid, oldAddress, oldLength);
             if (flushed < 0)
             {
@@ -257,19 +261,20 @@ public final class LegoProcess implements WordMemory, AutoCloseable
                 unreach(newAddress, newLength);
             }
             final long result = home.mremap(pid, oldAddress, oldLength, newLength, flags, newAddress, vRegionMap);
+            owners.connectPending();
             if (result >= 0)
             {
-                lines.forget(oldAddress >>> lineShift, oldEnd >>> lineShift);
+                view.forget(oldAddress >>> lineShift, oldEnd >>> lineShift);
                 cache.invalidate(pid, result, newLength);
-                lines.forget(result >>> lineShift, (result + newLength) >>> lineShift);
+                view.forget(result >>> lineShift, (result + newLength) >>> lineShift);
                 // The moved content lives at the owners now: fetch every line of the new range.
-                lines.markAllWrittenBack(result >>> lineShift, (result + Math.min(oldLength, newLength)) >>> lineShift);
+                view.markAllWrittenBack(result >>> lineShift, (result + Math.min(oldLength, newLength)) >>> lineShift);
                 mappings.map(result, result + newLength, prot);
             }
             else
             {
                 // Nothing moved: the old range is back as it was (its content is at the owners, written back above).
-                lines.markAllWrittenBack(oldAddress >>> lineShift, oldEnd >>> lineShift);
+                view.markAllWrittenBack(oldAddress >>> lineShift, oldEnd >>> lineShift);
                 mappings.map(oldAddress, oldEnd, prot);
             }
             return result;
@@ -337,6 +342,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
                 unreach(shrinkTo, oldMappedEnd - shrinkTo);
             }
             final long result = home.brk(pid, newBreak, vRegionMap);
+            owners.connectPending();
             if (result < 0)
             {
                 if (shrinkTo < oldMappedEnd)
@@ -403,7 +409,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     private void unreach(final long address, final long length)
     {
         mappings.unmap(address, address + length);
-        lines.forget(address >>> lineShift, (address + length) >>> lineShift);
+        view.forget(address >>> lineShift, (address + length) >>> lineShift);
         cache.invalidate(pid, address, length);
     }
 
@@ -411,12 +417,14 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     // Loads and stores
     // ---------------------------------------------------------------------------------------------------------
 
+    @Override
     public byte getByte(final long address)
     {
         checkAlive();
         return cache.getByte(pid, address);
     }
 
+    @Override
     public void putByte(final long address, final byte value)
     {
         checkAlive();
@@ -435,12 +443,14 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         cache.putShort(pid, address, value);
     }
 
+    @Override
     public int getInt(final long address)
     {
         checkAlive();
         return cache.getInt(pid, address);
     }
 
+    @Override
     public void putInt(final long address, final int value)
     {
         checkAlive();
@@ -461,24 +471,28 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         cache.putLong(pid, address, value);
     }
 
+    @Override
     public float getFloat(final long address)
     {
         checkAlive();
         return cache.getFloat(pid, address);
     }
 
+    @Override
     public void putFloat(final long address, final float value)
     {
         checkAlive();
         cache.putFloat(pid, address, value);
     }
 
+    @Override
     public double getDouble(final long address)
     {
         checkAlive();
         return cache.getDouble(pid, address);
     }
 
+    @Override
     public void putDouble(final long address, final double value)
     {
         checkAlive();
@@ -486,6 +500,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /** Copy {@code length} bytes at {@code address} into {@code dst}. */
+    @Override
     public void getBytes(final long address, final MutableDirectBuffer dst, final int dstOffset, final int length)
     {
         checkAlive();
@@ -493,6 +508,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /** Copy {@code length} bytes of {@code src} to {@code address}. */
+    @Override
     public void putBytes(final long address, final DirectBuffer src, final int srcOffset, final int length)
     {
         checkAlive();
@@ -554,6 +570,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /** The process's file system calls on the default vNode ({@link FileCalls#DEFAULT_VNODE_ID}). */
+    @Override
     public FileCalls files()
     {
         return files(FileCalls.DEFAULT_VNODE_ID);
@@ -649,9 +666,9 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         return mappings;
     }
 
-    LineTable lines()
+    ProcessView view()
     {
-        return lines;
+        return view;
     }
 
     private void checkAlive()
@@ -692,6 +709,10 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         else if (status == Errno.EFAULT)
         {
             reason = "address not mapped";
+        }
+        else if (status == Errno.EHOSTDOWN)
+        {
+            reason = "the memory monitor owning this address is dead or unreachable and no new owner came in time";
         }
         else
         {

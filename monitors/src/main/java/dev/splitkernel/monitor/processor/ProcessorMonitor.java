@@ -12,14 +12,18 @@ import dev.splitkernel.protocol.GlobalDescriptor;
 import dev.splitkernel.protocol.GlobalManagerProxy;
 import dev.splitkernel.protocol.LineLocation;
 import dev.splitkernel.protocol.MemoryMonitorProxy;
+import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.protocol.Placement;
 import dev.splitkernel.protocol.VRegionMap;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricException;
 import dev.splitkernel.verbs.MemoryRegion;
+import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
 import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -32,9 +36,12 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The processor monitor (pComponent): runs processes and their threads and owns the ExCache. It is the cache's
- * {@link LineSource}: a miss goes straight to the memory monitor that owns the line's vRegion (from the processor's
- * copy of the process's vRegion-to-owner map); fresh anonymous lines are zero-filled here (p-local); a line whose
- * page address is known is re-read with a one-sided READ straight into the cache line, using no memory-monitor CPU.
+ * {@link LineSource}: a miss resolves its line once in the process's {@link ProcessView} (vRegion, owner's
+ * connection, learned page location) and goes straight to the memory monitor that owns it; fresh anonymous lines
+ * are zero-filled here (p-local); a line whose page address is known is re-read with a one-sided READ straight into
+ * the cache line, using no memory-monitor CPU. No miss asks the global managers anything or sets up a connection:
+ * they push membership changes here ({@link Opcodes#MEMBER_UPDATE}, {@link Opcodes#VREGION_OWNER}). A miss whose
+ * owner is down waits a bounded time for a new owner (or the old one back), then fails with EHOSTDOWN.
  * <p>
  * The cache's lines live in memory registered with the fabric. A load-report agent tells the global process manager
  * how many threads run here.
@@ -50,7 +57,9 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     private final int lineBytes;
     private final int lineShift;
     private final long timeoutNs;
+    private final long ownerWaitNs;
     private final boolean oneSided;
+    private final Owners owners;
     private final GlobalManagerProxy global;
     private final int memberId;
     private final String listenAddress;
@@ -62,7 +71,6 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     private volatile long[] segmentEnds = new long[0];
     private volatile MemoryRegion[] segmentRegions = new MemoryRegion[0];
     private volatile Int2ObjectHashMap<LegoProcess> processes = new Int2ObjectHashMap<>();
-    private volatile Int2ObjectHashMap<MemoryMonitorProxy> owners = new Int2ObjectHashMap<>();
 
     private final LongAdder oneSidedReads = new LongAdder();
     private final LongAdder oneSidedFailures = new LongAdder();
@@ -71,6 +79,8 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     private final LongAdder pLocalFills = new LongAdder();
     private final LongAdder writeBacks = new LongAdder();
     private final LongAdder missErrors = new LongAdder();
+    private final LongAdder ownerWaits = new LongAdder();
+    private final LongAdder ownerChanges = new LongAdder();
     private final LongAdder segfaults = new LongAdder();
     private volatile boolean closed;
 
@@ -89,13 +99,15 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             ctx.fabricContext());
         fabric = resources.fabric();
         timeoutNs = ctx.timeoutNs();
+        ownerWaitNs = ctx.ownerWaitNs();
         oneSided = ctx.oneSided();
+        owners = new Owners(fabric, this::lookupAddress, ctx.excache().lineBytes(), timeoutNs,
+            this::error);
         GlobalManagerProxy globalProxy = null;
         ExCache excache = null;
         try
         {
-            listenAddress = fabric.listen(ctx.listenAddress(),
-                (opcode, request, offset, length, reply, replyOffset, replyCapacity) -> Status.UNKNOWN_OPCODE);
+            listenAddress = fabric.listen(ctx.listenAddress(), new PushHandler());
             globalProxy = new GlobalManagerProxy(fabric.connect(ctx.globalAddress()), timeoutNs);
             final int id = globalProxy.registerMember(GlobalDescriptor.ROLE_PROCESSOR, 0, listenAddress);
             if (id < 0)
@@ -113,6 +125,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         catch (final RuntimeException ex)
         {
             CloseHelper.quietClose(excache);
+            CloseHelper.quietClose(owners);
             CloseHelper.quietClose(globalProxy);
             resources.close();
             throw ex;
@@ -157,6 +170,16 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         return runningThreads.get();
     }
 
+    /**
+     * A buffer of registered memory, known to the miss path: a one-sided READ of a line may land in it (the exec
+     * fault handler's staging page). Control path; freed when the monitor closes.
+     */
+    public UnsafeBuffer allocateRegistered(final int lengthBytes)
+    {
+        checkOpen();
+        return new RegisteredAllocator().allocate(lengthBytes);
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Processes
     // ---------------------------------------------------------------------------------------------------------
@@ -177,7 +200,9 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
                 + Errno.describe(placement.result()) + ")");
         }
         final int pid = placement.asid();
-        final MemoryMonitorProxy home = proxyFor(placement.memberId());
+        final Owners.Owner homeOwner = owners.entry(placement.memberId());
+        owners.connectPending();
+        final MemoryMonitorProxy home = homeOwner.proxy;
         if (home == null)
         {
             throw new IllegalStateException("cannot create process '" + name + "': home memory monitor "
@@ -189,7 +214,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             throw new IllegalStateException("cannot create process '" + name + "': home " + placement.memberId()
                 + " refused it (" + Errno.describe(created) + ")");
         }
-        final LegoProcess process = new LegoProcess(this, cache, pid, name, placement.memberId(), home,
+        final LegoProcess process = new LegoProcess(this, cache, pid, name, placement.memberId(), home, owners,
             ctx.vRegionBytes(), oneSided);
         synchronized (this)
         {
@@ -248,7 +273,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             return -1;
         }
         final int prot = p.mappings().protOf(lineNumber << lineShift);
-        if (prot == Mappings.UNMAPPED || p.lines().isWrittenBack(lineNumber))
+        if (prot == Mappings.UNMAPPED || p.view().isWrittenBack(lineNumber))
         {
             return -1;
         }
@@ -272,20 +297,26 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             missErrors.increment();
             return Errno.EFAULT;
         }
-        final MemoryMonitorProxy owner = ownerOf(p, address);
+        final ProcessView view = p.view();
+        final ProcessView.Region r = view.region(lineNumber);
+        Owners.Owner owner = r == null ? null : r.owner;
         if (owner == null)
         {
             missErrors.increment();
             return Errno.EFAULT;
         }
+        if (!owner.usable() && (owner = awaitOwner(asid, address, r, null)) == null)
+        {
+            missErrors.increment();
+            return Errno.EHOSTDOWN;
+        }
+        final int i = view.indexOf(lineNumber);
         if (oneSided)
         {
-            final LineTable lines = p.lines();
-            final long remoteAddress = lines.remoteAddress(lineNumber);
+            final long remoteAddress = r.remoteAddress(i);
             if (remoteAddress != 0)
             {
-                final int status = readOneSided(owner.connection(), remoteAddress, lines.rkey(lineNumber), dst,
-                    dstOffset);
+                final int status = readOneSided(owner.proxy.connection(), remoteAddress, r.rkey(i), dst, dstOffset);
                 if (status >= 0)
                 {
                     oneSidedReads.increment();
@@ -293,15 +324,29 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
                 }
                 // The page moved or its region went away: forget it and ask the owner.
                 oneSidedFailures.increment();
-                lines.forgetLocations(lineNumber, lineNumber + 1);
+                r.forgetLocation(i);
             }
         }
         final LineLocation location = locations.get().reset();
-        final int result = owner.fetchLine(asid, address, lineBytes, dst, dstOffset, location);
+        int result = owner.proxy.fetchLine(asid, address, lineBytes, dst, dstOffset, location);
+        if (isOwnerFailure(result))
+        {
+            // Fetching is idempotent: retry once at the owner the global managers push instead (a replica).
+            final Owners.Owner next = awaitOwner(asid, address, r, owner);
+            if (next != null)
+            {
+                owner = next;
+                result = owner.proxy.fetchLine(asid, address, lineBytes, dst, dstOffset, location.reset());
+            }
+        }
         if (result >= 0)
         {
             rpcFetches.increment();
-            p.lines().learn(lineNumber, location.remoteAddress(), location.rkey());
+            Owners.markUp(owner);
+            if (r.owner == owner)
+            {
+                r.learn(i, location.remoteAddress(), location.rkey());
+            }
         }
         else
         {
@@ -316,32 +361,37 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     {
         final LegoProcess p = processes.get(asid);
         final LegoProcess vp = processes.get(victimAsid);
-        if (p == null || vp == null)
-        {
-            return LineSource.super.fetchWithWriteBack(asid, lineNumber, dst, dstOffset, victimAsid, victimLine,
-                victim, victimOffset);
-        }
+        final ProcessView.Region r = p == null ? null : p.view().region(lineNumber);
+        final ProcessView.Region vr = vp == null ? null : vp.view().region(victimLine);
         final long address = lineNumber << lineShift;
-        final long victimAddress = victimLine << lineShift;
-        final int prot = p.mappings().protOf(address);
-        final MemoryMonitorProxy owner = ownerOf(p, address);
-        if (prot == Mappings.UNMAPPED || owner == null || owner != ownerOf(vp, victimAddress))
+        final Owners.Owner owner = r == null ? null : r.owner;
+        if (vr == null || owner == null || !owner.usable() || owner != vr.owner
+            || p.mappings().protOf(address) == Mappings.UNMAPPED)
         {
+            // Apart, each with its own checks and waits.
             return LineSource.super.fetchWithWriteBack(asid, lineNumber, dst, dstOffset, victimAsid, victimLine,
                 victim, victimOffset);
         }
         final LineLocation location = locations.get().reset();
-        final int result = owner.fetchLineWithWriteBack(asid, address, lineBytes, dst, dstOffset, location,
-            victimAsid, victimAddress, victim, victimOffset);
+        final int result = owner.proxy.fetchLineWithWriteBack(asid, address, lineBytes, dst, dstOffset, location,
+            victimAsid, victimLine << lineShift, victim, victimOffset);
         if (result >= 0)
         {
             piggybackFetches.increment();
             writeBacks.increment();
-            vp.lines().markWrittenBack(victimLine);
-            p.lines().learn(lineNumber, location.remoteAddress(), location.rkey());
+            Owners.markUp(owner);
+            vr.markWrittenBack(vp.view().indexOf(victimLine));
+            if (r.owner == owner)
+            {
+                r.learn(p.view().indexOf(lineNumber), location.remoteAddress(), location.rkey());
+            }
         }
         else
         {
+            if (isOwnerFailure(result))
+            {
+                owners.markDown(owner);
+            }
             missErrors.increment();
         }
         return result;
@@ -357,18 +407,34 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             return 0;
         }
         final long address = lineNumber << lineShift;
-        final MemoryMonitorProxy owner = ownerOf(p, address);
+        final ProcessView.Region r = p.view().region(lineNumber);
+        Owners.Owner owner = r == null ? null : r.owner;
         if (owner == null)
         {
             // No owner any more: unmapped, and the content is dead.
             return 0;
         }
+        if (!owner.usable() && (owner = awaitOwner(asid, address, r, null)) == null)
+        {
+            missErrors.increment();
+            return Errno.EHOSTDOWN;
+        }
         // Not checked against this processor's mappings: mremap writes a range back after it unmapped it here.
-        final int result = owner.writeBackLine(asid, address, lineBytes, src, srcOffset);
+        int result = owner.proxy.writeBackLine(asid, address, lineBytes, src, srcOffset);
+        if (isOwnerFailure(result))
+        {
+            final Owners.Owner next = awaitOwner(asid, address, r, owner);
+            if (next != null)
+            {
+                owner = next;
+                result = owner.proxy.writeBackLine(asid, address, lineBytes, src, srcOffset);
+            }
+        }
         if (result >= 0)
         {
             writeBacks.increment();
-            p.lines().markWrittenBack(lineNumber);
+            Owners.markUp(owner);
+            r.markWrittenBack(p.view().indexOf(lineNumber));
             return 0;
         }
         if (result == Errno.EFAULT)
@@ -378,6 +444,48 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         }
         missErrors.increment();
         return result;
+    }
+
+    /** A transport failure of a call to an owner (it may be dead): the cue to wait for a new owner. */
+    private static boolean isOwnerFailure(final int status)
+    {
+        return status == Status.TIMEOUT || status == Status.NOT_CONNECTED;
+    }
+
+    /**
+     * The owner a miss (or write-back) of {@code address} uses when the vRegion's owner is not usable (declared dead,
+     * or not connected), or when a call to {@code failed} just failed in transport: waits for the global managers to
+     * push a new owner for the vRegion (or the old one back, unless it is {@code failed}), at most until the owner
+     * has been down for ownerWaitNs. Returns null (and records why) when none came.
+     */
+    private Owners.Owner awaitOwner(final int asid, final long address, final ProcessView.Region r,
+        final Owners.Owner failed)
+    {
+        ownerWaits.increment();
+        final Owners.Owner first = failed != null ? failed : r.owner;
+        if (failed != null)
+        {
+            owners.markDown(failed);
+        }
+        final long downSinceNs = first == null ? 0 : first.downSinceNs;
+        final long deadlineNs = (downSinceNs != 0 ? downSinceNs : System.nanoTime()) + ownerWaitNs;
+        while (true)
+        {
+            final Owners.Owner owner = r.owner;
+            if (owner != null && owner != failed && owner.usable())
+            {
+                return owner;
+            }
+            if (owner == null || System.nanoTime() - deadlineNs >= 0)
+            {
+                final Owners.Owner gone = owner != null ? owner : first;
+                error("process " + asid + ": access at 0x" + Long.toHexString(address) + ": its owner, " + gone
+                    + ", is " + (gone != null && gone.dead ? "dead (declared by the global managers)" : "unreachable")
+                    + ", and no new owner came within " + ownerWaitNs / 1_000_000L + " ms");
+                return null;
+            }
+            owners.awaitChange(deadlineNs);
+        }
     }
 
     /** A faulting access: a segmentation fault of its process alone. */
@@ -409,47 +517,6 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             }
         }
         return Status.OUT_OF_BOUNDS;
-    }
-
-    private MemoryMonitorProxy ownerOf(final LegoProcess p, final long address)
-    {
-        final int ownerId = p.vRegionMap().ownerOfAddress(address);
-        return ownerId == VRegionMap.NO_OWNER ? null : proxyFor(ownerId);
-    }
-
-    /** The proxy of a memory monitor, connecting at first use (control path); null if it cannot be reached. */
-    MemoryMonitorProxy proxyFor(final int ownerId)
-    {
-        final MemoryMonitorProxy proxy = owners.get(ownerId);
-        return proxy != null ? proxy : connectOwner(ownerId);
-    }
-
-    private synchronized MemoryMonitorProxy connectOwner(final int ownerId)
-    {
-        MemoryMonitorProxy proxy = owners.get(ownerId);
-        if (proxy != null || closed)
-        {
-            return proxy;
-        }
-        final String address = global.lookupMember(ownerId);
-        if (address == null)
-        {
-            error("memory monitor " + ownerId + " is unknown to the global manager");
-            return null;
-        }
-        try
-        {
-            proxy = new MemoryMonitorProxy(fabric.connect(address), ownerId, lineBytes, timeoutNs);
-        }
-        catch (final FabricException ex)
-        {
-            error("cannot connect to memory monitor " + ownerId + " at " + address + ": " + ex.getMessage());
-            return null;
-        }
-        final Int2ObjectHashMap<MemoryMonitorProxy> copy = new Int2ObjectHashMap<>(owners);
-        copy.put(ownerId, proxy);
-        owners = copy;
-        return proxy;
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -496,6 +563,34 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     public long missErrors()
     {
         return missErrors.sum();
+    }
+
+    /** Misses and write-backs that found their owner down and waited for a new one (or the old one back). */
+    public long ownerWaits()
+    {
+        return ownerWaits.sum();
+    }
+
+    /**
+     * Memory monitor addresses this monitor had to ask the global managers for (on a system call, never on a miss)
+     * because no push had brought them yet.
+     */
+    public long memberLookups()
+    {
+        return owners.lookups();
+    }
+
+    /** True if the global managers told this monitor that memory monitor {@code memberId} is dead. */
+    public boolean isOwnerDead(final int memberId)
+    {
+        final Owners.Owner owner = owners.get(memberId);
+        return owner != null && owner.dead;
+    }
+
+    /** VRegion owner changes pushed by the global managers. */
+    public long ownerChanges()
+    {
+        return ownerChanges.sum();
     }
 
     /** Processes killed by a segmentation fault. */
@@ -571,14 +666,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         closed = true;
         resources.stopAgents();
         CloseHelper.quietClose(cache);
-        synchronized (this)
-        {
-            for (final MemoryMonitorProxy proxy : owners.values())
-            {
-                CloseHelper.quietClose(proxy);
-            }
-            owners = new Int2ObjectHashMap<>();
-        }
+        owners.close();
         CloseHelper.quietClose(global);
         resources.close();
     }
@@ -590,6 +678,79 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             + oneSidedReads() + ", rpcFetches=" + rpcFetches() + ", piggybackFetches=" + piggybackFetches()
             + ", pLocalFills=" + pLocalFills() + ", writeBacks=" + writeBacks() + ", missErrors=" + missErrors()
             + ", segfaults=" + segfaults() + "}";
+    }
+
+    /** A member's address from the global managers (control path only: see {@link Owners}). */
+    private String lookupAddress(final int memberId)
+    {
+        return global.lookupMember(memberId);
+    }
+
+    /**
+     * Membership changes pushed by the global managers: a memory monitor's state (connected here at once when it is
+     * alive), or a vRegion's new owner. May block (connects): off a tcp poller.
+     */
+    private final class PushHandler implements RequestHandler
+    {
+        @Override
+        public boolean mayBlock(final int opcode)
+        {
+            return true;
+        }
+
+        @Override
+        public int onRequest(
+            final int opcode, final DirectBuffer request, final int offset, final int length,
+            final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
+        {
+            if (opcode != Opcodes.MEMBER_UPDATE && opcode != Opcodes.VREGION_OWNER)
+            {
+                return Status.UNKNOWN_OPCODE;
+            }
+            if (length < GlobalDescriptor.HEADER_LENGTH || replyCapacity < GlobalDescriptor.HEADER_LENGTH)
+            {
+                return Status.MALFORMED;
+            }
+            final long result = opcode == Opcodes.MEMBER_UPDATE
+                ? onMemberUpdate(request, offset, length) : onOwnerChange(request, offset);
+            GlobalDescriptor.clear(reply, replyOffset);
+            reply.putLong(replyOffset + GlobalDescriptor.RESULT_OFFSET, result);
+            return GlobalDescriptor.HEADER_LENGTH;
+        }
+
+        private long onMemberUpdate(final DirectBuffer request, final int offset, final int length)
+        {
+            final int memberId = request.getInt(offset + GlobalDescriptor.MEMBER_ID_OFFSET);
+            final String address = GlobalDescriptor.address(request, offset, length);
+            if (request.getInt(offset + GlobalDescriptor.ROLE_OFFSET) != GlobalDescriptor.ROLE_MEMORY || memberId < 0
+                || address == null || closed)
+            {
+                return Errno.EINVAL;
+            }
+            owners.onMember(memberId, address, request.getInt(offset + GlobalDescriptor.COUNT_OFFSET) != 0);
+            return 0;
+        }
+
+        private long onOwnerChange(final DirectBuffer request, final int offset)
+        {
+            final int asid = request.getInt(offset + GlobalDescriptor.ASID_OFFSET);
+            final int vRegionIndex = request.getInt(offset + GlobalDescriptor.VREGION_INDEX_OFFSET);
+            final int ownerId = request.getInt(offset + GlobalDescriptor.MEMBER_ID_OFFSET);
+            if (vRegionIndex < 0 || ownerId < 0)
+            {
+                return Errno.EINVAL;
+            }
+            final LegoProcess p = processes.get(asid);
+            if (p == null)
+            {
+                return Errno.ESRCH;
+            }
+            // The view follows the map: the vRegion rebinds, forgets its page locations, and waiting misses retry.
+            p.vRegionMap().set(vRegionIndex, ownerId);
+            owners.connectPending();
+            ownerChanges.increment();
+            return 0;
+        }
     }
 
     /** Cache segments in registered memory, so one-sided READs land straight in cache lines. */

@@ -26,6 +26,12 @@ public final class ProcessorMonitorContext
     public static final long VREGION_BYTES_DEFAULT = 1L << 30;
     public static final String TIMEOUT_PROP_NAME = "splitkernel.processor.timeoutNs";
     public static final long TIMEOUT_DEFAULT_NS = 2_000_000_000L;
+    /**
+     * How long a miss whose owner is down (declared dead by the global managers, or failing) waits for a new owner
+     * pushed by them (a replica) or for the owner to come back, before it fails with EHOSTDOWN.
+     */
+    public static final String OWNER_WAIT_PROP_NAME = "splitkernel.processor.ownerWaitNs";
+    public static final long OWNER_WAIT_DEFAULT_NS = 2_000_000_000L;
     public static final String REPORT_INTERVAL_PROP_NAME = "splitkernel.processor.reportIntervalNs";
     public static final long REPORT_INTERVAL_DEFAULT_NS = 100_000_000L;
 
@@ -35,6 +41,7 @@ public final class ProcessorMonitorContext
     private boolean oneSided = Boolean.parseBoolean(System.getProperty(ONE_SIDED_PROP_NAME, "true"));
     private long vRegionBytes = Long.getLong(VREGION_BYTES_PROP_NAME, VREGION_BYTES_DEFAULT);
     private long timeoutNs = Long.getLong(TIMEOUT_PROP_NAME, TIMEOUT_DEFAULT_NS);
+    private long ownerWaitNs = Long.getLong(OWNER_WAIT_PROP_NAME, OWNER_WAIT_DEFAULT_NS);
     private long reportIntervalNs = Long.getLong(REPORT_INTERVAL_PROP_NAME, REPORT_INTERVAL_DEFAULT_NS);
     private Fabric fabric;
     private dev.splitkernel.monitor.runtime.MonitorRuntime runtime;
@@ -75,6 +82,11 @@ public final class ProcessorMonitorContext
         if (timeoutNs <= 0)
         {
             throw new IllegalArgumentException("timeoutNs " + timeoutNs + " must be positive (" + TIMEOUT_PROP_NAME
+                + ")");
+        }
+        if (ownerWaitNs < 0)
+        {
+            throw new IllegalArgumentException("ownerWaitNs " + ownerWaitNs + " must be >= 0 (" + OWNER_WAIT_PROP_NAME
                 + ")");
         }
         if (reportIntervalNs <= 0)
@@ -166,6 +178,19 @@ public final class ProcessorMonitorContext
     public long timeoutNs()
     {
         return timeoutNs;
+    }
+
+    /** See {@link #OWNER_WAIT_PROP_NAME}; 0 fails such a miss at once. */
+    public ProcessorMonitorContext ownerWaitNs(final long ownerWaitNs)
+    {
+        this.ownerWaitNs = ownerWaitNs;
+        concluded = false;
+        return this;
+    }
+
+    public long ownerWaitNs()
+    {
+        return ownerWaitNs;
     }
 
     public ProcessorMonitorContext reportIntervalNs(final long reportIntervalNs)

@@ -9,23 +9,24 @@ import org.agrona.collections.Int2ObjectHashMap;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.CRC32;
 
 /**
  * The storage monitor's state: per vNode, a flat hash table from full path to file or directory, kept on local disk
- * (one data file per file, named by a file id, and a journal of the table: {@link JournalDescriptor}). Directories
+ * (one data file per file, named by a file id, and a journal of the table: {@link Journal}). Directories
  * are entries of the same table; a directory's children are the entries whose path extends it by one component.
+ * <p>
+ * Durability: fsync of any path forces the journal (every change of the table so far), and of a file its data and,
+ * the first time, its data file's directory entries. A file's data is deleted only once the journal record that
+ * removes it is forced, so a crash never leaves an entry whose data is gone. Writes not followed by fsync may be
+ * lost in a crash (as on Linux); the journal's torn tail is cut at restart.
  * <p>
  * Paths are absolute and normalised ("/", or "/a/b": no empty, "." or ".." component, no trailing slash).
  * Results are Linux's: 0 or more, or a negative {@link Errno}.
@@ -34,7 +35,6 @@ import java.util.zip.CRC32;
  */
 final class FileStore implements AutoCloseable
 {
-    private static final String JOURNAL_FILE = "journal.log";
     /** Data files kept open at once; beyond, all are closed and reopened on use. */
     static final int MAX_OPEN_CHANNELS = 256;
 
@@ -42,8 +42,10 @@ final class FileStore implements AutoCloseable
     {
         final boolean directory;
         final long fileId;
-        FileChannel channel;
+        DiskFile file;
         long sizeBytes;
+        /** False while the data file's creation may not be durable (its directory not forced since). */
+        boolean linkDurable = true;
 
         Entry(final boolean directory, final long fileId)
         {
@@ -52,40 +54,59 @@ final class FileStore implements AutoCloseable
         }
     }
 
+    private final Disk disk;
     private final Path dataDir;
     private final long capacityBytes;
     private final Int2ObjectHashMap<Map<String, Entry>> vNodes = new Int2ObjectHashMap<>();
-    private final FileChannel journal;
-    private final ByteBuffer record = ByteBuffer.allocate(
-        JournalDescriptor.HEADER_LENGTH + 2 * StorageDescriptor.MAX_PATH_BYTES * 4 + JournalDescriptor.CHECKSUM_LENGTH)
-        .order(ByteOrder.LITTLE_ENDIAN);
-    private final CRC32 crc = new CRC32();
+    private final Journal journal;
     private long nextFileId = 1;
-    private int openChannels;
+    private int openFiles;
     private long usedBytes;
-    private boolean journalDirty;
 
     /**
-     * Open (or create) the store in {@code dataDir}, replaying its journal.
+     * Open (or create, durably) the store in {@code dataDir}, replaying its journal.
      *
      * @throws UncheckedIOException naming the directory if it cannot be used.
+     * @throws JournalCorruptException if the journal is damaged anywhere but a torn tail.
      */
-    FileStore(final Path dataDir, final long capacityBytes)
+    FileStore(final Disk disk, final Path dataDir, final long capacityBytes)
     {
+        this.disk = disk;
         this.dataDir = dataDir;
         this.capacityBytes = capacityBytes;
         try
         {
-            Files.createDirectories(dataDir);
-            journal = FileChannel.open(dataDir.resolve(JOURNAL_FILE),
-                StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            replay();
+            if (!disk.exists(dataDir))
+            {
+                disk.createDirectories(dataDir);
+                disk.forceDirectory(dataDir.toAbsolutePath().getParent());
+            }
+            journal = new Journal(disk, dataDir, this::replay);
+            measureDataFiles();
         }
         catch (final IOException ex)
         {
             throw new UncheckedIOException("cannot open the storage data directory " + dataDir +
                 " (set splitkernel.storage.dataDir to a writable directory)", ex);
         }
+    }
+
+    /** What the restart found in the journal: records replayed, and the torn tail cut if there was one. */
+    String recoverySummary()
+    {
+        return "journal: " + journal.recordsReplayed() + " records replayed" + (journal.tornOffset() < 0 ? "" :
+            ", a torn tail of " + journal.tornBytes() + " bytes cut at byte " + journal.tornOffset());
+    }
+
+    long journalRecordsReplayed()
+    {
+        return journal.recordsReplayed();
+    }
+
+    /** Where the restart cut a torn journal tail, or -1. */
+    long journalTornOffset()
+    {
+        return journal.tornOffset();
     }
 
     long usedBytes()
@@ -132,7 +153,7 @@ final class FileStore implements AutoCloseable
             }
             entry = new Entry(false, nextFileId++);
             table.put(path, entry);
-            append(JournalDescriptor.TYPE_CREATE, vNodeId, entry.fileId, path, null);
+            journal.append(JournalDescriptor.TYPE_CREATE, vNodeId, entry.fileId, path, null);
         }
         else
         {
@@ -186,11 +207,11 @@ final class FileStore implements AutoCloseable
         }
         final int want = (int)Math.min(dst.remaining(), entry.sizeBytes - offset);
         dst.limit(dst.position() + want);
-        final FileChannel channel = channel(vNodeId, entry);
+        final DiskFile file = file(vNodeId, entry);
         int done = 0;
         while (done < want)
         {
-            final int n = channel.read(dst, offset + done);
+            final int n = file.read(dst, offset + done);
             if (n <= 0)
             {
                 // A data file shorter than its entry (lost before the crash): the rest reads as zeros.
@@ -227,11 +248,11 @@ final class FileStore implements AutoCloseable
         {
             return Errno.ENOSPC;
         }
-        final FileChannel channel = channel(vNodeId, entry);
+        final DiskFile file = file(vNodeId, entry);
         int done = 0;
         while (src.hasRemaining())
         {
-            done += channel.write(src, offset + done);
+            done += file.write(src, offset + done);
         }
         if (end > entry.sizeBytes)
         {
@@ -241,7 +262,10 @@ final class FileStore implements AutoCloseable
         return length;
     }
 
-    /** fsync: the journal (so the file's entry is durable) and the file's data. */
+    /**
+     * fsync: the journal (so the entry, and every table change before it, is durable), and for a file its data file's
+     * directory entries (the first time) and its data.
+     */
     long fsync(final int vNodeId, final String path) throws IOException
     {
         final Entry entry = existing(vNodeId, path);
@@ -249,10 +273,17 @@ final class FileStore implements AutoCloseable
         {
             return missing(vNodeId, path);
         }
-        forceJournal();
+        journal.force();
         if (!entry.directory)
         {
-            channel(vNodeId, entry).force(true);
+            final DiskFile file = file(vNodeId, entry);
+            if (!entry.linkDurable)
+            {
+                disk.forceDirectory(dataDir);
+                disk.forceDirectory(vNodeDir(vNodeId));
+                entry.linkDurable = true;
+            }
+            file.force();
         }
         return 0;
     }
@@ -292,7 +323,9 @@ final class FileStore implements AutoCloseable
             return Errno.EISDIR;
         }
         table(vNodeId).remove(path);
-        append(JournalDescriptor.TYPE_REMOVE, vNodeId, 0, path, null);
+        journal.append(JournalDescriptor.TYPE_REMOVE, vNodeId, 0, path, null);
+        // Durable before the data goes: a crash must not leave the entry (restored from the journal) without data.
+        journal.force();
         dropData(vNodeId, entry);
         return 0;
     }
@@ -310,8 +343,8 @@ final class FileStore implements AutoCloseable
         {
             return 0;
         }
-        append(JournalDescriptor.TYPE_DROP_VNODE, vNodeId, 0, "", null);
-        forceJournal();
+        journal.append(JournalDescriptor.TYPE_DROP_VNODE, vNodeId, 0, "", null);
+        journal.force();
         for (final Entry entry : table.values())
         {
             if (!entry.directory)
@@ -321,9 +354,9 @@ final class FileStore implements AutoCloseable
         }
         try
         {
-            Files.deleteIfExists(dataDir.resolve("v" + vNodeId));
+            disk.deleteIfExists(vNodeDir(vNodeId));
         }
-        catch (final java.nio.file.DirectoryNotEmptyException ex)
+        catch (final DirectoryNotEmptyException ex)
         {
             // Orphan data files of an earlier crash: harmless (file ids are never reused), left in place.
         }
@@ -348,7 +381,7 @@ final class FileStore implements AutoCloseable
             return parent;
         }
         table.put(path, new Entry(true, 0));
-        append(JournalDescriptor.TYPE_MKDIR, vNodeId, 0, path, null);
+        journal.append(JournalDescriptor.TYPE_MKDIR, vNodeId, 0, path, null);
         return 0;
     }
 
@@ -372,7 +405,7 @@ final class FileStore implements AutoCloseable
             return Errno.ENOTEMPTY;
         }
         table(vNodeId).remove(path);
-        append(JournalDescriptor.TYPE_REMOVE, vNodeId, 0, path, null);
+        journal.append(JournalDescriptor.TYPE_REMOVE, vNodeId, 0, path, null);
         return 0;
     }
 
@@ -427,7 +460,12 @@ final class FileStore implements AutoCloseable
                 return Errno.ENOTEMPTY;
             }
         }
-        append(JournalDescriptor.TYPE_RENAME, vNodeId, 0, from, to);
+        journal.append(JournalDescriptor.TYPE_RENAME, vNodeId, 0, from, to);
+        if (target != null && !target.directory)
+        {
+            // The replaced file's data goes now: the rename must be durable first (as for unlink).
+            journal.force();
+        }
         applyRename(vNodeId, table, from, to);
         return 0;
     }
@@ -616,169 +654,115 @@ final class FileStore implements AutoCloseable
     // Disk
     // ------------------------------------------------------------------------------------------------------------
 
-    private Path dataFile(final int vNodeId, final long fileId)
+    private Path vNodeDir(final int vNodeId)
     {
-        return dataDir.resolve("v" + vNodeId).resolve(fileId + ".dat");
+        return dataDir.resolve("v" + vNodeId);
     }
 
-    private FileChannel channel(final int vNodeId, final Entry entry) throws IOException
+    private Path dataFile(final int vNodeId, final long fileId)
     {
-        if (entry.channel == null)
+        return vNodeDir(vNodeId).resolve(fileId + ".dat");
+    }
+
+    private DiskFile file(final int vNodeId, final Entry entry) throws IOException
+    {
+        if (entry.file == null)
         {
-            if (openChannels >= MAX_OPEN_CHANNELS)
+            if (openFiles >= MAX_OPEN_CHANNELS)
             {
-                // Bound the open file descriptors; fsync through a later channel still flushes the file's data.
-                closeChannels();
+                // Bound the open file descriptors; fsync through a later handle still flushes the file's data.
+                closeFiles();
             }
-            openChannels++;
-            final Path file = dataFile(vNodeId, entry.fileId);
-            Files.createDirectories(file.getParent());
-            entry.channel = FileChannel.open(file,
-                StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            final Path path = dataFile(vNodeId, entry.fileId);
+            disk.createDirectories(path.getParent());
+            if (!disk.exists(path))
+            {
+                entry.linkDurable = false;
+            }
+            entry.file = disk.open(path);
+            openFiles++;
         }
-        return entry.channel;
+        return entry.file;
     }
 
     private void resize(final int vNodeId, final Entry entry, final long sizeBytes) throws IOException
     {
-        final FileChannel channel = channel(vNodeId, entry);
-        if (sizeBytes < channel.size())
+        final DiskFile file = file(vNodeId, entry);
+        if (sizeBytes < file.size())
         {
-            channel.truncate(sizeBytes);
+            file.truncate(sizeBytes);
         }
-        else if (sizeBytes > channel.size())
+        else if (sizeBytes > file.size())
         {
             // Extend with a hole: write one zero byte at the new end.
-            channel.write(ByteBuffer.allocate(1), sizeBytes - 1);
+            file.write(ByteBuffer.allocate(1), sizeBytes - 1);
         }
         usedBytes += sizeBytes - entry.sizeBytes;
         entry.sizeBytes = sizeBytes;
     }
 
-    private void closeChannels() throws IOException
+    private void closeFiles() throws IOException
     {
         for (final Map<String, Entry> table : vNodes.values())
         {
             for (final Entry entry : table.values())
             {
-                if (entry.channel != null)
+                if (entry.file != null)
                 {
-                    entry.channel.close();
-                    entry.channel = null;
+                    entry.file.close();
+                    entry.file = null;
                 }
             }
         }
-        openChannels = 0;
+        openFiles = 0;
     }
 
     private void dropData(final int vNodeId, final Entry entry) throws IOException
     {
-        if (entry.channel != null)
+        if (entry.file != null)
         {
-            entry.channel.close();
-            entry.channel = null;
-            openChannels--;
+            entry.file.close();
+            entry.file = null;
+            openFiles--;
         }
         usedBytes -= entry.sizeBytes;
-        Files.deleteIfExists(dataFile(vNodeId, entry.fileId));
+        disk.deleteIfExists(dataFile(vNodeId, entry.fileId));
     }
 
-    private void append(final int type, final int vNodeId, final long fileId, final String path, final String newPath)
+    /** Apply one journal record at restart. */
+    private void replay(final int type, final int vNodeId, final long fileId, final String path, final String newPath)
         throws IOException
     {
-        final byte[] pathBytes = path.getBytes(StandardCharsets.UTF_8);
-        final byte[] newPathBytes = newPath == null ? new byte[0] : newPath.getBytes(StandardCharsets.UTF_8);
-        final int length = JournalDescriptor.HEADER_LENGTH + pathBytes.length + newPathBytes.length +
-            JournalDescriptor.CHECKSUM_LENGTH;
-        record.clear();
-        record.putInt(length).putInt(type).putInt(vNodeId).putLong(fileId)
-            .putInt(pathBytes.length).putInt(newPathBytes.length).put(pathBytes).put(newPathBytes);
-        crc.reset();
-        crc.update(record.array(), 0, record.position());
-        record.putInt((int)crc.getValue());
-        record.flip();
-        while (record.hasRemaining())
+        final Map<String, Entry> table = table(vNodeId);
+        switch (type)
         {
-            journal.write(record, journal.size());
+            case JournalDescriptor.TYPE_CREATE:
+                table.put(path, new Entry(false, fileId));
+                nextFileId = Math.max(nextFileId, fileId + 1);
+                break;
+            case JournalDescriptor.TYPE_MKDIR:
+                table.put(path, new Entry(true, 0));
+                break;
+            case JournalDescriptor.TYPE_REMOVE:
+                table.remove(path);
+                break;
+            case JournalDescriptor.TYPE_RENAME:
+                if (table.containsKey(path))
+                {
+                    applyRename(vNodeId, table, path, newPath);
+                }
+                break;
+            case JournalDescriptor.TYPE_DROP_VNODE:
+                vNodes.remove(vNodeId);
+                break;
+            default:
+                throw new IllegalStateException("journal record type " + type + " passed validation");
         }
-        journalDirty = true;
     }
 
-    private void forceJournal() throws IOException
+    /** After replay: each file's size is its data file's (0 if the data file never reached the disk). */
+    private void measureDataFiles() throws IOException
     {
-        if (journalDirty)
-        {
-            journal.force(true);
-            journalDirty = false;
-        }
-    }
-
-    private void replay() throws IOException
-    {
-        final long size = journal.size();
-        final ByteBuffer all = ByteBuffer.allocate((int)Math.min(Integer.MAX_VALUE - 8, size))
-            .order(ByteOrder.LITTLE_ENDIAN);
-        while (all.hasRemaining() && journal.read(all, all.position()) > 0)
-        {
-            // read until full
-        }
-        all.flip();
-        long good = 0;
-        while (all.remaining() >= JournalDescriptor.HEADER_LENGTH + JournalDescriptor.CHECKSUM_LENGTH)
-        {
-            final int start = all.position();
-            final int length = all.getInt(start);
-            if (length < JournalDescriptor.HEADER_LENGTH + JournalDescriptor.CHECKSUM_LENGTH || length > all.remaining())
-            {
-                break;
-            }
-            crc.reset();
-            crc.update(all.array(), start, length - JournalDescriptor.CHECKSUM_LENGTH);
-            if ((int)crc.getValue() != all.getInt(start + length - JournalDescriptor.CHECKSUM_LENGTH))
-            {
-                break;
-            }
-            final int type = all.getInt(start + JournalDescriptor.TYPE_OFFSET);
-            final int vNodeId = all.getInt(start + JournalDescriptor.VNODE_OFFSET);
-            final long fileId = all.getLong(start + JournalDescriptor.FILE_ID_OFFSET);
-            final int pathLength = all.getInt(start + JournalDescriptor.PATH_LENGTH_OFFSET);
-            final int newPathLength = all.getInt(start + JournalDescriptor.NEW_PATH_LENGTH_OFFSET);
-            final String path = new String(all.array(), start + JournalDescriptor.PATH_OFFSET, pathLength,
-                StandardCharsets.UTF_8);
-            final String newPath = new String(all.array(), start + JournalDescriptor.PATH_OFFSET + pathLength,
-                newPathLength, StandardCharsets.UTF_8);
-            final Map<String, Entry> table = table(vNodeId);
-            switch (type)
-            {
-                case JournalDescriptor.TYPE_CREATE:
-                    table.put(path, new Entry(false, fileId));
-                    nextFileId = Math.max(nextFileId, fileId + 1);
-                    break;
-                case JournalDescriptor.TYPE_MKDIR:
-                    table.put(path, new Entry(true, 0));
-                    break;
-                case JournalDescriptor.TYPE_REMOVE:
-                    table.remove(path);
-                    break;
-                case JournalDescriptor.TYPE_RENAME:
-                    if (table.containsKey(path))
-                    {
-                        applyRename(vNodeId, table, path, newPath);
-                    }
-                    break;
-                case JournalDescriptor.TYPE_DROP_VNODE:
-                    vNodes.remove(vNodeId);
-                    break;
-                default:
-                    break;
-            }
-            all.position(start + length);
-            good = start + length;
-        }
-        if (good < size)
-        {
-            journal.truncate(good);
-        }
         for (final Integer vNodeId : vNodes.keySet())
         {
             for (final Entry entry : vNodes.get(vNodeId).values())
@@ -786,7 +770,7 @@ final class FileStore implements AutoCloseable
                 if (!entry.directory)
                 {
                     final Path file = dataFile(vNodeId, entry.fileId);
-                    entry.sizeBytes = Files.exists(file) ? Files.size(file) : 0;
+                    entry.sizeBytes = disk.exists(file) ? disk.size(file) : 0;
                     usedBytes += entry.sizeBytes;
                 }
             }
@@ -798,7 +782,7 @@ final class FileStore implements AutoCloseable
     {
         try
         {
-            closeChannels();
+            closeFiles();
             journal.close();
         }
         catch (final IOException ex)

@@ -18,15 +18,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.UUID;
 
 /**
  * The storage monitor (LegoOS's sComponent): serves stateless file requests ({@link StorageDescriptor}), each
  * naming the vNode, the full path, the offset and the length, from a flat per-vNode path table on local disk
- * ({@link FileStore}). Data acknowledged by {@link Opcodes#FILE_FSYNC} is forced to disk and survives a restart.
+ * ({@link FileStore}) through a {@link Disk}. Data acknowledged by {@link Opcodes#FILE_FSYNC} is forced to disk and
+ * survives a crash; a journal corrupt anywhere but its torn tail stops the start ({@link JournalCorruptException}).
  * <p>
  * Its identity in the cluster is a member name kept in {@code member.name} in the data directory (created on first
  * start): a monitor restarted on the same directory registers under the same name, and the global manager gives it
@@ -67,8 +66,16 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
     public StorageMonitor(final StorageMonitorContext ctx)
     {
         this.ctx = ctx.conclude();
-        store = new FileStore(ctx.dataDir(), ctx.capacityBytes());
-        memberName = loadOrCreateMemberName(ctx.dataDir());
+        store = new FileStore(ctx.disk(), ctx.dataDir(), ctx.capacityBytes());
+        try
+        {
+            memberName = loadOrCreateMemberName(ctx.disk(), ctx.dataDir());
+        }
+        catch (final RuntimeException ex)
+        {
+            store.close();
+            throw ex;
+        }
         resources = MonitorResources.open("storage " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
             ctx.fabricContext());
         fabric = resources.fabric();
@@ -168,14 +175,15 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
         }
     }
 
-    private static String loadOrCreateMemberName(final Path dataDir)
+    /** The member name from the data directory, or a new one written there durably (so a crash keeps it). */
+    private static String loadOrCreateMemberName(final Disk disk, final Path dataDir)
     {
         final Path file = dataDir.resolve(MEMBER_NAME_FILE);
         try
         {
-            if (Files.exists(file))
+            if (disk.exists(file))
             {
-                final String name = Files.readString(file, StandardCharsets.US_ASCII).trim();
+                final String name = readAscii(disk, file).trim();
                 if (!name.isEmpty())
                 {
                     return name;
@@ -183,8 +191,18 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
             }
             final String name = "storage-" + UUID.randomUUID();
             final Path tmp = dataDir.resolve(MEMBER_NAME_FILE + ".tmp");
-            Files.writeString(tmp, name + "\n", StandardCharsets.US_ASCII);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            try (DiskFile out = disk.open(tmp))
+            {
+                final ByteBuffer bytes = ByteBuffer.wrap((name + "\n").getBytes(StandardCharsets.US_ASCII));
+                out.truncate(0);
+                while (bytes.hasRemaining())
+                {
+                    out.write(bytes, bytes.position());
+                }
+                out.force();
+            }
+            disk.move(tmp, file);
+            disk.forceDirectory(dataDir);
             return name;
         }
         catch (final IOException ex)
@@ -192,6 +210,31 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
             throw new UncheckedIOException("cannot read or write the member name " + file +
                 " (set splitkernel.storage.dataDir to a writable directory)", ex);
         }
+    }
+
+    private static String readAscii(final Disk disk, final Path file) throws IOException
+    {
+        try (DiskFile in = disk.open(file))
+        {
+            final ByteBuffer bytes = ByteBuffer.allocate((int)Math.min(in.size(), 4096));
+            while (bytes.hasRemaining() && in.read(bytes, bytes.position()) > 0)
+            {
+                // read until full
+            }
+            return new String(bytes.array(), 0, bytes.position(), StandardCharsets.US_ASCII);
+        }
+    }
+
+    /** Where the restart cut a torn journal tail, or -1. */
+    synchronized long journalTornOffset()
+    {
+        return store.journalTornOffset();
+    }
+
+    /** What the restart found in the journal (records replayed, a torn tail cut). */
+    public synchronized String recoverySummary()
+    {
+        return store.recoverySummary();
     }
 
     public String address()
@@ -390,7 +433,7 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
             StorageMonitor monitor = new StorageMonitor(new StorageMonitorContext()).start())
         {
             System.out.println("storage monitor listening at " + monitor.address() + " data " +
-                monitor.context().dataDir().toAbsolutePath());
+                monitor.context().dataDir().toAbsolutePath() + " (" + monitor.recoverySummary() + ")");
             System.out.flush();
             barrier.await();
         }

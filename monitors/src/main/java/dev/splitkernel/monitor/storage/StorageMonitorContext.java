@@ -42,6 +42,7 @@ public final class StorageMonitorContext
     private long requestTimeoutNs = Long.getLong(REQUEST_TIMEOUT_PROP_NAME, REQUEST_TIMEOUT_DEFAULT_NS);
     private long loadReportIntervalNs = Long.getLong(LOAD_REPORT_INTERVAL_PROP_NAME, LOAD_REPORT_INTERVAL_DEFAULT_NS);
     private boolean loadReports = true;
+    private Disk disk = FileChannelDisk.INSTANCE;
     private FabricContext fabricContext;
     private Fabric fabric;
     private dev.splitkernel.monitor.runtime.MonitorRuntime runtime;
@@ -74,6 +75,10 @@ public final class StorageMonitorContext
         {
             throw new IllegalArgumentException(LOAD_REPORT_INTERVAL_PROP_NAME + " must be positive: " +
                 loadReportIntervalNs);
+        }
+        if (disk == null)
+        {
+            throw new IllegalArgumentException("the storage monitor needs a disk");
         }
         if (globalAddress == null)
         {
@@ -166,6 +171,21 @@ public final class StorageMonitorContext
     public boolean loadReports()
     {
         return loadReports;
+    }
+
+    /**
+     * The local disk the files, the journal and the member name go through: {@link FileChannelDisk} (the default), or
+     * a test's crash-simulating one.
+     */
+    public StorageMonitorContext disk(final Disk disk)
+    {
+        this.disk = disk;
+        return this;
+    }
+
+    public Disk disk()
+    {
+        return disk;
     }
 
     /** Use this fabric (not closed by the monitor) instead of creating one. */

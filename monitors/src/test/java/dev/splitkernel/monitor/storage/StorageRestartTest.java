@@ -30,8 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Durability: what fsync acknowledged survives a kill -9 of the storage monitor's JVM, and the restarted monitor
- * (same data directory) serves every file it had.
+ * A kill -9 of the storage monitor's JVM: the restarted monitor (same data directory) serves every file it had. The
+ * kernel keeps what the dead JVM wrote, forced or not, so this cannot show that the forces are there:
+ * {@link StorageCrashTest} does, on a disk that loses what was not forced.
  */
 class StorageRestartTest
 {

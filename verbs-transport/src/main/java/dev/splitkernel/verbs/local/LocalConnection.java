@@ -138,7 +138,7 @@ final class LocalConnection implements Connection
         }
         if (!timing.isFree())
         {
-            TimingModel.spinUntil(startNs + timing.oneSidedNs(status == Status.OK ? lengthBytes : 0));
+            timing.pay(startNs, timing.oneSidedNs(status == Status.OK ? lengthBytes : 0));
         }
         return status;
     }
@@ -152,7 +152,7 @@ final class LocalConnection implements Connection
             timeoutNs);
         if (!timing.isFree() && result != Status.NOT_CONNECTED)
         {
-            TimingModel.spinUntil(System.nanoTime() + timing.rpcNs(length, Math.max(result, 0)));
+            timing.pay(timing.rpcNs(length, Math.max(result, 0)));
         }
         return result;
     }
@@ -173,7 +173,7 @@ final class LocalConnection implements Connection
             dataCapacity, true, timeoutNs);
         if (!timing.isFree() && result != Status.NOT_CONNECTED)
         {
-            TimingModel.spinUntil(System.nanoTime() + timing.rpcNs(length, Math.max(result, 0)));
+            timing.pay(timing.rpcNs(length, Math.max(result, 0)));
         }
         return result;
     }
@@ -185,7 +185,7 @@ final class LocalConnection implements Connection
             operationTimeoutNs);
         if (!timing.isFree() && result != Status.NOT_CONNECTED)
         {
-            TimingModel.spinUntil(System.nanoTime() + timing.rpcNs(length, 0));
+            timing.pay(timing.rpcNs(length, 0));
         }
         // As on tcp, a one-way message's result is the target's business (counted there), not the sender's.
         return result == Status.NOT_CONNECTED || result == Status.TOO_LARGE || result == Status.OUT_OF_BOUNDS ||

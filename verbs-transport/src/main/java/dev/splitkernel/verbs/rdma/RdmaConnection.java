@@ -144,6 +144,10 @@ final class RdmaConnection implements Connection
         MutableDirectBuffer replyBuffer;
         int replyOffset;
         int replyCapacity;
+        /** A scattered call's data target (null for a plain call): the reply past headerLength goes there. */
+        MutableDirectBuffer dataBuffer;
+        int dataOffset;
+        int headerLength;
         volatile int replyResult;
         volatile boolean replyDone;
 
@@ -564,8 +568,38 @@ final class RdmaConnection implements Connection
     public int call(final int opcode, final DirectBuffer request, final int offset, final int length,
         final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity, final long timeoutNs)
     {
-        if (length < 0 || offset < 0 || offset > request.capacity() - length || replyOffset < 0 || replyCapacity < 0
-            || replyOffset > reply.capacity() - replyCapacity)
+        if (replyOffset < 0 || replyCapacity < 0 || replyOffset > reply.capacity() - replyCapacity)
+        {
+            return count(Status.OUT_OF_BOUNDS);
+        }
+        return callInto(opcode, request, offset, length, reply, replyOffset, replyCapacity, null, 0, 0, timeoutNs);
+    }
+
+    /**
+     * A scattered call: the poller copies the reply from its receive buffer straight into the header target and the
+     * data target (a line fetch's ExCache line), with no scratch buffer between. (A two-sided SEND must land in a
+     * pre-posted receive buffer first, so that one copy remains.)
+     */
+    @Override
+    public int call(final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int headerLength, final MutableDirectBuffer data,
+        final int dataOffset, final int dataCapacity, final long timeoutNs)
+    {
+        if (headerLength < 0 || replyOffset < 0 || replyOffset > reply.capacity() - headerLength || dataCapacity < 0 ||
+            dataOffset < 0 || dataOffset > data.capacity() - dataCapacity)
+        {
+            return count(Status.OUT_OF_BOUNDS);
+        }
+        return callInto(opcode, request, offset, length, reply, replyOffset, headerLength, data, dataOffset,
+            dataCapacity, timeoutNs);
+    }
+
+    /** A call whose reply's first {@code headerLength} bytes go to {@code reply}, the rest (if any) to {@code data}. */
+    private int callInto(final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int headerLength, final MutableDirectBuffer data,
+        final int dataOffset, final int dataCapacity, final long timeoutNs)
+    {
+        if (length < 0 || offset < 0 || offset > request.capacity() - length)
         {
             return count(Status.OUT_OF_BOUNDS);
         }
@@ -583,7 +617,10 @@ final class RdmaConnection implements Connection
         final long correlationId = (++slot.sequence << 16) | slot.index;
         slot.replyBuffer = reply;
         slot.replyOffset = replyOffset;
-        slot.replyCapacity = replyCapacity;
+        slot.replyCapacity = headerLength + dataCapacity;
+        slot.dataBuffer = data;
+        slot.dataOffset = dataOffset;
+        slot.headerLength = headerLength;
         slot.replyDone = false;
         slot.expectedCorrelationId.set(correlationId);
 
@@ -612,6 +649,7 @@ final class RdmaConnection implements Connection
             result = slot.replyResult;
         }
         slot.replyBuffer = null;
+        slot.dataBuffer = null;
         release(slot);
         return count(result);
     }
@@ -1049,6 +1087,14 @@ final class RdmaConnection implements Connection
         else if (length > slot.replyCapacity)
         {
             result = Status.TOO_LARGE;
+        }
+        else if (slot.dataBuffer != null && length > slot.headerLength)
+        {
+            slot.replyBuffer.putBytes(slot.replyOffset, buffer, HEADER_LENGTH, slot.headerLength);
+            slot.dataBuffer.putBytes(slot.dataOffset, buffer, HEADER_LENGTH + slot.headerLength,
+                length - slot.headerLength);
+            counters.add(FabricCounters.BYTES_REPLIED, length);
+            result = length;
         }
         else
         {

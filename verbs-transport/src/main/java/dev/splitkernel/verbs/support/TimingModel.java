@@ -1,11 +1,13 @@
 package dev.splitkernel.verbs.support;
 
 import dev.splitkernel.verbs.FabricContext;
+import dev.splitkernel.verbs.VirtualClock;
 
 /**
- * The cost of an emulated network operation: {@code latency + bytes / bandwidth}, charged by busy-waiting in the
- * caller's thread until a deadline counted from the operation's start. Busy-waiting needs no spare core and keeps
- * the charge accurate from about a microsecond up; sleeping would cost tens of microseconds of wake-up.
+ * The cost of an emulated network operation: {@code latency + bytes / bandwidth}, paid until a deadline counted from
+ * the operation's start. In the {@code inject} mode the caller busy-waits: that needs no spare core and keeps the
+ * charge accurate from about a microsecond up (sleeping would cost tens of microseconds of wake-up). In the
+ * {@code account} mode the time left until the deadline goes to the caller's {@link VirtualClock} instead.
  * <p>
  * Thread-safe: immutable.
  */
@@ -15,14 +17,23 @@ public final class TimingModel
     private final long rpcLatencyNs;
     private final double nsPerByte;
     private final boolean free;
+    private final boolean account;
 
     public TimingModel(final FabricContext ctx)
     {
-        this(ctx.opLatencyNs(), ctx.rpcLatencyNs(), ctx.bandwidthBytesPerSecond());
+        this(ctx.opLatencyNs(), ctx.rpcLatencyNs(), ctx.bandwidthBytesPerSecond(),
+            FabricContext.TIMING_MODE_ACCOUNT.equals(ctx.timingMode()));
     }
 
     public TimingModel(final long opLatencyNs, final long rpcLatencyNs, final long bandwidthBytesPerSecond)
     {
+        this(opLatencyNs, rpcLatencyNs, bandwidthBytesPerSecond, false);
+    }
+
+    public TimingModel(
+        final long opLatencyNs, final long rpcLatencyNs, final long bandwidthBytesPerSecond, final boolean account)
+    {
+        this.account = account;
         this.opLatencyNs = opLatencyNs;
         this.rpcLatencyNs = rpcLatencyNs;
         this.nsPerByte = bandwidthBytesPerSecond <= 0 ? 0.0 : 1e9 / bandwidthBytesPerSecond;
@@ -43,6 +54,38 @@ public final class TimingModel
     public long rpcNs(final int requestBytes, final int replyBytes)
     {
         return rpcLatencyNs + (long)(((long)requestBytes + replyBytes) * nsPerByte);
+    }
+
+    /** True in the {@code account} mode: costs go to the caller's virtual clock, nobody waits. */
+    public boolean isAccounted()
+    {
+        return account;
+    }
+
+    /** Pay an operation that started at {@code startNs} and costs {@code costNs}: wait for it, or account it. */
+    public void pay(final long startNs, final long costNs)
+    {
+        if (account)
+        {
+            VirtualClock.charge(startNs + costNs - System.nanoTime());
+        }
+        else
+        {
+            spinUntil(startNs + costNs);
+        }
+    }
+
+    /** Pay {@code costNs} from now (an RPC's network time, after its handler ran). */
+    public void pay(final long costNs)
+    {
+        if (account)
+        {
+            VirtualClock.charge(costNs);
+        }
+        else
+        {
+            spinUntil(System.nanoTime() + costNs);
+        }
     }
 
     /** Busy-wait until {@code deadlineNs} (System.nanoTime() time base). */

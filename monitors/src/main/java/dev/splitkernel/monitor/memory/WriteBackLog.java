@@ -1,0 +1,377 @@
+package dev.splitkernel.monitor.memory;
+
+import dev.splitkernel.protocol.Errno;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32;
+
+/**
+ * A secondary memory monitor's write-back log (LegoOS's memory replication): each write-back forwarded by a primary
+ * is appended here, and only then acknowledged. Full batches (about {@code batchBytes}, 1 MiB by default) are shipped
+ * to a backup file on a storage monitor ({@link LogBackup}), forced there, and dropped from memory, so the log's
+ * memory stays bounded; while shipping fails, batches wait (and are retried) up to {@code maxUnshippedBytes}, beyond
+ * which appends are refused with EAGAIN. {@link #replay} gives back every entry in order, the shipped ones read from
+ * the backup file, then the unshipped tail: what a promoted secondary rebuilds its pages from.
+ * <p>
+ * Thread-safe: appends from request threads under a short lock; shipping ({@link #doWork()}, {@link #flush()}) and
+ * replay take a second lock, and do their network I/O without the append lock.
+ */
+final class WriteBackLog implements Agent, AutoCloseable
+{
+    /** Receives the log's entries in order. */
+    interface EntryHandler
+    {
+        void onEntry(int asid, long lineAddress, DirectBuffer data, int dataOffset, int lengthBytes);
+    }
+
+    private static final class Batch
+    {
+        final UnsafeBuffer buffer;
+        int length;
+
+        Batch(final int capacity)
+        {
+            buffer = new UnsafeBuffer(new byte[capacity]);
+        }
+    }
+
+    private final LogBackup backup;
+    private final NanoClock clock;
+    private final int batchBytes;
+    private final long maxUnshippedBytes;
+    private final long retryIntervalNs;
+    private final Object shipLock = new Object();
+    private final CRC32 crc = new CRC32();
+    private final ArrayDeque<Batch> sealed = new ArrayDeque<>();
+    private Batch open;
+    private Batch spare;
+    private long sequence;
+    private long unshippedBytes;
+    private long shippedBytes;
+    private long batchesShipped;
+    private long shipFailures;
+    private long lastShipResult;
+    private long retryAtNs;
+
+    /**
+     * @param batchBytes        bytes of entries shipped at once (a line's entry must fit).
+     * @param maxUnshippedBytes bytes of entries kept in memory at most, waiting to be shipped.
+     * @param retryIntervalNs   wait after a failed shipment before the next try.
+     */
+    WriteBackLog(final LogBackup backup, final NanoClock clock, final int batchBytes, final long maxUnshippedBytes,
+        final long retryIntervalNs)
+    {
+        if (batchBytes < WriteBackLogDescriptor.entryLength(1) || maxUnshippedBytes < batchBytes)
+        {
+            throw new IllegalArgumentException("write-back log: batchBytes " + batchBytes +
+                " must hold an entry and be at most maxUnshippedBytes " + maxUnshippedBytes);
+        }
+        this.backup = backup;
+        this.clock = clock;
+        this.batchBytes = batchBytes;
+        this.maxUnshippedBytes = maxUnshippedBytes;
+        this.retryIntervalNs = retryIntervalNs;
+        this.open = new Batch(batchBytes);
+    }
+
+    /**
+     * Log a write-back of {@code lengthBytes} at {@code lineAddress} of {@code asid}.
+     *
+     * @return 0; EINVAL if the line cannot fit in a batch; EAGAIN if the unshipped bytes are at their bound.
+     */
+    synchronized int append(
+        final int asid, final long lineAddress, final DirectBuffer src, final int srcOffset, final int lengthBytes)
+    {
+        final int entryLength = WriteBackLogDescriptor.entryLength(lengthBytes);
+        if (lengthBytes <= 0 || entryLength > batchBytes)
+        {
+            return Errno.EINVAL;
+        }
+        if (unshippedBytes + entryLength > maxUnshippedBytes)
+        {
+            return Errno.EAGAIN;
+        }
+        if (open.length + entryLength > batchBytes)
+        {
+            seal();
+        }
+        final UnsafeBuffer b = open.buffer;
+        final int at = open.length;
+        b.putInt(at + WriteBackLogDescriptor.ENTRY_LENGTH_OFFSET, entryLength, ByteOrder.LITTLE_ENDIAN);
+        b.putInt(at + WriteBackLogDescriptor.ASID_OFFSET, asid, ByteOrder.LITTLE_ENDIAN);
+        b.putLong(at + WriteBackLogDescriptor.LINE_ADDRESS_OFFSET, lineAddress, ByteOrder.LITTLE_ENDIAN);
+        b.putLong(at + WriteBackLogDescriptor.SEQUENCE_OFFSET, sequence++, ByteOrder.LITTLE_ENDIAN);
+        b.putInt(at + WriteBackLogDescriptor.LENGTH_OFFSET, lengthBytes, ByteOrder.LITTLE_ENDIAN);
+        b.putBytes(at + WriteBackLogDescriptor.DATA_OFFSET, src, srcOffset, lengthBytes);
+        crc.reset();
+        crc.update(b.byteArray(), at, entryLength - WriteBackLogDescriptor.CHECKSUM_LENGTH);
+        b.putInt(at + entryLength - WriteBackLogDescriptor.CHECKSUM_LENGTH, (int)crc.getValue(),
+            ByteOrder.LITTLE_ENDIAN);
+        open.length += entryLength;
+        unshippedBytes += entryLength;
+        return 0;
+    }
+
+    /** Ship the oldest full batch, unless the last shipment failed less than the retry interval ago. */
+    @Override
+    public int doWork()
+    {
+        synchronized (shipLock)
+        {
+            if (clock.nanoTime() - retryAtNs < 0)
+            {
+                return 0;
+            }
+            return shipOne() ? 1 : 0;
+        }
+    }
+
+    /**
+     * Seal the open batch and ship every batch now, in the caller's thread.
+     *
+     * @return 0, or the failed shipment's negative result (the batches stay, to be retried).
+     */
+    long flush()
+    {
+        synchronized (shipLock)
+        {
+            synchronized (this)
+            {
+                if (open.length > 0)
+                {
+                    seal();
+                }
+            }
+            while (hasSealed())
+            {
+                if (!shipOne())
+                {
+                    return lastShipResult;
+                }
+            }
+            return 0;
+        }
+    }
+
+    /**
+     * Every entry in order: the shipped ones from the backup file, then those in memory.
+     *
+     * @throws IllegalStateException naming the file and the offset if the backup file cannot be read or is damaged.
+     */
+    void replay(final EntryHandler handler)
+    {
+        synchronized (shipLock)
+        {
+            final long[] nextSequence = {0};
+            replayBackup(handler, nextSequence);
+            final List<Batch> inMemory;
+            synchronized (this)
+            {
+                // Copies: appends may go on while the handler runs.
+                inMemory = new ArrayList<>();
+                for (final Batch batch : sealed)
+                {
+                    inMemory.add(copy(batch));
+                }
+                inMemory.add(copy(open));
+            }
+            for (final Batch batch : inMemory)
+            {
+                final int end = parse(batch.buffer, 0, batch.length, handler, nextSequence, "memory", shippedBytes);
+                if (end != batch.length)
+                {
+                    throw new IllegalStateException("write-back log: a damaged entry in memory at byte " + end);
+                }
+            }
+        }
+    }
+
+    synchronized long unshippedBytes()
+    {
+        return unshippedBytes;
+    }
+
+    /** Bytes of the backup file written and forced. */
+    synchronized long shippedBytes()
+    {
+        return shippedBytes;
+    }
+
+    synchronized long batchesShipped()
+    {
+        return batchesShipped;
+    }
+
+    synchronized long shipFailures()
+    {
+        return shipFailures;
+    }
+
+    synchronized long entries()
+    {
+        return sequence;
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "write-back-log-shipper";
+    }
+
+    @Override
+    public void close()
+    {
+        synchronized (shipLock)
+        {
+            backup.close();
+        }
+    }
+
+    private synchronized boolean hasSealed()
+    {
+        return !sealed.isEmpty();
+    }
+
+    private void seal()
+    {
+        sealed.addLast(open);
+        open = spare != null ? spare : new Batch(batchBytes);
+        spare = null;
+        open.length = 0;
+    }
+
+    /** Ship the oldest sealed batch (shipLock held, append lock not): true if one was shipped. */
+    private boolean shipOne()
+    {
+        final Batch batch;
+        final long offset;
+        synchronized (this)
+        {
+            batch = sealed.peekFirst();
+            offset = shippedBytes;
+        }
+        if (batch == null)
+        {
+            return false;
+        }
+        final long result = backup.writeDurably(offset, batch.buffer, 0, batch.length);
+        synchronized (this)
+        {
+            lastShipResult = result;
+            if (result < 0)
+            {
+                shipFailures++;
+                retryAtNs = clock.nanoTime() + retryIntervalNs;
+                return false;
+            }
+            sealed.pollFirst();
+            unshippedBytes -= batch.length;
+            shippedBytes += batch.length;
+            batchesShipped++;
+            spare = batch;
+        }
+        return true;
+    }
+
+    private void replayBackup(final EntryHandler handler, final long[] nextSequence)
+    {
+        final long fileLength;
+        synchronized (this)
+        {
+            fileLength = shippedBytes;
+        }
+        // Entries span read chunks: keep the unparsed rest at the front of the window.
+        final UnsafeBuffer window = new UnsafeBuffer(new byte[2 * Math.max(batchBytes,
+            dev.splitkernel.protocol.StorageProxy.MAX_DATA_BYTES)]);
+        int held = 0;
+        long windowAt = 0;
+        long readAt = 0;
+        while (readAt < fileLength)
+        {
+            final int want = (int)Math.min(fileLength - readAt, window.capacity() - held);
+            final long n = backup.read(readAt, window, held, want);
+            if (n <= 0)
+            {
+                throw new IllegalStateException("write-back log: cannot read the backup file " + backup.path() +
+                    " at " + backup.storageAddress() + " at byte " + readAt + ": " +
+                    (n == 0 ? "it is shorter than the " + fileLength + " bytes shipped" : Errno.describe((int)n)));
+            }
+            held += (int)n;
+            readAt += n;
+            final int end = parse(window, 0, held, handler, nextSequence, backup.path(), windowAt);
+            window.putBytes(0, window, end, held - end);
+            held -= end;
+            windowAt += end;
+        }
+        if (held != 0)
+        {
+            throw new IllegalStateException("write-back log: the backup file " + backup.path() +
+                " ends inside an entry at byte " + windowAt);
+        }
+    }
+
+    /**
+     * Hand every whole entry in {@code [from, to)} to the handler, checking each checksum and sequence number.
+     *
+     * @return where the first incomplete entry starts.
+     */
+    private int parse(final UnsafeBuffer b, final int from, final int to, final EntryHandler handler,
+        final long[] nextSequence, final String where, final long base)
+    {
+        final CRC32 check = new CRC32();
+        int at = from;
+        while (to - at >= WriteBackLogDescriptor.HEADER_LENGTH)
+        {
+            final int entryLength = b.getInt(at + WriteBackLogDescriptor.ENTRY_LENGTH_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            final int lengthBytes = b.getInt(at + WriteBackLogDescriptor.LENGTH_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            if (lengthBytes <= 0 || entryLength != WriteBackLogDescriptor.entryLength(lengthBytes) ||
+                entryLength > batchBytes)
+            {
+                throw damaged(where, base + at, "a bad entry length " + entryLength);
+            }
+            if (to - at < entryLength)
+            {
+                break;
+            }
+            check.reset();
+            check.update(b.byteArray(), at, entryLength - WriteBackLogDescriptor.CHECKSUM_LENGTH);
+            if ((int)check.getValue() !=
+                b.getInt(at + entryLength - WriteBackLogDescriptor.CHECKSUM_LENGTH, ByteOrder.LITTLE_ENDIAN))
+            {
+                throw damaged(where, base + at, "a bad checksum");
+            }
+            final long entrySequence = b.getLong(at + WriteBackLogDescriptor.SEQUENCE_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            if (entrySequence != nextSequence[0])
+            {
+                throw damaged(where, base + at, "entry " + entrySequence + " where " + nextSequence[0] + " was due");
+            }
+            nextSequence[0]++;
+            handler.onEntry(b.getInt(at + WriteBackLogDescriptor.ASID_OFFSET, ByteOrder.LITTLE_ENDIAN),
+                b.getLong(at + WriteBackLogDescriptor.LINE_ADDRESS_OFFSET, ByteOrder.LITTLE_ENDIAN), b,
+                at + WriteBackLogDescriptor.DATA_OFFSET, lengthBytes);
+            at += entryLength;
+        }
+        return at;
+    }
+
+    private static IllegalStateException damaged(final String where, final long offset, final String what)
+    {
+        return new IllegalStateException("write-back log " + where + " is damaged at byte " + offset + ": " + what +
+            "; the logged write-backs from there on cannot be replayed");
+    }
+
+    private static Batch copy(final Batch batch)
+    {
+        final Batch copy = new Batch(Math.max(1, batch.length));
+        copy.buffer.putBytes(0, batch.buffer, 0, batch.length);
+        copy.length = batch.length;
+        return copy;
+    }
+}

@@ -1,0 +1,63 @@
+package dev.splitkernel.cli;
+
+import dev.splitkernel.verbs.VirtualClock;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class WorkloadThreadsTest
+{
+    @Test
+    void shouldFailARunWhoseThreadHangsInsteadOfWaitingForever()
+    {
+        final CountDownLatch never = new CountDownLatch(1);
+        final IllegalStateException hung = assertTimeoutPreemptively(Duration.ofSeconds(20),
+            () -> assertThrows(IllegalStateException.class, () -> WorkloadThreads.parallel(2, t -> { }, t ->
+            {
+                if (t == 1)
+                {
+                    try
+                    {
+                        never.await(); // until the watchdog interrupts it
+                    }
+                    catch (final InterruptedException ex)
+                    {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return t;
+            }, 200_000_000L)));
+        assertTrue(hung.getMessage().contains("did not finish"), hung.getMessage());
+    }
+
+    @Test
+    void shouldSumTheResultsOfThreadsThatFinish() throws Exception
+    {
+        assertEquals(0 + 1 + 2, WorkloadThreads.parallel(3, t -> { }, t -> t, 10_000_000_000L).result());
+    }
+
+    @Test
+    void shouldPutEachPhasesSlowestVirtualThreadOnTheCriticalPath() throws Exception
+    {
+        // Populate: thread 0 stalls 2 s. Run: thread 1 stalls 3 s. The phases are sequential (a barrier), so the
+        // critical path is 2 s + 3 s (plus the little real time), though nobody waited.
+        final WorkloadThreads.Outcome outcome = WorkloadThreads.parallel(2,
+            t -> VirtualClock.charge(t == 0 ? 2_000_000_000L : 1_000_000_000L),
+            t ->
+            {
+                VirtualClock.charge(t == 1 ? 3_000_000_000L : 0L);
+                return 1;
+            }, 10_000_000_000L);
+        assertEquals(2, outcome.result());
+        assertTrue(outcome.wallNs() < 1_000_000_000L, "waited " + outcome.wallNs());
+        assertTrue(outcome.criticalPathNs() >= 5_000_000_000L
+            && outcome.criticalPathNs() < 5_000_000_000L + outcome.wallNs(), "critical path " + outcome.criticalPathNs());
+        assertEquals(6_000_000_000L, outcome.stallNs());
+    }
+}

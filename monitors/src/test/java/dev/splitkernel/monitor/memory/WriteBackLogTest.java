@@ -1,0 +1,313 @@
+package dev.splitkernel.monitor.memory;
+
+import dev.splitkernel.monitor.processor.FileCalls;
+import dev.splitkernel.monitor.storage.CrashSimulatingDisk;
+import dev.splitkernel.monitor.storage.Disk;
+import dev.splitkernel.monitor.storage.FileChannelDisk;
+import dev.splitkernel.monitor.storage.StorageMonitor;
+import dev.splitkernel.monitor.storage.StorageMonitorContext;
+import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.FileFlags;
+import dev.splitkernel.protocol.FileStat;
+import dev.splitkernel.protocol.LineReplyDescriptor;
+import dev.splitkernel.protocol.LineRequestDescriptor;
+import dev.splitkernel.protocol.Opcodes;
+import dev.splitkernel.protocol.StorageProxy;
+import dev.splitkernel.verbs.Connection;
+import dev.splitkernel.verbs.Fabric;
+import dev.splitkernel.verbs.FabricContext;
+import dev.splitkernel.verbs.Status;
+import dev.splitkernel.verbs.local.LocalFabric;
+import dev.splitkernel.verbs.local.LocalNetwork;
+import org.agrona.BufferUtil;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A secondary's write-back log: batches shipped to a backup file on a storage monitor and dropped from memory,
+ * replay of every entry in order (from the backup file, then memory), a storage monitor down or crashed, a damaged
+ * backup file, and the REPLICA_WRITE_BACK requests a primary sends.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class WriteBackLogTest
+{
+    private static final long TIMEOUT_NS = 5_000_000_000L;
+    private static final int LINE = 4096;
+    private static final int BATCH = 64 * 1024;
+    private static final int ENTRY = WriteBackLogDescriptor.entryLength(LINE);
+    private static final int ENTRIES_PER_BATCH = BATCH / ENTRY;
+
+    @TempDir
+    Path temp;
+
+    private final LocalNetwork network = new LocalNetwork();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Random random = new Random(16);
+    /** What was appended, in order: asid, line address, bytes. */
+    private final List<Object[]> appended = new ArrayList<>();
+
+    @AfterEach
+    void closeAll()
+    {
+        for (int i = closeables.size() - 1; i >= 0; i--)
+        {
+            CloseHelper.quietClose(closeables.get(i));
+        }
+    }
+
+    @Test
+    void shouldShipFullBatchesToTheBackupFileAndDropThemFromMemory()
+    {
+        startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));
+        final WriteBackLog log = log("ship", 1 << 20);
+        appendLines(log, 100);
+        while (log.doWork() > 0)
+        {
+            // ship every full batch
+        }
+        final int batches = 100 / ENTRIES_PER_BATCH;
+        assertEquals(batches, log.batchesShipped());
+        assertEquals((long)batches * ENTRIES_PER_BATCH * ENTRY, log.shippedBytes());
+        assertEquals((100L - batches * ENTRIES_PER_BATCH) * ENTRY, log.unshippedBytes(), "only the open batch stays");
+        final FileStat stat = new FileStat();
+        assertEquals(0, storageFiles().stat(LogBackup.BACKUP_DIR + "/ship", stat));
+        assertEquals(log.shippedBytes(), stat.sizeBytes(), "the backup file holds exactly the shipped batches");
+        assertReplaysEverything(log);
+    }
+
+    @Test
+    void shouldReplayEveryWriteBackInOrderFromTheBackupFileAndMemory()
+    {
+        startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));
+        final WriteBackLog log = log("replay", 1 << 20);
+        for (int i = 0; i < 400; i++)
+        {
+            final int length = 512 << random.nextInt(4);
+            append(log, 1 + random.nextInt(3), (long)random.nextInt(40) * LINE + length * random.nextInt(LINE / length),
+                length);
+            if (i % 50 == 0)
+            {
+                log.doWork();
+            }
+        }
+        assertTrue(log.batchesShipped() > 0 && log.unshippedBytes() > 0, "replay should read both parts");
+        assertReplaysEverything(log);
+    }
+
+    @Test
+    void shouldKeepBatchesWhileStorageIsDownAndShipThemWhenItIsBack() throws Exception
+    {
+        final Path dataDir = temp.resolve("storage");
+        final AutoCloseable first = startStorage(FileChannelDisk.INSTANCE, dataDir);
+        final WriteBackLog log = log("down", 4 * BATCH, 200_000_000L);
+        appendLines(log, ENTRIES_PER_BATCH + 1);
+        assertEquals(1, log.doWork());
+        first.close();
+
+        appendLines(log, 2 * ENTRIES_PER_BATCH);
+        assertEquals(0, log.doWork(), "the storage monitor is down");
+        assertTrue(log.shipFailures() > 0);
+        int accepted = 0;
+        while (true)
+        {
+            final byte[] bytes = randomBytes(LINE);
+            final int result = log.append(9, 0, new UnsafeBuffer(bytes), 0, LINE);
+            if (result != 0)
+            {
+                assertEquals(Errno.EAGAIN, result, "a full log refuses, never drops");
+                break;
+            }
+            appended.add(new Object[] {9, 0L, bytes});
+            accepted++;
+        }
+        assertTrue(log.unshippedBytes() <= 4 * BATCH && accepted > 0);
+
+        startStorage(FileChannelDisk.INSTANCE, dataDir);
+        assertEquals(0, log.flush());
+        assertEquals(0, log.unshippedBytes());
+        assertReplaysEverything(log);
+    }
+
+    @Test
+    void shouldKeepShippedBatchesThroughACrashOfTheStorageMonitorsDisk() throws Exception
+    {
+        final CrashSimulatingDisk disk = new CrashSimulatingDisk(temp, CrashSimulatingDisk.Loss.ALL_UNFORCED, 1);
+        final AutoCloseable storage = startStorage(disk, temp.resolve("storage"));
+        final WriteBackLog log = log("crash", 1 << 20);
+        appendLines(log, 3 * ENTRIES_PER_BATCH);
+        assertEquals(0, log.flush());
+        disk.crash();
+        storage.close();
+        disk.restart();
+        startStorage(disk, temp.resolve("storage"));
+        assertReplaysEverything(log);
+    }
+
+    @Test
+    void shouldNameTheFileAndOffsetOfADamagedBackup()
+    {
+        startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));
+        final WriteBackLog log = log("damaged", 1 << 20);
+        appendLines(log, 2 * ENTRIES_PER_BATCH);
+        assertEquals(0, log.flush());
+        final FileCalls files = storageFiles();
+        final int fd = files.open(LogBackup.BACKUP_DIR + "/damaged", FileFlags.O_RDWR);
+        assertEquals(3, files.pwrite(fd, new UnsafeBuffer(new byte[] {1, 2, 3}), 0, 3, ENTRY + 100));
+
+        final IllegalStateException ex = assertThrows(IllegalStateException.class, () -> log.replay((a, l, d, o, n) ->
+        {
+        }));
+        assertTrue(ex.getMessage().contains("/memory-logs/damaged") && ex.getMessage().contains("byte " + ENTRY),
+            ex.getMessage());
+    }
+
+    @Test
+    void shouldLogTheWriteBacksAPrimaryForwardsAndShipThemInTheBackground() throws Exception
+    {
+        startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));
+        final MemoryMonitor secondary = new MemoryMonitor(new MemoryMonitorContext()
+            .fabric(fabric()).listenAddress("memory").globalAddress("").capacityBytes(16L << 20).chunkBytes(1 << 20)
+            .replicaBackupAddress("storage").replicaLogBatchBytes(BATCH)).start();
+        closeables.add(secondary);
+        final Connection primary = fabric().connect("memory", TIMEOUT_NS);
+        final UnsafeBuffer request = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+            LineRequestDescriptor.HEADER_LENGTH + LINE, 64));
+        final UnsafeBuffer reply = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64, 64));
+        final int lines = 3 * ENTRIES_PER_BATCH;
+        for (int i = 0; i < lines; i++)
+        {
+            final byte[] bytes = randomBytes(LINE);
+            LineRequestDescriptor.encode(request, 0, 5, 0, (long)i * LINE, LINE, 0, 0);
+            request.putBytes(LineRequestDescriptor.DATA_OFFSET, bytes);
+            assertEquals(LineReplyDescriptor.HEADER_LENGTH, primary.call(Opcodes.REPLICA_WRITE_BACK, request, 0,
+                request.capacity(), reply, 0, reply.capacity(), TIMEOUT_NS));
+            assertEquals(0, LineReplyDescriptor.result(reply, 0));
+            appended.add(new Object[] {5, (long)i * LINE, bytes});
+        }
+
+        LineRequestDescriptor.encode(request, 0, 5, 0, 0, 3000, 0, 0);
+        primary.call(Opcodes.REPLICA_WRITE_BACK, request, 0, request.capacity(), reply, 0, reply.capacity(),
+            TIMEOUT_NS);
+        assertEquals(Errno.EINVAL, LineReplyDescriptor.result(reply, 0), "a line length that is no power of two");
+        LineRequestDescriptor.encode(request, 0, 5, 0, 0, LINE, 0, 0);
+        assertEquals(Status.MALFORMED, primary.call(Opcodes.REPLICA_WRITE_BACK, request, 0, 100, reply, 0,
+            reply.capacity(), TIMEOUT_NS), "a request shorter than its line");
+
+        final WriteBackLog log = secondary.writeBackLog();
+        final long deadlineNs = System.nanoTime() + TIMEOUT_NS;
+        while (log.batchesShipped() < 2 && System.nanoTime() - deadlineNs < 0)
+        {
+            Thread.sleep(1);
+        }
+        assertEquals(2, log.batchesShipped(), "the monitor's shipper agent should ship each full batch");
+        assertReplaysEverything(log);
+    }
+
+    @Test
+    void shouldRefuseForwardedWriteBacksWithoutABackupStorage()
+    {
+        final MemoryMonitor monitor = new MemoryMonitor(new MemoryMonitorContext()
+            .fabric(fabric()).listenAddress("memory").globalAddress("").capacityBytes(16L << 20).chunkBytes(1 << 20))
+            .start();
+        closeables.add(monitor);
+        final Connection primary = fabric().connect("memory", TIMEOUT_NS);
+        final UnsafeBuffer request = new UnsafeBuffer(new byte[LineRequestDescriptor.HEADER_LENGTH + LINE]);
+        final UnsafeBuffer reply = new UnsafeBuffer(new byte[64]);
+        LineRequestDescriptor.encode(request, 0, 5, 0, 0, LINE, 0, 0);
+        primary.call(Opcodes.REPLICA_WRITE_BACK, request, 0, request.capacity(), reply, 0, reply.capacity(),
+            TIMEOUT_NS);
+        assertEquals(Errno.ENOSYS, LineReplyDescriptor.result(reply, 0));
+    }
+
+    private void assertReplaysEverything(final WriteBackLog log)
+    {
+        final List<Object[]> replayed = new ArrayList<>();
+        log.replay((asid, lineAddress, data, dataOffset, lengthBytes) ->
+        {
+            final byte[] bytes = new byte[lengthBytes];
+            data.getBytes(dataOffset, bytes);
+            replayed.add(new Object[] {asid, lineAddress, bytes});
+        });
+        assertEquals(appended.size(), replayed.size(), "entries replayed");
+        for (int i = 0; i < appended.size(); i++)
+        {
+            assertTrue(Arrays.deepEquals(appended.get(i), replayed.get(i)), "entry " + i + " differs");
+        }
+    }
+
+    private void appendLines(final WriteBackLog log, final int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            append(log, 1, (long)appended.size() * LINE, LINE);
+        }
+    }
+
+    private void append(final WriteBackLog log, final int asid, final long lineAddress, final int length)
+    {
+        final byte[] bytes = randomBytes(length);
+        assertEquals(0, log.append(asid, lineAddress, new UnsafeBuffer(bytes), 0, length));
+        appended.add(new Object[] {asid, lineAddress, bytes});
+    }
+
+    private byte[] randomBytes(final int length)
+    {
+        final byte[] bytes = new byte[length];
+        random.nextBytes(bytes);
+        return bytes;
+    }
+
+    private WriteBackLog log(final String name, final long maxUnshippedBytes)
+    {
+        return log(name, maxUnshippedBytes, TIMEOUT_NS);
+    }
+
+    private WriteBackLog log(final String name, final long maxUnshippedBytes, final long timeoutNs)
+    {
+        final WriteBackLog log = new WriteBackLog(new LogBackup(fabric(), "storage", name, timeoutNs),
+            SystemNanoClock.INSTANCE, BATCH, maxUnshippedBytes, 1_000_000L);
+        closeables.add(log);
+        return log;
+    }
+
+    /** A storage monitor at "storage" on a fabric of its own: closing it takes the address down. */
+    private AutoCloseable startStorage(final Disk disk, final Path dataDir)
+    {
+        final Fabric own = new LocalFabric(new FabricContext().fabric("local").timing("none"), network);
+        final StorageMonitor storage = new StorageMonitor(new StorageMonitorContext().fabric(own).disk(disk)
+            .dataDir(dataDir).listenAddress("storage").globalAddress("")).start();
+        final AutoCloseable both = () -> CloseHelper.closeAll(storage, own);
+        closeables.add(both);
+        return both;
+    }
+
+    private FileCalls storageFiles()
+    {
+        final StorageProxy proxy = new StorageProxy(fabric().connect("storage", TIMEOUT_NS), TIMEOUT_NS);
+        closeables.add(proxy);
+        return new FileCalls(proxy, LogBackup.BACKUP_VNODE);
+    }
+
+    private Fabric fabric()
+    {
+        final Fabric fabric = new LocalFabric(new FabricContext().fabric("local").timing("none"), network);
+        closeables.add(fabric);
+        return fabric;
+    }
+}

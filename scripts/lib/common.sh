@@ -51,6 +51,8 @@ ensure_built() {
   local newest
   newest=$(find "$SPLITKERNEL_HOME" -path '*/src/main/*' -newer "$jar" -print -quit 2>/dev/null || true)
   if [ ! -f "$jar" ] || [ -n "$newest" ] || [ "$SPLITKERNEL_HOME/pom.xml" -nt "$jar" ]; then
+    # A Soft-RoCE guest has no route out and an emulated CPU: it runs what the host built, never builds.
+    [ -z "${SPLITKERNEL_NO_BUILD:-}" ] || die "$jar is missing or older than the sources: build on the host first (mvn -DskipTests install)"
     ensure_build_tools
     echo "building Splitkernel (first use or sources changed)..." >&2
     (cd "$SPLITKERNEL_HOME" && mvn -B -q -DskipTests install) >&2 || die "build failed; run 'mvn -DskipTests install' to see why"

@@ -1,6 +1,7 @@
 # Outside references for scripts/bench transport, measured on this machine just before the JMH run so that the
-# ratios compare figures from one run: a Redis GET of a 4 KB value (one client) and the kernel's TCP round trip
-# (qperf tcp_lat). Each is optional: without the tool the ratio prints "n/a" and says how to install it.
+# ratios compare figures from one run: a Redis GET of a 4 KB value (one client), the kernel's TCP round trip
+# (qperf tcp_lat) and, where an RDMA device is ACTIVE, perftest's raw verbs latencies on it (ib_read_lat,
+# ib_send_lat). Each is optional: without the tool the ratio prints "n/a" and says how to install it.
 # shellcheck shell=bash
 
 # Prints -Dsplitkernel.reference.NAME=MICROS arguments for BenchMain; messages go to stderr.
@@ -9,6 +10,44 @@ measure_transport_references() {
   if [ "$quick" = 1 ]; then requests=5000; seconds=1; fi
   measure_redis_get "$requests"
   measure_qperf_round_trip "$seconds"
+  measure_perftest_latency "$((requests / 5))"
+}
+
+# perftest through rdma_cm (-R, as the fabric connects) on the first ACTIVE RDMA device, to its own address: the
+# same device and path the rdma fabric benchmark uses. t_typical is perftest's median.
+measure_perftest_latency() {
+  local iterations=$1 device netdev address
+  read -r device netdev < <(rdma link show 2>/dev/null | awk '$4 == "ACTIVE" {
+      for (i = 1; i < NF; i++) if ($i == "netdev") { sub("/.*", "", $2); print $2, $(i + 1); exit } }') || true
+  if [ -z "${device:-}" ]; then
+    echo "reference: no ACTIVE RDMA device: perftest ratios skipped" >&2
+    return 0
+  fi
+  if ! command -v ib_read_lat >/dev/null 2>&1 || ! command -v ib_send_lat >/dev/null 2>&1; then
+    echo "reference: perftest not installed (apt-get install perftest): raw verbs ratios skipped" >&2
+    return 0
+  fi
+  address=$(ip -4 -o addr show dev "$netdev" | awk '{ sub("/.*", "", $4); print $4; exit }')
+  perftest_median ib_read_lat 8 ibReadLat8BUs
+  perftest_median ib_read_lat 4096 ibReadLat4kUs
+  perftest_median ib_send_lat 128 ibSendLat128BUs
+}
+
+perftest_median() {   # tool size name (uses device, address, iterations from the caller)
+  local tool=$1 size=$2 name=$3 port server median
+  port=$((20000 + RANDOM % 20000))
+  timeout 120 "$tool" -R -d "$device" -p "$port" -s "$size" -n "$iterations" >/dev/null 2>&1 &
+  server=$!
+  sleep 1
+  median=$(timeout 120 "$tool" -R -d "$device" -p "$port" -s "$size" -n "$iterations" "$address" 2>/dev/null \
+    | awk -v size="$size" '$1 == size && NF >= 5 { print $5; exit }')
+  wait "$server" 2>/dev/null || true
+  if [ -n "$median" ]; then
+    echo "reference: $tool $size B on $device, t_typical = $median us ($tool -R -d $device -s $size -n $iterations)" >&2
+    echo "-Dsplitkernel.reference.$name=$median"
+  else
+    echo "reference: $tool $size B on $device gave no figure: its ratio skipped" >&2
+  fi
 }
 
 measure_redis_get() {

@@ -14,6 +14,7 @@ final class TransportSuite implements Suite
     private static final String LOCAL = "LocalFabricBenchmark.";
     private static final String TCP = "TcpFabricBenchmark.";
     private static final String TIMING = "TimingModelBenchmark.";
+    private static final String RDMA = "RdmaFabricBenchmark.";
 
     @Override
     public String name()
@@ -63,7 +64,20 @@ final class TransportSuite implements Suite
             Ratio.atMost("tcp busy-poll 4 KB READ / Redis GET 4 KB, 1 client, p50",
                 TCP + "read4KB:busyPoll=true", Ratio.REFERENCE + "redisGet4kUs", 1.0),
             Ratio.report("tcp busy-poll 4 KB READ / kernel TCP round trip, 4 KB (qperf tcp_lat x 2)",
-                TCP + "read4KB:busyPoll=true", Ratio.REFERENCE + "qperfRoundTrip4kUs"));
+                TCP + "read4KB:busyPoll=true", Ratio.REFERENCE + "qperfRoundTrip4kUs"),
+            // perftest on the same RDMA device, same run: what the JVM, DiSNI and our completion handling add.
+            Ratio.atMost("rdma busy-poll 4 KB READ / ib_read_lat 4 KB",
+                RDMA + "read4KB:busyPoll=true", Ratio.REFERENCE + "ibReadLat4kUs", 1.5),
+            Ratio.report("rdma busy-poll 8 B READ / ib_read_lat 8 B",
+                RDMA + "read8B:busyPoll=true", Ratio.REFERENCE + "ibReadLat8BUs"),
+            Ratio.report("rdma busy-poll 128 B RPC / ib_send_lat 128 B",
+                RDMA + "rpc128B:busyPoll=true", Ratio.REFERENCE + "ibSendLat128BUs"),
+            Ratio.report("rdma kernel-sleep 4 KB READ / ib_read_lat 4 KB",
+                RDMA + "read4KB:busyPoll=false", Ratio.REFERENCE + "ibReadLat4kUs"),
+            Ratio.report("rdma kernel-sleep 8 B READ / ib_read_lat 8 B",
+                RDMA + "read8B:busyPoll=false", Ratio.REFERENCE + "ibReadLat8BUs"),
+            Ratio.report("rdma kernel-sleep 128 B RPC / ib_send_lat 128 B",
+                RDMA + "rpc128B:busyPoll=false", Ratio.REFERENCE + "ibSendLat128BUs"));
     }
 
     @Override

@@ -23,6 +23,8 @@ final class Config
     /** Classes whose {@code *_PROP_NAME} constants are the known settings (loaded by name: some may be absent). */
     private static final String[] CONTEXT_CLASSES = {
         "dev.splitkernel.verbs.FabricContext",
+        "dev.splitkernel.verbs.rdma.RdmaContext",
+        "dev.splitkernel.monitor.runtime.MonitorContext",
         "dev.splitkernel.excache.ExCacheContext",
         "dev.splitkernel.monitor.global.GlobalManagerContext",
         "dev.splitkernel.monitor.memory.MemoryMonitorContext",
@@ -120,7 +122,8 @@ final class Config
     static boolean isNumeric(final String key)
     {
         return key.endsWith("Ns") || key.endsWith("Ms") || key.endsWith("Bytes") || key.endsWith("workers") ||
-            key.endsWith("Workers") || key.endsWith("Second") || key.endsWith("Ways") || key.endsWith("InFlight");
+            key.endsWith("Workers") || key.endsWith("Second") || key.endsWith("Ways") || key.endsWith("InFlight") || key.endsWith("Slots") || key.endsWith("Depth") ||
+            key.endsWith("Connections") || key.endsWith("Count");
     }
 
     /** The names of every setting the contexts read. */

@@ -38,7 +38,8 @@ public final class Main
 
     private static final String ROLE_USAGE = String.join("\n",
         "usage: scripts/splitkernel %s [--key value ...]",
-        "  common:     --fabric local|tcp   --listen ADDRESS (tcp: host:port, port 0 picks one)",
+        "  common:     --fabric local|tcp|rdma   --listen ADDRESS (tcp, rdma: host:port, port 0 picks one;",
+        "              rdma: an address on the RDMA interface)   --config FILE (e.g. native-config/disni.properties)",
         "              --preset none|rdma-cx3|rdma-cx6|cxl (local fabric timing)",
         "%s",
         "  Every setting may also be given as a system property (-Dsplitkernel....); flags win.",

@@ -10,6 +10,7 @@ import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.Prot;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
+import dev.splitkernel.verbs.rdma.RdmaProbe;
 import dev.splitkernel.workload.LocalMemory;
 import dev.splitkernel.workload.MemoryWorkload;
 import dev.splitkernel.workload.TwinLoader;
@@ -47,8 +48,10 @@ public final class RunCommand
         "  --working-set 128m             working set of every workload: bytes, or with k/m/g (default per",
         "                                 workload: tf 3.5m and wordcount 26.6m (LegoOS's 0.9 GB / 256, 1.7 GB / 64);",
         "                                 pagerank 8m; ycsb 16m; seq, random, kv 128m)",
-        "  --fabric local|tcp|local,tcp   local: in-process fabric with a timing model (default);",
-        "                                 tcp: every monitor on its own loopback port; a list runs each size on",
+        "  --fabric local|tcp|rdma|...    local: in-process fabric with a timing model (default);",
+        "                                 tcp: every monitor on its own loopback port; rdma: real verbs, every",
+        "                                 monitor on its own port of this host's RDMA device (native-config/doctor",
+        "                                 says whether verbs can run here); a list (local,tcp) runs each size on",
         "                                 each fabric in turn and prints their ratio (measured in the same run)",
         "  --preset none|rdma-cx3|rdma-cx6|cxl   timing of the local fabric (default rdma-cx3)",
         "  --timing account|inject|both   account (default): each network operation's modelled cost goes to the",
@@ -179,6 +182,15 @@ public final class RunCommand
                         {
                             return usageError("--fabric: '" + value + "' names a fabric twice");
                         }
+                        if (fabrics.contains("rdma"))
+                        {
+                            final String reason = RdmaProbe.ofSystem().unavailableReason();
+                            if (reason != null)
+                            {
+                                err.println("error: --fabric rdma: verbs cannot run here: " + reason);
+                                return 1;
+                            }
+                        }
                         break;
                     case "--preset":
                         if (!ClusterContext.PRESETS.contains(value))
@@ -266,7 +278,8 @@ public final class RunCommand
         final List<String> fabricLabels = new ArrayList<>();
         for (final String f : fabrics)
         {
-            fabricLabels.add("local".equals(f) ? "local, preset " + preset : f + " (loopback)");
+            fabricLabels.add("local".equals(f) ? "local, preset " + preset
+                : "rdma".equals(f) ? "rdma (this host's RDMA device)" : f + " (loopback)");
         }
         final String fabricLabel = String.join(" and ", fabricLabels);
         out.printf(Locale.ROOT, "splitkernel run: workloads %s, working set %s, ExCache sizes %s, fabric %s, "

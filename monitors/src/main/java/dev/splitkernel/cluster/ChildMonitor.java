@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * {@link #kill()} kills it at once, as a crash would.
  * <p>
  * The JVM flags: the file named by {@code -Dsplitkernel.jvmOptions}, else {@code native-config/jvm.options} under
- * {@code -Dsplitkernel.projectDir}, else this JVM's own {@code --add-...} and {@code -XX:+Use...} flags.
+ * {@code -Dsplitkernel.projectDir}, else this JVM's own {@code --add-...} and {@code -XX:+Use...} flags; then this
+ * JVM's own {@code -Dsplitkernel.*} settings and JIT limit.
  * <p>
  * Control path only. Thread-safe.
  */
@@ -143,6 +144,16 @@ public final class ChildMonitor implements AutoCloseable
                 {
                     flags.add(arg);
                 }
+            }
+        }
+        // The settings this JVM was started with hold for its children too (deadlines raised for a slow machine,
+        // the RDMA interface), as does a JIT limit a slow machine needs; the flags file is already there.
+        for (final String arg : ManagementFactory.getRuntimeMXBean().getInputArguments())
+        {
+            if ((arg.startsWith("-Dsplitkernel.") && !arg.startsWith("-Dsplitkernel.jvmOptions="))
+                || arg.startsWith("-XX:TieredStopAtLevel="))
+            {
+                flags.add(arg);
             }
         }
         return flags;

@@ -14,7 +14,7 @@ import java.util.List;
  */
 public final class ClusterContext
 {
-    public static final List<String> FABRICS = List.of("local", "tcp");
+    public static final List<String> FABRICS = List.of("local", "tcp", "rdma");
     public static final List<String> PRESETS = List.of("none", "rdma-cx3", "rdma-cx6", "cxl");
 
     private String fabric = "local";
@@ -27,7 +27,7 @@ public final class ClusterContext
     private ExCacheContext excache = new ExCacheContext();
     private boolean oneSided = true;
     private long timeoutNs = 2_000_000_000L;
-    private boolean busyPoll = true;
+    private boolean busyPoll = Boolean.parseBoolean(System.getProperty(FabricContext.BUSY_POLL_PROP_NAME, "true"));
     private String threadingMode = System.getProperty(
         dev.splitkernel.monitor.runtime.MonitorContext.THREADING_MODE_PROP_NAME,
         dev.splitkernel.monitor.runtime.MonitorContext.THREADING_MODE_DEFAULT);
@@ -41,8 +41,7 @@ public final class ClusterContext
         }
         if (!FABRICS.contains(fabric))
         {
-            throw new IllegalArgumentException("fabric '" + fabric + "' is not one of " + FABRICS
-                + " (rdma needs monitors on separate hosts)");
+            throw new IllegalArgumentException("fabric '" + fabric + "' is not one of " + FABRICS);
         }
         if (!PRESETS.contains(preset))
         {
@@ -74,7 +73,10 @@ public final class ClusterContext
         return this;
     }
 
-    /** local (default, all monitors in this JVM over the in-process fabric) or tcp (loopback). */
+    /**
+     * local (default, all monitors in this JVM over the in-process fabric), tcp (loopback) or rdma (real verbs on
+     * this host's RDMA device: every monitor its own fabric, connected through the device's loopback).
+     */
     public ClusterContext fabric(final String fabric)
     {
         this.fabric = fabric;
@@ -201,7 +203,10 @@ public final class ClusterContext
         return timeoutNs;
     }
 
-    /** tcp: spin on the sockets instead of sleeping in the kernel (default true). */
+    /**
+     * tcp and rdma: spin on the sockets or completion queues instead of sleeping in the kernel (default true, or
+     * splitkernel.fabric.busyPoll: a machine with fewer cores than spinning threads sets it false).
+     */
     public ClusterContext busyPoll(final boolean busyPoll)
     {
         this.busyPoll = busyPoll;

@@ -34,7 +34,7 @@ import java.util.List;
  * storage monitor (vNode "default" on a temporary directory), each
  * with its own fabric instance. Over {@code local} they find each other on a private in-process network (so several
  * clusters may coexist in one JVM) and pay the preset's network time in the caller's thread; over {@code tcp} each
- * listens on its own loopback port.
+ * listens on its own loopback port; over {@code rdma} each listens on its own port of the RDMA interface.
  * <p>
  * Thread-safe for {@link #createProcess} and {@link #spawn}; start and close from one thread.
  */
@@ -81,11 +81,10 @@ public final class EmbeddedCluster implements AutoCloseable
 
     private void boot()
     {
-        final boolean local = "local".equals(ctx.fabric());
         global = new GlobalManager(new GlobalManagerContext()
             .runtime(runtime)
             .fabric(newFabric("global"))
-            .listenAddress(local ? "global" : "127.0.0.1:0"))
+            .listenAddress(listenAddress("global")))
             .start();
         final String globalAddress = global.address();
         for (int i = 0; i < ctx.memoryMonitors(); i++)
@@ -93,7 +92,7 @@ public final class EmbeddedCluster implements AutoCloseable
             final MemoryMonitor memory = new MemoryMonitor(new MemoryMonitorContext()
                 .runtime(runtime)
                 .fabric(newFabric("memory-" + i))
-                .listenAddress(local ? "memory-" + i : "127.0.0.1:0")
+                .listenAddress(listenAddress("memory-" + i))
                 .globalAddress(globalAddress)
                 .capacityBytes(ctx.memoryCapacityBytes())
                 .workers(ctx.memoryWorkers())
@@ -103,22 +102,22 @@ public final class EmbeddedCluster implements AutoCloseable
             memory.start();
             memory.reportLoadNow();
         }
-        bootStorage(local, globalAddress);
+        bootStorage(globalAddress);
         final ProcessorMonitor processor = new ProcessorMonitor(new ProcessorMonitorContext()
             .runtime(runtime)
             .fabric(newFabric("processor-0"))
-            .listenAddress(local ? "processor-0" : "127.0.0.1:0")
+            .listenAddress(listenAddress("processor-0"))
             .globalAddress(globalAddress)
             .excache(ctx.excache())
             .oneSided(ctx.oneSided())
             .vRegionBytes(ctx.vRegionBytes())
             .timeoutNs(ctx.timeoutNs()));
         processors.add(processor);
-        gpm = new GlobalManagerProxy(newFabric("cluster").connect(globalAddress, ctx.timeoutNs()), ctx.timeoutNs());
+        gpm = new GlobalManagerProxy(newFabric("cluster").connect(globalAddress), ctx.timeoutNs());
     }
 
     /** One storage monitor on a temporary directory (deleted at close) and the vNode "default" on it. */
-    private void bootStorage(final boolean local, final String globalAddress)
+    private void bootStorage(final String globalAddress)
     {
         try
         {
@@ -132,12 +131,12 @@ public final class EmbeddedCluster implements AutoCloseable
             .runtime(runtime)
             .fabric(newFabric("storage-0"))
             .dataDir(storageDir)
-            .listenAddress(local ? "storage-0" : "127.0.0.1:0")
+            .listenAddress(listenAddress("storage-0"))
             .globalAddress(globalAddress)
             .requestTimeoutNs(ctx.timeoutNs()))
             .start();
         try (StorageManagerProxy gsm = new StorageManagerProxy(
-            newFabric("cluster").connect(globalAddress, ctx.timeoutNs()), ctx.timeoutNs()))
+            newFabric("cluster").connect(globalAddress), ctx.timeoutNs()))
         {
             final int vNode = gsm.createVNode("default", "/");
             if (vNode != FileCalls.DEFAULT_VNODE_ID)
@@ -151,6 +150,20 @@ public final class EmbeddedCluster implements AutoCloseable
     public StorageMonitor storage()
     {
         return storage;
+    }
+
+    /** Where a monitor listens: its name in-process, a port on loopback over tcp, one on the RDMA interface. */
+    private String listenAddress(final String monitorName)
+    {
+        switch (ctx.fabric())
+        {
+            case "local":
+                return monitorName;
+            case "rdma":
+                return "0.0.0.0:0";
+            default:
+                return "127.0.0.1:0";
+        }
     }
 
     /** A fabric for one monitor, its agents run by the cluster's runtime and their errors reported as that monitor's. */

@@ -79,6 +79,20 @@ class ConfigTest
     }
 
     @Test
+    void shouldAcceptTheRdmaSettingsFileForEveryRole()
+    {
+        final String file = Path.of(System.getProperty("splitkernel.projectDir", ".."), "native-config",
+            "disni.properties").toString();
+        for (final String role : new String[] {"global", "memory", "storage", "processor", "run", "members"})
+        {
+            final ByteArrayOutputStream err = new ByteArrayOutputStream();
+            assertEquals(0, execute(err, role, "--config", file, "--help"), () -> role + ": " + err);
+            assertEquals("64", System.getProperty("splitkernel.rdma.sendSlots"), role);
+            after();
+        }
+    }
+
+    @Test
     void shouldRefuseAnUnknownSettingNamingIt() throws IOException
     {
         final Path file = Files.writeString(dir.resolve("b.properties"), "splitkernel.memory.capasityBytes=1\n");

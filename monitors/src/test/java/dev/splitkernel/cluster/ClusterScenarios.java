@@ -8,6 +8,7 @@ import dev.splitkernel.monitor.processor.SegmentationFault;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.Prot;
 import dev.splitkernel.protocol.VRegionMap;
+import dev.splitkernel.verbs.FabricContractTest;
 import dev.splitkernel.workload.MemoryWorkload;
 import dev.splitkernel.workload.UniformRandom;
 import dev.splitkernel.workload.ZipfKeyValue;
@@ -39,7 +40,12 @@ abstract class ClusterScenarios
     static final long EXCACHE_BYTES = 512L << 10;
     static final int RW = Prot.PROT_READ | Prot.PROT_WRITE;
     static final int ANON = Prot.MAP_PRIVATE | Prot.MAP_ANONYMOUS;
-    static final long JOIN_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(120);
+    /**
+     * The unit of every wait here (a setting, {@value dev.splitkernel.verbs.FabricContractTest#TIMEOUT_PROP_NAME},
+     * default 5 s): a slow machine raises it, and the other waits scale with it.
+     */
+    static final long TIMEOUT_NS = Long.getLong(FabricContractTest.TIMEOUT_PROP_NAME, TimeUnit.SECONDS.toNanos(5));
+    static final long JOIN_TIMEOUT_NS = 24 * TIMEOUT_NS;
 
     abstract ProcessorMonitor processor();
 
@@ -175,7 +181,7 @@ abstract class ClusterScenarios
                     }
                 }
             });
-            assertTrue(started.await(10, TimeUnit.SECONDS));
+            assertTrue(started.await(2 * TIMEOUT_NS, TimeUnit.NANOSECONDS));
             final long unmapped = v + (512L << 20);
             final SegmentationFault fault = assertThrows(SegmentationFault.class, () -> victim.putLong(unmapped, 5));
             assertEquals(unmapped, fault.address());
@@ -335,7 +341,7 @@ abstract class ClusterScenarios
             {
                 workload.populate(p, base, bytes, thread, threads);
                 populated.countDown();
-                if (!populated.await(60, TimeUnit.SECONDS))
+                if (!populated.await(12 * TIMEOUT_NS, TimeUnit.NANOSECONDS))
                 {
                     throw new IllegalStateException("populate did not finish");
                 }

@@ -34,6 +34,18 @@ public interface Fabric extends AutoCloseable
      */
     Connection connect(String address, long timeoutNs);
 
+    /**
+     * Connect within this fabric's {@link FabricContext#connectTimeoutNs()}: what monitors use, so that one setting
+     * raises every connect's deadline on a slow network (or an emulated CPU).
+     */
+    default Connection connect(final String address)
+    {
+        return connect(address, context().connectTimeoutNs());
+    }
+
+    /** The settings this fabric was made with. */
+    FabricContext context();
+
     /** This fabric's statistics: operations, bytes and errors by kind, for monitors to publish. */
     default FabricCounters counters()
     {

@@ -65,7 +65,7 @@ public class RdmaFabricBenchmark extends FabricBenchmark
             fields = startLocalPeer();
         }
         client = new RdmaFabric(new RdmaContext(new FabricContext().fabric("rdma").busyPoll(busyPoll)));
-        final Connection connection = client.connect(fields[0], TransportBenchmarkOps.TIMEOUT_NS);
+        final Connection connection = client.connect(fields[0]);
         ops = new TransportBenchmarkOps(connection, client.allocate(1024 * 1024), Long.parseLong(fields[1]),
             Integer.parseInt(fields[2]));
     }

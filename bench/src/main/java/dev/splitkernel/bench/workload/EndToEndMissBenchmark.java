@@ -6,6 +6,7 @@ import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
 import dev.splitkernel.verbs.FabricContext;
+import dev.splitkernel.verbs.rdma.RdmaFabric;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,12 +21,14 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * End-to-end ExCache miss over tcp on loopback: the global manager and a memory monitor run in separate JVMs
+ * End-to-end ExCache miss over tcp on loopback, or over rdma on this host's RDMA device
+ * ({@code -p fabric=tcp,rdma} compares them in one run): the global manager and a memory monitor run in separate JVMs
  * (children of the benchmark's fork, killed at tear-down); the processor monitor runs in the fork. Each operation is
  * one 8-byte load that misses: the loads walk, one per 4 KB line, a region 4x the cache whose pages all exist at the
  * memory monitor (written and msync'ed at setup), so under FIFO every load misses and no victim is dirty.
@@ -45,6 +48,17 @@ public class EndToEndMissBenchmark
     @Param({"true", "false"})
     public boolean oneSided;
 
+    /** tcp (loopback) or rdma (the IPv4 address of this host's first ACTIVE RDMA port). */
+    @Param({"tcp"})
+    public String fabric;
+
+    /**
+     * Every monitor spins on its network (a dedicated memory monitor would: a kernel wake-up per request costs tens
+     * of microseconds on these virtual machines, more than the miss itself); false where cores are too few to spin.
+     */
+    @Param({"true"})
+    public boolean busyPoll;
+
     private final List<ChildMonitor> children = new ArrayList<>();
     private ProcessorMonitor processor;
     private LegoProcess process;
@@ -53,12 +67,19 @@ public class EndToEndMissBenchmark
     @Setup(Level.Trial)
     public void setUp() throws Exception
     {
-        final String global = startChild("global", "global", "--fabric", "tcp", "--listen", "127.0.0.1:0");
-        startChild("memory", "memory", "--fabric", "tcp", "--listen", "127.0.0.1:0", "--global", global,
+        final String host = "rdma".equals(fabric)
+            ? RdmaFabric.detectLocalAddress(Path.of("/sys/class/infiniband")) : "127.0.0.1";
+        if (host == null)
+        {
+            throw new IllegalStateException("fabric rdma: no ACTIVE RDMA port with an IPv4 address here");
+        }
+        final String listen = host + ":0";
+        final String global = startChild("global", "global", "--fabric", fabric, "--listen", listen);
+        startChild("memory", "memory", "--fabric", fabric, "--listen", listen, "--global", global,
             "--capacity", "256m", "--workers", "1");
         processor = new ProcessorMonitor(new ProcessorMonitorContext()
-            .fabricContext(new FabricContext().fabric("tcp").busyPoll(true))
-            .listenAddress("127.0.0.1:0")
+            .fabricContext(new FabricContext().fabric(fabric).busyPoll(busyPoll))
+            .listenAddress(listen)
             .globalAddress(global)
             .oneSided(oneSided)
             .excache(new ExCacheContext().capacityBytes(MissSweep.EXCACHE_BYTES)));
@@ -91,10 +112,8 @@ public class EndToEndMissBenchmark
 
     private String startChild(final String role, final String... args) throws Exception
     {
-        // The memory side busy-polls as a dedicated memory monitor would: a kernel wake-up per request costs tens of
-        // microseconds on these virtual machines, more than the miss itself.
         final ChildMonitor child = ChildMonitor.startRole(role,
-            List.of("-Xmx512m", "-D" + FabricContext.BUSY_POLL_PROP_NAME + "=true"),
+            List.of("-Xmx512m", "-D" + FabricContext.BUSY_POLL_PROP_NAME + "=" + busyPoll),
             List.of(args).subList(1, args.length), START_TIMEOUT_MS);
         children.add(child);
         return child.address();

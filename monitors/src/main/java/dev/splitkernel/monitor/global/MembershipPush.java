@@ -161,7 +161,7 @@ final class MembershipPush implements AutoCloseable
             connections.remove(push.processorId);
             try
             {
-                connection = fabric.connect(push.processorAddress, timeoutNs);
+                connection = fabric.connect(push.processorAddress);
             }
             catch (final FabricException ex)
             {

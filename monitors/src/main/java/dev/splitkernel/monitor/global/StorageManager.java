@@ -250,7 +250,7 @@ final class StorageManager
             StorageProxy proxy = proxies.get(address);
             if (proxy == null)
             {
-                proxy = new StorageProxy(fabric.connect(address, REMOVE_TIMEOUT_NS), REMOVE_TIMEOUT_NS);
+                proxy = new StorageProxy(fabric.connect(address), REMOVE_TIMEOUT_NS);
                 proxies.put(address, proxy);
             }
             final long result = proxy.request(

@@ -123,7 +123,7 @@ final class LogBackup implements AutoCloseable
             proxy = null;
             try
             {
-                proxy = new StorageProxy(fabric.connect(storageAddress, timeoutNs), timeoutNs);
+                proxy = new StorageProxy(fabric.connect(storageAddress), timeoutNs);
             }
             catch (final FabricException ex)
             {

@@ -127,7 +127,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         if (!ctx.globalAddress().isEmpty())
         {
             final GlobalManagerProxy gmm = new GlobalManagerProxy(
-                fabric.connect(ctx.globalAddress(), ctx.requestTimeoutNs()), ctx.requestTimeoutNs());
+                fabric.connect(ctx.globalAddress()), ctx.requestTimeoutNs());
             final int id = gmm.registerMember(GlobalDescriptor.ROLE_MEMORY, ctx.capacityBytes(), address);
             if (id < 0)
             {

@@ -81,7 +81,7 @@ final class Peers implements AutoCloseable
     MemoryMonitorProxy connectPeer(final int owner, final String peerAddress)
     {
         return peers.computeIfAbsent(owner, id -> new MemoryMonitorProxy(
-            fabric.connect(peerAddress, requestTimeoutNs), id, pageBytes, requestTimeoutNs));
+            fabric.connect(peerAddress), id, pageBytes, requestTimeoutNs));
     }
 
     @Override

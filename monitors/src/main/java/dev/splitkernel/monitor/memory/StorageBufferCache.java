@@ -653,7 +653,7 @@ public final class StorageBufferCache implements AutoCloseable
         {
             if (gsm == null)
             {
-                gsm = new StorageManagerProxy(fabric.connect(globalAddress, timeoutNs), timeoutNs);
+                gsm = new StorageManagerProxy(fabric.connect(globalAddress), timeoutNs);
             }
             final VNodeInfo info = gsm.lookupVNode(vNodeId);
             if (info == null || info.storageAddress().isEmpty())
@@ -675,7 +675,7 @@ public final class StorageBufferCache implements AutoCloseable
         StorageProxy proxy = proxies.get(storageAddress);
         if (proxy == null)
         {
-            proxy = new StorageProxy(fabric.connect(storageAddress, timeoutNs), timeoutNs);
+            proxy = new StorageProxy(fabric.connect(storageAddress), timeoutNs);
             proxies.put(storageAddress, proxy);
         }
         return proxy;

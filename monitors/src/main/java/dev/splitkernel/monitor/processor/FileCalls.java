@@ -94,7 +94,7 @@ public final class FileCalls implements WorkloadFiles, AutoCloseable
             throw new IllegalStateException("files need the global manager's address (splitkernel.global.address)");
         }
         final VNodeInfo info;
-        try (StorageManagerProxy gsm = new StorageManagerProxy(fabric.connect(globalAddress, timeoutNs), timeoutNs))
+        try (StorageManagerProxy gsm = new StorageManagerProxy(fabric.connect(globalAddress), timeoutNs))
         {
             info = gsm.lookupVNode(vNodeId);
             if (info == null)
@@ -108,7 +108,7 @@ public final class FileCalls implements WorkloadFiles, AutoCloseable
         {
             throw new IllegalStateException("vNode " + vNodeId + " has no storage monitor address at the GSM");
         }
-        return new FileCalls(new StorageProxy(fabric.connect(address, timeoutNs), timeoutNs), vNodeId, true);
+        return new FileCalls(new StorageProxy(fabric.connect(address), timeoutNs), vNodeId, true);
     }
 
     public int vNodeId()

@@ -214,7 +214,7 @@ final class Owners implements AutoCloseable
         }
         try
         {
-            owner.proxy = new MemoryMonitorProxy(fabric.connect(address, timeoutNs), owner.memberId, lineBytes,
+            owner.proxy = new MemoryMonitorProxy(fabric.connect(address), owner.memberId, lineBytes,
                 timeoutNs);
         }
         catch (final FabricException ex)

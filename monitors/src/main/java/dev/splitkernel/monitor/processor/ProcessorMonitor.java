@@ -109,7 +109,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         try
         {
             listenAddress = fabric.listen(ctx.listenAddress(), new PushHandler());
-            globalProxy = new GlobalManagerProxy(fabric.connect(ctx.globalAddress(), timeoutNs), timeoutNs);
+            globalProxy = new GlobalManagerProxy(fabric.connect(ctx.globalAddress()), timeoutNs);
             final int id = globalProxy.registerMember(GlobalDescriptor.ROLE_PROCESSOR, 0, listenAddress);
             if (id < 0)
             {

@@ -93,7 +93,7 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
         if (!ctx.globalAddress().isEmpty())
         {
             final GlobalManagerProxy gsm = new GlobalManagerProxy(
-                fabric.connect(ctx.globalAddress(), ctx.requestTimeoutNs()), ctx.requestTimeoutNs());
+                fabric.connect(ctx.globalAddress()), ctx.requestTimeoutNs());
             final int id = gsm.registerMember(GlobalDescriptor.ROLE_STORAGE, ctx.capacityBytes(), address, memberName);
             if (id < 0)
             {

@@ -3,6 +3,7 @@ package dev.splitkernel.monitor.processor;
 import dev.splitkernel.verbs.Completion;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.Fabric;
+import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.MemoryRegion;
 import dev.splitkernel.verbs.RequestHandler;
@@ -30,6 +31,12 @@ final class GatedFabric implements Fabric
     GatedFabric(final Fabric fabric)
     {
         this.fabric = fabric;
+    }
+
+    @Override
+    public FabricContext context()
+    {
+        return fabric.context();
     }
 
     void arm()

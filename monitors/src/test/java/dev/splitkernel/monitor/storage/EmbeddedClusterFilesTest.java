@@ -17,13 +17,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class EmbeddedClusterFilesTest
 {
+    /** The cluster under test: in-process here; a subclass picks another fabric. */
+    ClusterContext context()
+    {
+        return new ClusterContext().fabric("local").preset("none");
+    }
+
     @Test
     void shouldGiveEachProcessTheFilesOfItsVNodeThroughTheBufferCache()
     {
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(new ClusterContext().fabric("local").preset("none")
-            .memoryMonitors(2));
+        final ClusterContext ctx = context().memoryMonitors(2);
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(ctx);
             StorageManagerProxy gsm = new StorageManagerProxy(cluster.processor().fabric()
-                .connect(cluster.globalAddress(), 5_000_000_000L), 5_000_000_000L))
+                .connect(cluster.globalAddress()), ctx.timeoutNs()))
         {
             final int other = gsm.createVNode("other", "/mnt/other");
             assertTrue(other > FileCalls.DEFAULT_VNODE_ID, Errno.describe(other));

@@ -103,6 +103,7 @@ public final class LocalFabric implements Fabric
         return NAME;
     }
 
+    @Override
     public FabricContext context()
     {
         return ctx;

@@ -226,7 +226,7 @@ final class RdmaConnection implements Connection
         final RequestHandler handler) throws IOException
     {
         this.fabric = fabric;
-        this.ctx = fabric.context();
+        this.ctx = fabric.rdmaContext();
         this.counters = fabric.counters();
         this.index = index;
         this.generation = generation;

@@ -17,6 +17,7 @@ import com.ibm.disni.verbs.SVCPollCq;
 import com.ibm.disni.verbs.SVCReqNotify;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.Fabric;
+import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.FabricException;
 import dev.splitkernel.verbs.MemoryRegion;
@@ -208,7 +209,8 @@ public final class RdmaFabric implements Fabric
         return "rdma";
     }
 
-    public RdmaContext context()
+    /** The rdma settings (queue depths, message sizes) beside the fabric ones. */
+    public RdmaContext rdmaContext()
     {
         return ctx;
     }
@@ -217,6 +219,12 @@ public final class RdmaFabric implements Fabric
     public FabricCounters counters()
     {
         return counters;
+    }
+
+    @Override
+    public FabricContext context()
+    {
+        return ctx.fabricContext();
     }
 
     /** The IP address of the RDMA interface this fabric uses. */

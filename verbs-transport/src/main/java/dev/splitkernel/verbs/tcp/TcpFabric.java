@@ -73,6 +73,7 @@ public final class TcpFabric implements Fabric
         return NAME;
     }
 
+    @Override
     public FabricContext context()
     {
         return ctx;

@@ -135,6 +135,8 @@ static int open_userfaultfd(void)
         if (dev >= 0) {
             fd = ioctl(dev, _IO(0xAA, 0x00), O_CLOEXEC | O_NONBLOCK); /* USERFAULTFD_IOC_NEW */
             close(dev);
+        } else {
+            errno = EPERM; /* the refusal to report is the syscall's, not the missing or root-only device's */
         }
     }
     return fd;

@@ -36,6 +36,9 @@ final class ExecCommand
         "  --memory-monitors N      memory monitors (default 2)",
         "  --arena SIZE             heap arena reserved in the program (virtual; its heap limit; default 16g)",
         "  --spin-us N              the fault handler spins N us for the next fault before sleeping (default 0)",
+        "  --user USER              run the program as USER (name or uid; its primary group and groups) with setpriv;",
+        "                           the cluster and the fault handler stay with the caller (needs root; one run,",
+        "                           not with --sizes)",
         "  --quiet                  no summary",
         "  --sizes 12.5,25,50,100   the report instead of one run: the program without a limit (measuring its heap),",
         "                           then natively and at each ExCache size (% of that heap), --repeat times each;",
@@ -44,7 +47,9 @@ final class ExecCommand
         "  --repeat N               runs per size in the report (default 3)",
         "  --out DIR                where the report's JSON and plot go (default results/)",
         "",
-        "  Needs userfaultfd: root, or sysctl vm.unprivileged_userfaultfd=1. Static binaries cannot be served.",
+        "  Needs userfaultfd in the program: root, or sysctl vm.unprivileged_userfaultfd=1 (the kernel's faults on",
+        "  the heap, as read(2) into a buffer, must be served too, so user-mode-only userfaultfd is not enough).",
+        "  Static binaries cannot be served.",
         "  Left local (counted in the summary): the stack, static data, the program's own mmaps. A child forked",
         "  without exec gets a private heap of its own; a program started by exec runs outside the emulation.",
         "  Exit code: the program's; 126 when it cannot run under the emulation, 127 when it is not found, 2 on bad",
@@ -155,8 +160,7 @@ final class ExecCommand
                         {
                             return usageError("--memory-monitors: " + value + " must be in 1..16");
                         }
-                        options = new ExecOptions(options.command(), options.excacheBytes(), options.fabric(),
-                            options.preset(), options.policy(), options.spinNs(), options.arenaBytes(), n);
+                        options = options.withMemoryMonitors(n);
                         break;
                     case "--arena":
                         final long arena = Options.parseBytes(value);
@@ -164,8 +168,7 @@ final class ExecCommand
                         {
                             return usageError("--arena: " + value + " must be between 64m and 1t");
                         }
-                        options = new ExecOptions(options.command(), options.excacheBytes(), options.fabric(),
-                            options.preset(), options.policy(), options.spinNs(), arena, options.memoryMonitors());
+                        options = options.withArenaBytes(arena);
                         break;
                     case "--spin-us":
                         final long us = Long.parseLong(value);
@@ -174,6 +177,13 @@ final class ExecCommand
                             return usageError("--spin-us: " + value + " must be in 0..1000000");
                         }
                         options = options.withSpinNs(us * 1000);
+                        break;
+                    case "--user":
+                        if (value.isEmpty() || value.startsWith("-"))
+                        {
+                            return usageError("--user: '" + value + "' is not a user name or uid");
+                        }
+                        options = options.withUser(value);
                         break;
                     default:
                         return usageError("unknown option " + arg);
@@ -201,6 +211,11 @@ final class ExecCommand
         final ExecResult result;
         try
         {
+            if (sizes != null && options.user() != null)
+            {
+                // The report compares with native runs, which would run as the caller.
+                return usageError("--user is for one run, not with --sizes");
+            }
             if (sizes != null)
             {
                 return new ExecSweep(out, err).run(options, sizes, repeat, outDir);

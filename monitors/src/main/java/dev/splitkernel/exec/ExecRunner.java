@@ -18,6 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -75,6 +77,7 @@ public final class ExecRunner
     public ExecResult run(final ExecOptions options, final ProcessBuilder.Redirect stdout,
         final ProcessBuilder.Redirect stderr) throws IOException, InterruptedException
     {
+        final ProgramUser user = options.user() == null ? null : ProgramUser.lookup(options.user());
         final String name = options.command().get(0);
         final Path program = ProgramCheck.resolve(name);
         if (program == null)
@@ -103,11 +106,13 @@ public final class ExecRunner
         try (EmbeddedCluster cluster = EmbeddedCluster.start(ctx);
             SeqpacketSocket listener = SeqpacketSocket.listen(dir.resolve("handler.sock").toString()))
         {
+            final Path programPreload = user == null ? preload
+                : user.prepare(dir, dir.resolve("handler.sock"), preload);
             final LegoProcess process = cluster.createProcess("exec " + program.getFileName());
             try
             {
-                return runProgram(options, cluster, process, listener, dir.resolve("handler.sock"), preload, stdout,
-                    stderr);
+                return runProgram(options, user, program, cluster, process, listener, dir.resolve("handler.sock"),
+                    programPreload, stdout, stderr);
             }
             finally
             {
@@ -123,16 +128,27 @@ public final class ExecRunner
         }
     }
 
-    private ExecResult runProgram(final ExecOptions options, final EmbeddedCluster cluster, final LegoProcess process,
-        final SeqpacketSocket listener, final Path socketPath, final Path preload, final ProcessBuilder.Redirect stdout,
-        final ProcessBuilder.Redirect stderr) throws IOException, InterruptedException
+    private ExecResult runProgram(final ExecOptions options, final ProgramUser user, final Path program,
+        final EmbeddedCluster cluster, final LegoProcess process, final SeqpacketSocket listener, final Path socketPath,
+        final Path preload, final ProcessBuilder.Redirect stdout, final ProcessBuilder.Redirect stderr)
+        throws IOException, InterruptedException
     {
-        final ProcessBuilder builder = new ProcessBuilder(options.command()).inheritIO().redirectOutput(stdout)
-            .redirectError(stderr);
+        final Map<String, String> preloadEnvironment = new LinkedHashMap<>();
         final String existing = System.getenv("LD_PRELOAD");
-        builder.environment().put("LD_PRELOAD", preload + (existing == null || existing.isEmpty() ? "" : " " + existing));
-        builder.environment().put("SPLITKERNEL_EXEC_SOCKET", socketPath.toString());
-        builder.environment().put("SPLITKERNEL_EXEC_ARENA", Long.toString(options.arenaBytes()));
+        preloadEnvironment.put("LD_PRELOAD", preload + (existing == null || existing.isEmpty() ? "" : " " + existing));
+        preloadEnvironment.put("SPLITKERNEL_EXEC_SOCKET", socketPath.toString());
+        preloadEnvironment.put("SPLITKERNEL_EXEC_ARENA", Long.toString(options.arenaBytes()));
+        final ProcessBuilder builder = new ProcessBuilder(user == null ? options.command()
+            : user.wrap(options.command(), program, preloadEnvironment)).inheritIO().redirectOutput(stdout)
+            .redirectError(stderr);
+        if (user == null)
+        {
+            builder.environment().putAll(preloadEnvironment);
+        }
+        else
+        {
+            builder.environment().remove("LD_PRELOAD"); // env sets it for the program, not for setpriv
+        }
         final long startNs = System.nanoTime();
         final Process child = builder.start();
         final Connections connections = new Connections(listener, child, options.command().get(0));
@@ -145,8 +161,10 @@ public final class ExecRunner
             if (start == null)
             {
                 final int code = child.waitFor();
+                // The preload library exits 126 after saying why it could not start (no userfaultfd, ...).
                 err.println("splitkernel exec: " + options.command().get(0) + " exited before its preload library "
-                    + "connected: it ran outside the emulation");
+                    + "connected: " + (code == CANNOT_EXECUTE ? "it could not start under the emulation (exit 126)"
+                    : "it ran outside the emulation"));
                 return new ExecResult(code, System.nanoTime() - startNs, null, null, connections.outside, null);
             }
             session = start.session;

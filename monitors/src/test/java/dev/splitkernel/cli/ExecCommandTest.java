@@ -74,6 +74,15 @@ class ExecCommandTest
         assertTrue(err().contains("unknown option --bogus"), err());
     }
 
+    @Test
+    void shouldRefuseAnUnknownUserOrAUserWithTheReport()
+    {
+        assertEquals(2, exec("--user", "no-such-user-anywhere", "--", "true"));
+        assertTrue(err().contains("--user: no such user 'no-such-user-anywhere'"), err());
+        assertEquals(2, exec("--user", "nobody", "--sizes", "25", "--", "true"));
+        assertTrue(err().contains("--user is for one run, not with --sizes"), err());
+    }
+
     /** The report: native and emulated runs at two sizes, outputs compared, JSON and plot written. */
     @Test
     @Timeout(300)

@@ -13,8 +13,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -133,6 +136,94 @@ class ExecTest
             () -> exec(ExecOptions.of(List.of(program("random_rw_static"), "1", "1", "1"))));
         assertTrue(ex.getMessage().contains("statically linked"), ex.getMessage());
         assertEquals(ExecRunner.CANNOT_EXECUTE, ex.exitCode());
+    }
+
+    /**
+     * No userfaultfd permission, for real: the program runs as nobody (--user) with vm.unprivileged_userfaultfd 0,
+     * so the kernel refuses its preload library's userfaultfd (EPERM, and /dev/userfaultfd is root's). The preload
+     * asks for kernel-mode faults too (no UFFD_USER_MODE_ONLY, which an unprivileged process could still get): the
+     * kernel's own accesses to the heap, as read(2) into a malloc'ed buffer, must be served.
+     */
+    @Test
+    @Timeout(120)
+    void shouldRefuseAProgramWithoutUserfaultfdPermissionWithAClearMessage() throws Exception
+    {
+        assumeUnprivilegedUserAvailable();
+        final Run run = withUnprivilegedUserfaultfd("0",
+            () -> exec(ExecOptions.of(List.of("true")).withUser(UNPRIVILEGED)));
+        assertEquals(ExecRunner.CANNOT_EXECUTE, run.result.exitCode(), run.stderr);
+        assertTrue(run.stderr.contains("splitkernel exec: userfaultfd refused (Operation not permitted): run as root, "
+            + "or set sysctl vm.unprivileged_userfaultfd=1"), run.stderr);
+        assertTrue(run.stderr.contains("could not start under the emulation (exit 126)"), run.stderr);
+        assertEquals(null, run.result.counts(), "never served");
+    }
+
+    /** The same user with vm.unprivileged_userfaultfd 1: served, with sort reading into its heap (kernel faults). */
+    @Test
+    @Timeout(300)
+    void shouldServeAnUnprivilegedProgramWhenTheSysctlAllowsIt() throws Exception
+    {
+        assumeUnprivilegedUserAvailable();
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x")); // nobody reads the input
+        final Path input = tmp.resolve("input.txt");
+        RandomLines.write(input, 8L << 20, 7);
+        final List<String> command = List.of("sort", input.toString());
+        final Run run = withUnprivilegedUserfaultfd("1",
+            () -> exec(ExecOptions.of(command).withUser(UNPRIVILEGED).withExcacheBytes(1L << 20)));
+        assertEquals(0, run.result.exitCode(), run.stderr);
+        assertEquals(nativeOutput(command), run.stdout);
+        assertTrue(run.result.counts().fetches() > 0 && run.result.counts().writeBacks() > 0, "pages moved: "
+            + run.result.counts());
+    }
+
+    static final String UNPRIVILEGED = "nobody";
+    static final Path UNPRIVILEGED_USERFAULTFD = Path.of("/proc/sys/vm/unprivileged_userfaultfd");
+    static final Path DEV_USERFAULTFD = Path.of("/dev/userfaultfd");
+
+    static void assumeUnprivilegedUserAvailable() throws Exception
+    {
+        final String why;
+        if (!Files.isWritable(UNPRIVILEGED_USERFAULTFD))
+        {
+            why = UNPRIVILEGED_USERFAULTFD + " is not writable here (not root)";
+        }
+        else if (ProgramCheck.resolve("setpriv") == null)
+        {
+            why = "no setpriv (util-linux) to run a program as " + UNPRIVILEGED;
+        }
+        else if (new ProcessBuilder("id", UNPRIVILEGED).start().waitFor() != 0)
+        {
+            why = "no user " + UNPRIVILEGED;
+        }
+        else if (Files.exists(DEV_USERFAULTFD) && Files.getPosixFilePermissions(DEV_USERFAULTFD).containsAll(
+            List.of(PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE)))
+        {
+            why = "/dev/userfaultfd is open to every user: an unprivileged program is never refused here";
+        }
+        else
+        {
+            why = null;
+        }
+        if (why != null)
+        {
+            System.out.println("ExecTest: unprivileged-user test skipped: " + why);
+        }
+        Assumptions.assumeTrue(why == null, why);
+    }
+
+    /** Run with the sysctl set to {@code value}, restored after (it is the machine's). */
+    static Run withUnprivilegedUserfaultfd(final String value, final Callable<Run> body) throws Exception
+    {
+        final String saved = Files.readString(UNPRIVILEGED_USERFAULTFD).trim();
+        try
+        {
+            Files.writeString(UNPRIVILEGED_USERFAULTFD, value);
+            return body.call();
+        }
+        finally
+        {
+            Files.writeString(UNPRIVILEGED_USERFAULTFD, saved);
+        }
     }
 
     @Test

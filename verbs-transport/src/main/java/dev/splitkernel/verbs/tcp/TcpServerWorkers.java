@@ -50,6 +50,12 @@ final class TcpServerWorkers implements AutoCloseable
     private final AtomicIntegerArray parked;
     private final FabricCounters counters;
     private final TcpFabric fabric;
+    /**
+     * Yields before an idle worker parks when busy-polling: a few milliseconds, so a stream of requests never waits
+     * for a wake-up, while an idle cluster's workers stop spinning (they would otherwise take a core each).
+     */
+    private static final int BUSY_POLL_YIELDS = 20_000;
+
     private final boolean busyPoll;
     private final long operationTimeoutNs;
     private volatile boolean running = true;
@@ -137,7 +143,7 @@ final class TcpServerWorkers implements AutoCloseable
                 {
                     Thread.onSpinWait();
                 }
-                else if (busyPoll || idle < 200)
+                else if (idle < (busyPoll ? BUSY_POLL_YIELDS : 200))
                 {
                     Thread.yield();
                 }

@@ -54,6 +54,10 @@ public final class RunCommand
         "                                 says whether verbs can run here); a list (local,tcp) runs each size on",
         "                                 each fabric in turn and prints their ratio (measured in the same run)",
         "  --preset none|rdma-cx3|rdma-cx6|cxl   timing of the local fabric (default rdma-cx3)",
+        "  --replication off|on|both      memory replication: each vRegion also on a secondary memory monitor,",
+        "                                 every write-back acknowledged by both (default off: LegoOS measured its",
+        "                                 slowdowns without it); both: each cell with and without, side by side,",
+        "                                 and their ratio (fabric 'X+replication' / 'X')",
         "  --timing account|inject|both   account (default): each network operation's modelled cost goes to the",
         "                                 virtual clock of the thread that waited, nobody spins (fast, steady);",
         "                                 inject: the cost is busy-waited; both: each cell in both modes",
@@ -103,6 +107,7 @@ public final class RunCommand
         int repeats = 5;
         int warmups = 2;
         List<String> timings = List.of(FabricContext.TIMING_MODE_ACCOUNT);
+        String replication = "off";
         if (List.of(args).contains("--quick"))
         {
             sizesOption = List.of(25.0, 100.0);
@@ -213,6 +218,13 @@ public final class RunCommand
                             return usageError("--memory-monitors: " + value + " must be in 1..16");
                         }
                         break;
+                    case "--replication":
+                        if (!List.of("off", "on", "both").contains(value))
+                        {
+                            return usageError("--replication: '" + value + "' is not one of off, on, both");
+                        }
+                        replication = value;
+                        break;
                     case "--timing":
                         timings = "both".equals(value) ? FabricContext.TIMING_MODES : List.of(value);
                         if (!FabricContext.TIMING_MODES.contains(timings.get(0)))
@@ -276,10 +288,13 @@ public final class RunCommand
         workloads = toRun.stream().map(twins -> twins[0].name()).toList();
 
         final List<String> fabricLabels = new ArrayList<>();
+        fabrics = withReplication(fabrics, replication);
         for (final String f : fabrics)
         {
-            fabricLabels.add("local".equals(f) ? "local, preset " + preset
-                : "rdma".equals(f) ? "rdma (this host's RDMA device)" : f + " (loopback)");
+            final String b = baseFabric(f);
+            fabricLabels.add(("local".equals(b) ? "local, preset " + preset
+                : "rdma".equals(b) ? "rdma (this host's RDMA device)" : b + " (loopback)") +
+                (f.endsWith(REPLICATED) ? " with replication" : ""));
         }
         final String fabricLabel = String.join(" and ", fabricLabels);
         out.printf(Locale.ROOT, "splitkernel run: workloads %s, working set %s, ExCache sizes %s, fabric %s, "
@@ -471,7 +486,8 @@ public final class RunCommand
         final String preset, final int memoryMonitors) throws Exception
     {
         final ClusterContext ctx = new ClusterContext()
-            .fabric(fabric)
+            .fabric(baseFabric(fabric))
+            .replication(fabric.endsWith(REPLICATED))
             .preset(preset)
             .timingMode(FabricContext.TIMING_MODES.contains(timing) ? timing : FabricContext.TIMING_MODE_INJECT)
             .memoryMonitors(memoryMonitors)
@@ -522,7 +538,33 @@ public final class RunCommand
     /** The timing modes that mean something on {@code fabric}: only the local fabric models its network time. */
     static List<String> timingsOf(final String fabric, final List<String> timings)
     {
-        return "local".equals(fabric) ? timings : List.of("wall");
+        return "local".equals(baseFabric(fabric)) ? timings : List.of("wall");
+    }
+
+    /** A fabric's name with this suffix runs its cluster with memory replication (a variant beside the plain one). */
+    static final String REPLICATED = "+replication";
+
+    static String baseFabric(final String fabric)
+    {
+        return fabric.endsWith(REPLICATED) ? fabric.substring(0, fabric.length() - REPLICATED.length()) : fabric;
+    }
+
+    /** The fabrics to run for {@code --replication off|on|both}: plain, replicated, or each plain one then its twin. */
+    static List<String> withReplication(final List<String> fabrics, final String replication)
+    {
+        final List<String> result = new ArrayList<>();
+        for (final String f : fabrics)
+        {
+            if (!"on".equals(replication))
+            {
+                result.add(f);
+            }
+            if (!"off".equals(replication))
+            {
+                result.add(f + REPLICATED);
+            }
+        }
+        return result;
     }
 
     /** Round trips a fabric has waited for: calls and one-sided READs and WRITEs (one-way sends are not). */

@@ -84,6 +84,7 @@ public final class EmbeddedCluster implements AutoCloseable
         global = new GlobalManager(new GlobalManagerContext()
             .runtime(runtime)
             .fabric(newFabric("global"))
+            .replication(ctx.replication())
             .listenAddress(listenAddress("global")))
             .start();
         final String globalAddress = global.address();
@@ -216,6 +217,19 @@ public final class EmbeddedCluster implements AutoCloseable
     public List<MemoryMonitor> memoryMonitors()
     {
         return Collections.unmodifiableList(memoryMonitors);
+    }
+
+    /**
+     * Kill memory monitor {@code memberId} as a crash would: its fabric goes first (every connection to it drops, a
+     * call in flight fails), then the monitor; its heartbeats stop. It leaves {@link #memoryMonitors()}.
+     */
+    public void killMemoryMonitor(final int memberId)
+    {
+        final MemoryMonitor victim = memoryMonitors.stream().filter(m -> m.memberId() == memberId).findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("no live memory monitor " + memberId + " in this cluster"));
+        memoryMonitors.remove(victim);
+        CloseHelper.quietClose(victim.fabric());
+        CloseHelper.quietClose(victim);
     }
 
     public List<ProcessorMonitor> processors()

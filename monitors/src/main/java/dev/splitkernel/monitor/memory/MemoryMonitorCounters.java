@@ -30,14 +30,28 @@ public final class MemoryMonitorCounters
     public static final int PAGES_MOVED = 14;
     /** Data requests refused because no memory worker came free within the request timeout. */
     public static final int WORKER_TIMEOUTS = 15;
-    public static final int COUNT = 16;
+    /** Write-backs forwarded to a secondary and acknowledged by it (as a primary). */
+    public static final int REPLICA_FORWARDS = 16;
+    /** Pages copied to a new secondary (as a primary). */
+    public static final int REPLICA_PAGES_COPIED = 17;
+    /** Replications of a vRegion started and whose page copy completed (as a primary). */
+    public static final int REPLICATIONS_STARTED = 18;
+    public static final int REPLICATIONS_COMPLETED = 19;
+    /** vRegions left without a replica because their secondary failed (as a primary). */
+    public static final int REPLICAS_LOST = 20;
+    /** Write-backs logged and applied to the standby copy (as a secondary). */
+    public static final int REPLICA_WRITE_BACKS = 21;
+    /** Standby vRegions taken over after their primary died (as a secondary). */
+    public static final int PROMOTIONS = 22;
+    public static final int COUNT = 23;
 
     private static final String[] NAMES =
     {
         "line fetches", "line write-backs", "piggybacked write-backs", "pages created by fetch",
         "pages created by write-back", "faults", "out of memory", "malformed requests", "unknown opcodes", "syscalls",
         "owner operations", "handler errors", "load reports", "load report failures", "pages moved",
-        "worker timeouts"
+        "worker timeouts", "replica forwards", "replica pages copied", "replications started",
+        "replications completed", "replicas lost", "replica write-backs", "promotions"
     };
 
     // Spread counters over cache lines so that two workers' hot counters do not share one.

@@ -83,6 +83,9 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     private final LongAdder ownerChanges = new LongAdder();
     private final LongAdder busyRetries = new LongAdder();
     private final LongAdder segfaults = new LongAdder();
+    private final LongAdder ownerRecoveries = new LongAdder();
+    private final java.util.concurrent.atomic.AtomicLong firstOwnerDownMs = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong firstRecoveredMs = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
 
     /**
@@ -306,10 +309,14 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             missErrors.increment();
             return Errno.EFAULT;
         }
-        if (!owner.usable() && (owner = awaitOwner(asid, address, r, null)) == null)
+        if (!owner.usable())
         {
-            missErrors.increment();
-            return Errno.EHOSTDOWN;
+            if ((owner = awaitOwner(asid, address, r, null)) == null)
+            {
+                missErrors.increment();
+                return Errno.EHOSTDOWN;
+            }
+            recovered();
         }
         final int i = view.indexOf(lineNumber);
         if (oneSided)
@@ -336,6 +343,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             result = owner.proxy.fetchLine(asid, address, lineBytes, dst, dstOffset, location.reset());
         }
         while (retryBusy(result, startNs));
+        boolean movedOwner = false;
         if (isOwnerFailure(result))
         {
             // Fetching is idempotent: retry once at the owner the global managers push instead (a replica).
@@ -343,11 +351,20 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             if (next != null)
             {
                 owner = next;
+                movedOwner = true;
                 result = owner.proxy.fetchLine(asid, address, lineBytes, dst, dstOffset, location.reset());
+            }
+            else
+            {
+                result = Errno.EHOSTDOWN; // the error names the dead owner (see awaitOwner)
             }
         }
         if (result >= 0)
         {
+            if (movedOwner)
+            {
+                recovered();
+            }
             rpcFetches.increment();
             Owners.markUp(owner);
             if (r.owner == owner)
@@ -399,12 +416,16 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
                 r.learn(p.view().indexOf(lineNumber), location.remoteAddress(), location.rkey());
             }
         }
+        else if (isOwnerFailure(result))
+        {
+            // The owner may be dead: apart, each waiting for a new owner (a promoted replica). Writing the victim
+            // back twice is harmless: the same bytes.
+            noteDown(owner);
+            return LineSource.super.fetchWithWriteBack(asid, lineNumber, dst, dstOffset, victimAsid, victimLine,
+                victim, victimOffset);
+        }
         else
         {
-            if (isOwnerFailure(result))
-            {
-                owners.markDown(owner);
-            }
             missErrors.increment();
         }
         return result;
@@ -440,17 +461,27 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             result = owner.proxy.writeBackLine(asid, address, lineBytes, src, srcOffset);
         }
         while (retryBusy(result, startNs));
+        boolean movedOwner = false;
         if (isOwnerFailure(result))
         {
             final Owners.Owner next = awaitOwner(asid, address, r, owner);
             if (next != null)
             {
                 owner = next;
+                movedOwner = true;
                 result = owner.proxy.writeBackLine(asid, address, lineBytes, src, srcOffset);
+            }
+            else
+            {
+                result = Errno.EHOSTDOWN;
             }
         }
         if (result >= 0)
         {
+            if (movedOwner)
+            {
+                recovered();
+            }
             writeBacks.increment();
             Owners.markUp(owner);
             r.markWrittenBack(p.view().indexOf(lineNumber));
@@ -481,6 +512,36 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         return true;
     }
 
+    /**
+     * A call to {@code owner} failed in transport: it counts as down, and the first time the global managers hear of
+     * it (they probe it and fail it over at once if it is dead, rather than at their heartbeat timeout).
+     */
+    private void noteDown(final Owners.Owner owner)
+    {
+        if (owners.markDown(owner))
+        {
+            final long nowMs = System.currentTimeMillis();
+            firstOwnerDownMs.compareAndSet(0, nowMs);
+            global.suspectMember(owner.memberId);
+        }
+    }
+
+    /** A miss or write-back was served by the owner that replaced an unusable one. */
+    private void recovered()
+    {
+        ownerRecoveries.increment();
+        firstRecoveredMs.compareAndSet(0, System.currentTimeMillis());
+    }
+
+    /**
+     * The failover as this processor saw it: {@code [first owner down, first access served by a replacement owner]}
+     * in epoch milliseconds (0: never), and how many accesses a replacement owner served.
+     */
+    public long[] failoverTimesMs()
+    {
+        return new long[] {firstOwnerDownMs.get(), firstRecoveredMs.get(), ownerRecoveries.sum()};
+    }
+
     /** A transport failure of a call to an owner (it may be dead): the cue to wait for a new owner. */
     private static boolean isOwnerFailure(final int status)
     {
@@ -500,7 +561,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         final Owners.Owner first = failed != null ? failed : r.owner;
         if (failed != null)
         {
-            owners.markDown(failed);
+            noteDown(failed);
         }
         final long downSinceNs = first == null ? 0 : first.downSinceNs;
         final long deadlineNs = (downSinceNs != 0 ? downSinceNs : System.nanoTime()) + ownerWaitNs;

@@ -150,12 +150,13 @@ public final class TcpFabric implements Fabric
     }
 
     /** An authenticated connection, served by the poller from now on. */
-    TcpServerConnection newServerConnection(final SocketChannel channel, final RequestHandler handler)
-        throws IOException
+    TcpServerConnection newServerConnection(
+        final TcpPoller poller, final SocketChannel channel, final RequestHandler handler) throws IOException
     {
         final TcpServerConnection connection = new TcpServerConnection(
-            this, new FrameChannel(channel, ctx.maxMessageBytes()), regions, handler, ctx.serverWorkers() > 0);
+            this, poller, new FrameChannel(channel, ctx.maxMessageBytes()), regions, handler, ctx.serverWorkers() > 0);
         serverConnections.add(connection);
+        connection.registerLocal();
         if (closed)
         {
             connection.close();

@@ -200,4 +200,31 @@ class TcpFabricTest
             () -> client.connect("nonsense", TIMEOUT_NS));
         assertTrue(ex.getMessage().contains("host:port"), ex.getMessage());
     }
+
+    @Test
+    void shouldLetAClientInThisProcessHintItsServerEndAndForgetTheEndWhenItCloses()
+    {
+        final byte[] bytes = "hint".getBytes(StandardCharsets.US_ASCII);
+        final UnsafeBuffer request = new UnsafeBuffer(bytes);
+        final UnsafeBuffer reply = new UnsafeBuffer(new byte[16]);
+        assertEquals(bytes.length, connection.call(7, request, 0, bytes.length, reply, 0, 16, TIMEOUT_NS));
+
+        final String key = LocalPeers.keyAtClient(((TcpConnection)connection).channel());
+        final TcpServerConnection end = LocalPeers.find(key);
+        assertTrue(end != null, "the server end of " + key + " is registered for its client in this process");
+        assertTrue(end.isHinted(), "the client said when its frame was on its way");
+        // Served by hints from now on, and the same answers as before.
+        for (int i = 0; i < 100; i++)
+        {
+            assertEquals(bytes.length, connection.call(7, request, 0, bytes.length, reply, 0, 16, TIMEOUT_NS));
+        }
+
+        connection.close();
+        final long deadlineNs = System.nanoTime() + TIMEOUT_NS;
+        while (LocalPeers.find(key) != null && System.nanoTime() - deadlineNs < 0)
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        assertEquals(null, LocalPeers.find(key), "a closed connection's server end is forgotten");
+    }
 }

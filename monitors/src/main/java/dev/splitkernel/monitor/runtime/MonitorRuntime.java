@@ -33,6 +33,7 @@ public final class MonitorRuntime implements AutoCloseable
 {
     private static final long ADD_TIMEOUT_NS = 10_000_000_000L;
     private static final long SWEEP_AFTER_NS = 1_000_000;
+    private static final long BACKGROUND_MIN_PARK_NS = 1_000_000;
 
     private final MonitorContext ctx;
     private final ThreadingMode mode;
@@ -166,8 +167,10 @@ public final class MonitorRuntime implements AutoCloseable
             checkOpen();
             if (background == null)
             {
-                background = new Group("background", false,
-                    new BackoffIdleStrategy(1, 1, 100_000, ctx.backgroundParkNs()));
+                // Parks start at a millisecond: interval work needs no finer timing, and each wake-up of an idle
+                // cluster costs tens of microseconds of CPU on these machines.
+                background = new Group("background", false, new BackoffIdleStrategy(1, 1,
+                    Math.min(BACKGROUND_MIN_PARK_NS, ctx.backgroundParkNs()), ctx.backgroundParkNs()));
             }
             group = background;
         }

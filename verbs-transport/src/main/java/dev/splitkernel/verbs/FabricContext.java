@@ -1,5 +1,7 @@
 package dev.splitkernel.verbs;
 
+import org.agrona.concurrent.status.CountersManager;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,6 +116,7 @@ public final class FabricContext
         null : Path.of(System.getProperty(SECRET_FILE_PROP_NAME));
     private byte[] secret;
     private AgentHost agentHost = AgentHost.OWN_THREAD;
+    private CountersManager countersManager;
 
     private boolean concluded;
     private List<String> fabricNames;
@@ -254,7 +257,8 @@ public final class FabricContext
             .maxMessageBytes(maxMessageBytes)
             .maxInFlight(maxInFlight)
             .serverWorkers(serverWorkers)
-            .agentHost(agentHost);
+            .agentHost(agentHost)
+            .countersManager(countersManager);
         copy.secret = secret == null ? null : secret.clone();
         copy.timing = timing;
         copy.timingMode = timingMode;
@@ -428,6 +432,18 @@ public final class FabricContext
     public AgentHost agentHost()
     {
         return agentHost;
+    }
+
+    /** Where the fabric's {@link FabricCounters} live (a monitor's counters file); null (default) for a private place. */
+    public FabricContext countersManager(final CountersManager countersManager)
+    {
+        this.countersManager = countersManager;
+        return this;
+    }
+
+    public CountersManager countersManager()
+    {
+        return countersManager;
     }
 
     /**

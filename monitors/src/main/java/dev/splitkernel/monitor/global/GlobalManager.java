@@ -66,7 +66,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
 
     public GlobalManager start()
     {
-        address = fabric.listen(ctx.listenAddress(), this);
+        address = resources.listen(ctx.listenAddress(), this);
         push.start();
         if (ctx.memberTimeoutMs() > 0)
         {

@@ -89,7 +89,7 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
      */
     public StorageMonitor start()
     {
-        address = fabric.listen(ctx.listenAddress(), this);
+        address = resources.listen(ctx.listenAddress(), this);
         if (!ctx.globalAddress().isEmpty())
         {
             final GlobalManagerProxy gsm = new GlobalManagerProxy(

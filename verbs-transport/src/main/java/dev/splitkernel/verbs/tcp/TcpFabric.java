@@ -51,7 +51,7 @@ public final class TcpFabric implements Fabric
 
     private final FabricContext ctx;
     private final RegionTable regions = new RegionTable();
-    private final FabricCounters counters = new FabricCounters();
+    private final FabricCounters counters;
     private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
     private final List<TcpConnection> connections = new CopyOnWriteArrayList<>();
     private final List<TcpServerConnection> serverConnections = new CopyOnWriteArrayList<>();
@@ -64,6 +64,7 @@ public final class TcpFabric implements Fabric
     public TcpFabric(final FabricContext ctx)
     {
         this.ctx = ctx.conclude();
+        this.counters = new FabricCounters(this.ctx.countersManager());
         this.auth = new ClusterAuthenticator(NAME, this.ctx, counters);
     }
 

@@ -34,10 +34,10 @@ class StatCommandTest
             ChildMonitor memory = ChildMonitor.startRole("memory", jvm, List.of("--fabric", "tcp", "--listen",
                 "127.0.0.1:0", "--global", global.address(), "--capacity", "16m"), START_TIMEOUT_MS))
         {
-            final String memoryName = "memory 127.0.0.1:0";
+            final String memoryName = "memory " + memory.address();
             // Live: both monitors running; the memory monitor's heartbeats reached the global manager.
             Map<String, Object> memoryStat = awaitMonitor(memoryName, "running", "memory: load reports");
-            final Map<String, Object> globalStat = awaitMonitor("global 127.0.0.1:0", "running",
+            final Map<String, Object> globalStat = awaitMonitor("global " + global.address(), "running",
                 "served: LOAD_REPORT");
             assertEquals(memory.process().pid(), ((Number)memoryStat.get("pid")).longValue());
             assertEquals(global.process().pid(), ((Number)globalStat.get("pid")).longValue());

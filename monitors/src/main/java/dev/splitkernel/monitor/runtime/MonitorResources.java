@@ -98,7 +98,14 @@ public final class MonitorResources implements AutoCloseable
      */
     public String listen(final String address, final RequestHandler handler)
     {
-        return fabric.listen(address, new ObservedHandler(handler, status(), Opcodes::describe));
+        final String actual = fabric.listen(address, new ObservedHandler(handler, status(), Opcodes::describe));
+        final String name = status().monitorName();
+        if (!actual.equals(address) && name.endsWith(" " + address))
+        {
+            // Named before it listened ("memory 127.0.0.1:0"): stat shows the port it got.
+            status().rename(name.substring(0, name.length() - address.length()) + actual);
+        }
+        return actual;
     }
 
     /** The monitor's status file: counters, gauges, latency histograms, error log. */

@@ -54,7 +54,7 @@ public final class MonitorStatus implements AutoCloseable
 
     private static final System.Logger LOG = System.getLogger(MonitorStatus.class.getName());
 
-    private final String monitorName;
+    private volatile String monitorName;
     private final Path file;
     private final AtomicBuffer buffer;
     private final ConcurrentCountersManager counters;
@@ -176,6 +176,13 @@ public final class MonitorStatus implements AutoCloseable
     public String monitorName()
     {
         return monitorName;
+    }
+
+    /** Name the monitor anew in the file (once it knows its address). */
+    public synchronized void rename(final String monitorName)
+    {
+        this.monitorName = monitorName;
+        putString(buffer, MONITOR_NAME_OFFSET, MONITOR_NAME_MAX_BYTES, monitorName);
     }
 
     /** The file, or null when the status lives in memory only. */

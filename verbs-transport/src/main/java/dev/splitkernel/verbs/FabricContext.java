@@ -523,8 +523,8 @@ public final class FabricContext
         {
             if (Files.getPosixFilePermissions(file).contains(PosixFilePermission.OTHERS_READ))
             {
-                System.err.println("fabric: warning: " + setting + " is readable by every user of this host: "
-                    + "chmod 600 it");
+                System.getLogger(FabricContext.class.getName()).log(System.Logger.Level.WARNING,
+                    "fabric: " + setting + " is readable by every user of this host: chmod 600 it");
             }
         }
         catch (final IOException | UnsupportedOperationException ex)

@@ -51,6 +51,8 @@ public final class TcpFabric implements Fabric
 
     private final FabricContext ctx;
     private final RegionTable regions = new RegionTable();
+    private static final System.Logger LOG = System.getLogger(TcpFabric.class.getName());
+
     private final FabricCounters counters;
     private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
     private final List<TcpConnection> connections = new CopyOnWriteArrayList<>();
@@ -235,7 +237,7 @@ public final class TcpFabric implements Fabric
     /** Errors that a person should see, off the data path. */
     void reportError(final String message)
     {
-        System.err.println("tcp fabric: " + message);
+        LOG.log(System.Logger.Level.WARNING, "tcp fabric: " + message);
     }
 
     @Override

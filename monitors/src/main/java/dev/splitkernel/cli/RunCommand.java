@@ -16,6 +16,7 @@ import dev.splitkernel.workload.MemoryWorkload;
 import dev.splitkernel.workload.TwinLoader;
 import dev.splitkernel.workload.WordMemory;
 import dev.splitkernel.workload.Workloads;
+import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -497,6 +498,7 @@ public final class RunCommand
                 final long rt0 = roundTrips(processor.fabric().counters());
                 final long oneSided0 = processor.oneSidedReads();
                 final long pLocal0 = counters.pLocalFills();
+                final Histogram missLatency0 = processor.missLatency().snapshot();
                 final WorkloadThreads.Outcome outcome = WorkloadThreads.inProcess(process, threads,
                     t -> workload.populate(process, base, regionBytes, t, threads),
                     t -> workload.run(process, base, regionBytes, t, threads));
@@ -506,17 +508,24 @@ public final class RunCommand
                 final long roundTrips = roundTrips(processor.fabric().counters()) - rt0;
                 final long oneSided = processor.oneSidedReads() - oneSided0;
                 final long pLocal = counters.pLocalFills() - pLocal0;
+                final Histogram missLatency = processor.missLatency().snapshot();
+                missLatency.subtract(missLatency0);
                 workload.verify(process, base, regionBytes, outcome.result());
                 final boolean account = FabricContext.TIMING_MODE_ACCOUNT.equals(timing);
                 return new RunResult(workload.name(), fabric, timing, pct, cacheBytes, regionBytes,
                     account ? outcome.criticalPathNs() : outcome.wallNs(), localNs, outcome.stallNs(), hits, misses,
-                    writeBacks, oneSided, pLocal, roundTrips);
+                    writeBacks, oneSided, pLocal, roundTrips, percentile(missLatency, 50), percentile(missLatency, 99));
             }
             finally
             {
                 process.exit(0);
             }
         }
+    }
+
+    private static long percentile(final Histogram histogram, final double percentile)
+    {
+        return histogram.getTotalCount() == 0 ? 0 : histogram.getValueAtPercentile(percentile);
     }
 
     /** The timing modes that mean something on {@code fabric}: only the local fabric models its network time. */

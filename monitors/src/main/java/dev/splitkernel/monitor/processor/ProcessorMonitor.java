@@ -599,6 +599,12 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     // Counters and errors
     // ---------------------------------------------------------------------------------------------------------
 
+    /** Latency of the misses this monitor fetched (one-sided or by RPC; not p-local fills), in ns. */
+    public LatencyHistogram missLatency()
+    {
+        return missLatency;
+    }
+
     /** Misses served by a one-sided READ of a known page (no memory-monitor CPU). */
     public long oneSidedReads()
     {

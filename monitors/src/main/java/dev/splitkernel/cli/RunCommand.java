@@ -8,6 +8,7 @@ import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.Prot;
+import dev.splitkernel.report.Progress;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.rdma.RdmaProbe;
@@ -290,6 +291,7 @@ public final class RunCommand
             threadsOption > 0 ? Integer.toString(threadsOption) : "per workload", memoryMonitors, repeats);
 
         final long jobStartNs = System.nanoTime();
+        final Progress progress = Progress.forConsole();
         final List<RunResult> results = new ArrayList<>();
         int runsPerSize = 0;
         for (final String fabric : fabrics)
@@ -345,9 +347,11 @@ public final class RunCommand
             for (int rep = 0; rep < repeats && !failed; rep++)
             {
                 runNumber++;
+                progress.clear();
                 out.printf(Locale.ROOT, "[%d/%d] %s on local memory (repeat %d) ...%n", runNumber, totalRuns, name,
                     rep + 1);
                 out.flush();
+                progress.update(runNumber - 1, totalRuns, name + " on local memory");
                 final long localNs;
                 try
                 {
@@ -359,6 +363,7 @@ public final class RunCommand
                     failed = true;
                     break;
                 }
+                progress.clear();
                 out.printf(Locale.ROOT, "        %.3f s, verified%n", localNs / 1e9);
                 for (final double pct : sizes)
                 {
@@ -373,16 +378,19 @@ public final class RunCommand
                                 runNumber, totalRuns, name, Options.formatBytes(cacheBytes), actualPct,
                                 Options.formatBytes(regionBytes), fabric, timing);
                             out.flush();
+                            progress.update(runNumber - 1, totalRuns, name + " at " + Math.round(actualPct) + "%");
                             try
                             {
                                 final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes,
                                     threads, localNs, fabric, timing, preset, memoryMonitors);
                                 results.add(r);
+                                progress.clear();
                                 out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
                                     r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
                             }
                             catch (final Exception ex)
                             {
+                                progress.clear();
                                 err.println("error: " + name + " at " + pct + "% over " + fabric + " (" + timing
                                     + ") failed: " + ex);
                                 failed = true;
@@ -392,6 +400,7 @@ public final class RunCommand
                 }
             }
         }
+        progress.clear();
         final double jobSeconds = (System.nanoTime() - jobStartNs) / 1e9;
 
         final List<RunReport.Cell> cells = RunReport.cells(results);

@@ -45,6 +45,8 @@ public final class MonitorStatus implements AutoCloseable
     /** How often histograms, gauges and the heartbeat are published, in ms; default 250. */
     public static final String INTERVAL_PROP_NAME = "splitkernel.stat.intervalMs";
     public static final int INTERVAL_DEFAULT_MS = 250;
+    /** Files of monitors that closed or died are removed by the next monitor that starts once this old (24 h). */
+    public static final long KEEP_MS = 24L * 3600 * 1000;
 
     /** Type ids of counters by what they count (the cache's and the fabric's own are theirs). */
     public static final int TYPE_MONITOR = 3;
@@ -133,6 +135,7 @@ public final class MonitorStatus implements AutoCloseable
         try
         {
             Files.createDirectories(directory);
+            prune(directory, System.currentTimeMillis());
             for (int n = 1; ; n++)
             {
                 try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW,
@@ -151,6 +154,33 @@ public final class MonitorStatus implements AutoCloseable
         {
             throw new UncheckedIOException("cannot create the status file " + path + " of " + monitorName
                 + " (set " + DIR_PROP_NAME + " to a writable directory, or " + FILE_PROP_NAME + "=false)", ex);
+        }
+    }
+
+    /** Remove the files of monitors that stopped (closed, or dead: killed) more than {@link #KEEP_MS} ago. */
+    static void prune(final Path directory, final long nowMs)
+    {
+        try
+        {
+            for (final Path old : StatusReader.list(directory))
+            {
+                try
+                {
+                    final StatusReader reader = StatusReader.open(old);
+                    if (nowMs - reader.heartbeatMs() > KEEP_MS && !"running".equals(reader.state(nowMs)))
+                    {
+                        Files.deleteIfExists(old);
+                    }
+                }
+                catch (final IOException ex)
+                {
+                    // not a status file of ours, or gone meanwhile: leave it
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, () -> "cannot list " + directory + ": " + ex);
         }
     }
 

@@ -11,13 +11,17 @@ import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.Prot;
 import org.agrona.concurrent.Agent;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class StatusFileTest
@@ -141,6 +145,20 @@ class StatusFileTest
             assertTrue(distinct.get(0).lastMs() >= distinct.get(0).firstMs());
             assertEquals(failures, value(reader, "errors"));
         }
+    }
+
+    @Test
+    void shouldRemoveOnlyFilesOfStoppedMonitorsOnceTheyAreOld(@TempDir final Path dir) throws IOException
+    {
+        final MonitorStatus closed = MonitorStatus.open("closed-one", dir, false, 50);
+        closed.close();
+        final MonitorStatus running = MonitorStatus.open("running-one", dir, false, 50);
+        final long nowMs = System.currentTimeMillis();
+        MonitorStatus.prune(dir, nowMs);
+        assertTrue(Files.exists(closed.file()), "a fresh closed file stays");
+        MonitorStatus.prune(dir, nowMs + MonitorStatus.KEEP_MS + 60_000);
+        assertFalse(Files.exists(closed.file()), "an old closed file goes");
+        running.close();
     }
 
     private static long value(final StatusReader reader, final String label)

@@ -42,7 +42,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     private final MonitorResources resources;
     private final Fabric fabric;
     private final PagePool pool;
-    private final MemoryMonitorCounters counters = new MemoryMonitorCounters();
+    private final MemoryMonitorCounters counters;
     private final VmaOwner owner;
     private final LineServer lineServer;
     private final Peers peers;
@@ -60,12 +60,14 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         resources = MonitorResources.open("memory " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
             ctx.fabricContext());
         fabric = resources.fabric();
+        counters = new MemoryMonitorCounters(resources.status());
         final int pageBytes = ctx.pageBytes();
         final long vRegionBytes = ctx.vRegionBytes();
         final int maxVRegionIndex =
             (int)Math.min(Integer.MAX_VALUE, ((1L << 47) >>> Long.numberOfTrailingZeros(vRegionBytes)) - 1);
         pool = new PagePool(fabric, pageBytes, ctx.chunkBytes(), ctx.capacityBytes());
         owner = new VmaOwner(pool, counters, pageBytes, vRegionBytes, ctx.capacityBytes(), maxVRegionIndex);
+        resources.status().onPublish(new VRegionGauges(resources.status(), owner));
         lineServer = new LineServer(owner, pool, counters, ctx.workers(), pageBytes, vRegionBytes, maxVRegionIndex,
             ctx.requestTimeoutNs());
         peers = new Peers(fabric, owner, pageBytes, ctx.requestTimeoutNs());
@@ -123,7 +125,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         {
             resources.runBackground(writeBackLog);
         }
-        address = fabric.listen(ctx.listenAddress(), this);
+        address = resources.listen(ctx.listenAddress(), this);
         if (!ctx.globalAddress().isEmpty())
         {
             final GlobalManagerProxy gmm = new GlobalManagerProxy(

@@ -250,6 +250,12 @@ final class VmaOwner implements RequestHandler
         }
     }
 
+    /** The vRegions owned now (an immutable snapshot): for the status file's per-vRegion gauges. */
+    Long2ObjectHashMap<VRegion> regions()
+    {
+        return regions;
+    }
+
     private void removeRegionLocked(final VRegion region)
     {
         final Long2ObjectHashMap<VRegion> copy = new Long2ObjectHashMap<>(regions);

@@ -108,7 +108,7 @@ public final class RdmaFabric implements Fabric
     }
 
     private final RdmaContext ctx;
-    private final FabricCounters counters = new FabricCounters();
+    private final FabricCounters counters;
     private final ClusterAuthenticator auth;
     private final String localAddress;
     private final RdmaEventChannel deviceChannel;
@@ -144,6 +144,7 @@ public final class RdmaFabric implements Fabric
     public RdmaFabric(final RdmaContext context)
     {
         this.ctx = context.conclude();
+        this.counters = new FabricCounters(ctx.fabricContext().countersManager());
         this.auth = new ClusterAuthenticator("rdma", ctx.fabricContext(), counters);
         final String address = ctx.localAddress().isEmpty() ? detectLocalAddress(Path.of("/sys/class/infiniband"))
             : ctx.localAddress();

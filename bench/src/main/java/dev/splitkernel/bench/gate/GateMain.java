@@ -277,7 +277,7 @@ public final class GateMain
             new Group("workloads", workloadPrefixes,
                 () -> new WorkloadMetrics(quick ? 4L << 20 : 16L << 20, quick ? 3 : 5).measure()),
             new Group("excache", List.of("excache."),
-                () -> List.of(new HitRatio(quick ? 16 << 20 : 64 << 20, quick ? 11 : 21, quick ? 128 : 512).measure())),
+                () -> List.of(new HitRatio(quick ? 16 << 20 : 64 << 20, quick ? 15 : 21, quick ? 256 : 512).measure())),
             new Group("fabric", List.of("fabric."), () -> new FabricRatios(quick ? 7 : 11, quick ? 300 : 1000).measure()));
     }
 

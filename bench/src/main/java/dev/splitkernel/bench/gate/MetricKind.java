@@ -15,8 +15,8 @@ enum MetricKind
     /** A workload's slowdown in the account timing mode: its own CPU time enters, so a wider floor. */
     ACCOUNTED_SLOWDOWN(false, 0.3, 0.0),
     /**
-     * A same-run ratio of timed operations on the CPU alone (an ExCache hit over a plain load): other jobs' use of
-     * the shared caches moves it (measured: 1.6 to 2.6 at load 12 on 2 cores).
+     * A same-run ratio of operations timed in the thread's CPU time (an ExCache hit over a plain load): other jobs'
+     * use of the shared caches still moves it (measured: a spread of 10% over 5 runs at load 20 on 2 cores).
      */
     CPU_RATIO(false, 1.0, 0.0),
     /**

@@ -323,6 +323,10 @@ public final class ExCache implements AutoCloseable
                 if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == (state & ~(STATE_BUSY | STATE_UNREADABLE)))
                 {
                     countHit(slotMetaAddress);
+                    if (InjectedRegression.SLOW_HIT_ON)
+                    {
+                        InjectedRegression.slowHit();
+                    }
                     return value;
                 }
             }
@@ -953,6 +957,10 @@ public final class ExCache implements AutoCloseable
         if (closed)
         {
             throw new IllegalStateException("ExCache is closed");
+        }
+        if (InjectedRegression.ALLOC_PER_MISS_ON)
+        {
+            InjectedRegression.allocate();
         }
         final int set = setOf(hash);
         final long setMeta = setMeta(set);

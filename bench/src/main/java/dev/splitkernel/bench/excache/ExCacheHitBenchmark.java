@@ -112,6 +112,16 @@ public class ExCacheHitBenchmark
         }
     }
 
+    /** Set up outside JMH (the regression gate, HitRatio): FIFO, the whole working set cached, as for a trial. */
+    public static ExCacheHitBenchmark standalone(final int workingSetBytes)
+    {
+        final ExCacheHitBenchmark benchmark = new ExCacheHitBenchmark();
+        benchmark.workingSetBytes = workingSetBytes;
+        benchmark.policy = EvictionPolicy.FIFO;
+        benchmark.setUp();
+        return benchmark;
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() throws InterruptedException
     {

@@ -3,6 +3,7 @@ package dev.splitkernel.monitor.processor;
 import dev.splitkernel.excache.ExCache;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.excache.ExCacheFault;
+import dev.splitkernel.excache.InjectedRegression;
 import dev.splitkernel.excache.LineMemoryAllocator;
 import dev.splitkernel.excache.LineSource;
 import dev.splitkernel.monitor.IntervalAgent;
@@ -343,7 +344,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             return Errno.EHOSTDOWN;
         }
         final int i = view.indexOf(lineNumber);
-        if (oneSided)
+        if (oneSided && !InjectedRegression.NO_ONE_SIDED_ON)
         {
             final long remoteAddress = r.remoteAddress(i);
             if (remoteAddress != 0)
@@ -352,6 +353,10 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
                 if (status >= 0)
                 {
                     oneSidedReads.increment();
+                    if (InjectedRegression.EXTRA_MESSAGE_PER_MISS_ON)
+                    {
+                        readOneSided(owner.proxy.connection(), remoteAddress, r.rkey(i), dst, dstOffset);
+                    }
                     return prot & (PROT_READ | PROT_WRITE);
                 }
                 // The page moved or its region went away: forget it and ask the owner.
@@ -380,6 +385,10 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         if (result >= 0)
         {
             rpcFetches.increment();
+            if (InjectedRegression.EXTRA_MESSAGE_PER_MISS_ON)
+            {
+                owner.proxy.fetchLine(asid, address, lineBytes, dst, dstOffset, location.reset());
+            }
             Owners.markUp(owner);
             if (r.owner == owner)
             {

@@ -7,7 +7,7 @@ import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
 import dev.splitkernel.monitor.status.MonitorStatus;
 import dev.splitkernel.verbs.FabricContext;
-import dev.splitkernel.verbs.rdma.RdmaFabric;
+import dev.splitkernel.verbs.rdma.RdmaInterfaces;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -75,7 +75,7 @@ public class EndToEndMissBenchmark
     public void setUp() throws Exception
     {
         final String host = "rdma".equals(fabric)
-            ? RdmaFabric.detectLocalAddress(Path.of("/sys/class/infiniband")) : "127.0.0.1";
+            ? RdmaInterfaces.detectLocalAddress(Path.of("/sys/class/infiniband")) : "127.0.0.1";
         if (host == null)
         {
             throw new IllegalStateException("fabric rdma: no ACTIVE RDMA port with an IPv4 address here");

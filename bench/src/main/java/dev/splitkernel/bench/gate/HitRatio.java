@@ -64,7 +64,14 @@ final class HitRatio
         }
         finally
         {
-            benchmark.tearDown();
+            try
+            {
+                benchmark.tearDown();
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -8,6 +8,7 @@ import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.Prot;
+import dev.splitkernel.report.Progress;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.rdma.RdmaProbe;
@@ -16,6 +17,7 @@ import dev.splitkernel.workload.MemoryWorkload;
 import dev.splitkernel.workload.TwinLoader;
 import dev.splitkernel.workload.WordMemory;
 import dev.splitkernel.workload.Workloads;
+import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -304,6 +306,7 @@ public final class RunCommand
             threadsOption > 0 ? Integer.toString(threadsOption) : "per workload", memoryMonitors, repeats);
 
         final long jobStartNs = System.nanoTime();
+        final Progress progress = Progress.forConsole();
         final List<RunResult> results = new ArrayList<>();
         int runsPerSize = 0;
         for (final String fabric : fabrics)
@@ -359,9 +362,11 @@ public final class RunCommand
             for (int rep = 0; rep < repeats && !failed; rep++)
             {
                 runNumber++;
+                progress.clear();
                 out.printf(Locale.ROOT, "[%d/%d] %s on local memory (repeat %d) ...%n", runNumber, totalRuns, name,
                     rep + 1);
                 out.flush();
+                progress.update(runNumber - 1, totalRuns, name + " on local memory");
                 final long localNs;
                 try
                 {
@@ -373,6 +378,7 @@ public final class RunCommand
                     failed = true;
                     break;
                 }
+                progress.clear();
                 out.printf(Locale.ROOT, "        %.3f s, verified%n", localNs / 1e9);
                 for (final double pct : sizes)
                 {
@@ -387,16 +393,19 @@ public final class RunCommand
                                 runNumber, totalRuns, name, Options.formatBytes(cacheBytes), actualPct,
                                 Options.formatBytes(regionBytes), fabric, timing);
                             out.flush();
+                            progress.update(runNumber - 1, totalRuns, name + " at " + Math.round(actualPct) + "%");
                             try
                             {
                                 final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes,
                                     threads, localNs, fabric, timing, preset, memoryMonitors);
                                 results.add(r);
+                                progress.clear();
                                 out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
                                     r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
                             }
                             catch (final Exception ex)
                             {
+                                progress.clear();
                                 err.println("error: " + name + " at " + pct + "% over " + fabric + " (" + timing
                                     + ") failed: " + ex);
                                 failed = true;
@@ -406,6 +415,7 @@ public final class RunCommand
                 }
             }
         }
+        progress.clear();
         final double jobSeconds = (System.nanoTime() - jobStartNs) / 1e9;
 
         final List<RunReport.Cell> cells = RunReport.cells(results);
@@ -513,6 +523,7 @@ public final class RunCommand
                 final long rt0 = roundTrips(processor.fabric().counters());
                 final long oneSided0 = processor.oneSidedReads();
                 final long pLocal0 = counters.pLocalFills();
+                final Histogram missLatency0 = processor.missLatency().snapshot();
                 final WorkloadThreads.Outcome outcome = WorkloadThreads.inProcess(process, threads,
                     t -> workload.populate(process, base, regionBytes, t, threads),
                     t -> workload.run(process, base, regionBytes, t, threads));
@@ -522,17 +533,24 @@ public final class RunCommand
                 final long roundTrips = roundTrips(processor.fabric().counters()) - rt0;
                 final long oneSided = processor.oneSidedReads() - oneSided0;
                 final long pLocal = counters.pLocalFills() - pLocal0;
+                final Histogram missLatency = processor.missLatency().snapshot();
+                missLatency.subtract(missLatency0);
                 workload.verify(process, base, regionBytes, outcome.result());
                 final boolean account = FabricContext.TIMING_MODE_ACCOUNT.equals(timing);
                 return new RunResult(workload.name(), fabric, timing, pct, cacheBytes, regionBytes,
                     account ? outcome.criticalPathNs() : outcome.wallNs(), localNs, outcome.stallNs(), hits, misses,
-                    writeBacks, oneSided, pLocal, roundTrips);
+                    writeBacks, oneSided, pLocal, roundTrips, percentile(missLatency, 50), percentile(missLatency, 99));
             }
             finally
             {
                 process.exit(0);
             }
         }
+    }
+
+    private static long percentile(final Histogram histogram, final double percentile)
+    {
+        return histogram.getTotalCount() == 0 ? 0 : histogram.getValueAtPercentile(percentile);
     }
 
     /** The timing modes that mean something on {@code fabric}: only the local fabric models its network time. */

@@ -11,6 +11,7 @@ import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
 import dev.splitkernel.monitor.processor.Workload;
 import dev.splitkernel.monitor.runtime.MonitorContext;
+import dev.splitkernel.monitor.runtime.MonitorErrors;
 import dev.splitkernel.monitor.runtime.MonitorRuntime;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.monitor.storage.StorageMonitor;
@@ -170,8 +171,9 @@ public final class EmbeddedCluster implements AutoCloseable
     /** A fabric for one monitor, its agents run by the cluster's runtime and their errors reported as that monitor's. */
     private Fabric newFabric(final String monitorName)
     {
+        final MonitorErrors errors = runtime.errors(monitorName);
         final FabricContext fabricCtx = new FabricContext().fabric(ctx.fabric()).busyPoll(ctx.busyPoll())
-            .agentHost(runtime.fabricHost(runtime.errors(monitorName)));
+            .agentHost(runtime.fabricHost(errors)).countersManager(errors.status().countersManager());
         if ("local".equals(ctx.fabric()))
         {
             fabricCtx.timing(ctx.preset()).timingMode(ctx.timingMode()).conclude();

@@ -387,7 +387,6 @@ public abstract class FabricContractTest
         assertTrue(blockEntered.await(10, TimeUnit.SECONDS), "the handler was never reached");
         server.close();
         // The local fabric runs the handler in the caller's thread: it must come back for the caller to see the death.
-        Thread.sleep(50);
         blockRelease.countDown();
         caller.join(TimeUnit.NANOSECONDS.toMillis(timeoutNs) + 2_000);
         assertFalse(caller.isAlive(), "the call hung past its timeout");

@@ -5,11 +5,13 @@ import dev.splitkernel.protocol.GlobalDescriptor;
 import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.protocol.VNodeDescriptor;
 import dev.splitkernel.monitor.runtime.MonitorResources;
+import dev.splitkernel.monitor.status.MonitorStatus;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -55,7 +57,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     private final List<ProcessorMember> deadProcessorMembers = new ArrayList<>();
     private int nextMemberId;
     private int nextAsid = 1;
-    private long errors;
+    private final AtomicCounter errors;
     private String address;
     /** Membership changes to push to the processors (their views); processors to send every member again. */
     private final MembershipPush push;
@@ -70,6 +72,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         resources = MonitorResources.open("global " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
             ctx.fabricContext());
         fabric = resources.fabric();
+        errors = resources.status().newCounter("global: refused requests", MonitorStatus.TYPE_MONITOR);
         storageManager = new StorageManager(addresses, memoryMembers, storageMembers, fabric);
         push = new MembershipPush(fabric, ctx.pushTimeoutNs(), this::pushFailed);
         failover = new Failover(fabric, GlobalManagerContext.FAILOVER_CALL_TIMEOUT_NS, resources.errors());
@@ -77,7 +80,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
 
     public GlobalManager start()
     {
-        address = fabric.listen(ctx.listenAddress(), this);
+        address = resources.listen(ctx.listenAddress(), this);
         push.start();
         failover.start();
         if (ctx.memberTimeoutMs() > 0)
@@ -101,7 +104,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     /** Malformed or refused requests so far. */
     public synchronized long errors()
     {
-        return errors;
+        return errors.get();
     }
 
     /** A snapshot of the memory members (copies of their state), for tests and stat. */
@@ -334,7 +337,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             synchronized (this)
             {
-                errors++;
+                errors.increment();
             }
             return Status.MALFORMED;
         }
@@ -358,7 +361,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             synchronized (this)
             {
-                errors++;
+                errors.increment();
             }
         }
         return StorageManager.encodeReply(
@@ -373,7 +376,10 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             final int replyLength = storageManager.onRequest(
                 opcode, request, offset, length, reply, replyOffset, replyCapacity);
-            errors += replyLength < 0 || reply.getLong(replyOffset) < 0 ? 1 : 0;
+            if (replyLength < 0 || reply.getLong(replyOffset) < 0)
+            {
+                errors.increment();
+            }
             return replyLength;
         }
         if (opcode == Opcodes.MEMBER_LIST && replyCapacity >= GlobalDescriptor.HEADER_LENGTH +
@@ -392,13 +398,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             ? handlers[opcode - Opcodes.MEMBER_SUSPECT] : null;
         if (handler == null)
         {
-            errors++;
+            errors.increment();
             return Status.UNKNOWN_OPCODE;
         }
         if (length < GlobalDescriptor.HEADER_LENGTH ||
             replyCapacity < GlobalDescriptor.HEADER_LENGTH + GlobalDescriptor.MAX_ADDRESS_LENGTH)
         {
-            errors++;
+            errors.increment();
             return Status.MALFORMED;
         }
         final GlobalRequest r = this.request.wrap(request, offset, length, ctx.nanoClock().nanoTime());
@@ -406,7 +412,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         final long result = handler.serve(r);
         if (result < 0)
         {
-            errors++;
+            errors.increment();
         }
         reply.putLong(replyOffset + GlobalDescriptor.RESULT_OFFSET, result);
         reply.putInt(replyOffset + GlobalDescriptor.MEMBER_ID_OFFSET, r.replyMember);

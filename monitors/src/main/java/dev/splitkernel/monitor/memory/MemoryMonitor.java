@@ -44,7 +44,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     private final MonitorResources resources;
     private final Fabric fabric;
     private final PagePool pool;
-    private final MemoryMonitorCounters counters = new MemoryMonitorCounters();
+    private final MemoryMonitorCounters counters;
     private final VmaOwner owner;
     /** The standby copies of the vRegions this monitor is the secondary of. */
     private final VmaOwner standby;
@@ -65,6 +65,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         resources = MonitorResources.open("memory " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
             ctx.fabricContext());
         fabric = resources.fabric();
+        counters = new MemoryMonitorCounters(resources.status());
         final int pageBytes = ctx.pageBytes();
         final long vRegionBytes = ctx.vRegionBytes();
         final int maxVRegionIndex =
@@ -72,6 +73,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         pool = new PagePool(fabric, pageBytes, ctx.chunkBytes(), ctx.capacityBytes());
         owner = new VmaOwner(pool, counters, pageBytes, vRegionBytes, ctx.capacityBytes(), maxVRegionIndex);
         standby = new VmaOwner(pool, counters, pageBytes, vRegionBytes, ctx.capacityBytes(), maxVRegionIndex);
+        resources.status().onPublish(new VRegionGauges(resources.status(), owner));
         peers = new Peers(fabric, owner, pageBytes, ctx.requestTimeoutNs());
         replication = new Replication(owner, standby, pool, peers, counters, resources.errors(), pageBytes,
             vRegionBytes);
@@ -162,7 +164,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         {
             resources.runBackground(writeBackLog);
         }
-        address = fabric.listen(ctx.listenAddress(), this);
+        address = resources.listen(ctx.listenAddress(), this);
         if (!ctx.globalAddress().isEmpty())
         {
             final GlobalManagerProxy gmm = new GlobalManagerProxy(

@@ -1,9 +1,11 @@
 package dev.splitkernel.monitor.memory;
 
-import java.util.concurrent.atomic.AtomicLongArray;
+import dev.splitkernel.monitor.status.MonitorStatus;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
- * A memory monitor's counters, readable from any thread while it runs.
+ * A memory monitor's counters, in its status file (Agrona counters), readable from any thread while it runs and from
+ * outside by {@code splitkernel stat}.
  * <p>
  * Thread-safe.
  */
@@ -54,18 +56,24 @@ public final class MemoryMonitorCounters
         "replications completed", "replicas lost", "replica write-backs", "promotions"
     };
 
-    // Spread counters over cache lines so that two workers' hot counters do not share one.
-    private static final int STRIDE = 8;
-    private final AtomicLongArray values = new AtomicLongArray(COUNT * STRIDE);
+    private final AtomicCounter[] values = new AtomicCounter[COUNT];
+
+    MemoryMonitorCounters(final MonitorStatus status)
+    {
+        for (int i = 0; i < COUNT; i++)
+        {
+            values[i] = status.newCounter("memory: " + NAMES[i], MonitorStatus.TYPE_MONITOR);
+        }
+    }
 
     void increment(final int counter)
     {
-        values.getAndIncrement(counter * STRIDE);
+        values[counter].increment();
     }
 
     public long get(final int counter)
     {
-        return values.get(counter * STRIDE);
+        return values[counter].get();
     }
 
     public static String name(final int counter)

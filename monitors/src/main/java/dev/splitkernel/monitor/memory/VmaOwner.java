@@ -81,12 +81,6 @@ final class VmaOwner implements RequestHandler
         }
     }
 
-    /** Every owned vRegion, a snapshot. */
-    List<VRegion> regions()
-    {
-        return new ArrayList<>(regions.values());
-    }
-
     VRegion region(final int asid, final int index)
     {
         return regions.get(VRegion.key(asid, index));
@@ -345,6 +339,12 @@ final class VmaOwner implements RequestHandler
             copy.put(VRegion.key(region.asid, region.index), region);
             regions = copy;
         }
+    }
+
+    /** The vRegions owned now (an immutable snapshot): for the status file's per-vRegion gauges. */
+    Long2ObjectHashMap<VRegion> regions()
+    {
+        return regions;
     }
 
     private void removeRegionLocked(final VRegion region)

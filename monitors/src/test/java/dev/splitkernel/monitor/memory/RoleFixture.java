@@ -29,7 +29,8 @@ final class RoleFixture implements AutoCloseable
 
     final LocalNetwork network = new LocalNetwork();
     final Fabric fabric = newFabric();
-    final MemoryMonitorCounters counters = new MemoryMonitorCounters();
+    final MemoryMonitorCounters counters =
+        new MemoryMonitorCounters(dev.splitkernel.monitor.status.MonitorStatus.inMemory("test", false));
     final PagePool pool;
     final VmaOwner owner;
     final LineServer lines;

@@ -84,7 +84,14 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
     private final AtomicLong nextCorrelationId = new AtomicLong(1);
     private final AtomicBoolean receiving = new AtomicBoolean();
     private final Object sendLock = new Object();
+    private final String localPeerKey;
+    /** The server end when it is served in this process ({@link LocalPeers}); guarded by the send lock. */
+    private TcpServerConnection localPeer;
+    private int localPeerLookups;
     private volatile boolean closed;
+
+    /** Sends that look for a server end in this process before giving up (a peer elsewhere is never found). */
+    private static final int LOCAL_PEER_LOOKUPS = 64;
 
     TcpConnection(final TcpFabric fabric, final String peerAddress, final FrameChannel frames)
     {
@@ -99,10 +106,16 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
         this.maxMessageBytes = ctx.maxMessageBytes();
         this.slots = new Slot[ctx.maxInFlight()];
         this.slotMask = slots.length - 1;
+        this.localPeerKey = LocalPeers.keyAtClient(frames.channel());
         for (int i = 0; i < slots.length; i++)
         {
             slots[i] = new Slot();
         }
+    }
+
+    java.nio.channels.SocketChannel channel()
+    {
+        return frames.channel();
     }
 
     @Override
@@ -440,6 +453,17 @@ final class TcpConnection implements Connection, FrameChannel.FrameHandler, Comp
             {
                 closeOnFailure();
                 return Status.NOT_CONNECTED;
+            }
+            TcpServerConnection peer = localPeer;
+            if (peer == null && localPeerLookups < LOCAL_PEER_LOOKUPS)
+            {
+                // The server registers its end just after the handshake: a first send may come before.
+                localPeerLookups++;
+                peer = localPeer = LocalPeers.find(localPeerKey);
+            }
+            if (peer != null)
+            {
+                peer.expectFrame();
             }
             return Status.OK;
         }

@@ -46,6 +46,8 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
      */
     static final long MIN_SELECT_INTERVAL_NS = 10_000;
     static final long MAX_SELECT_INTERVAL_NS = 1_000_000;
+    /** Hinted connections queued at most; beyond, a hint becomes a select at the next duty cycle. */
+    static final int EXPECTED_CAPACITY = 1024;
 
     private final TcpFabric fabric;
     private final ClusterAuthenticator auth;
@@ -55,6 +57,11 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
     private final org.jctools.queues.MpscArrayQueue<Object[]> newListeners =
         new org.jctools.queues.MpscArrayQueue<>(64);
     private final List<Handshake> handshakes = new ArrayList<>();
+    /** Connections whose client (in this process) has just written a frame: read at the next duty cycle. */
+    private final org.jctools.queues.MpscArrayQueue<TcpServerConnection> expected =
+        new org.jctools.queues.MpscArrayQueue<>(EXPECTED_CAPACITY);
+    /** A hint that did not fit the queue: select at the next duty cycle. */
+    private volatile boolean selectSoon;
     private final TcpServerConnection[] hot = new TcpServerConnection[MAX_HOT];
     private final long[] hotActiveNs = new long[MAX_HOT];
     private int hotCount;
@@ -94,8 +101,17 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
         }
     }
 
+    /** From a client thread in this process: {@code connection} has a frame on its way (see {@link LocalPeers}). */
+    void expect(final TcpServerConnection connection)
+    {
+        if (!expected.offer(connection))
+        {
+            selectSoon = true;
+        }
+    }
+
     /**
-     * One duty cycle: the hot connections (busy lately) are read directly, a syscall each; the selector, which
+     * One duty cycle: the connections a client of this process said have a frame are read; the hot connections (busy lately) are read directly, a syscall each; the selector, which
      * finds activity on every other socket, is polled every {@link #MIN_SELECT_INTERVAL_NS} to
      * {@link #MAX_SELECT_INTERVAL_NS}, less often the longer it finds nothing. A busy fabric so pays one read per busy
      * connection per cycle instead of a select over all of them, and a quiet one about a select per millisecond.
@@ -105,14 +121,19 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
     {
         work = 0;
         nowNs = System.nanoTime();
+        if (!expected.isEmpty())
+        {
+            pollExpected();
+        }
         if (hotCount > 0)
         {
             pollHot();
         }
-        if (nowNs - lastSelectNs < selectIntervalNs && newListeners.isEmpty())
+        if (nowNs - lastSelectNs < selectIntervalNs && newListeners.isEmpty() && !selectSoon)
         {
             return work;
         }
+        selectSoon = false;
         lastSelectNs = nowNs;
         final int hotWork = work;
         Object[] listener;
@@ -133,6 +154,51 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
         return work;
     }
 
+    private void pollExpected()
+    {
+        // Bounded: hints that arrive meanwhile wait for the next duty cycle.
+        for (int i = 0; i < EXPECTED_CAPACITY; i++)
+        {
+            final TcpServerConnection connection = expected.relaxedPoll();
+            if (connection == null)
+            {
+                return;
+            }
+            final int frames = connection.onReadable();
+            if (frames > 0)
+            {
+                work += frames;
+            }
+            else if (frames < 0)
+            {
+                closeServed(connection);
+            }
+            else
+            {
+                // Not there yet (its delivery deferred on a loaded machine) or read already: select again soon.
+                selectIntervalNs = MIN_SELECT_INTERVAL_NS;
+            }
+        }
+    }
+
+    private void closeServed(final TcpServerConnection connection)
+    {
+        final SelectionKey key = connection.channel().keyFor(selector);
+        if (key != null)
+        {
+            key.cancel();
+        }
+        connection.close();
+        for (int i = 0; i < hotCount; i++)
+        {
+            if (hot[i] == connection)
+            {
+                removeHot(i);
+                break;
+            }
+        }
+    }
+
     private void pollHot()
     {
         for (int i = hotCount - 1; i >= 0; i--)
@@ -144,7 +210,7 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
                 work += frames;
                 hotActiveNs[i] = nowNs;
             }
-            else if (frames < 0 || nowNs - hotActiveNs[i] > HOT_NS)
+            else if (frames < 0 || nowNs - hotActiveNs[i] > HOT_NS || connection.isHinted())
             {
                 removeHot(i);
                 if (frames < 0)
@@ -162,6 +228,11 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
 
     private void makeHot(final TcpServerConnection connection)
     {
+        if (connection.isHinted())
+        {
+            // Its client says when to read it: polling it every cycle would only add empty reads.
+            return;
+        }
         for (int i = 0; i < hotCount; i++)
         {
             if (hot[i] == connection)
@@ -446,7 +517,7 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
                 closeQuietly(channel);
                 return;
             }
-            final TcpServerConnection connection = fabric.newServerConnection(channel, handler);
+            final TcpServerConnection connection = fabric.newServerConnection(TcpPoller.this, channel, handler);
             counters.increment(FabricCounters.CONNECTIONS_ACCEPTED);
             key.attach(connection);
         }

@@ -37,15 +37,21 @@ final class TcpServerConnection implements FrameChannel.FrameHandler
     private final long operationTimeoutNs;
     private final int maxMessageBytes;
     private final boolean allToWorkers;
+    private final TcpPoller poller;
+    private final String localPeerKey;
     private final Object sendLock = new Object();
+    /** Its client runs in this process and says when a frame is on its way: the poller keeps it out of the hot list. */
+    private volatile boolean hinted;
     private volatile boolean closed;
     private volatile boolean failed;
 
     TcpServerConnection(
-        final TcpFabric fabric, final FrameChannel frames, final RegionTable regions, final RequestHandler handler,
-        final boolean allToWorkers)
+        final TcpFabric fabric, final TcpPoller poller, final FrameChannel frames, final RegionTable regions,
+        final RequestHandler handler, final boolean allToWorkers)
     {
         this.allToWorkers = allToWorkers;
+        this.poller = poller;
+        this.localPeerKey = LocalPeers.keyAtServer(frames.channel());
         this.fabric = fabric;
         this.frames = frames;
         this.regions = regions;
@@ -59,6 +65,30 @@ final class TcpServerConnection implements FrameChannel.FrameHandler
     java.nio.channels.SocketChannel channel()
     {
         return frames.channel();
+    }
+
+    /** From now on a client in this process may find this end ({@link LocalPeers}) and hint its frames. */
+    void registerLocal()
+    {
+        LocalPeers.add(localPeerKey, this);
+    }
+
+    /**
+     * From the client's thread, after it wrote a frame to this connection: the poller reads this connection at its
+     * next duty cycle instead of waiting for a select.
+     */
+    void expectFrame()
+    {
+        if (!hinted)
+        {
+            hinted = true;
+        }
+        poller.expect(this);
+    }
+
+    boolean isHinted()
+    {
+        return hinted;
     }
 
     /**
@@ -271,6 +301,7 @@ final class TcpServerConnection implements FrameChannel.FrameHandler
             return;
         }
         closed = true;
+        LocalPeers.remove(localPeerKey, this);
         frames.close();
         counters.increment(FabricCounters.CONNECTIONS_CLOSED);
         fabric.removeServerConnection(this);

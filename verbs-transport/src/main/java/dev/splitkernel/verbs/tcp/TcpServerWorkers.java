@@ -51,10 +51,14 @@ final class TcpServerWorkers implements AutoCloseable
     private final FabricCounters counters;
     private final TcpFabric fabric;
     /**
-     * Yields before an idle worker parks when busy-polling: a few milliseconds, so a stream of requests never waits
-     * for a wake-up, while an idle cluster's workers stop spinning (they would otherwise take a core each).
+     * How long an idle worker yields before it parks when busy-polling: a request stream with gaps this short never
+     * waits for a wake-up. Bounded by time, not by a count of yields: on a loaded machine each yield can give the core
+     * away for a time slice, and a count of 20,000 kept every pool's workers yielding for seconds, beside the thread
+     * that waits on a miss (seen: a third of a tcp run's system calls were these yields).
      */
-    private static final int BUSY_POLL_YIELDS = 20_000;
+    private static final long BUSY_POLL_YIELD_NS = 1_000_000;
+    /** The same without busy-polling: a short spell, as a wake-up costs tens of microseconds on these machines. */
+    private static final long YIELD_NS = 50_000;
 
     private final boolean busyPoll;
     private final long operationTimeoutNs;
@@ -133,7 +137,9 @@ final class TcpServerWorkers implements AutoCloseable
 
     private void run(final int index)
     {
+        final long yieldNs = busyPoll ? BUSY_POLL_YIELD_NS : YIELD_NS;
         int idle = 0;
+        long idleSinceNs = 0;
         while (running)
         {
             final Task task = queue.poll();
@@ -142,8 +148,9 @@ final class TcpServerWorkers implements AutoCloseable
                 if (++idle < 100)
                 {
                     Thread.onSpinWait();
+                    idleSinceNs = System.nanoTime();
                 }
-                else if (idle < (busyPoll ? BUSY_POLL_YIELDS : 200))
+                else if (System.nanoTime() - idleSinceNs < yieldNs)
                 {
                     Thread.yield();
                 }

@@ -1,5 +1,6 @@
 package dev.splitkernel.verbs.tcp;
 
+import dev.splitkernel.verbs.Completion;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
@@ -175,7 +176,13 @@ class TcpFabricTest
                 result.set(toPeer.call(TcpPeerServer.OPCODE_BLOCK, buffer, 0, 4, buffer, 0, 16, callTimeoutNs));
             });
             caller.start();
-            Thread.sleep(200);
+            // Kill the peer once the call is pending: its request sent, the caller awaiting the reply's completion.
+            final long waitingDeadlineNs = System.nanoTime() + TIMEOUT_NS;
+            while (!awaitingCompletion(caller) && System.nanoTime() - waitingDeadlineNs < 0)
+            {
+                Thread.yield();
+            }
+            assertTrue(awaitingCompletion(caller), "the call never got as far as awaiting its reply");
             final long killedNs = System.nanoTime();
             peer.destroyForcibly();
             caller.join(TimeUnit.NANOSECONDS.toMillis(callTimeoutNs) + 2_000);
@@ -199,5 +206,44 @@ class TcpFabricTest
         final var ex = org.junit.jupiter.api.Assertions.assertThrows(dev.splitkernel.verbs.FabricException.class,
             () -> client.connect("nonsense", TIMEOUT_NS));
         assertTrue(ex.getMessage().contains("host:port"), ex.getMessage());
+    }
+
+    @Test
+    void shouldLetAClientInThisProcessHintItsServerEndAndForgetTheEndWhenItCloses()
+    {
+        final byte[] bytes = "hint".getBytes(StandardCharsets.US_ASCII);
+        final UnsafeBuffer request = new UnsafeBuffer(bytes);
+        final UnsafeBuffer reply = new UnsafeBuffer(new byte[16]);
+        assertEquals(bytes.length, connection.call(7, request, 0, bytes.length, reply, 0, 16, TIMEOUT_NS));
+
+        final String key = LocalPeers.keyAtClient(((TcpConnection)connection).channel());
+        final TcpServerConnection end = LocalPeers.find(key);
+        assertTrue(end != null, "the server end of " + key + " is registered for its client in this process");
+        assertTrue(end.isHinted(), "the client said when its frame was on its way");
+        // Served by hints from now on, and the same answers as before.
+        for (int i = 0; i < 100; i++)
+        {
+            assertEquals(bytes.length, connection.call(7, request, 0, bytes.length, reply, 0, 16, TIMEOUT_NS));
+        }
+
+        connection.close();
+        final long deadlineNs = System.nanoTime() + TIMEOUT_NS;
+        while (LocalPeers.find(key) != null && System.nanoTime() - deadlineNs < 0)
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        assertEquals(null, LocalPeers.find(key), "a closed connection's server end is forgotten");
+    }
+
+    private static boolean awaitingCompletion(final Thread caller)
+    {
+        for (final StackTraceElement frame : caller.getStackTrace())
+        {
+            if (frame.getClassName().equals(Completion.class.getName()) && frame.getMethodName().equals("await"))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

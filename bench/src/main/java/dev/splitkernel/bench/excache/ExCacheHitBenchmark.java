@@ -123,12 +123,19 @@ public class ExCacheHitBenchmark
     }
 
     @TearDown(Level.Trial)
-    public void tearDown() throws InterruptedException
+    public void tearDown()
     {
         if (publisher != null)
         {
             publisher.interrupt();
-            publisher.join();
+            try
+            {
+                publisher.join();
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
             status.close();
         }
         cache.close();

@@ -64,14 +64,7 @@ final class HitRatio
         }
         finally
         {
-            try
-            {
-                benchmark.tearDown();
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
+            benchmark.tearDown();
         }
     }
 

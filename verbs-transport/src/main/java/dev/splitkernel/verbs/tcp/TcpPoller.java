@@ -23,6 +23,8 @@ import java.util.function.Consumer;
  * it accepts on every listen address, runs each new connection's authentication handshake without blocking, and then
  * serves the connection's frames (one-sided READ/WRITE, requests) through its {@link TcpServerConnection}. One
  * selector, polled without blocking once per duty cycle; the runtime's idle strategy backs off when there is no work.
+ * A connection whose client runs in this process is read when that client says a frame is on its way
+ * ({@link LocalPeers}), not by the select or the hot list.
  * <p>
  * No thread is started per connection: a flood of connections that never authenticate costs a socket and a few
  * bytes each, is dropped after {@code connectTimeoutNs}, and beyond {@link #MAX_PENDING_HANDSHAKES} at once the oldest
@@ -215,12 +217,7 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
                 removeHot(i);
                 if (frames < 0)
                 {
-                    final SelectionKey key = connection.channel().keyFor(selector);
-                    if (key != null)
-                    {
-                        key.cancel();
-                    }
-                    connection.close();
+                    closeServed(connection);
                 }
             }
         }
@@ -269,15 +266,7 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
                 if (frames < 0)
                 {
                     key.cancel();
-                    connection.close();
-                    for (int i = 0; i < hotCount; i++)
-                    {
-                        if (hot[i] == connection)
-                        {
-                            removeHot(i);
-                            break;
-                        }
-                    }
+                    closeServed(connection);
                 }
                 else if (frames > 0)
                 {

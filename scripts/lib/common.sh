@@ -8,6 +8,21 @@ BENCH_JAR="$SPLITKERNEL_HOME/bench/target/benchmarks.jar"
 
 die() { echo "error: $*" >&2; exit 2; }
 
+# progress DONE TOTAL LABEL: on a terminal (stderr, CI not true) a bar redrawn in place, ended by a newline when DONE
+# reaches TOTAL; elsewhere one plain line per call.
+progress() {
+  local done=$1 total=$2 label=$3 width=30 filled
+  if [ -t 2 ] && [ "${CI:-}" != true ] && [ "${TERM:-dumb}" != dumb ]; then
+    filled=$(( total > 0 ? done * width / total : width ))
+    printf '\r\033[K[%s%s] %d/%d %s' "$(printf '%*s' "$filled" '' | tr ' ' '#')" \
+      "$(printf '%*s' "$((width - filled))" '' | tr ' ' '.')" "$done" "$total" "$label" >&2
+    [ "$done" -ge "$total" ] && echo >&2
+  else
+    echo "[$done/$total] $label" >&2
+  fi
+  return 0
+}
+
 # Java 17+, Maven, gcc and make are the build prerequisites; install them from Debian when missing (we are root in CI).
 ensure_build_tools() {
   local missing=()

@@ -49,14 +49,16 @@ final class ResultTable
         }
     }
 
-    /** @return true if any ratio with a target missed it. */
-    boolean printRatios(final PrintStream out, final String suiteName, final List<Ratio> ratios)
+    /**
+     * Print the ratios, with each target's verdict (met or missed) only when {@code verdicts}: a quick run's figures
+     * are too short to judge.
+     */
+    void printRatios(final PrintStream out, final String suiteName, final List<Ratio> ratios, final boolean verdicts)
     {
         if (ratios.isEmpty())
         {
-            return false;
+            return;
         }
-        boolean missed = false;
         out.println();
         out.printf(Locale.ROOT, "%s ratios (same run):%n", suiteName);
         for (final Ratio ratio : ratios)
@@ -89,13 +91,11 @@ final class ResultTable
             String verdict = "";
             if (!Double.isNaN(ratio.maxRatio()))
             {
-                final boolean ok = value <= ratio.maxRatio();
-                missed |= !ok;
-                verdict = String.format(Locale.ROOT, "  target <= %.2f: %s", ratio.maxRatio(), ok ? "MET" : "MISSED");
+                verdict = verdicts ? String.format(Locale.ROOT, "  target <= %.2f: %s", ratio.maxRatio(),
+                    value <= ratio.maxRatio() ? "MET" : "MISSED") : "  (quick run: no verdict)";
             }
             out.printf(Locale.ROOT, "  %-64s %8.2fx%s%n", ratio.label(), value, verdict);
         }
-        return missed;
     }
 
     private static double toMicros(final RunResult result)

@@ -13,7 +13,7 @@ public interface Suite
     /** JMH include patterns (regular expressions over benchmark names). */
     List<String> includes();
 
-    /** Comparisons to print after the run (and, for the gate, to check). */
+    /** Comparisons to print after the run (with their targets' verdicts at full length). */
     List<Ratio> ratios();
 
     /** Extra JMH parameters for quick mode, e.g. smaller working sets: "param=value" pairs. */

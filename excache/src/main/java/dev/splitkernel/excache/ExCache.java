@@ -5,11 +5,12 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import static dev.splitkernel.excache.ExCacheLayout.*;
@@ -55,6 +56,8 @@ public final class ExCache implements AutoCloseable
     private static final long LONG_ARRAY_BASE = UnsafeApi.arrayBaseOffset(long[].class);
     private static final long BYTE_ARRAY_BASE = UnsafeApi.arrayBaseOffset(byte[].class);
     private static final int STAGING_LINES = 16;
+    /** Type id of the cache's counters in a counters file. */
+    public static final int COUNTERS_TYPE_ID = 1;
     private static final int HIT_STRIPES = 64;
     private static final int HIT_STRIPE_SHIFT = 7;
     /** Hit counts live off-heap just below the hot slot metadata: one 128-byte stripe per thread-id slot. */
@@ -107,12 +110,13 @@ public final class ExCache implements AutoCloseable
     private final ByteBuffer setMetaBuffer;
     private final long setMetaAddress;
 
-    private final AtomicLong misses = new AtomicLong();
-    private final AtomicLong pLocalFills = new AtomicLong();
-    private final AtomicLong evictions = new AtomicLong();
-    private final AtomicLong dirtyWriteBacks = new AtomicLong();
-    private final AtomicLong piggybackedWriteBacks = new AtomicLong();
-    private final AtomicLong victimCacheHits = new AtomicLong();
+    // Miss-path events, as Agrona counters (a monitor's counters file, or private); hits stay in per-thread stripes.
+    private final AtomicCounter misses;
+    private final AtomicCounter pLocalFills;
+    private final AtomicCounter evictions;
+    private final AtomicCounter dirtyWriteBacks;
+    private final AtomicCounter piggybackedWriteBacks;
+    private final AtomicCounter victimCacheHits;
     private final Counters counters = new Counters();
 
     /** Victim cache lines then staging lines (piggyback copies of dirty victims); null when neither is used. */
@@ -150,6 +154,13 @@ public final class ExCache implements AutoCloseable
         ctx.conclude();
         this.ctx = ctx;
         this.source = source;
+        final CountersManager countersManager = ctx.countersManagerOrPrivate(6);
+        misses = countersManager.newCounter("excache: misses", COUNTERS_TYPE_ID);
+        pLocalFills = countersManager.newCounter("excache: p-local fills", COUNTERS_TYPE_ID);
+        evictions = countersManager.newCounter("excache: evictions", COUNTERS_TYPE_ID);
+        dirtyWriteBacks = countersManager.newCounter("excache: write-backs", COUNTERS_TYPE_ID);
+        piggybackedWriteBacks = countersManager.newCounter("excache: piggybacked write-backs", COUNTERS_TYPE_ID);
+        victimCacheHits = countersManager.newCounter("excache: victim cache hits", COUNTERS_TYPE_ID);
         this.faults = ctx.faultHandler();
         lineBytes = ctx.lineBytes();
         lineShift = Integer.numberOfTrailingZeros(lineBytes);
@@ -312,6 +323,10 @@ public final class ExCache implements AutoCloseable
                 if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == (state & ~(STATE_BUSY | STATE_UNREADABLE)))
                 {
                     countHit(slotMetaAddress);
+                    if (InjectedRegression.SLOW_HIT_ON)
+                    {
+                        InjectedRegression.slowHit();
+                    }
                     return value;
                 }
             }
@@ -943,6 +958,10 @@ public final class ExCache implements AutoCloseable
         {
             throw new IllegalStateException("ExCache is closed");
         }
+        if (InjectedRegression.ALLOC_PER_MISS_ON)
+        {
+            InjectedRegression.allocate();
+        }
         final int set = setOf(hash);
         final long setMeta = setMeta(set);
         if (victimCache != null)
@@ -1012,7 +1031,7 @@ public final class ExCache implements AutoCloseable
             if (oldKey != EMPTY_KEY)
             {
                 dropLine(meta, setMeta);
-                evictions.getAndIncrement();
+                evictions.increment();
             }
             UnsafeApi.putLong(meta + SLOT_TAG_OFFSET, key);
             setFetching(slot, key);
@@ -1042,7 +1061,7 @@ public final class ExCache implements AutoCloseable
                 else if (zeroFillProt >= 0)
                 {
                     UnsafeApi.setMemory(lineAddress(slot), lineBytes, (byte)0);
-                    pLocalFills.getAndIncrement();
+                    pLocalFills.increment();
                     prot = zeroFillProt;
                 }
                 else if (ride)
@@ -1051,8 +1070,8 @@ public final class ExCache implements AutoCloseable
                         lineOf(oldKey, lineShift), extraSegment, (int)stagingOffset(victimStaging));
                     if (prot >= 0)
                     {
-                        dirtyWriteBacks.getAndIncrement();
-                        piggybackedWriteBacks.getAndIncrement();
+                        dirtyWriteBacks.increment();
+                        piggybackedWriteBacks.increment();
                     }
                     // Written back with the fetch, or (failed) left for drainWriteBacks: nothing is lost.
                     releaseStaged(victimStaging, prot < 0);
@@ -1085,7 +1104,7 @@ public final class ExCache implements AutoCloseable
         {
             if (prot >= 0)
             {
-                misses.getAndIncrement();
+                misses.increment();
                 installLine(meta, key, prot, dirty);
                 incrementValid(setMeta, 1);
                 tryInstall(hash, set, key, slot);
@@ -1271,7 +1290,7 @@ public final class ExCache implements AutoCloseable
                 (int)stagingOffset(i));
             if (status >= 0)
             {
-                dirtyWriteBacks.getAndIncrement();
+                dirtyWriteBacks.increment();
                 done++;
             }
             releaseStaged(i, status < 0);
@@ -1312,7 +1331,7 @@ public final class ExCache implements AutoCloseable
                         extraSegment, (int)stagingOffset(i));
                     if (result >= 0)
                     {
-                        dirtyWriteBacks.getAndIncrement();
+                        dirtyWriteBacks.increment();
                     }
                     releaseStaged(i, result < 0);
                     status = firstError(status, result);
@@ -1372,7 +1391,7 @@ public final class ExCache implements AutoCloseable
             if (prot >= 0)
             {
                 UnsafeApi.setMemory(lineAddress(slot), lineBytes, (byte)0);
-                pLocalFills.getAndIncrement();
+                pLocalFills.increment();
             }
             else
             {
@@ -1382,7 +1401,7 @@ public final class ExCache implements AutoCloseable
                     return prot;
                 }
             }
-            misses.getAndIncrement();
+            misses.increment();
             installLine(meta, key, prot, false);
             incrementValid(setMeta, 1);
             tryInstall(hash, set, key, slot);
@@ -1425,7 +1444,7 @@ public final class ExCache implements AutoCloseable
                     vc.keys[index] = oldKey;
                     vc.prot[index] = UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET);
                     vc.dirty[index] = UnsafeApi.getByte(cold(meta) + SLOT_DIRTY_OFFSET);
-                    evictions.getAndIncrement();
+                    evictions.increment();
                 }
                 else
                 {
@@ -1434,8 +1453,8 @@ public final class ExCache implements AutoCloseable
                     incrementValid(setMeta, 1);
                 }
                 installLine(meta, key, prot, dirty != 0);
-                victimCacheHits.getAndIncrement();
-                misses.getAndIncrement();
+                victimCacheHits.increment();
+                misses.increment();
                 tryInstall(hash, set, key, slot);
                 return 0;
             }
@@ -1452,7 +1471,7 @@ public final class ExCache implements AutoCloseable
                     {
                         return status;
                     }
-                    dirtyWriteBacks.getAndIncrement();
+                    dirtyWriteBacks.increment();
                 }
                 vc.advance(target);
                 UnsafeApi.copyMemory(lineAddress(slot), vc.lineAddress(target), lineBytes);
@@ -1460,7 +1479,7 @@ public final class ExCache implements AutoCloseable
                 vc.prot[target] = UnsafeApi.getByte(cold(meta) + SLOT_PROT_OFFSET);
                 vc.dirty[target] = UnsafeApi.getByte(cold(meta) + SLOT_DIRTY_OFFSET);
                 dropLine(meta, setMeta);
-                evictions.getAndIncrement();
+                evictions.increment();
             }
             return 1;
         }
@@ -1730,7 +1749,7 @@ public final class ExCache implements AutoCloseable
                 if (status >= 0)
                 {
                     UnsafeApi.putByte(cold(meta) + SLOT_DIRTY_OFFSET, (byte)0);
-                    dirtyWriteBacks.getAndIncrement();
+                    dirtyWriteBacks.increment();
                 }
             }
             // A line whose write-back failed stays, dirty, unless its process is gone (exit).
@@ -1768,7 +1787,7 @@ public final class ExCache implements AutoCloseable
                     if (result >= 0)
                     {
                         vc.dirty[i] = 0;
-                        dirtyWriteBacks.getAndIncrement();
+                        dirtyWriteBacks.increment();
                     }
                     status = firstError(status, result);
                 }

@@ -2,6 +2,9 @@ package dev.splitkernel.excache;
 
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.ConcurrentCountersManager;
+import org.agrona.concurrent.status.CountersManager;
+import org.agrona.concurrent.status.CountersReader;
 
 /**
  * Configuration of an {@link ExCache}: fluent setters, defaults from system properties, one {@link #conclude()}
@@ -43,6 +46,7 @@ public final class ExCacheContext
     private ExCacheFault.Handler faultHandler = ExCacheFault.Handler.DEFAULT;
     private int victimCacheLines = Integer.getInteger(VICTIM_CACHE_LINES_PROP, 0);
     private LineMemoryAllocator segmentAllocator = ExCacheContext::allocateDirect;
+    private CountersManager countersManager;
     private boolean concluded;
 
     /**
@@ -190,6 +194,24 @@ public final class ExCacheContext
     public LineMemoryAllocator segmentAllocator()
     {
         return segmentAllocator;
+    }
+
+    /**
+     * Where the cache's event counters live (a monitor's counters file): Agrona counters, thread-safe. Default: a
+     * private place of the cache's own.
+     */
+    public ExCacheContext countersManager(final CountersManager countersManager)
+    {
+        this.countersManager = countersManager;
+        return this;
+    }
+
+    /** The counters' place: the one given, or a new private one. */
+    CountersManager countersManagerOrPrivate(final int counters)
+    {
+        return countersManager != null ? countersManager : new ConcurrentCountersManager(
+            new UnsafeBuffer(BufferUtil.allocateDirectAligned(counters * CountersReader.METADATA_LENGTH, 64)),
+            new UnsafeBuffer(BufferUtil.allocateDirectAligned(counters * CountersReader.COUNTER_LENGTH, 64)));
     }
 
     @Override

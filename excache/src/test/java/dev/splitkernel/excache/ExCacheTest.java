@@ -329,7 +329,16 @@ class ExCacheTest
                     assertTrue(inFetch.await(10, TimeUnit.SECONDS));
                 }
             }
-            Thread.sleep(100); // let the others reach the set lock (the assertion holds either way)
+            // The others must be waiting for the fetch in flight (parked in its back-off) before it completes.
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            for (final Thread waiter : threads.subList(1, threads.size()))
+            {
+                while (waiter.getState() != Thread.State.TIMED_WAITING && System.nanoTime() - deadlineNs < 0)
+                {
+                    Thread.yield();
+                }
+                assertEquals(Thread.State.TIMED_WAITING, waiter.getState(), waiter + " never waited for the fetch");
+            }
             release.countDown();
             for (final Thread thread : threads)
             {

@@ -52,6 +52,8 @@ final class ClusterCommands
         "  --listen HOST:0            where this processor listens (default 127.0.0.1:0; give an address the",
         "                             memory monitors can reach)",
         "  --fabric tcp|rdma          (default: the cluster file's, else tcp)  --timeout-ms 5000",
+        "  --rounds N                 run the workload N times over the same memory, then verify (default 1;",
+        "                             prints 'run: populated' with the owners first: e.g. kill one meanwhile)",
         "  --hold-ms N                after verifying, keep the process and its memory N ms, then verify again",
         "                             (prints 'run: holding' first: e.g. stop an unrelated monitor meanwhile)",
         "  Exit 0 verified, 1 failed or did not verify, 2 bad options.");
@@ -230,6 +232,20 @@ final class ClusterCommands
         final long vRegionBytes = bytes(flags, "vregion", "1g");
         final String listen = remove(flags, "listen", "127.0.0.1:0");
         final String holdText = remove(flags, "hold-ms", "0");
+        final String roundsText = remove(flags, "rounds", "1");
+        final int rounds;
+        try
+        {
+            rounds = Integer.parseInt(roundsText);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException("--rounds: '" + roundsText + "' is not a number", ex);
+        }
+        if (rounds < 1 || rounds > 100_000)
+        {
+            throw new IllegalArgumentException("--rounds must be 1 to 100000: " + rounds);
+        }
         final long holdMs;
         try
         {
@@ -279,19 +295,29 @@ final class ClusterCommands
             }
             final long startNs = System.nanoTime();
             workload.populate(process, base, regionBytes, 0, 1);
-            final long writes = workload.run(process, base, regionBytes, 0, 1);
+            if (rounds > 1)
+            {
+                out.printf(Locale.ROOT, "run: populated at %d ms, home memory monitor %d, memory owners %s%n",
+                    System.currentTimeMillis(), process.homeId(), owners(process, base, regionBytes));
+                out.flush();
+            }
+            long writes = 0;
+            for (int round = 0; round < rounds; round++)
+            {
+                writes += workload.run(process, base, regionBytes, 0, 1);
+            }
             final long elapsedNs = System.nanoTime() - startNs;
             workload.verify(process, base, regionBytes, writes);
-            final VRegionMap map = process.vRegionMap();
-            final TreeSet<Integer> owners = new TreeSet<>();
-            for (long a = base; a < base + regionBytes; a += map.vRegionBytes())
-            {
-                owners.add(map.ownerOfAddress(a));
-            }
-            owners.add(map.ownerOfAddress(base + regionBytes - 1));
             out.printf(Locale.ROOT, "run: %s verified: %d writes, %.3f s, home memory monitor %d, memory owners %s,"
-                + " ExCache hits %d misses %d%n", workloadName, writes, elapsedNs / 1e9, process.homeId(), owners,
-                processor.cache().counters().hits(), processor.cache().counters().misses());
+                + " ExCache hits %d misses %d%n", workloadName, writes, elapsedNs / 1e9, process.homeId(),
+                owners(process, base, regionBytes), processor.cache().counters().hits(),
+                processor.cache().counters().misses());
+            final long[] failover = processor.failoverTimesMs();
+            if (failover[0] != 0)
+            {
+                out.printf(Locale.ROOT, "run: failover: owner down at %d ms, first access served by a new owner at %d"
+                    + " ms, %d accesses served by new owners%n", failover[0], failover[1], failover[2]);
+            }
             if (holdMs > 0)
             {
                 out.println("run: holding the process for " + holdMs + " ms");
@@ -316,6 +342,19 @@ final class ClusterCommands
             err.println("result: FAILED");
             return 1;
         }
+    }
+
+    /** The memory monitors owning [base, base + length) of the process, by its vRegion map. */
+    private static TreeSet<Integer> owners(final LegoProcess process, final long base, final long length)
+    {
+        final VRegionMap map = process.vRegionMap();
+        final TreeSet<Integer> owners = new TreeSet<>();
+        for (long a = base; a < base + length; a += map.vRegionBytes())
+        {
+            owners.add(map.ownerOfAddress(a));
+        }
+        owners.add(map.ownerOfAddress(base + length - 1));
+        return owners;
     }
 
     private static String remove(final Map<String, String> flags, final String key, final String dflt)

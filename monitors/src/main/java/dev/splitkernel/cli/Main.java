@@ -24,7 +24,7 @@ import java.util.Map;
 public final class Main
 {
     private static final String USAGE = String.join("\n",
-        "usage: scripts/splitkernel run|exec|global|memory|processor|storage [options]   (--help on each)",
+        "usage: scripts/splitkernel run|exec|global|memory|processor|storage|stat|errors [options]   (--help on each)",
         "  run        boot an embedded cluster, run workloads, print the slowdown table",
         "  exec       run an unmodified program with its heap on an embedded cluster: exec [options] -- PROGRAM ARGS",
         "  global     the global managers (GPM + GMM) as a server",
@@ -33,6 +33,8 @@ public final class Main
         "  storage    a storage monitor as a server (files under --data DIR)",
         "  members    list the members a running cluster's global managers know (alive or dead)",
         "  ping       check that a monitor is up (connects to it)",
+        "  stat       monitors' counters, rates and latency percentiles from their status files (also of dead ones)",
+        "  errors     monitors' distinct errors from their status files",
         "  Every command takes --config FILE (a .properties preset, e.g. native-config/presets/tcp-cluster.properties);",
         "  -D system properties override it, flags override both. run --global ADDRESS joins a running cluster.");
 
@@ -80,6 +82,9 @@ public final class Main
                     return ClusterCommands.members(rest, out, err);
                 case "ping":
                     return ClusterCommands.ping(rest, out, err);
+                case "stat":
+                case "errors":
+                    return new StatCommand(out, err).run("errors".equals(args[0]), rest);
                 case "global":
                 case "memory":
                 case "processor":

@@ -8,6 +8,7 @@ import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.Prot;
+import dev.splitkernel.report.Progress;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.rdma.RdmaProbe;
@@ -16,6 +17,7 @@ import dev.splitkernel.workload.MemoryWorkload;
 import dev.splitkernel.workload.TwinLoader;
 import dev.splitkernel.workload.WordMemory;
 import dev.splitkernel.workload.Workloads;
+import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -54,6 +56,10 @@ public final class RunCommand
         "                                 says whether verbs can run here); a list (local,tcp) runs each size on",
         "                                 each fabric in turn and prints their ratio (measured in the same run)",
         "  --preset none|rdma-cx3|rdma-cx6|cxl   timing of the local fabric (default rdma-cx3)",
+        "  --replication off|on|both      memory replication: each vRegion also on a secondary memory monitor,",
+        "                                 every write-back acknowledged by both (default off: LegoOS measured its",
+        "                                 slowdowns without it); both: each cell with and without, side by side,",
+        "                                 and their ratio (fabric 'X+replication' / 'X')",
         "  --timing account|inject|both   account (default): each network operation's modelled cost goes to the",
         "                                 virtual clock of the thread that waited, nobody spins (fast, steady);",
         "                                 inject: the cost is busy-waited; both: each cell in both modes",
@@ -103,6 +109,7 @@ public final class RunCommand
         int repeats = 5;
         int warmups = 2;
         List<String> timings = List.of(FabricContext.TIMING_MODE_ACCOUNT);
+        String replication = "off";
         if (List.of(args).contains("--quick"))
         {
             sizesOption = List.of(25.0, 100.0);
@@ -213,6 +220,13 @@ public final class RunCommand
                             return usageError("--memory-monitors: " + value + " must be in 1..16");
                         }
                         break;
+                    case "--replication":
+                        if (!List.of("off", "on", "both").contains(value))
+                        {
+                            return usageError("--replication: '" + value + "' is not one of off, on, both");
+                        }
+                        replication = value;
+                        break;
                     case "--timing":
                         timings = "both".equals(value) ? FabricContext.TIMING_MODES : List.of(value);
                         if (!FabricContext.TIMING_MODES.contains(timings.get(0)))
@@ -276,10 +290,13 @@ public final class RunCommand
         workloads = toRun.stream().map(twins -> twins[0].name()).toList();
 
         final List<String> fabricLabels = new ArrayList<>();
+        fabrics = withReplication(fabrics, replication);
         for (final String f : fabrics)
         {
-            fabricLabels.add("local".equals(f) ? "local, preset " + preset
-                : "rdma".equals(f) ? "rdma (this host's RDMA device)" : f + " (loopback)");
+            final String b = baseFabric(f);
+            fabricLabels.add(("local".equals(b) ? "local, preset " + preset
+                : "rdma".equals(b) ? "rdma (this host's RDMA device)" : b + " (loopback)") +
+                (f.endsWith(REPLICATED) ? " with replication" : ""));
         }
         final String fabricLabel = String.join(" and ", fabricLabels);
         out.printf(Locale.ROOT, "splitkernel run: workloads %s, working set %s, ExCache sizes %s, fabric %s, "
@@ -289,6 +306,7 @@ public final class RunCommand
             threadsOption > 0 ? Integer.toString(threadsOption) : "per workload", memoryMonitors, repeats);
 
         final long jobStartNs = System.nanoTime();
+        final Progress progress = Progress.forConsole();
         final List<RunResult> results = new ArrayList<>();
         int runsPerSize = 0;
         for (final String fabric : fabrics)
@@ -344,9 +362,11 @@ public final class RunCommand
             for (int rep = 0; rep < repeats && !failed; rep++)
             {
                 runNumber++;
+                progress.clear();
                 out.printf(Locale.ROOT, "[%d/%d] %s on local memory (repeat %d) ...%n", runNumber, totalRuns, name,
                     rep + 1);
                 out.flush();
+                progress.update(runNumber - 1, totalRuns, name + " on local memory");
                 final long localNs;
                 try
                 {
@@ -358,6 +378,7 @@ public final class RunCommand
                     failed = true;
                     break;
                 }
+                progress.clear();
                 out.printf(Locale.ROOT, "        %.3f s, verified%n", localNs / 1e9);
                 for (final double pct : sizes)
                 {
@@ -372,16 +393,19 @@ public final class RunCommand
                                 runNumber, totalRuns, name, Options.formatBytes(cacheBytes), actualPct,
                                 Options.formatBytes(regionBytes), fabric, timing);
                             out.flush();
+                            progress.update(runNumber - 1, totalRuns, name + " at " + Math.round(actualPct) + "%");
                             try
                             {
                                 final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes,
                                     threads, localNs, fabric, timing, preset, memoryMonitors);
                                 results.add(r);
+                                progress.clear();
                                 out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
                                     r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
                             }
                             catch (final Exception ex)
                             {
+                                progress.clear();
                                 err.println("error: " + name + " at " + pct + "% over " + fabric + " (" + timing
                                     + ") failed: " + ex);
                                 failed = true;
@@ -391,6 +415,7 @@ public final class RunCommand
                 }
             }
         }
+        progress.clear();
         final double jobSeconds = (System.nanoTime() - jobStartNs) / 1e9;
 
         final List<RunReport.Cell> cells = RunReport.cells(results);
@@ -471,7 +496,8 @@ public final class RunCommand
         final String preset, final int memoryMonitors) throws Exception
     {
         final ClusterContext ctx = new ClusterContext()
-            .fabric(fabric)
+            .fabric(baseFabric(fabric))
+            .replication(fabric.endsWith(REPLICATED))
             .preset(preset)
             .timingMode(FabricContext.TIMING_MODES.contains(timing) ? timing : FabricContext.TIMING_MODE_INJECT)
             .memoryMonitors(memoryMonitors)
@@ -497,6 +523,7 @@ public final class RunCommand
                 final long rt0 = roundTrips(processor.fabric().counters());
                 final long oneSided0 = processor.oneSidedReads();
                 final long pLocal0 = counters.pLocalFills();
+                final Histogram missLatency0 = processor.missLatency().snapshot();
                 final WorkloadThreads.Outcome outcome = WorkloadThreads.inProcess(process, threads,
                     t -> workload.populate(process, base, regionBytes, t, threads),
                     t -> workload.run(process, base, regionBytes, t, threads));
@@ -506,11 +533,13 @@ public final class RunCommand
                 final long roundTrips = roundTrips(processor.fabric().counters()) - rt0;
                 final long oneSided = processor.oneSidedReads() - oneSided0;
                 final long pLocal = counters.pLocalFills() - pLocal0;
+                final Histogram missLatency = processor.missLatency().snapshot();
+                missLatency.subtract(missLatency0);
                 workload.verify(process, base, regionBytes, outcome.result());
                 final boolean account = FabricContext.TIMING_MODE_ACCOUNT.equals(timing);
                 return new RunResult(workload.name(), fabric, timing, pct, cacheBytes, regionBytes,
                     account ? outcome.criticalPathNs() : outcome.wallNs(), localNs, outcome.stallNs(), hits, misses,
-                    writeBacks, oneSided, pLocal, roundTrips);
+                    writeBacks, oneSided, pLocal, roundTrips, percentile(missLatency, 50), percentile(missLatency, 99));
             }
             finally
             {
@@ -519,10 +548,41 @@ public final class RunCommand
         }
     }
 
+    private static long percentile(final Histogram histogram, final double percentile)
+    {
+        return histogram.getTotalCount() == 0 ? 0 : histogram.getValueAtPercentile(percentile);
+    }
+
     /** The timing modes that mean something on {@code fabric}: only the local fabric models its network time. */
     static List<String> timingsOf(final String fabric, final List<String> timings)
     {
-        return "local".equals(fabric) ? timings : List.of("wall");
+        return "local".equals(baseFabric(fabric)) ? timings : List.of("wall");
+    }
+
+    /** A fabric's name with this suffix runs its cluster with memory replication (a variant beside the plain one). */
+    static final String REPLICATED = "+replication";
+
+    static String baseFabric(final String fabric)
+    {
+        return fabric.endsWith(REPLICATED) ? fabric.substring(0, fabric.length() - REPLICATED.length()) : fabric;
+    }
+
+    /** The fabrics to run for {@code --replication off|on|both}: plain, replicated, or each plain one then its twin. */
+    static List<String> withReplication(final List<String> fabrics, final String replication)
+    {
+        final List<String> result = new ArrayList<>();
+        for (final String f : fabrics)
+        {
+            if (!"on".equals(replication))
+            {
+                result.add(f);
+            }
+            if (!"off".equals(replication))
+            {
+                result.add(f + REPLICATED);
+            }
+        }
+        return result;
     }
 
     /** Round trips a fabric has waited for: calls and one-sided READs and WRITEs (one-way sends are not). */

@@ -71,17 +71,18 @@ final class RunReport
 
     static void printTable(final PrintStream out, final List<Cell> cells)
     {
-        out.printf(Locale.ROOT, "%-10s %-6s %-7s %10s %7s %3s %9s %17s %7s %9s %9s %8s %11s %11s %8s%n", "workload",
-            "fabric", "timing", "ExCache MB", "% WS", "n", "slowdown", "95% CI", "+-% med", "run s", "local s", "hit %",
-            "misses", "write-backs", "RT/miss");
+        out.printf(Locale.ROOT, "%-10s %-6s %-7s %10s %7s %3s %9s %17s %7s %9s %9s %8s %11s %11s %8s %9s %9s%n",
+            "workload", "fabric", "timing", "ExCache MB", "% WS", "n", "slowdown", "95% CI", "+-% med", "run s",
+            "local s", "hit %", "misses", "write-backs", "RT/miss", "miss p50", "miss p99");
         for (final Cell c : cells)
         {
             final Samples slowdown = c.slowdown();
             out.printf(Locale.ROOT, "%-10s %-6s %-7s %10.1f %6.1f%% %3d %8.2fx %17s %6.1f%% %9.3f %9.3f %7.2f%% %11.0f %11.0f "
-                + "%8.3f%n", c.workload(), c.fabric(), c.timing(), c.cacheBytes() / (1024.0 * 1024.0), c.sizePercent(),
+                + "%8.3f %7.1fus %7.1fus%n", c.workload(), c.fabric(), c.timing(), c.cacheBytes() / (1024.0 * 1024.0), c.sizePercent(),
                 slowdown.count(), slowdown.median(), interval(slowdown), 100 * slowdown.relativeCiHalfWidth95(),
                 c.runSeconds().median(), c.localSeconds().median(), 100 * c.median(RunResult::hitRatio),
-                c.median(RunResult::misses), c.median(RunResult::writeBacks), c.median(RunResult::roundTripsPerMiss));
+                c.median(RunResult::misses), c.median(RunResult::writeBacks), c.median(RunResult::roundTripsPerMiss),
+                c.median(RunResult::missP50Ns) / 1000.0, c.median(RunResult::missP99Ns) / 1000.0);
         }
     }
 
@@ -190,6 +191,8 @@ final class RunReport
                 run.put("pLocalFills", r.pLocalFills());
                 run.put("roundTrips", r.roundTrips());
                 run.put("roundTripsPerMiss", r.roundTripsPerMiss());
+                run.put("missP50Ns", r.missP50Ns());
+                run.put("missP99Ns", r.missP99Ns());
                 runs.add(run);
             }
             cell.put("runs", runs);

@@ -19,10 +19,13 @@ package dev.splitkernel.cli;
  * @param oneSided        misses served by a one-sided READ.
  * @param pLocalFills     misses served by zero-filling locally.
  * @param roundTrips      round trips the processor monitor waited for (calls, one-sided READs and WRITEs).
+ * @param missP50Ns       median time of a fetched miss (measured: in account mode without the modelled network time),
+ *                        0 without fetches or with latency histograms off.
+ * @param missP99Ns       its 99th percentile.
  */
 public record RunResult(String workload, String fabric, String timing, double sizePercent, long cacheBytes,
     long workingSetBytes, long runNs, long localNs, long stallNs, long hits, long misses, long writeBacks, long oneSided,
-    long pLocalFills, long roundTrips)
+    long pLocalFills, long roundTrips, long missP50Ns, long missP99Ns)
 {
     /** Round trips per miss (p-local fills count as misses that took none). */
     public double roundTripsPerMiss()

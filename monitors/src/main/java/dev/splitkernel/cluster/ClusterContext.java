@@ -26,6 +26,8 @@ public final class ClusterContext
     private long vRegionBytes = MemoryMonitorContext.VREGION_BYTES_DEFAULT;
     private ExCacheContext excache = new ExCacheContext();
     private boolean oneSided = true;
+    /** Off in embedded clusters (the main job's slowdowns compare with LegoOS's, measured without replication). */
+    private boolean replication;
     private long timeoutNs = 2_000_000_000L;
     private boolean busyPoll = Boolean.parseBoolean(System.getProperty(FabricContext.BUSY_POLL_PROP_NAME, "true"));
     private String threadingMode = System.getProperty(
@@ -189,6 +191,18 @@ public final class ClusterContext
     public boolean oneSided()
     {
         return oneSided;
+    }
+
+    /** Memory replication: each vRegion also on a secondary memory monitor, failed over to it (the GMM's switch). */
+    public ClusterContext replication(final boolean replication)
+    {
+        this.replication = replication;
+        return this;
+    }
+
+    public boolean replication()
+    {
+        return replication;
     }
 
     public ClusterContext timeoutNs(final long timeoutNs)

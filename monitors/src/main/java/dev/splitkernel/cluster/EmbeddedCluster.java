@@ -11,6 +11,7 @@ import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
 import dev.splitkernel.monitor.processor.Workload;
 import dev.splitkernel.monitor.runtime.MonitorContext;
+import dev.splitkernel.monitor.runtime.MonitorErrors;
 import dev.splitkernel.monitor.runtime.MonitorRuntime;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.monitor.storage.StorageMonitor;
@@ -84,6 +85,7 @@ public final class EmbeddedCluster implements AutoCloseable
         global = new GlobalManager(new GlobalManagerContext()
             .runtime(runtime)
             .fabric(newFabric("global"))
+            .replication(ctx.replication())
             .listenAddress(listenAddress("global")))
             .start();
         final String globalAddress = global.address();
@@ -169,8 +171,9 @@ public final class EmbeddedCluster implements AutoCloseable
     /** A fabric for one monitor, its agents run by the cluster's runtime and their errors reported as that monitor's. */
     private Fabric newFabric(final String monitorName)
     {
+        final MonitorErrors errors = runtime.errors(monitorName);
         final FabricContext fabricCtx = new FabricContext().fabric(ctx.fabric()).busyPoll(ctx.busyPoll())
-            .agentHost(runtime.fabricHost(runtime.errors(monitorName)));
+            .agentHost(runtime.fabricHost(errors)).countersManager(errors.status().countersManager());
         if ("local".equals(ctx.fabric()))
         {
             fabricCtx.timing(ctx.preset()).timingMode(ctx.timingMode()).conclude();
@@ -216,6 +219,19 @@ public final class EmbeddedCluster implements AutoCloseable
     public List<MemoryMonitor> memoryMonitors()
     {
         return Collections.unmodifiableList(memoryMonitors);
+    }
+
+    /**
+     * Kill memory monitor {@code memberId} as a crash would: its fabric goes first (every connection to it drops, a
+     * call in flight fails), then the monitor; its heartbeats stop. It leaves {@link #memoryMonitors()}.
+     */
+    public void killMemoryMonitor(final int memberId)
+    {
+        final MemoryMonitor victim = memoryMonitors.stream().filter(m -> m.memberId() == memberId).findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("no live memory monitor " + memberId + " in this cluster"));
+        memoryMonitors.remove(victim);
+        CloseHelper.quietClose(victim.fabric());
+        CloseHelper.quietClose(victim);
     }
 
     public List<ProcessorMonitor> processors()

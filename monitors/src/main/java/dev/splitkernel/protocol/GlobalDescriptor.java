@@ -34,7 +34,7 @@ import java.nio.charset.StandardCharsets;
  *  +---------------------------------------------------------------+
  *  |   runningThreads (processor) / ownedVRegions (memory) / files | 48
  *  +---------------------------------------------------------------+
- *  |         excludeMemberId (ALLOCATE_VREGION), or -1             | 52
+ *  |  excludeMemberId (ALLOCATE_VREGION request) / secondary (reply) | 52
  *  +---------------------------------------------------------------+
  *  |                       addressLength                           | 56
  *  +---------------------------------------------------------------+

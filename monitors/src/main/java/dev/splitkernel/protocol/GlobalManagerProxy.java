@@ -152,6 +152,18 @@ public final class GlobalManagerProxy implements AutoCloseable
         return (int)call(Opcodes.FREE_VREGION, GlobalDescriptor.HEADER_LENGTH);
     }
 
+    /**
+     * GMM: a call to memory monitor {@code memberId} failed in transport. The GMM probes it (asynchronously) and fails
+     * it over if it does not answer. Returns 0 or a negative code.
+     */
+    public synchronized int suspectMember(final int memberId)
+    {
+        GlobalDescriptor.clear(request, 0);
+        request.putInt(GlobalDescriptor.MEMBER_ID_OFFSET, memberId);
+        request.putInt(GlobalDescriptor.ROLE_OFFSET, GlobalDescriptor.ROLE_MEMORY);
+        return (int)call(Opcodes.MEMBER_SUSPECT, GlobalDescriptor.HEADER_LENGTH);
+    }
+
     /** GPM: choose the processor monitor with the fewest running threads for a new process. */
     public synchronized Placement chooseProcessor()
     {
@@ -197,7 +209,8 @@ public final class GlobalManagerProxy implements AutoCloseable
             return Placement.failed(result);
         }
         return new Placement(result, reply.getInt(GlobalDescriptor.ASID_OFFSET),
-            reply.getInt(GlobalDescriptor.MEMBER_ID_OFFSET), GlobalDescriptor.address(reply, 0, replyLength));
+            reply.getInt(GlobalDescriptor.MEMBER_ID_OFFSET), GlobalDescriptor.address(reply, 0, replyLength),
+            opcode == Opcodes.ALLOCATE_VREGION ? reply.getInt(GlobalDescriptor.EXCLUDE_OFFSET) : -1);
     }
 
     private long call(final int opcode, final int length)

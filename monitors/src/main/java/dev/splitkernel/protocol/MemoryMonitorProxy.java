@@ -187,6 +187,24 @@ public final class MemoryMonitorProxy implements AutoCloseable
         final int asid, final int flags, final long lineAddress, final int lengthBytes, final DirectBuffer src,
         final int srcOffset)
     {
+        return writeBack(Opcodes.LINE_WRITE_BACK, asid, flags, lineAddress, lengthBytes, src, srcOffset);
+    }
+
+    /**
+     * Primary to secondary: log a write-back of a replicated vRegion ({@link Opcodes#REPLICA_WRITE_BACK}).
+     *
+     * @return 0, a negative Errno from the secondary, or a negative transport status.
+     */
+    public int replicaWriteBack(
+        final int asid, final long lineAddress, final int lengthBytes, final DirectBuffer src, final int srcOffset)
+    {
+        return writeBack(Opcodes.REPLICA_WRITE_BACK, asid, 0, lineAddress, lengthBytes, src, srcOffset);
+    }
+
+    private int writeBack(
+        final int opcode, final int asid, final int flags, final long lineAddress, final int lengthBytes,
+        final DirectBuffer src, final int srcOffset)
+    {
         if (lengthBytes > maxLineBytes || lengthBytes <= 0)
         {
             return Status.TOO_LARGE;
@@ -194,7 +212,7 @@ public final class MemoryMonitorProxy implements AutoCloseable
         final Scratch s = scratch.get();
         LineRequestDescriptor.encode(s.request, 0, asid, flags, lineAddress, lengthBytes, 0, 0);
         s.request.putBytes(LineRequestDescriptor.DATA_OFFSET, src, srcOffset, lengthBytes);
-        final int replyLength = connection.call(Opcodes.LINE_WRITE_BACK, s.request, 0,
+        final int replyLength = connection.call(opcode, s.request, 0,
             LineRequestDescriptor.HEADER_LENGTH + lengthBytes, s.reply, 0, LineReplyDescriptor.HEADER_LENGTH, timeoutNs);
         if (replyLength < 0)
         {

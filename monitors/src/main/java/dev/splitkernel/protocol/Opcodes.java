@@ -14,8 +14,19 @@ public final class Opcodes
     /** Write back the victim (victim fields + data) and fetch the line, in one round trip. */
     public static final int LINE_FETCH_WITH_WRITE_BACK = 3;
 
-    // Memory monitor as a secondary (primary -> secondary). Request: LineRequestDescriptor with the line; reply:
-    // LineReplyDescriptor, header only.
+    // Memory monitor as a secondary (primary -> secondary). REPLICA_WRITE_BACK: request LineRequestDescriptor with
+    // the line, reply LineReplyDescriptor header only. REPLICA_VMA and REPLICA_PROMOTE: SyscallRequestDescriptor and
+    // SyscallReplyDescriptor, as the owner operations.
+    /**
+     * Apply owner operation {@code flags} (VMA_MAP_FIXED, VMA_UNMAP, VMA_PROTECT, VMA_DROP_PROCESS) to the
+     * secondary's standby copy of the vma tables, so a promoted secondary has them.
+     */
+    public static final int REPLICA_VMA = 7;
+    /**
+     * The primary of vRegion {@code newAddress} (an index) of process {@code asid} is dead: the secondary takes it
+     * over (its standby copy becomes an owned vRegion). Sent by the GMM. Result 0, or ENOENT if nothing is here.
+     */
+    public static final int REPLICA_PROMOTE = 8;
     /** Log a write-back of a replicated vRegion in the secondary's write-back log; the primary acknowledges after. */
     public static final int REPLICA_WRITE_BACK = 9;
 
@@ -53,8 +64,19 @@ public final class Opcodes
     public static final int VMA_MOVE_PAGES = 37;
     /** Result: the address of the first existing page in [address, address + length), or ENOENT. */
     public static final int VMA_NEXT_PAGE = 38;
+    /**
+     * Replicate vRegion {@code newAddress} (an index) to memory monitor {@code prot} (a member id; -1 stops): the
+     * owner sends its vma table now, forwards every later write-back and vma change, and copies its pages in the
+     * background. Sent by the home after placing a vRegion, and by the GMM after a failure (a new secondary).
+     */
+    public static final int VMA_REPLICATE = 39;
 
     // Global managers. Request and reply: GlobalDescriptor.
+    /**
+     * A call to memory monitor {@code MEMBER_ID_OFFSET} failed in transport (sent by a processor or a primary): the
+     * GMM probes it at once and, if it does not answer, declares it dead and fails its vRegions over. Result 0.
+     */
+    public static final int MEMBER_SUSPECT = 49;
     public static final int MEMBER_REGISTER = 50;
     /** Load report (also the heartbeat). */
     public static final int LOAD_REPORT = 51;
@@ -141,6 +163,8 @@ public final class Opcodes
             case LINE_FETCH: return "LINE_FETCH";
             case LINE_WRITE_BACK: return "LINE_WRITE_BACK";
             case LINE_FETCH_WITH_WRITE_BACK: return "LINE_FETCH_WITH_WRITE_BACK";
+            case REPLICA_VMA: return "REPLICA_VMA";
+            case REPLICA_PROMOTE: return "REPLICA_PROMOTE";
             case REPLICA_WRITE_BACK: return "REPLICA_WRITE_BACK";
             case PROCESS_CREATE: return "PROCESS_CREATE";
             case PROCESS_EXIT: return "PROCESS_EXIT";
@@ -160,6 +184,8 @@ public final class Opcodes
             case VMA_MAPPED_BYTES: return "VMA_MAPPED_BYTES";
             case VMA_MOVE_PAGES: return "VMA_MOVE_PAGES";
             case VMA_NEXT_PAGE: return "VMA_NEXT_PAGE";
+            case VMA_REPLICATE: return "VMA_REPLICATE";
+            case MEMBER_SUSPECT: return "MEMBER_SUSPECT";
             case MEMBER_REGISTER: return "MEMBER_REGISTER";
             case LOAD_REPORT: return "LOAD_REPORT";
             case CHOOSE_HOME: return "CHOOSE_HOME";

@@ -58,7 +58,9 @@ abstract class ChildJvmClusterTest extends ClusterScenarios
 
     private String startChild(final Path jvmOptions, final String role, final String... args) throws Exception
     {
-        final ChildMonitor child = ChildMonitor.startRole(role, List.of("-Xmx256m"),
+        // The scenarios' capacities are sized for the vRegions alone: no replicas (FailoverTest covers those).
+        final ChildMonitor child = ChildMonitor.startRole(role, "global".equals(role) ?
+            List.of("-Xmx256m", "-Dsplitkernel.global.replication=false") : List.of("-Xmx256m"),
             List.of(args).subList(1, args.length), START_TIMEOUT_MS);
         children.add(child);
         return child.address();

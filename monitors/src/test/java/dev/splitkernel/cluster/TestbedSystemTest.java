@@ -218,6 +218,45 @@ class TestbedSystemTest
             result.output.contains("does not share this cluster's secret"), result.toString());
     }
 
+    /**
+     * The kill test (scripts/testbed kill-test, one run each here; the script runs 20 for the tally): the owner of
+     * part of a running process's memory is SIGKILLed and the process verifies every value; then the replica's holder;
+     * then both, which must end in a clear error with every other monitor still running and nothing hung.
+     */
+    @Test
+    @Order(4)
+    void shouldLoseNothingWhenTheOwnerOfPartOfTheMemoryIsKilledMidRun() throws Exception
+    {
+        for (final String name : new String[] {"m0", "m1", "m2"})
+        {
+            scripts.run(SCRIPT_TIMEOUT_S, "scripts/testbed", "start", name, clusterFile.toString()); // if stopped
+        }
+        final ScriptRunner.Result primary = scripts.run(240, "scripts/testbed", "kill-test", clusterFile.toString(),
+            "--", "--runs", "1", "--victim", "primary");
+        System.out.println(primary.output);
+        assertEquals(0, primary.exitCode, primary.toString());
+        assertTrue(primary.output.contains("verified 1, lost or corrupt values in 0"), primary.output);
+        final Matcher recovery = Pattern.compile("recovery median (\\d+) ms").matcher(primary.output);
+        assertTrue(recovery.find(), primary.output);
+
+        final ScriptRunner.Result secondary = scripts.run(240, "scripts/testbed", "kill-test", clusterFile.toString(),
+            "--", "--runs", "1", "--victim", "secondary");
+        System.out.println(secondary.output);
+        assertEquals(0, secondary.exitCode, secondary.toString());
+        assertTrue(secondary.output.contains("lost or corrupt values in 0") &&
+            secondary.output.contains("hung 0"), secondary.output);
+
+        final ScriptRunner.Result both = scripts.run(240, "scripts/testbed", "kill-test", clusterFile.toString(),
+            "--", "--runs", "1", "--victim", "both");
+        System.out.println(both.output);
+        assertTrue(both.output.contains("lost or corrupt values in 0") && both.output.contains("hung 0") &&
+            (both.output.contains("clean errors 1") || both.output.contains("no both to kill")), both.output);
+        assertTrue(both.output.contains("no new owner came") || both.output.contains("no both to kill"), both.output);
+        final ScriptRunner.Result status = scripts.run(SCRIPT_TIMEOUT_S, "scripts/testbed", "status",
+            clusterFile.toString());
+        assertEquals(0, status.exitCode, "the global managers still answer: " + status);
+    }
+
     private static BlockingQueue<String> pump(final Process process)
     {
         final BlockingQueue<String> lines = new ArrayBlockingQueue<>(10_000);

@@ -235,7 +235,12 @@ class ExecTest
         {
             final Thread killer = new Thread(() ->
             {
-                sleepMs(1_500);
+                // Kill them mid-run: once the program's misses are being served.
+                final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (cluster.processor().cache().counters().misses() < 1_000 && System.nanoTime() - deadlineNs < 0)
+                {
+                    sleepMs(10);
+                }
                 // A dead monitor: gone, and its fabric endpoint with it (closing the monitor alone leaves its
                 // registered memory readable in this JVM).
                 cluster.memoryMonitors().forEach(m ->
@@ -284,7 +289,13 @@ class ExecTest
             sleepMs(100);
         }
         assertTrue(program != null, "the program did not start: " + output);
-        sleepMs(2_000); // serving faults by now
+        // Serving faults by now: the program has run (its faults are served as it goes) for a while.
+        final ProcessHandle started = program;
+        while (started.info().totalCpuDuration().map(cpu -> cpu.toMillis() < 300).orElse(true)
+            && started.isAlive() && System.nanoTime() - deadline < 0)
+        {
+            sleepMs(20);
+        }
         jvm.toHandle().destroyForcibly(); // SIGKILL; Process.destroyForcibly would also close our end of its output
         assertTrue(jvm.waitFor(30, TimeUnit.SECONDS));
         assertTrue(program.onExit().get(30, TimeUnit.SECONDS) != null);

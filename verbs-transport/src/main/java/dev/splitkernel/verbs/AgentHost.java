@@ -57,7 +57,8 @@ public interface AgentHost
             {
                 if (reported.add(String.valueOf(ex)) && reported.size() < 100)
                 {
-                    System.err.println(agent.roleName() + ": " + ex);
+                    System.getLogger(AgentHost.class.getName()).log(System.Logger.Level.ERROR,
+                        agent.roleName() + ": " + ex + " (logged once; repeats are not)", ex);
                 }
             },
             null,

@@ -1,5 +1,7 @@
 package dev.splitkernel.verbs;
 
+import org.agrona.concurrent.status.CountersManager;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,6 +116,7 @@ public final class FabricContext
         null : Path.of(System.getProperty(SECRET_FILE_PROP_NAME));
     private byte[] secret;
     private AgentHost agentHost = AgentHost.OWN_THREAD;
+    private CountersManager countersManager;
 
     private boolean concluded;
     private List<String> fabricNames;
@@ -254,7 +257,8 @@ public final class FabricContext
             .maxMessageBytes(maxMessageBytes)
             .maxInFlight(maxInFlight)
             .serverWorkers(serverWorkers)
-            .agentHost(agentHost);
+            .agentHost(agentHost)
+            .countersManager(countersManager);
         copy.secret = secret == null ? null : secret.clone();
         copy.timing = timing;
         copy.timingMode = timingMode;
@@ -430,6 +434,18 @@ public final class FabricContext
         return agentHost;
     }
 
+    /** Where the fabric's {@link FabricCounters} live (a monitor's counters file); null (default) for a private place. */
+    public FabricContext countersManager(final CountersManager countersManager)
+    {
+        this.countersManager = countersManager;
+        return this;
+    }
+
+    public CountersManager countersManager()
+    {
+        return countersManager;
+    }
+
     /**
      * Read the cluster secret from this file at {@link #conclude()} (see {@link #SECRET_FILE_PROP_NAME}); null for
      * none. Replaces a secret given with {@link #secret(byte[])}.
@@ -507,8 +523,8 @@ public final class FabricContext
         {
             if (Files.getPosixFilePermissions(file).contains(PosixFilePermission.OTHERS_READ))
             {
-                System.err.println("fabric: warning: " + setting + " is readable by every user of this host: "
-                    + "chmod 600 it");
+                System.getLogger(FabricContext.class.getName()).log(System.Logger.Level.WARNING,
+                    "fabric: " + setting + " is readable by every user of this host: chmod 600 it");
             }
         }
         catch (final IOException | UnsupportedOperationException ex)

@@ -1,11 +1,12 @@
 package dev.splitkernel.verbs;
 
-import java.util.concurrent.atomic.AtomicLongArray;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
 
 /**
- * Statistics of one fabric instance, for monitors to publish: operations issued and served, bytes moved, and
- * errors by kind. Each counter sits on its own cache line so that threads counting different things do not
- * contend.
+ * Statistics of one fabric instance: operations issued and served, bytes moved, and errors by kind. Each is an
+ * Agrona {@link AtomicCounter} (its own cache line) in the {@link CountersManager} of
+ * {@link FabricContext#countersManager()}: a monitor's counters file, or a private one when none is given.
  * <p>
  * Where each is counted: issued operations and their bytes, TIMEOUTS and NOT_CONNECTED at the initiator; served
  * operations, BAD_RKEY, OUT_OF_BOUNDS, UNKNOWN_OPCODE and HANDLER_ERRORS at the target; MALFORMED_FRAMES at the side
@@ -50,12 +51,25 @@ public final class FabricCounters
         "errors: handler", "errors: too large", "connections accepted", "connections closed",
         "errors: back-pressured", "errors: authentication" };
 
+    /** Type id of these counters in a counters file. */
+    public static final int TYPE_ID = 2;
+
     /** What {@link Fabric#counters()} returns for a fabric that counts nothing yet: always zero. */
-    public static final FabricCounters UNCOUNTED = new FabricCounters();
+    public static final FabricCounters UNCOUNTED = new FabricCounters(null);
 
-    private static final int STRIDE = 8;
+    private final AtomicCounter[] values = new AtomicCounter[COUNT];
 
-    private final AtomicLongArray values = new AtomicLongArray(COUNT * STRIDE);
+    /**
+     * @param manager where the counters live (a monitor's counters file), or null for a private one.
+     */
+    public FabricCounters(final CountersManager manager)
+    {
+        final CountersManager m = manager != null ? manager : PrivateCounters.newManager(COUNT);
+        for (int i = 0; i < COUNT; i++)
+        {
+            values[i] = m.newCounter("fabric: " + LABELS[i], TYPE_ID);
+        }
+    }
 
     /** A short label of a counter id, e.g. "errors: bad rkey". */
     public static String label(final int id)
@@ -65,17 +79,17 @@ public final class FabricCounters
 
     public long get(final int id)
     {
-        return values.get(id * STRIDE);
+        return values[id].get();
     }
 
     public void increment(final int id)
     {
-        values.getAndIncrement(id * STRIDE);
+        values[id].increment();
     }
 
     public void add(final int id, final long delta)
     {
-        values.getAndAdd(id * STRIDE, delta);
+        values[id].getAndAdd(delta);
     }
 
     /** Count a failed operation's status under its error kind (no-op for success and uncounted kinds). */

@@ -6,6 +6,7 @@ import dev.splitkernel.verbs.tcp.TcpFabricProvider;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** Creates fabrics by name from the fixed list of providers. */
 public final class Fabrics
@@ -37,19 +38,25 @@ public final class Fabrics
     }
 
     /**
-     * Create the first available fabric the context names (it is concluded here). Says on stderr which one it chose
-     * and why any before it were skipped.
+     * Create the first available fabric the context names (it is concluded here). Logs (INFO) which one it chose and
+     * why any before it were skipped.
      *
      * @throws FabricException for an unknown name (naming the valid ones), or when none is available (with each
      *                         provider's reason).
      */
     public static Fabric create(final FabricContext ctx)
     {
-        return create(ctx, System.err);
+        return create(ctx, message -> System.getLogger(Fabrics.class.getName()).log(System.Logger.Level.INFO,
+            message));
     }
 
     /** As {@link #create(FabricContext)}, reporting the choice to {@code log} (null: silent). */
     public static Fabric create(final FabricContext ctx, final PrintStream log)
+    {
+        return create(ctx, log == null ? null : log::println);
+    }
+
+    private static Fabric create(final FabricContext ctx, final Consumer<String> log)
     {
         ctx.conclude();
         final List<String> names = ctx.fabricNames();
@@ -74,7 +81,7 @@ public final class Fabrics
             {
                 if (log != null)
                 {
-                    log.println("fabric: using " + provider.name()
+                    log.accept("fabric: using " + provider.name()
                         + (skipped.length() == 0 ? "" : " (skipped" + skipped + ")")
                         + ("local".equals(provider.name()) ? ", timing " + single.timing() : ""));
                 }

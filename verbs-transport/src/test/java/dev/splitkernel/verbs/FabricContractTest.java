@@ -108,7 +108,7 @@ public abstract class FabricContractTest
                 blockEntered.countDown();
                 try
                 {
-                    blockRelease.await(30, TimeUnit.SECONDS);
+                    blockRelease.await(6 * TIMEOUT_NS, TimeUnit.NANOSECONDS);
                 }
                 catch (final InterruptedException ex)
                 {
@@ -210,7 +210,8 @@ public abstract class FabricContractTest
             }
             for (final Future<?> future : futures)
             {
-                future.get(50, TimeUnit.SECONDS);
+                // Ten operation deadlines (50 s by default): a setting, which a guest on an emulated CPU raises.
+                future.get(10 * TIMEOUT_NS, TimeUnit.NANOSECONDS);
             }
         }
         finally
@@ -384,10 +385,9 @@ public abstract class FabricContractTest
             elapsedNs.set(System.nanoTime() - startNs);
         });
         caller.start();
-        assertTrue(blockEntered.await(10, TimeUnit.SECONDS), "the handler was never reached");
+        assertTrue(blockEntered.await(2 * TIMEOUT_NS, TimeUnit.NANOSECONDS), "the handler was never reached");
         server.close();
         // The local fabric runs the handler in the caller's thread: it must come back for the caller to see the death.
-        Thread.sleep(50);
         blockRelease.countDown();
         caller.join(TimeUnit.NANOSECONDS.toMillis(timeoutNs) + 2_000);
         assertFalse(caller.isAlive(), "the call hung past its timeout");

@@ -4,6 +4,7 @@ import dev.splitkernel.excache.ExCache;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.excache.ExCacheCursor;
 import dev.splitkernel.excache.EvictionPolicy;
+import dev.splitkernel.monitor.status.MonitorStatus;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -23,6 +24,7 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * ExCache hits against the same loads from a plain off-heap buffer (an Agrona {@link UnsafeBuffer} with its bounds
@@ -37,6 +39,10 @@ import java.util.concurrent.TimeUnit;
  * The names put the two sides of each ratio next to each other in JMH's order (it runs benchmarks by name), so
  * they are measured minutes apart, not a whole suite apart: on a shared host the memory bandwidth and latency
  * drift over minutes.
+ * <p>
+ * {@code observe}: true, the cache counts into a monitor's status file (mapped) and a thread publishes it every
+ * interval (hits summed from the per-thread stripes, as a monitor does); false, its counters are private and nothing
+ * publishes. {@code -p observe=true,false} measures what observing costs a hit.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -55,6 +61,12 @@ public class ExCacheHitBenchmark
     @Param({"FIFO"})
     EvictionPolicy policy;
 
+    @Param({"true"})
+    boolean observe;
+
+    MonitorStatus status;
+    Thread publisher;
+
     ExCache cache;
     UnsafeBuffer plain;
     long addressMask;
@@ -63,8 +75,30 @@ public class ExCacheHitBenchmark
     public void setUp()
     {
         final int lineBytes = 4096;
-        cache = new ExCache(new ExCacheContext().capacityBytes(workingSetBytes).lineBytes(lineBytes).ways(64)
-            .policy(policy), new InMemoryLineSource(lineBytes, lineBytes, Long.MAX_VALUE));
+        final ExCacheContext ctx = new ExCacheContext().capacityBytes(workingSetBytes).lineBytes(lineBytes).ways(64)
+            .policy(policy);
+        if (observe)
+        {
+            status = MonitorStatus.open("bench-excache-hit", MonitorStatus.defaultDirectory(), true,
+                MonitorStatus.INTERVAL_DEFAULT_MS);
+            ctx.countersManager(status.countersManager());
+        }
+        cache = new ExCache(ctx, new InMemoryLineSource(lineBytes, lineBytes, Long.MAX_VALUE));
+        if (observe)
+        {
+            final ExCache observed = cache;
+            status.gauge("excache: hits", ExCache.COUNTERS_TYPE_ID, () -> observed.counters().hits());
+            publisher = new Thread(() ->
+            {
+                while (!Thread.currentThread().isInterrupted())
+                {
+                    status.publish();
+                    LockSupport.parkNanos(status.intervalMs() * 1_000_000L);
+                }
+            }, "status-publisher");
+            publisher.setDaemon(true);
+            publisher.start();
+        }
         plain = new UnsafeBuffer(BufferUtil.allocateDirectAligned(workingSetBytes, 4096));
         for (long vaddr = 0; vaddr < workingSetBytes; vaddr += Long.BYTES)
         {
@@ -78,9 +112,32 @@ public class ExCacheHitBenchmark
         }
     }
 
+    /** Set up outside JMH (the regression gate, HitRatio): FIFO, the whole working set cached, as for a trial. */
+    public static ExCacheHitBenchmark standalone(final int workingSetBytes)
+    {
+        final ExCacheHitBenchmark benchmark = new ExCacheHitBenchmark();
+        benchmark.workingSetBytes = workingSetBytes;
+        benchmark.policy = EvictionPolicy.FIFO;
+        benchmark.setUp();
+        return benchmark;
+    }
+
     @TearDown(Level.Trial)
     public void tearDown()
     {
+        if (publisher != null)
+        {
+            publisher.interrupt();
+            try
+            {
+                publisher.join();
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            status.close();
+        }
         cache.close();
     }
 

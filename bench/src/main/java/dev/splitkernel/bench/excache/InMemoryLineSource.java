@@ -8,13 +8,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  * A zero-latency line source over one off-heap buffer: a fetch or write-back is a copy, so a benchmark through it
  * measures the cache's software overhead alone. Lines below {@code pLocalLines} zero-fill (p-local).
  */
-final class InMemoryLineSource implements LineSource
+public final class InMemoryLineSource implements LineSource
 {
     private final UnsafeBuffer memory;
     private final int lineBytes;
     private final long pLocalLines;
 
-    InMemoryLineSource(final int sizeBytes, final int lineBytes, final long pLocalLines)
+    public InMemoryLineSource(final int sizeBytes, final int lineBytes, final long pLocalLines)
     {
         this.memory = new UnsafeBuffer(BufferUtil.allocateDirectAligned(sizeBytes, 4096));
         this.lineBytes = lineBytes;

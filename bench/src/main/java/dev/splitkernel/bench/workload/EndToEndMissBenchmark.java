@@ -5,8 +5,9 @@ import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
+import dev.splitkernel.monitor.status.MonitorStatus;
 import dev.splitkernel.verbs.FabricContext;
-import dev.splitkernel.verbs.rdma.RdmaFabric;
+import dev.splitkernel.verbs.rdma.RdmaInterfaces;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -34,6 +35,9 @@ import java.util.concurrent.TimeUnit;
  * memory monitor (written and msync'ed at setup), so under FIFO every load misses and no victim is dirty.
  * {@code oneSided=true}: the misses are one-sided READs of known pages (after the first sweep); {@code false}: every
  * miss is an RPC served by the memory monitor's CPU. Report the median (p50) of SampleTime.
+ * <p>
+ * {@code observe}: true (the default), every monitor keeps its status file and latency histograms; false, none (no
+ * file, no clock read for a histogram). {@code -p observe=true,false} measures what observing costs a miss.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -59,6 +63,9 @@ public class EndToEndMissBenchmark
     @Param({"true"})
     public boolean busyPoll;
 
+    @Param({"true"})
+    public boolean observe;
+
     private final List<ChildMonitor> children = new ArrayList<>();
     private ProcessorMonitor processor;
     private LegoProcess process;
@@ -68,12 +75,14 @@ public class EndToEndMissBenchmark
     public void setUp() throws Exception
     {
         final String host = "rdma".equals(fabric)
-            ? RdmaFabric.detectLocalAddress(Path.of("/sys/class/infiniband")) : "127.0.0.1";
+            ? RdmaInterfaces.detectLocalAddress(Path.of("/sys/class/infiniband")) : "127.0.0.1";
         if (host == null)
         {
             throw new IllegalStateException("fabric rdma: no ACTIVE RDMA port with an IPv4 address here");
         }
         final String listen = host + ":0";
+        System.setProperty(MonitorStatus.FILE_PROP_NAME, Boolean.toString(observe));
+        System.setProperty(MonitorStatus.LATENCY_PROP_NAME, Boolean.toString(observe));
         final String global = startChild("global", "global", "--fabric", fabric, "--listen", listen);
         startChild("memory", "memory", "--fabric", fabric, "--listen", listen, "--global", global,
             "--capacity", "256m", "--workers", "1");
@@ -113,7 +122,8 @@ public class EndToEndMissBenchmark
     private String startChild(final String role, final String... args) throws Exception
     {
         final ChildMonitor child = ChildMonitor.startRole(role,
-            List.of("-Xmx512m", "-D" + FabricContext.BUSY_POLL_PROP_NAME + "=" + busyPoll),
+            List.of("-Xmx512m", "-D" + FabricContext.BUSY_POLL_PROP_NAME + "=" + busyPoll,
+                "-D" + MonitorStatus.FILE_PROP_NAME + "=" + observe, "-D" + MonitorStatus.LATENCY_PROP_NAME + "=" + observe),
             List.of(args).subList(1, args.length), START_TIMEOUT_MS);
         children.add(child);
         return child.address();

@@ -5,11 +5,13 @@ import dev.splitkernel.protocol.GlobalDescriptor;
 import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.protocol.VNodeDescriptor;
 import dev.splitkernel.monitor.runtime.MonitorResources;
+import dev.splitkernel.monitor.status.MonitorStatus;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,8 +38,18 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     /** Live storage monitors (the GSM places new vNodes on these only). */
     private final List<StorageMember> storageMembers = new ArrayList<>();
     private final List<StorageMember> deadStorageMembers = new ArrayList<>();
-    /** (asid, vRegion index) to (owner, bytes placed), to undo the estimate when the vRegion is freed. */
+    /**
+     * (asid, vRegion index) to (owner, bytes placed, secondary or -1): to undo the estimate when the vRegion is freed,
+     * and to fail it over when its owner dies.
+     */
     private final Map<Long, long[]> vRegions = new HashMap<>();
+    /** The home memory monitor of each process (told when a vRegion of the process moves). */
+    private final Map<Integer, Integer> homes = new HashMap<>();
+    /** Memory monitors being probed after a failed call (one probe at a time each). */
+    private final java.util.Set<Integer> suspects = new java.util.HashSet<>();
+    private final Failover failover;
+    private long failovers;
+    private long lostVRegions;
     /** The GSM: vNodes and their storage and buffer-cache monitors. */
     private final StorageManager storageManager;
     /** Members declared dead (no heartbeat within the member timeout): out of placement until they report again. */
@@ -45,7 +57,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     private final List<ProcessorMember> deadProcessorMembers = new ArrayList<>();
     private int nextMemberId;
     private int nextAsid = 1;
-    private long errors;
+    private final AtomicCounter errors;
     private String address;
     /** Membership changes to push to the processors (their views); processors to send every member again. */
     private final MembershipPush push;
@@ -60,14 +72,17 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         resources = MonitorResources.open("global " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
             ctx.fabricContext());
         fabric = resources.fabric();
+        errors = resources.status().newCounter("global: refused requests", MonitorStatus.TYPE_MONITOR);
         storageManager = new StorageManager(addresses, memoryMembers, storageMembers, fabric);
         push = new MembershipPush(fabric, ctx.pushTimeoutNs(), this::pushFailed);
+        failover = new Failover(fabric, GlobalManagerContext.FAILOVER_CALL_TIMEOUT_NS, resources.errors());
     }
 
     public GlobalManager start()
     {
-        address = fabric.listen(ctx.listenAddress(), this);
+        address = resources.listen(ctx.listenAddress(), this);
         push.start();
+        failover.start();
         if (ctx.memberTimeoutMs() > 0)
         {
             final long checkIntervalNs = Math.max(1_000_000L, ctx.memberTimeoutMs() * 1_000_000L / 10);
@@ -89,7 +104,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     /** Malformed or refused requests so far. */
     public synchronized long errors()
     {
-        return errors;
+        return errors.get();
     }
 
     /** A snapshot of the memory members (copies of their state), for tests and stat. */
@@ -107,6 +122,192 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     public boolean mayBlock(final int opcode)
     {
         return opcode == Opcodes.VNODE_REMOVE;
+    }
+
+    /**
+     * GMM: a call to memory monitor {@code memberId} failed in transport. Unless it is dead already or being probed,
+     * the failover thread probes it and, if it does not answer within the probe timeout, declares it dead now (not
+     * at the heartbeat timeout) and fails its vRegions over.
+     */
+    private long suspect(final int memberId)
+    {
+        final MemoryMember member = memoryMember(memberId);
+        if (member == null || !suspects.add(memberId))
+        {
+            return 0;
+        }
+        final String memberAddress = member.address;
+        failover.execute(() ->
+        {
+            final boolean alive = failover.probe(memberAddress, ctx.probeTimeoutMs() * 1_000_000L);
+            synchronized (this)
+            {
+                suspects.remove(memberId);
+                if (!alive)
+                {
+                    final int i = memoryMembers.indexOf(memoryMember(memberId));
+                    if (i >= 0)
+                    {
+                        declareMemoryMemberDead(i);
+                    }
+                }
+            }
+        });
+        return 0;
+    }
+
+    /** Memory member {@code i} is dead: out of placement, processors told, its vRegions failed over. Lock held. */
+    private void declareMemoryMemberDead(final int i)
+    {
+        final MemoryMember dead = memoryMembers.remove(i);
+        deadMemoryMembers.add(dead);
+        pushMember(dead.memberId, dead.address, false);
+        failOver(dead.memberId);
+    }
+
+    /**
+     * Memory monitor {@code deadId} died: each vRegion it owned goes to its secondary (promoted there, then moved in
+     * every processor's view and at the process's home), and each vRegion, moved or not, that is left without a
+     * replica gets a new secondary. A vRegion whose owner and secondary are both dead is lost: its processes' misses
+     * there fail with a clear error. Lock held; the calls run on the failover thread.
+     */
+    private void failOver(final int deadId)
+    {
+        if (!ctx.replication())
+        {
+            return;
+        }
+        for (final Map.Entry<Long, long[]> e : vRegions.entrySet())
+        {
+            final long[] placed = e.getValue();
+            final int asid = (int)(e.getKey() >>> 32);
+            final int index = (int)(long)e.getKey();
+            if (placed[0] == deadId)
+            {
+                final int secondary = (int)placed[2];
+                final MemoryMember to = secondary < 0 ? null : memoryMember(secondary);
+                if (to == null)
+                {
+                    lostVRegions++;
+                    resources.errors().onError(new IllegalStateException("GMM: vRegion " + index + " of process " +
+                        asid + " is lost: its owner, memory monitor " + deadId + ", died and its secondary " +
+                        (secondary < 0 ? "does not exist" : secondary + " is dead too")));
+                    continue;
+                }
+                final String toAddress = to.address;
+                failover.execute(() -> promote(asid, index, deadId, secondary, toAddress));
+            }
+            else if (placed[2] == deadId)
+            {
+                placed[2] = -1;
+                failover.execute(() -> replicate(asid, index));
+            }
+        }
+    }
+
+    /** On the failover thread: promote the secondary, then move the vRegion there, then re-replicate it. */
+    private void promote(final int asid, final int index, final int deadId, final int secondary,
+        final String secondaryAddress)
+    {
+        final long result = failover.callMemory(secondaryAddress, Opcodes.REPLICA_PROMOTE, asid, 0, 0, index);
+        final String homeAddress;
+        synchronized (this)
+        {
+            final long[] placed = vRegions.get(key(asid, index));
+            if (result < 0 || placed == null || placed[0] != deadId)
+            {
+                if (result < 0)
+                {
+                    lostVRegions++;
+                    resources.errors().onError(new IllegalStateException("GMM: vRegion " + index + " of process " +
+                        asid + " is lost: its secondary, memory monitor " + secondary + ", could not take it over: " +
+                        Errno.describe(result)));
+                }
+                return;
+            }
+            // Its replica's bytes become the owner's (moveVRegion counts them again).
+            placeReplica(secondary, placed[1], -1);
+            placed[2] = -1;
+            moveVRegion(asid, index, secondary);
+            failovers++;
+            final Integer home = homes.get(asid);
+            homeAddress = home == null || memoryMember(home) == null ? null : addresses.get(home);
+        }
+        if (homeAddress != null)
+        {
+            final long told = failover.tellHome(homeAddress, asid, index, secondary);
+            if (told < 0 && told != Errno.ESRCH)
+            {
+                resources.errors().onError(new IllegalStateException("GMM: the home of process " + asid +
+                    " was not told that vRegion " + index + " moved to memory monitor " + secondary + ": " +
+                    Errno.describe(told)));
+            }
+        }
+        replicate(asid, index);
+    }
+
+    /** On the failover thread: give a vRegion without a replica a new secondary, if a live monitor can take it. */
+    private void replicate(final int asid, final int index)
+    {
+        final int owner;
+        final int secondary;
+        final String ownerAddress;
+        synchronized (this)
+        {
+            final long[] placed = vRegions.get(key(asid, index));
+            if (placed == null || placed[2] >= 0 || memoryMember((int)placed[0]) == null)
+            {
+                return;
+            }
+            owner = (int)placed[0];
+            secondary = policy.choose(memoryMembers, placed[1], owner);
+            if (secondary < 0 || secondary == owner)
+            {
+                return;
+            }
+            ownerAddress = addresses.get(owner);
+        }
+        final long result = failover.callMemory(ownerAddress, Opcodes.VMA_REPLICATE, asid, secondary, 0, index);
+        synchronized (this)
+        {
+            final long[] placed = vRegions.get(key(asid, index));
+            if (result >= 0 && placed != null && placed[0] == owner)
+            {
+                placed[2] = secondary;
+                placeReplica(secondary, placed[1], 1);
+            }
+        }
+    }
+
+    /** A replica's bytes count against its secondary's capacity (its standby copy commits them): +1 placed, -1 gone. */
+    private void placeReplica(final int secondary, final long bytes, final int sign)
+    {
+        final MemoryMember member = secondary < 0 ? null : memoryMember(secondary);
+        if (member != null)
+        {
+            member.committedBytes = Math.max(0, member.committedBytes + sign * bytes);
+            member.placedBytes = Math.max(0, member.placedBytes + sign * bytes);
+        }
+    }
+
+    /** vRegions failed over to their secondary so far, and vRegions lost (owner and secondary dead). */
+    public synchronized long[] failoverCounts()
+    {
+        return new long[] {failovers, lostVRegions};
+    }
+
+    /** The secondary of vRegion {@code index} of process {@code asid}, or -1 (none, or no such vRegion): for tests. */
+    public synchronized int secondaryOf(final int asid, final int index)
+    {
+        final long[] placed = vRegions.get(key(asid, index));
+        return placed == null ? -1 : (int)placed[2];
+    }
+
+    /** The owner of vRegion {@code index} of process {@code asid}, or -1: for tests. */
+    public synchronized int ownerOf(final int asid, final int index)
+    {
+        final long[] placed = vRegions.get(key(asid, index));
+        return placed == null ? -1 : (int)placed[0];
     }
 
     @Override
@@ -136,7 +337,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             synchronized (this)
             {
-                errors++;
+                errors.increment();
             }
             return Status.MALFORMED;
         }
@@ -160,7 +361,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             synchronized (this)
             {
-                errors++;
+                errors.increment();
             }
         }
         return StorageManager.encodeReply(
@@ -175,7 +376,10 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             final int replyLength = storageManager.onRequest(
                 opcode, request, offset, length, reply, replyOffset, replyCapacity);
-            errors += replyLength < 0 || reply.getLong(replyOffset) < 0 ? 1 : 0;
+            if (replyLength < 0 || reply.getLong(replyOffset) < 0)
+            {
+                errors.increment();
+            }
             return replyLength;
         }
         if (opcode == Opcodes.MEMBER_LIST && replyCapacity >= GlobalDescriptor.HEADER_LENGTH +
@@ -190,17 +394,17 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             GlobalDescriptor.clear(reply, replyOffset);
             return GlobalDescriptor.putAddress(reply, replyOffset, text);
         }
-        final Handler handler = opcode >= Opcodes.MEMBER_REGISTER && opcode < Opcodes.MEMBER_REGISTER + handlers.length
-            ? handlers[opcode - Opcodes.MEMBER_REGISTER] : null;
+        final Handler handler = opcode >= Opcodes.MEMBER_SUSPECT && opcode < Opcodes.MEMBER_SUSPECT + handlers.length
+            ? handlers[opcode - Opcodes.MEMBER_SUSPECT] : null;
         if (handler == null)
         {
-            errors++;
+            errors.increment();
             return Status.UNKNOWN_OPCODE;
         }
         if (length < GlobalDescriptor.HEADER_LENGTH ||
             replyCapacity < GlobalDescriptor.HEADER_LENGTH + GlobalDescriptor.MAX_ADDRESS_LENGTH)
         {
-            errors++;
+            errors.increment();
             return Status.MALFORMED;
         }
         final GlobalRequest r = this.request.wrap(request, offset, length, ctx.nanoClock().nanoTime());
@@ -208,11 +412,12 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         final long result = handler.serve(r);
         if (result < 0)
         {
-            errors++;
+            errors.increment();
         }
         reply.putLong(replyOffset + GlobalDescriptor.RESULT_OFFSET, result);
         reply.putInt(replyOffset + GlobalDescriptor.MEMBER_ID_OFFSET, r.replyMember);
         reply.putInt(replyOffset + GlobalDescriptor.ASID_OFFSET, r.replyAsid);
+        reply.putInt(replyOffset + GlobalDescriptor.EXCLUDE_OFFSET, r.replySecondary);
         final String memberAddress = r.replyMember >= 0 ? addresses.get(r.replyMember) : null;
         return memberAddress == null ? GlobalDescriptor.HEADER_LENGTH :
             GlobalDescriptor.putAddress(reply, replyOffset, memberAddress);
@@ -237,6 +442,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         int role;
         int replyMember;
         int replyAsid;
+        int replySecondary;
 
         GlobalRequest wrap(final DirectBuffer buffer, final int offset, final int length, final long nowNs)
         {
@@ -248,6 +454,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             this.role = buffer.getInt(offset + GlobalDescriptor.ROLE_OFFSET);
             this.replyMember = -1;
             this.replyAsid = 0;
+            this.replySecondary = -1;
             return this;
         }
 
@@ -265,14 +472,15 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     /** The handlers by opcode, from {@link Opcodes#MEMBER_REGISTER} on. */
     private Handler[] handlers()
     {
-        final Handler[] table = new Handler[Opcodes.FREE_VREGION - Opcodes.MEMBER_REGISTER + 1];
-        table[Opcodes.MEMBER_REGISTER - Opcodes.MEMBER_REGISTER] = this::register;
-        table[Opcodes.LOAD_REPORT - Opcodes.MEMBER_REGISTER] = this::loadReport;
-        table[Opcodes.CHOOSE_HOME - Opcodes.MEMBER_REGISTER] = this::chooseHome;
-        table[Opcodes.ALLOCATE_VREGION - Opcodes.MEMBER_REGISTER] = this::allocateVRegion;
-        table[Opcodes.FREE_VREGION - Opcodes.MEMBER_REGISTER] = this::freeVRegion;
-        table[Opcodes.CHOOSE_PROCESSOR - Opcodes.MEMBER_REGISTER] = this::chooseProcessor;
-        table[Opcodes.LOOKUP_MEMBER - Opcodes.MEMBER_REGISTER] = this::lookupMember;
+        final Handler[] table = new Handler[Opcodes.FREE_VREGION - Opcodes.MEMBER_SUSPECT + 1];
+        table[Opcodes.MEMBER_REGISTER - Opcodes.MEMBER_SUSPECT] = this::register;
+        table[Opcodes.LOAD_REPORT - Opcodes.MEMBER_SUSPECT] = this::loadReport;
+        table[Opcodes.CHOOSE_HOME - Opcodes.MEMBER_SUSPECT] = this::chooseHome;
+        table[Opcodes.ALLOCATE_VREGION - Opcodes.MEMBER_SUSPECT] = this::allocateVRegion;
+        table[Opcodes.FREE_VREGION - Opcodes.MEMBER_SUSPECT] = this::freeVRegion;
+        table[Opcodes.CHOOSE_PROCESSOR - Opcodes.MEMBER_SUSPECT] = this::chooseProcessor;
+        table[Opcodes.LOOKUP_MEMBER - Opcodes.MEMBER_SUSPECT] = this::lookupMember;
+        table[Opcodes.MEMBER_SUSPECT - Opcodes.MEMBER_SUSPECT] = r -> suspect(r.memberId);
         return table;
     }
 
@@ -387,6 +595,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         }
         r.replyAsid = nextAsid++;
         r.replyMember = home;
+        homes.put(r.replyAsid, home);
         return home;
     }
 
@@ -410,9 +619,14 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         member.ownedVRegions++;
         member.placedBytes += bytesNeeded;
         member.placedVRegions++;
-        vRegions.put(key(asid, index), new long[] {owner, bytesNeeded});
+        // The replica goes to another monitor, the least loaded but the owner (none if the owner is the only one).
+        final int chosen = ctx.replication() ? policy.choose(memoryMembers, bytesNeeded, owner) : -1;
+        final int secondary = chosen == owner ? -1 : chosen;
+        vRegions.put(key(asid, index), new long[] {owner, bytesNeeded, secondary});
+        placeReplica(secondary, bytesNeeded, 1);
         r.replyAsid = asid;
         r.replyMember = owner;
+        r.replySecondary = secondary;
         return owner;
     }
 
@@ -430,6 +644,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 member.placedBytes = Math.max(0, member.placedBytes - placed[1]);
                 member.placedVRegions = Math.max(0, member.placedVRegions - 1);
             }
+            placeReplica((int)placed[2], placed[1], -1);
         }
         return 0;
     }
@@ -497,9 +712,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             if (nowNs - memoryMembers.get(i).lastHeartbeatNs - timeoutNs > 0)
             {
-                final MemoryMember dead = memoryMembers.remove(i);
-                deadMemoryMembers.add(dead);
-                pushMember(dead.memberId, dead.address, false);
+                declareMemoryMemberDead(i);
                 declared++;
             }
         }
@@ -599,7 +812,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
 
     /**
      * One line per member, live ones first: {@code id role address alive|dead heartbeat-age-ms load}, where load is
-     * committed/capacity bytes (memory), running threads (processor) or used/capacity bytes and files (storage). What {@code splitkernel members} prints.
+     * committed/capacity bytes, the vRegions it owns and holds replicas of, and whose replicas those are (memory), running threads (processor) or used/capacity bytes and files (storage). What {@code splitkernel members} prints.
      */
     public synchronized String membersText()
     {
@@ -632,14 +845,29 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         return text.toString();
     }
 
-    private static void appendMember(final StringBuilder text, final Object member, final String state, final long nowNs)
+    private void appendMember(final StringBuilder text, final Object member, final String state, final long nowNs)
     {
         if (member instanceof MemoryMember)
         {
             final MemoryMember m = (MemoryMember)member;
+            // vRegions it owns and vRegions it holds the replica of, by the GMM's placements.
+            final long[] placements = new long[2];
+            final java.util.TreeSet<Long> replicaOf = new java.util.TreeSet<>();
+            for (final long[] placed : vRegions.values())
+            {
+                placements[0] += placed[0] == m.memberId ? 1 : 0;
+                if (placed[2] == m.memberId)
+                {
+                    placements[1]++;
+                    replicaOf.add(placed[0]);
+                }
+            }
             text.append(m.memberId).append(" memory ").append(m.address).append(' ').append(state).append(' ')
                 .append((nowNs - m.lastHeartbeatNs) / 1_000_000L).append(" committed=").append(m.committedBytes)
-                .append('/').append(m.capacityBytes).append(" used=").append(m.usedBytes).append('\n');
+                .append('/').append(m.capacityBytes).append(" used=").append(m.usedBytes)
+                .append(" vregions=").append(placements[0]).append(" replicas=").append(placements[1])
+                .append(" replica-of=").append(replicaOf.isEmpty() ? "-" : replicaOf.toString().replace(" ", "")
+                    .replace("[", "").replace("]", "")).append('\n');
         }
         else if (member instanceof StorageMember)
         {
@@ -774,6 +1002,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     @Override
     public void close()
     {
+        failover.close();
         push.close();
         resources.stopAgents();
         synchronized (this)

@@ -26,7 +26,24 @@ public final class GlobalManagerContext
     public static final String MEMBER_TIMEOUT_PROP_NAME = "splitkernel.global.memberTimeoutMs";
     public static final long MEMBER_TIMEOUT_DEFAULT_MS = 3000;
 
+    /**
+     * Memory replication: the GMM gives each new vRegion a secondary memory monitor besides its owner (when there are
+     * two or more), and fails a dead owner's vRegions over to their secondaries. On by default.
+     */
+    public static final String REPLICATION_PROP_NAME = "splitkernel.global.replication";
+    public static final boolean REPLICATION_DEFAULT = true;
+
+    /** How long a suspected memory monitor (a call to it failed) gets to answer the GMM's probe. */
+    public static final String PROBE_TIMEOUT_PROP_NAME = "splitkernel.global.probeTimeoutMs";
+    public static final long PROBE_TIMEOUT_DEFAULT_MS = 500;
+
+    /** How long the GMM waits for a promotion or a replication it asks of a memory monitor. */
+    public static final long FAILOVER_CALL_TIMEOUT_NS = 5_000_000_000L;
+
     private String listenAddress = System.getProperty(LISTEN_ADDRESS_PROP_NAME, LISTEN_ADDRESS_DEFAULT);
+    private boolean replication = Boolean.parseBoolean(
+        System.getProperty(REPLICATION_PROP_NAME, Boolean.toString(REPLICATION_DEFAULT)));
+    private long probeTimeoutMs = Long.getLong(PROBE_TIMEOUT_PROP_NAME, PROBE_TIMEOUT_DEFAULT_MS);
     private String memberTimeoutMsText = System.getProperty(MEMBER_TIMEOUT_PROP_NAME);
     private long memberTimeoutMs = MEMBER_TIMEOUT_DEFAULT_MS;
     private long pushTimeoutNs = 1_000_000_000L;
@@ -67,6 +84,11 @@ public final class GlobalManagerContext
             throw new IllegalArgumentException("memberTimeoutMs " + memberTimeoutMs + " must be >= 0, 0 disables (" +
                 MEMBER_TIMEOUT_PROP_NAME + ")");
         }
+        if (probeTimeoutMs <= 0)
+        {
+            throw new IllegalArgumentException("probeTimeoutMs " + probeTimeoutMs + " must be positive (" +
+                PROBE_TIMEOUT_PROP_NAME + ")");
+        }
         if (nanoClock == null)
         {
             throw new IllegalArgumentException("nanoClock is null");
@@ -91,6 +113,30 @@ public final class GlobalManagerContext
             fabricContext.conclude();
         }
         concluded = true;
+        return this;
+    }
+
+    public boolean replication()
+    {
+        return replication;
+    }
+
+    /** Give each new vRegion a secondary (replica) memory monitor, and fail vRegions over to it. */
+    public GlobalManagerContext replication(final boolean replication)
+    {
+        this.replication = replication;
+        return this;
+    }
+
+    public long probeTimeoutMs()
+    {
+        return probeTimeoutMs;
+    }
+
+    public GlobalManagerContext probeTimeoutMs(final long probeTimeoutMs)
+    {
+        this.probeTimeoutMs = probeTimeoutMs;
+        concluded = false;
         return this;
     }
 

@@ -13,7 +13,8 @@ import org.agrona.MutableDirectBuffer;
 /**
  * The memory monitor as a line server, the data path: line fetches (a page is created zero-filled at its first miss),
  * write-backs (or at the first write-back of a p-local line), and both in one request when the processor piggybacks
- * a dirty victim on a fetch. A fetch reply names the page's registered address and key, so the processor can re-read
+ * a dirty victim on a fetch. A write-back of a replicated vRegion is acknowledged once its secondary has it too
+ * ({@link Replication}). A fetch reply names the page's registered address and key, so the processor can re-read
  * it one-sided, without this monitor's CPU. At most {@code workers} requests are served at once.
  * <p>
  * Thread-safe: lock-free on the vma tables, with a short lock on the page pool.
@@ -21,6 +22,7 @@ import org.agrona.MutableDirectBuffer;
 final class LineServer implements RequestHandler
 {
     private final VmaOwner owner;
+    private final Replication replication;
     private final PagePool pool;
     private final WorkerGate gate;
     private final MemoryMonitorCounters counters;
@@ -31,10 +33,12 @@ final class LineServer implements RequestHandler
     private final long requestTimeoutNs;
     private final ThreadLocal<boolean[]> createdFlag = ThreadLocal.withInitial(() -> new boolean[1]);
 
-    LineServer(final VmaOwner owner, final PagePool pool, final MemoryMonitorCounters counters, final int workers,
-        final int pageBytes, final long vRegionBytes, final int maxVRegionIndex, final long requestTimeoutNs)
+    LineServer(final VmaOwner owner, final Replication replication, final PagePool pool,
+        final MemoryMonitorCounters counters, final int workers, final int pageBytes, final long vRegionBytes,
+        final int maxVRegionIndex, final long requestTimeoutNs)
     {
         this.owner = owner;
+        this.replication = replication;
         this.pool = pool;
         this.gate = new WorkerGate(workers);
         this.counters = counters;
@@ -240,7 +244,12 @@ final class LineServer implements RequestHandler
             counters.increment(MemoryMonitorCounters.PAGES_CREATED_BY_WRITE_BACK);
         }
         final int inPage = (int)(lineAddress & (pageBytes - 1));
-        pool.buffer(page).putBytes(pool.offset(page) + inPage, src, srcOffset, lengthBytes);
+        // Applied and forwarded under the page's stripe: the secondary sees this page's versions in this order.
+        synchronized (replication.stripe(lineAddress))
+        {
+            pool.buffer(page).putBytes(pool.offset(page) + inPage, src, srcOffset, lengthBytes);
+            replication.forwardWriteBack(region, lineAddress, lengthBytes, src, srcOffset);
+        }
         return 0;
     }
 }

@@ -6,6 +6,8 @@ import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.GlobalDescriptor;
 import dev.splitkernel.protocol.GlobalManagerProxy;
 import dev.splitkernel.protocol.Opcodes;
+import dev.splitkernel.protocol.SyscallReplyDescriptor;
+import dev.splitkernel.protocol.SyscallRequestDescriptor;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
@@ -42,8 +44,11 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     private final MonitorResources resources;
     private final Fabric fabric;
     private final PagePool pool;
-    private final MemoryMonitorCounters counters = new MemoryMonitorCounters();
+    private final MemoryMonitorCounters counters;
     private final VmaOwner owner;
+    /** The standby copies of the vRegions this monitor is the secondary of. */
+    private final VmaOwner standby;
+    private final Replication replication;
     private final LineServer lineServer;
     private final Peers peers;
     private final ProcessHome home;
@@ -60,15 +65,20 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         resources = MonitorResources.open("memory " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
             ctx.fabricContext());
         fabric = resources.fabric();
+        counters = new MemoryMonitorCounters(resources.status());
         final int pageBytes = ctx.pageBytes();
         final long vRegionBytes = ctx.vRegionBytes();
         final int maxVRegionIndex =
             (int)Math.min(Integer.MAX_VALUE, ((1L << 47) >>> Long.numberOfTrailingZeros(vRegionBytes)) - 1);
         pool = new PagePool(fabric, pageBytes, ctx.chunkBytes(), ctx.capacityBytes());
         owner = new VmaOwner(pool, counters, pageBytes, vRegionBytes, ctx.capacityBytes(), maxVRegionIndex);
-        lineServer = new LineServer(owner, pool, counters, ctx.workers(), pageBytes, vRegionBytes, maxVRegionIndex,
-            ctx.requestTimeoutNs());
+        standby = new VmaOwner(pool, counters, pageBytes, vRegionBytes, ctx.capacityBytes(), maxVRegionIndex);
+        resources.status().onPublish(new VRegionGauges(resources.status(), owner));
         peers = new Peers(fabric, owner, pageBytes, ctx.requestTimeoutNs());
+        replication = new Replication(owner, standby, pool, peers, counters, resources.errors(), pageBytes,
+            vRegionBytes);
+        lineServer = new LineServer(owner, replication, pool, counters, ctx.workers(), pageBytes, vRegionBytes,
+            maxVRegionIndex, ctx.requestTimeoutNs());
         home = new ProcessHome(peers, new PageMover(peers, lineServer, counters, pageBytes, vRegionBytes), counters,
             vRegionBytes, maxVRegionIndex);
         bufferCache = new StorageBufferCache(fabric, ctx.globalAddress(), ctx.bufferCacheBytes(), ctx.requestTimeoutNs());
@@ -78,14 +88,16 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
                 ctx.requestTimeoutNs()),
             org.agrona.concurrent.SystemNanoClock.INSTANCE, ctx.replicaLogBatchBytes(), ctx.replicaLogMaxBytes(),
             ctx.loadReportIntervalNs());
-        roles[Opcodes.REPLICA_WRITE_BACK] = new Secondary(writeBackLog, counters, pageBytes);
+        roles[Opcodes.REPLICA_WRITE_BACK] = new Secondary(writeBackLog, standby, pool, counters, pageBytes);
+        roles[Opcodes.REPLICA_VMA] = replication;
+        roles[Opcodes.REPLICA_PROMOTE] = replication;
         for (final int opcode : new int[] {Opcodes.LINE_FETCH, Opcodes.LINE_WRITE_BACK,
             Opcodes.LINE_FETCH_WITH_WRITE_BACK})
         {
             roles[opcode] = lineServer;
         }
         for (final int opcode : new int[] {Opcodes.PROCESS_CREATE, Opcodes.PROCESS_EXIT, Opcodes.MMAP, Opcodes.MUNMAP,
-            Opcodes.MREMAP, Opcodes.MPROTECT, Opcodes.BRK, Opcodes.MSYNC, Opcodes.VREGION_MAP})
+            Opcodes.MREMAP, Opcodes.MPROTECT, Opcodes.BRK, Opcodes.MSYNC, Opcodes.VREGION_MAP, Opcodes.VREGION_OWNER})
         {
             roles[opcode] = home;
         }
@@ -93,10 +105,39 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         {
             roles[opcode] = owner;
         }
+        roles[Opcodes.VMA_REPLICATE] = this::onReplicate;
         for (int opcode = Opcodes.FILE_OPEN; opcode <= Opcodes.FILE_DROP_VNODE; opcode++)
         {
             roles[opcode] = bufferCache::onRequest;
         }
+    }
+
+    /** VMA_REPLICATE: start (or stop) replicating an owned vRegion to a secondary. */
+    private int onReplicate(
+        final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
+    {
+        if (length < SyscallRequestDescriptor.LENGTH || replyCapacity < SyscallReplyDescriptor.HEADER_LENGTH)
+        {
+            counters.increment(MemoryMonitorCounters.MALFORMED_REQUESTS);
+            return Status.MALFORMED;
+        }
+        final long index = SyscallRequestDescriptor.newAddress(request, offset);
+        final long result = index < 0 || index > Integer.MAX_VALUE ? Errno.EINVAL : replication.replicate(
+            SyscallRequestDescriptor.asid(request, offset), (int)index, SyscallRequestDescriptor.prot(request, offset));
+        return SyscallReplyDescriptor.encodeHeader(reply, replyOffset, result, 0);
+    }
+
+    /** Wait until every page copy to a new secondary started so far is done (tests), at most {@code timeoutMs}. */
+    public boolean awaitReplicaCopies(final long timeoutMs) throws InterruptedException
+    {
+        return replication.awaitCopies(timeoutMs);
+    }
+
+    /** vRegions this monitor holds a standby copy of, as a secondary. */
+    public int standbyVRegions()
+    {
+        return standby.ownedVRegions();
     }
 
     /** The write-back log this monitor keeps as a secondary, or null (no backup storage configured). */
@@ -123,7 +164,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         {
             resources.runBackground(writeBackLog);
         }
-        address = fabric.listen(ctx.listenAddress(), this);
+        address = resources.listen(ctx.listenAddress(), this);
         if (!ctx.globalAddress().isEmpty())
         {
             final GlobalManagerProxy gmm = new GlobalManagerProxy(
@@ -259,8 +300,18 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     @Override
     public boolean mayBlock(final int opcode)
     {
-        return !Opcodes.isLineOpcode(opcode) && opcode != Opcodes.REPLICA_WRITE_BACK &&
-            (opcode < Opcodes.VMA_ALLOCATE || opcode > Opcodes.VMA_NEXT_PAGE);
+        // A write-back waits on the secondary once this monitor replicates anything; owner operations forward their
+        // vma changes to it. A secondary's own work never waits.
+        if (opcode == Opcodes.LINE_FETCH)
+        {
+            return false;
+        }
+        if (Opcodes.isLineOpcode(opcode))
+        {
+            return replication.forwarding();
+        }
+        return opcode != Opcodes.REPLICA_WRITE_BACK && opcode != Opcodes.REPLICA_VMA &&
+            opcode != Opcodes.REPLICA_PROMOTE;
     }
 
     /** Report the load now (tests, and after a burst of allocation). Returns 0 or a negative code. */
@@ -271,8 +322,8 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         {
             return 0;
         }
-        return gmm.reportMemoryLoad(peers.memberId(), ctx.capacityBytes(), owner.committedBytes(), pool.usedBytes(),
-            owner.ownedVRegions());
+        return gmm.reportMemoryLoad(peers.memberId(), ctx.capacityBytes(),
+            owner.committedBytes() + standby.committedBytes(), pool.usedBytes(), owner.ownedVRegions());
     }
 
     /** This monitor's error handler: agent failures and handler bugs, counted and reported once each. */
@@ -285,6 +336,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     public void close()
     {
         resources.stopAgents();
+        replication.close();
         if (writeBackLog != null)
         {
             writeBackLog.close();

@@ -1,9 +1,11 @@
 package dev.splitkernel.monitor.memory;
 
-import java.util.concurrent.atomic.AtomicLongArray;
+import dev.splitkernel.monitor.status.MonitorStatus;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
- * A memory monitor's counters, readable from any thread while it runs.
+ * A memory monitor's counters, in its status file (Agrona counters), readable from any thread while it runs and from
+ * outside by {@code splitkernel stat}.
  * <p>
  * Thread-safe.
  */
@@ -30,28 +32,48 @@ public final class MemoryMonitorCounters
     public static final int PAGES_MOVED = 14;
     /** Data requests refused because no memory worker came free within the request timeout. */
     public static final int WORKER_TIMEOUTS = 15;
-    public static final int COUNT = 16;
+    /** Write-backs forwarded to a secondary and acknowledged by it (as a primary). */
+    public static final int REPLICA_FORWARDS = 16;
+    /** Pages copied to a new secondary (as a primary). */
+    public static final int REPLICA_PAGES_COPIED = 17;
+    /** Replications of a vRegion started and whose page copy completed (as a primary). */
+    public static final int REPLICATIONS_STARTED = 18;
+    public static final int REPLICATIONS_COMPLETED = 19;
+    /** vRegions left without a replica because their secondary failed (as a primary). */
+    public static final int REPLICAS_LOST = 20;
+    /** Write-backs logged and applied to the standby copy (as a secondary). */
+    public static final int REPLICA_WRITE_BACKS = 21;
+    /** Standby vRegions taken over after their primary died (as a secondary). */
+    public static final int PROMOTIONS = 22;
+    public static final int COUNT = 23;
 
     private static final String[] NAMES =
     {
         "line fetches", "line write-backs", "piggybacked write-backs", "pages created by fetch",
         "pages created by write-back", "faults", "out of memory", "malformed requests", "unknown opcodes", "syscalls",
         "owner operations", "handler errors", "load reports", "load report failures", "pages moved",
-        "worker timeouts"
+        "worker timeouts", "replica forwards", "replica pages copied", "replications started",
+        "replications completed", "replicas lost", "replica write-backs", "promotions"
     };
 
-    // Spread counters over cache lines so that two workers' hot counters do not share one.
-    private static final int STRIDE = 8;
-    private final AtomicLongArray values = new AtomicLongArray(COUNT * STRIDE);
+    private final AtomicCounter[] values = new AtomicCounter[COUNT];
+
+    MemoryMonitorCounters(final MonitorStatus status)
+    {
+        for (int i = 0; i < COUNT; i++)
+        {
+            values[i] = status.newCounter("memory: " + NAMES[i], MonitorStatus.TYPE_MONITOR);
+        }
+    }
 
     void increment(final int counter)
     {
-        values.getAndIncrement(counter * STRIDE);
+        values[counter].increment();
     }
 
     public long get(final int counter)
     {
-        return values.get(counter * STRIDE);
+        return values[counter].get();
     }
 
     public static String name(final int counter)

@@ -2,6 +2,7 @@ package dev.splitkernel.monitor.memory;
 
 import dev.splitkernel.protocol.GlobalManagerProxy;
 import dev.splitkernel.protocol.MemoryMonitorProxy;
+import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.Status;
 
@@ -23,6 +24,7 @@ final class Peers implements AutoCloseable
     private final ConcurrentHashMap<Integer, MemoryMonitorProxy> peers = new ConcurrentHashMap<>();
     private volatile GlobalManagerProxy global;
     private volatile int memberId;
+    private volatile Replication replication;
 
     Peers(final Fabric fabric, final VmaOwner self, final int pageBytes, final long requestTimeoutNs)
     {
@@ -30,6 +32,12 @@ final class Peers implements AutoCloseable
         this.self = self;
         this.pageBytes = pageBytes;
         this.requestTimeoutNs = requestTimeoutNs;
+    }
+
+    /** Where {@link Opcodes#VMA_REPLICATE} goes when this monitor is the owner (set once, before serving). */
+    void replication(final Replication replication)
+    {
+        this.replication = replication;
     }
 
     /** Joined the cluster: this monitor's member id and its proxy to the GMM. */
@@ -56,7 +64,8 @@ final class Peers implements AutoCloseable
     {
         if (owner == memberId)
         {
-            return self.ownerOperation(opcode, asid, address, lengthBytes, prot, newAddress);
+            return opcode == Opcodes.VMA_REPLICATE ? replication.replicate(asid, (int)newAddress, prot) :
+                self.ownerOperation(opcode, asid, address, lengthBytes, prot, newAddress);
         }
         final MemoryMonitorProxy peer = peer(owner);
         if (peer == null)

@@ -1,6 +1,7 @@
 package dev.splitkernel.monitor.memory;
 
 import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.GlobalDescriptor;
 import dev.splitkernel.protocol.GlobalManagerProxy;
 import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.protocol.Placement;
@@ -75,7 +76,50 @@ final class ProcessHome implements RequestHandler
         final int opcode, final DirectBuffer request, final int offset, final int length,
         final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
     {
+        if (opcode == Opcodes.VREGION_OWNER)
+        {
+            return onOwnerChange(request, offset, length, reply, replyOffset, replyCapacity);
+        }
         return onSyscall(opcode, request, offset, length, reply, replyOffset, replyCapacity);
+    }
+
+    /**
+     * The GMM moved a vRegion of a process homed here to a new owner (its secondary, promoted after the primary
+     * died): later system calls go there. Not under the process's lock: a system call may be waiting on the dead
+     * owner meanwhile.
+     */
+    private int onOwnerChange(
+        final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
+    {
+        if (length < GlobalDescriptor.HEADER_LENGTH || replyCapacity < GlobalDescriptor.HEADER_LENGTH)
+        {
+            counters.increment(MemoryMonitorCounters.MALFORMED_REQUESTS);
+            return Status.MALFORMED;
+        }
+        final ProcessSpace process = processes.get(request.getInt(offset + GlobalDescriptor.ASID_OFFSET));
+        final int index = request.getInt(offset + GlobalDescriptor.VREGION_INDEX_OFFSET);
+        final int ownerId = request.getInt(offset + GlobalDescriptor.MEMBER_ID_OFFSET);
+        final long result;
+        if (process == null)
+        {
+            result = Errno.ESRCH;
+        }
+        else if (index < 0 || index > maxVRegionIndex || ownerId < 0)
+        {
+            result = Errno.EINVAL;
+        }
+        else
+        {
+            if (process.map.ownerOf(index) != VRegionMap.NO_OWNER)
+            {
+                process.map.set(index, ownerId);
+            }
+            result = 0;
+        }
+        GlobalDescriptor.clear(reply, replyOffset);
+        reply.putLong(replyOffset + GlobalDescriptor.RESULT_OFFSET, result);
+        return GlobalDescriptor.HEADER_LENGTH;
     }
 
     private int onSyscall(
@@ -278,9 +322,10 @@ final class ProcessHome implements RequestHandler
                 return Errno.ENOMEM;
             }
             int exclude = -1;
+            final int[] secondary = new int[1];
             for (int attempt = 0; attempt < MAX_PLACEMENT_ATTEMPTS; attempt++)
             {
-                final int owner = placeVRegion(process, index, length, exclude);
+                final int owner = placeVRegion(process, index, length, exclude, secondary);
                 if (owner < 0)
                 {
                     return Errno.ENOMEM;
@@ -289,6 +334,7 @@ final class ProcessHome implements RequestHandler
                 if (r >= 0)
                 {
                     assign(process, index, owner, touched);
+                    replicate(process, index, owner, secondary[0]);
                     return r;
                 }
                 freeVRegion(process, index, owner);
@@ -347,9 +393,10 @@ final class ProcessHome implements RequestHandler
             {
                 r = Errno.ENOMEM;
                 int exclude = -1;
+                final int[] secondary = new int[1];
                 for (int attempt = 0; attempt < MAX_PLACEMENT_ATTEMPTS; attempt++)
                 {
-                    owner = placeVRegion(process, index, pieceLength, exclude);
+                    owner = placeVRegion(process, index, pieceLength, exclude, secondary);
                     if (owner < 0)
                     {
                         r = Errno.ENOMEM;
@@ -359,6 +406,7 @@ final class ProcessHome implements RequestHandler
                     if (r >= 0)
                     {
                         assign(process, index, owner, touched);
+                        replicate(process, index, owner, secondary[0]);
                         break;
                     }
                     freeVRegion(process, index, owner);
@@ -642,9 +690,31 @@ final class ProcessHome implements RequestHandler
         return checkMapped(process, address, length) < 0 ? Errno.ENOMEM : 0;
     }
 
-    /** The owner for a new vRegion: asks the GMM; standalone, this monitor. Negative if none has room. */
-    private int placeVRegion(final ProcessSpace process, final int index, final long bytesNeeded, final int exclude)
+    /**
+     * The GMM chose {@code secondary} to hold vRegion {@code index}'s replica: the owner starts replicating it before
+     * the mapping is used (before this system call returns). If it cannot, the vRegion runs unreplicated (counted).
+     */
+    private void replicate(final ProcessSpace process, final int index, final int owner, final int secondary)
     {
+        if (secondary < 0 || secondary == owner)
+        {
+            return;
+        }
+        final long r = peers.callOwner(owner, Opcodes.VMA_REPLICATE, process.asid, 0, 0, secondary, index);
+        if (r < 0)
+        {
+            counters.increment(MemoryMonitorCounters.REPLICAS_LOST);
+        }
+    }
+
+    /**
+     * The owner for a new vRegion: asks the GMM; standalone, this monitor. Negative if none has room. The GMM's
+     * choice of a secondary goes to {@code secondary[0]} (-1 for none).
+     */
+    private int placeVRegion(final ProcessSpace process, final int index, final long bytesNeeded, final int exclude,
+        final int[] secondary)
+    {
+        secondary[0] = -1;
         final GlobalManagerProxy gmm = peers.global();
         if (gmm == null)
         {
@@ -655,6 +725,7 @@ final class ProcessHome implements RequestHandler
         {
             return (int)placement.result();
         }
+        secondary[0] = placement.secondaryId();
         if (placement.memberId() != peers.memberId() && placement.address() != null)
         {
             peers.connectPeer(placement.memberId(), placement.address());

@@ -18,12 +18,19 @@ final class VRegion
 {
     static final int LEAF_SHIFT = 9;
     static final int LEAF_PAGES = 1 << LEAF_SHIFT;
+    /** {@link #secondary} of a vRegion that is not replicated. */
+    static final int NO_SECONDARY = -1;
 
     final int asid;
     final int index;
     final long base;
     final long limit;
     volatile VmaTable vmas = VmaTable.EMPTY;
+    /**
+     * The member id of the memory monitor holding this vRegion's replica (its write-backs and vma changes are
+     * forwarded there before they are acknowledged), or {@link #NO_SECONDARY}.
+     */
+    volatile int secondary = NO_SECONDARY;
     /** Guarded by the monitor's control lock. */
     long committedBytes;
     private final long pageCount;

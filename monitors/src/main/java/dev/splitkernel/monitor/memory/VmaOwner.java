@@ -24,6 +24,22 @@ import java.util.List;
  */
 final class VmaOwner implements RequestHandler
 {
+    /**
+     * Told of each change to a vRegion that has a secondary, under the control lock, before the operation returns
+     * (so the secondary's copy changes in the same order as the owner's).
+     */
+    interface ReplicaListener
+    {
+        /** {@code opcode}: VMA_MAP_FIXED, VMA_UNMAP or VMA_PROTECT of [address, address + lengthBytes). */
+        void onVmaChange(VRegion region, int opcode, long address, long lengthBytes, int prot);
+
+        /** Pages moved into [address, address + lengthBytes) of {@code target} (mremap). */
+        void onPagesMoved(VRegion target, long address, long lengthBytes);
+
+        /** The vRegion is gone (its process exited). */
+        void onDropped(VRegion region);
+    }
+
     private final PagePool pool;
     private final MemoryMonitorCounters counters;
     private final int pageBytes;
@@ -35,6 +51,7 @@ final class VmaOwner implements RequestHandler
     private final Object controlLock = new Object();
     private volatile Long2ObjectHashMap<VRegion> regions = new Long2ObjectHashMap<>();
     private volatile long committedBytes;
+    private ReplicaListener replicaListener;
 
     VmaOwner(final PagePool pool, final MemoryMonitorCounters counters, final int pageBytes, final long vRegionBytes,
         final long capacityBytes, final int maxVRegionIndex)
@@ -47,6 +64,63 @@ final class VmaOwner implements RequestHandler
         this.vRegionShift = Long.numberOfTrailingZeros(vRegionBytes);
         this.capacityBytes = capacityBytes;
         this.maxVRegionIndex = maxVRegionIndex;
+    }
+
+    /** Changes of replicated vRegions go to {@code listener} from now on (set once, before serving). */
+    void replicaListener(final ReplicaListener listener)
+    {
+        this.replicaListener = listener;
+    }
+
+    /** Run {@code action} under the control lock: no owner operation runs meanwhile. */
+    void underControlLock(final Runnable action)
+    {
+        synchronized (controlLock)
+        {
+            action.run();
+        }
+    }
+
+    VRegion region(final int asid, final int index)
+    {
+        return regions.get(VRegion.key(asid, index));
+    }
+
+    /** Take vRegion {@code index} of {@code asid} out of this table (its pages stay with it), or null. */
+    VRegion detach(final int asid, final int index)
+    {
+        synchronized (controlLock)
+        {
+            final VRegion region = regions.get(VRegion.key(asid, index));
+            if (region != null)
+            {
+                committedBytes -= region.committedBytes;
+                removeRegionLocked(region);
+            }
+            return region;
+        }
+    }
+
+    /**
+     * Own {@code region} from now on, with its vmas and pages (a promoted secondary's standby copy). Never refused for
+     * capacity: the data must not be lost.
+     *
+     * @return 0, or EEXIST if this monitor owns that vRegion already.
+     */
+    int adopt(final VRegion region)
+    {
+        synchronized (controlLock)
+        {
+            if (regions.containsKey(VRegion.key(region.asid, region.index)))
+            {
+                return Errno.EEXIST;
+            }
+            committedBytes += region.committedBytes;
+            final Long2ObjectHashMap<VRegion> copy = new Long2ObjectHashMap<>(regions);
+            copy.put(VRegion.key(region.asid, region.index), region);
+            regions = copy;
+            return 0;
+        }
     }
 
     /** The owned vRegion holding {@code address} of process {@code asid}, or null. Lock-free. */
@@ -134,6 +208,7 @@ final class VmaOwner implements RequestHandler
                     return Errno.ENOMEM;
                 }
                 mapLocked(region, existing == null, start, lengthBytes, prot);
+                replicate(region, Opcodes.VMA_MAP_FIXED, start, lengthBytes, prot);
                 return start;
             }
 
@@ -161,8 +236,9 @@ final class VmaOwner implements RequestHandler
                         counters.increment(MemoryMonitorCounters.OUT_OF_MEMORY);
                         return Errno.ENOMEM;
                     }
-                    mapLocked(region != null ? region : new VRegion(asid, index, vRegionBytes, pageBytes), region == null, address,
-                        lengthBytes, prot);
+                    final VRegion mapped = region != null ? region : new VRegion(asid, index, vRegionBytes, pageBytes);
+                    mapLocked(mapped, region == null, address, lengthBytes, prot);
+                    replicate(mapped, Opcodes.VMA_MAP_FIXED, address, lengthBytes, prot);
                     return 0;
                 }
                 case Opcodes.VMA_UNMAP:
@@ -180,6 +256,7 @@ final class VmaOwner implements RequestHandler
                     {
                         removeRegionLocked(region);
                     }
+                    replicate(region, Opcodes.VMA_UNMAP, address, lengthBytes, 0);
                     return region.committedBytes;
                 }
                 case Opcodes.VMA_PROTECT:
@@ -189,6 +266,7 @@ final class VmaOwner implements RequestHandler
                         return Errno.ENOMEM;
                     }
                     region.vmas = region.vmas.protect(address, end, prot);
+                    replicate(region, Opcodes.VMA_PROTECT, address, lengthBytes, prot);
                     return 0;
                 }
                 case Opcodes.VMA_CHECK:
@@ -228,11 +306,24 @@ final class VmaOwner implements RequestHandler
                             counters.increment(MemoryMonitorCounters.PAGES_MOVED);
                         }
                     }
+                    if (target.secondary != VRegion.NO_SECONDARY && replicaListener != null)
+                    {
+                        replicaListener.onPagesMoved(target, newAddress, lengthBytes);
+                    }
                     return moved;
                 }
                 default:
                     return Errno.ENOSYS;
             }
+        }
+    }
+
+    private void replicate(final VRegion region, final int opcode, final long address, final long lengthBytes,
+        final int prot)
+    {
+        if (region.secondary != VRegion.NO_SECONDARY && replicaListener != null)
+        {
+            replicaListener.onVmaChange(region, opcode, address, lengthBytes, prot);
         }
     }
 
@@ -248,6 +339,12 @@ final class VmaOwner implements RequestHandler
             copy.put(VRegion.key(region.asid, region.index), region);
             regions = copy;
         }
+    }
+
+    /** The vRegions owned now (an immutable snapshot): for the status file's per-vRegion gauges. */
+    Long2ObjectHashMap<VRegion> regions()
+    {
+        return regions;
     }
 
     private void removeRegionLocked(final VRegion region)
@@ -276,6 +373,10 @@ final class VmaOwner implements RequestHandler
                 region.committedBytes = 0;
                 region.vmas = VmaTable.EMPTY;
                 removeRegionLocked(region);
+                if (region.secondary != VRegion.NO_SECONDARY && replicaListener != null)
+                {
+                    replicaListener.onDropped(region);
+                }
             }
         }
     }

@@ -143,12 +143,21 @@ final class Owners implements AutoCloseable
         }
     }
 
-    /** A call to the owner failed in transport: it counts as down from now (if it was not already). */
-    void markDown(final Owner owner)
+    /**
+     * A call to the owner failed in transport: it counts as down from now (if it was not already).
+     *
+     * @return true if it went down just now.
+     */
+    boolean markDown(final Owner owner)
     {
-        if (owner.downSinceNs == 0)
+        synchronized (owner)
         {
-            owner.downSinceNs = System.nanoTime();
+            if (owner.downSinceNs == 0)
+            {
+                owner.downSinceNs = System.nanoTime();
+                return true;
+            }
+            return false;
         }
     }
 

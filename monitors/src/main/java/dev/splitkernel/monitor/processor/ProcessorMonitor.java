@@ -3,10 +3,14 @@ package dev.splitkernel.monitor.processor;
 import dev.splitkernel.excache.ExCache;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.excache.ExCacheFault;
+import dev.splitkernel.excache.InjectedRegression;
 import dev.splitkernel.excache.LineMemoryAllocator;
 import dev.splitkernel.excache.LineSource;
 import dev.splitkernel.monitor.IntervalAgent;
 import dev.splitkernel.monitor.runtime.MonitorResources;
+import dev.splitkernel.monitor.status.LatencyHistogram;
+import dev.splitkernel.monitor.status.MonitorStatus;
+import dev.splitkernel.monitor.status.StatusFileDescriptor;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.GlobalDescriptor;
 import dev.splitkernel.protocol.GlobalManagerProxy;
@@ -27,12 +31,12 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The processor monitor (pComponent): runs processes and their threads and owns the ExCache. It is the cache's
@@ -72,17 +76,23 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     private volatile MemoryRegion[] segmentRegions = new MemoryRegion[0];
     private volatile Int2ObjectHashMap<LegoProcess> processes = new Int2ObjectHashMap<>();
 
-    private final LongAdder oneSidedReads = new LongAdder();
-    private final LongAdder oneSidedFailures = new LongAdder();
-    private final LongAdder rpcFetches = new LongAdder();
-    private final LongAdder piggybackFetches = new LongAdder();
-    private final LongAdder pLocalFills = new LongAdder();
-    private final LongAdder writeBacks = new LongAdder();
-    private final LongAdder missErrors = new LongAdder();
-    private final LongAdder ownerWaits = new LongAdder();
-    private final LongAdder ownerChanges = new LongAdder();
-    private final LongAdder busyRetries = new LongAdder();
-    private final LongAdder segfaults = new LongAdder();
+    // Counters and latency histograms, in the monitor's status file.
+    private final AtomicCounter oneSidedReads;
+    private final AtomicCounter oneSidedFailures;
+    private final AtomicCounter rpcFetches;
+    private final AtomicCounter piggybackFetches;
+    private final AtomicCounter pLocalFills;
+    private final AtomicCounter writeBacks;
+    private final AtomicCounter missErrors;
+    private final AtomicCounter ownerWaits;
+    private final AtomicCounter ownerChanges;
+    private final AtomicCounter busyRetries;
+    private final AtomicCounter segfaults;
+    private final LatencyHistogram missLatency;
+    private final LatencyHistogram writeBackLatency;
+    private final java.util.concurrent.atomic.LongAdder ownerRecoveries = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.AtomicLong firstOwnerDownMs = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong firstRecoveredMs = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
 
     /**
@@ -99,6 +109,20 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         resources = MonitorResources.open("processor " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
             ctx.fabricContext());
         fabric = resources.fabric();
+        final MonitorStatus status = resources.status();
+        oneSidedReads = status.newCounter("processor: one-sided reads", MonitorStatus.TYPE_MONITOR);
+        oneSidedFailures = status.newCounter("processor: one-sided re-fetches", MonitorStatus.TYPE_MONITOR);
+        rpcFetches = status.newCounter("processor: rpc fetches", MonitorStatus.TYPE_MONITOR);
+        piggybackFetches = status.newCounter("processor: piggybacked fetches", MonitorStatus.TYPE_MONITOR);
+        pLocalFills = status.newCounter("processor: p-local fills", MonitorStatus.TYPE_MONITOR);
+        writeBacks = status.newCounter("processor: write-backs", MonitorStatus.TYPE_MONITOR);
+        missErrors = status.newCounter("processor: miss errors", MonitorStatus.TYPE_MONITOR);
+        ownerWaits = status.newCounter("processor: owner waits", MonitorStatus.TYPE_MONITOR);
+        ownerChanges = status.newCounter("processor: owner changes", MonitorStatus.TYPE_MONITOR);
+        busyRetries = status.newCounter("processor: busy retries", MonitorStatus.TYPE_MONITOR);
+        segfaults = status.newCounter("processor: segmentation faults", MonitorStatus.TYPE_MONITOR);
+        missLatency = status.histogram(StatusFileDescriptor.MISS_LATENCY);
+        writeBackLatency = status.histogram(StatusFileDescriptor.WRITE_BACK_LATENCY);
         timeoutNs = ctx.timeoutNs();
         ownerWaitNs = ctx.ownerWaitNs();
         oneSided = ctx.oneSided();
@@ -108,7 +132,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         ExCache excache = null;
         try
         {
-            listenAddress = fabric.listen(ctx.listenAddress(), new PushHandler());
+            listenAddress = resources.listen(ctx.listenAddress(), new PushHandler());
             globalProxy = new GlobalManagerProxy(fabric.connect(ctx.globalAddress()), timeoutNs);
             final int id = globalProxy.registerMember(GlobalDescriptor.ROLE_PROCESSOR, 0, listenAddress);
             if (id < 0)
@@ -121,7 +145,10 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             final ExCacheContext excacheCtx = ctx.excache();
             excacheCtx.segmentAllocator(new RegisteredAllocator());
             excacheCtx.faultHandler(this::onCacheFault);
+            excacheCtx.countersManager(status.countersManager());
             excache = new ExCache(excacheCtx, this);
+            final ExCache published = excache;
+            status.gauge("excache: hits", ExCache.COUNTERS_TYPE_ID, () -> published.counters().hits());
         }
         catch (final RuntimeException ex)
         {
@@ -285,6 +312,14 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     @Override
     public int fetch(final int asid, final long lineNumber, final UnsafeBuffer dst, final int dstOffset)
     {
+        final long startNs = missLatency.startNs();
+        final int result = fetchLine(asid, lineNumber, dst, dstOffset);
+        missLatency.recordSince(startNs);
+        return result;
+    }
+
+    private int fetchLine(final int asid, final long lineNumber, final UnsafeBuffer dst, final int dstOffset)
+    {
         final LegoProcess p = processes.get(asid);
         if (p == null)
         {
@@ -306,13 +341,17 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             missErrors.increment();
             return Errno.EFAULT;
         }
-        if (!owner.usable() && (owner = awaitOwner(asid, address, r, null)) == null)
+        if (!owner.usable())
         {
-            missErrors.increment();
-            return Errno.EHOSTDOWN;
+            if ((owner = awaitOwner(asid, address, r, null)) == null)
+            {
+                missErrors.increment();
+                return Errno.EHOSTDOWN;
+            }
+            recovered();
         }
         final int i = view.indexOf(lineNumber);
-        if (oneSided)
+        if (oneSided && !InjectedRegression.NO_ONE_SIDED_ON)
         {
             final long remoteAddress = r.remoteAddress(i);
             if (remoteAddress != 0)
@@ -321,6 +360,10 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
                 if (status >= 0)
                 {
                     oneSidedReads.increment();
+                    if (InjectedRegression.EXTRA_MESSAGE_PER_MISS_ON)
+                    {
+                        readOneSided(owner.proxy.connection(), remoteAddress, r.rkey(i), dst, dstOffset);
+                    }
                     return prot & (PROT_READ | PROT_WRITE);
                 }
                 // The page moved or its region went away: forget it and ask the owner.
@@ -336,6 +379,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             result = owner.proxy.fetchLine(asid, address, lineBytes, dst, dstOffset, location.reset());
         }
         while (retryBusy(result, startNs));
+        boolean movedOwner = false;
         if (isOwnerFailure(result))
         {
             // Fetching is idempotent: retry once at the owner the global managers push instead (a replica).
@@ -343,12 +387,25 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             if (next != null)
             {
                 owner = next;
+                movedOwner = true;
                 result = owner.proxy.fetchLine(asid, address, lineBytes, dst, dstOffset, location.reset());
+            }
+            else
+            {
+                result = Errno.EHOSTDOWN; // the error names the dead owner (see awaitOwner)
             }
         }
         if (result >= 0)
         {
+            if (movedOwner)
+            {
+                recovered();
+            }
             rpcFetches.increment();
+            if (InjectedRegression.EXTRA_MESSAGE_PER_MISS_ON)
+            {
+                owner.proxy.fetchLine(asid, address, lineBytes, dst, dstOffset, location.reset());
+            }
             Owners.markUp(owner);
             if (r.owner == owner)
             {
@@ -381,6 +438,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         }
         final LineLocation location = locations.get().reset();
         final long startNs = System.nanoTime();
+        final long measuredNs = missLatency.startNs();
         int result;
         do
         {
@@ -388,6 +446,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
                 victimAsid, victimLine << lineShift, victim, victimOffset);
         }
         while (retryBusy(result, startNs));
+        missLatency.recordSince(measuredNs);
         if (result >= 0)
         {
             piggybackFetches.increment();
@@ -399,12 +458,16 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
                 r.learn(p.view().indexOf(lineNumber), location.remoteAddress(), location.rkey());
             }
         }
+        else if (isOwnerFailure(result))
+        {
+            // The owner may be dead: apart, each waiting for a new owner (a promoted replica). Writing the victim
+            // back twice is harmless: the same bytes.
+            noteDown(owner);
+            return LineSource.super.fetchWithWriteBack(asid, lineNumber, dst, dstOffset, victimAsid, victimLine,
+                victim, victimOffset);
+        }
         else
         {
-            if (isOwnerFailure(result))
-            {
-                owners.markDown(owner);
-            }
             missErrors.increment();
         }
         return result;
@@ -412,6 +475,14 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
 
     @Override
     public int writeBack(final int asid, final long lineNumber, final UnsafeBuffer src, final int srcOffset)
+    {
+        final long startNs = writeBackLatency.startNs();
+        final int result = writeBackLine(asid, lineNumber, src, srcOffset);
+        writeBackLatency.recordSince(startNs);
+        return result;
+    }
+
+    private int writeBackLine(final int asid, final long lineNumber, final UnsafeBuffer src, final int srcOffset)
     {
         final LegoProcess p = processes.get(asid);
         if (p == null)
@@ -440,17 +511,27 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             result = owner.proxy.writeBackLine(asid, address, lineBytes, src, srcOffset);
         }
         while (retryBusy(result, startNs));
+        boolean movedOwner = false;
         if (isOwnerFailure(result))
         {
             final Owners.Owner next = awaitOwner(asid, address, r, owner);
             if (next != null)
             {
                 owner = next;
+                movedOwner = true;
                 result = owner.proxy.writeBackLine(asid, address, lineBytes, src, srcOffset);
+            }
+            else
+            {
+                result = Errno.EHOSTDOWN;
             }
         }
         if (result >= 0)
         {
+            if (movedOwner)
+            {
+                recovered();
+            }
             writeBacks.increment();
             Owners.markUp(owner);
             r.markWrittenBack(p.view().indexOf(lineNumber));
@@ -481,6 +562,36 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         return true;
     }
 
+    /**
+     * A call to {@code owner} failed in transport: it counts as down, and the first time the global managers hear of
+     * it (they probe it and fail it over at once if it is dead, rather than at their heartbeat timeout).
+     */
+    private void noteDown(final Owners.Owner owner)
+    {
+        if (owners.markDown(owner))
+        {
+            final long nowMs = System.currentTimeMillis();
+            firstOwnerDownMs.compareAndSet(0, nowMs);
+            global.suspectMember(owner.memberId);
+        }
+    }
+
+    /** A miss or write-back was served by the owner that replaced an unusable one. */
+    private void recovered()
+    {
+        ownerRecoveries.increment();
+        firstRecoveredMs.compareAndSet(0, System.currentTimeMillis());
+    }
+
+    /**
+     * The failover as this processor saw it: {@code [first owner down, first access served by a replacement owner]}
+     * in epoch milliseconds (0: never), and how many accesses a replacement owner served.
+     */
+    public long[] failoverTimesMs()
+    {
+        return new long[] {firstOwnerDownMs.get(), firstRecoveredMs.get(), ownerRecoveries.sum()};
+    }
+
     /** A transport failure of a call to an owner (it may be dead): the cue to wait for a new owner. */
     private static boolean isOwnerFailure(final int status)
     {
@@ -500,7 +611,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         final Owners.Owner first = failed != null ? failed : r.owner;
         if (failed != null)
         {
-            owners.markDown(failed);
+            noteDown(failed);
         }
         final long downSinceNs = first == null ? 0 : first.downSinceNs;
         final long deadlineNs = (downSinceNs != 0 ? downSinceNs : System.nanoTime()) + ownerWaitNs;
@@ -558,52 +669,58 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     // Counters and errors
     // ---------------------------------------------------------------------------------------------------------
 
+    /** Latency of the misses this monitor fetched (one-sided or by RPC; not p-local fills), in ns. */
+    public LatencyHistogram missLatency()
+    {
+        return missLatency;
+    }
+
     /** Misses served by a one-sided READ of a known page (no memory-monitor CPU). */
     public long oneSidedReads()
     {
-        return oneSidedReads.sum();
+        return oneSidedReads.get();
     }
 
     /** One-sided READs that failed and fell back to an RPC. */
     public long oneSidedFailures()
     {
-        return oneSidedFailures.sum();
+        return oneSidedFailures.get();
     }
 
     /** Misses served by an RPC to the owner (plain fetches). */
     public long rpcFetches()
     {
-        return rpcFetches.sum();
+        return rpcFetches.get();
     }
 
     /** Misses served by an RPC that also carried a dirty victim. */
     public long piggybackFetches()
     {
-        return piggybackFetches.sum();
+        return piggybackFetches.get();
     }
 
     /** Misses served by zero-filling a fresh anonymous line here. */
     public long pLocalFills()
     {
-        return pLocalFills.sum();
+        return pLocalFills.get();
     }
 
     /** Lines written back to their owners (alone or piggybacked). */
     public long writeBacks()
     {
-        return writeBacks.sum();
+        return writeBacks.get();
     }
 
     /** Misses refused (unmapped address, dead memory monitor, timeout). */
     public long missErrors()
     {
-        return missErrors.sum();
+        return missErrors.get();
     }
 
     /** Misses and write-backs that found their owner down and waited for a new one (or the old one back). */
     public long ownerWaits()
     {
-        return ownerWaits.sum();
+        return ownerWaits.get();
     }
 
     /**
@@ -625,19 +742,19 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     /** Requests sent again because their owner was back-pressured (no worker free in time). */
     public long busyRetries()
     {
-        return busyRetries.sum();
+        return busyRetries.get();
     }
 
     /** VRegion owner changes pushed by the global managers. */
     public long ownerChanges()
     {
-        return ownerChanges.sum();
+        return ownerChanges.get();
     }
 
     /** Processes killed by a segmentation fault. */
     public long segfaults()
     {
-        return segfaults.sum();
+        return segfaults.get();
     }
 
     /** Errors recorded since start (bounded to the latest 1000), oldest first. */

@@ -1,11 +1,9 @@
 package dev.splitkernel.monitor.runtime;
 
-import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * Configuration of a {@link MonitorRuntime}: the threading mode and the idle strategies of its runners, and where
- * errors are reported. Defaults and property names in one place, fluent setters, one {@link #conclude()} that
+ * Configuration of a {@link MonitorRuntime}: the threading mode and the idle strategies of its runners. Defaults and property names in one place, fluent setters, one {@link #conclude()} that
  * validates everything, names the setting at fault, and runs once.
  * <p>
  * Not thread-safe: build it in one thread, then hand it to {@link MonitorRuntime#launch(MonitorContext)}.
@@ -42,7 +40,6 @@ public final class MonitorContext
     private long idleYields = Long.getLong(YIELDS_PROP_NAME, YIELDS_DEFAULT);
     private long maxParkNs = Long.getLong(MAX_PARK_PROP_NAME, MAX_PARK_DEFAULT_NS);
     private long backgroundParkNs = Long.getLong(BACKGROUND_PARK_PROP_NAME, BACKGROUND_PARK_DEFAULT_NS);
-    private PrintStream errorLog = System.err;
     private boolean embedded;
     private ThreadingMode resolvedMode;
     private boolean concluded;
@@ -94,10 +91,6 @@ public final class MonitorContext
         {
             throw new IllegalArgumentException("backgroundParkNs " + backgroundParkNs + " must be within 100 us..1 s ("
                 + BACKGROUND_PARK_PROP_NAME + ")");
-        }
-        if (errorLog == null)
-        {
-            throw new IllegalArgumentException("errorLog is null: give a PrintStream (System.err by default)");
         }
         concluded = true;
         return this;
@@ -198,17 +191,6 @@ public final class MonitorContext
     }
 
     /** Where each distinct error is reported once (stderr by default). */
-    public MonitorContext errorLog(final PrintStream errorLog)
-    {
-        this.errorLog = errorLog;
-        return this;
-    }
-
-    public PrintStream errorLog()
-    {
-        return errorLog;
-    }
-
     @Override
     public String toString()
     {

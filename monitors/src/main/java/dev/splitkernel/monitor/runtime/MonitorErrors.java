@@ -1,35 +1,38 @@
 package dev.splitkernel.monitor.runtime;
 
+import dev.splitkernel.monitor.status.MonitorStatus;
 import org.agrona.ErrorHandler;
+import org.agrona.concurrent.status.AtomicCounter;
 
-import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One monitor's error handler: every error of its agents (and any other error the monitor hands it) is counted, each
- * distinct one (by type and message) is kept with its count and reported once on the runtime's error log. The agent
- * that failed keeps running.
+ * One monitor's error handler: every error of its agents (and any other error the monitor hands it) is counted and
+ * goes to the distinct-error log of the monitor's status file (each distinct one once, with its count and first and
+ * last times); the first of each kind is also logged. The agent that failed keeps running.
  * <p>
  * Thread-safe.
  */
 public final class MonitorErrors implements ErrorHandler
 {
-    /** Distinct errors kept at most; later new ones are only counted. */
+    /** Distinct errors logged (and listed by {@link #distinct()}) at most; later new ones are only counted. */
     public static final int MAX_DISTINCT = 256;
 
+    private static final System.Logger LOG = System.getLogger(MonitorErrors.class.getName());
+
     private final String monitorName;
-    private final PrintStream log;
-    private final AtomicLong count = new AtomicLong();
+    private final MonitorStatus status;
+    private final AtomicCounter count;
     private final Map<String, long[]> distinct = new LinkedHashMap<>();
 
-    MonitorErrors(final String monitorName, final PrintStream log)
+    MonitorErrors(final String monitorName, final MonitorStatus status)
     {
         this.monitorName = monitorName;
-        this.log = log;
+        this.status = status;
+        this.count = status.newCounter("errors", MonitorStatus.TYPE_MONITOR);
     }
 
     public String monitorName()
@@ -37,20 +40,32 @@ public final class MonitorErrors implements ErrorHandler
         return monitorName;
     }
 
+    /** The monitor's status file (counters, histograms, error log). */
+    public MonitorStatus status()
+    {
+        return status;
+    }
+
     @Override
     public void onError(final Throwable error)
     {
-        record(String.valueOf(error));
+        record(String.valueOf(error), error);
     }
 
     /** An error that is not an exception (a refused report, a peer that went away). */
     public void record(final String message)
     {
-        count.incrementAndGet();
+        record(message, new ReportedError(message));
+    }
+
+    private void record(final String key, final Throwable error)
+    {
+        count.increment();
+        status.recordError(error);
         final boolean first;
         synchronized (distinct)
         {
-            final long[] seen = distinct.get(message);
+            final long[] seen = distinct.get(key);
             first = seen == null && distinct.size() < MAX_DISTINCT;
             if (seen != null)
             {
@@ -58,12 +73,13 @@ public final class MonitorErrors implements ErrorHandler
             }
             else if (first)
             {
-                distinct.put(message, new long[] {1});
+                distinct.put(key, new long[] {1});
             }
         }
         if (first)
         {
-            log.println(monitorName + ": error: " + message + " (reported once; repeats are counted)");
+            LOG.log(System.Logger.Level.ERROR, monitorName + ": " + key + " (logged once; repeats are counted, see "
+                + "'splitkernel errors')", error instanceof ReportedError ? null : error);
         }
     }
 
@@ -88,5 +104,22 @@ public final class MonitorErrors implements ErrorHandler
     public String toString()
     {
         return "MonitorErrors{" + monitorName + ", count=" + count() + "}";
+    }
+
+    /** An error reported as a message: no stack trace, so that repeats of the message are one distinct error. */
+    static final class ReportedError extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        ReportedError(final String message)
+        {
+            super(message, null, false, false);
+        }
+
+        @Override
+        public String toString()
+        {
+            return getMessage();
+        }
     }
 }

@@ -1,18 +1,26 @@
 package dev.splitkernel.monitor.runtime;
 
+import dev.splitkernel.monitor.IntervalAgent;
+import dev.splitkernel.monitor.status.MonitorStatus;
+import dev.splitkernel.monitor.status.ObservedHandler;
+import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.Fabrics;
+import dev.splitkernel.verbs.RequestHandler;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * What one monitor holds of the runtime, written once for every monitor: the runtime (the shared one of an embedded
- * cluster, or its own), its {@link MonitorErrors}, its fabric (given, or made with the runtime as its agent host) and
- * its background agents; {@link #close()} stops the agents and closes what the monitor made itself.
+ * cluster, or its own), its {@link MonitorErrors} and {@link MonitorStatus} (counters file), its fabric (given, or
+ * made with the runtime as its agent host and its counters in the status file) and its background agents, one of
+ * which publishes the status every interval; {@link #close()} stops the agents, marks the status file closed and
+ * closes what the monitor made itself.
  * <p>
  * Thread-safe.
  */
@@ -37,7 +45,8 @@ public final class MonitorResources implements AutoCloseable
     }
 
     /**
-     * @param monitorName  names the monitor's errors ("memory memory-0", ...).
+     * @param monitorName  names the monitor's errors and status file ("memory 10.0.0.2:7000", ...); a fabric given by
+     *                     an embedded cluster brings the name the cluster gave it ("memory-0").
      * @param runtime      the runtime to use, or null for one of the monitor's own (closed with it).
      * @param fabric       the fabric to use (not closed by the monitor), or null to make one from {@code fabricCtx}.
      * @param fabricCtx    settings of the fabric to make; its agents run on the runtime.
@@ -46,15 +55,20 @@ public final class MonitorResources implements AutoCloseable
         final FabricContext fabricCtx)
     {
         final MonitorRuntime rt = runtime != null ? runtime : MonitorRuntime.launch();
-        final MonitorErrors errors = rt.errors(monitorName);
+        final MonitorErrors hosted = fabric == null ? null : MonitorRuntime.hostedMonitor(fabric.context().agentHost());
+        final MonitorErrors errors = hosted != null ? hosted : rt.errors(monitorName);
         try
         {
             final Fabric f = fabric != null ? fabric :
-                Fabrics.create((fabricCtx != null ? fabricCtx : new FabricContext()).agentHost(rt.fabricHost(errors)));
-            return new MonitorResources(rt, runtime == null, errors, f, fabric == null);
+                Fabrics.create((fabricCtx != null ? fabricCtx : new FabricContext()).agentHost(rt.fabricHost(errors))
+                    .countersManager(errors.status().countersManager()));
+            final MonitorResources resources = new MonitorResources(rt, runtime == null, errors, f, fabric == null);
+            resources.runBackground(new StatusPublisher(errors.status()));
+            return resources;
         }
         catch (final RuntimeException ex)
         {
+            errors.status().close();
             if (runtime == null)
             {
                 rt.close();
@@ -76,6 +90,28 @@ public final class MonitorResources implements AutoCloseable
     public Fabric fabric()
     {
         return fabric;
+    }
+
+    /**
+     * Listen on the fabric with {@code handler}, observed: requests counted by opcode, service times in the RPC
+     * histogram. Returns the address listened on.
+     */
+    public String listen(final String address, final RequestHandler handler)
+    {
+        final String actual = fabric.listen(address, new ObservedHandler(handler, status(), Opcodes::describe));
+        final String name = status().monitorName();
+        if (!actual.equals(address) && name.endsWith(" " + address))
+        {
+            // Named before it listened ("memory 127.0.0.1:0"): stat shows the port it got.
+            status().rename(name.substring(0, name.length() - address.length()) + actual);
+        }
+        return actual;
+    }
+
+    /** The monitor's status file: counters, gauges, latency histograms, error log. */
+    public MonitorStatus status()
+    {
+        return errors.status();
     }
 
     /** Run a background agent (interval work) of this monitor until {@link #close()}. */
@@ -120,9 +156,35 @@ public final class MonitorResources implements AutoCloseable
         {
             CloseHelper.quietClose(fabric);
         }
+        errors.status().close();
         if (ownsRuntime)
         {
             runtime.close();
+        }
+    }
+
+    /** Publishes the monitor's status (gauges, histograms, heartbeat) every interval, on the background thread. */
+    private static final class StatusPublisher extends IntervalAgent
+    {
+        private final MonitorStatus status;
+
+        StatusPublisher(final MonitorStatus status)
+        {
+            super(SystemNanoClock.INSTANCE, status.intervalMs() * 1_000_000L);
+            this.status = status;
+        }
+
+        @Override
+        protected int onInterval(final long nowNs)
+        {
+            status.publish();
+            return 1;
+        }
+
+        @Override
+        public String roleName()
+        {
+            return "status-publisher " + status.monitorName();
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.splitkernel.monitor.runtime;
 
+import dev.splitkernel.monitor.status.MonitorStatus;
 import dev.splitkernel.verbs.AgentHost;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
@@ -48,7 +49,8 @@ public final class MonitorRuntime implements AutoCloseable
     {
         this.ctx = ctx;
         this.mode = ctx.resolvedThreadingMode();
-        this.runtimeErrors = errors("runtime");
+        // The runtime's own threads' errors (rare: its agents' go to their monitors) are kept in memory.
+        this.runtimeErrors = new MonitorErrors("runtime", MonitorStatus.inMemory("runtime", false));
     }
 
     /** Start a runtime with the settings of {@code ctx} (concluded here). */
@@ -73,10 +75,15 @@ public final class MonitorRuntime implements AutoCloseable
         return mode;
     }
 
-    /** The error handler of the monitor named {@code monitorName} (created at first use). */
+    /**
+     * The error handler of the monitor named {@code monitorName}, with its status file (both created at first use, and
+     * anew once the monitor of that name has closed its status).
+     */
     public MonitorErrors errors(final String monitorName)
     {
-        return errors.computeIfAbsent(monitorName, name -> new MonitorErrors(name, ctx.errorLog()));
+        return errors.compute(monitorName, (name, existing) ->
+            existing != null && !existing.status().isClosed() ? existing : new MonitorErrors(name,
+                MonitorStatus.open(name)));
     }
 
     /** Every monitor's errors, for a report at close or a stat command. */
@@ -88,26 +95,41 @@ public final class MonitorRuntime implements AutoCloseable
     /** The host a monitor gives its fabric: the fabric's agents run as network agents, their errors go to the monitor. */
     public AgentHost fabricHost(final MonitorErrors monitorErrors)
     {
-        return new AgentHost()
+        return new MonitorAgentHost(monitorErrors);
+    }
+
+    /** The monitor whose fabric host this is (see {@link #fabricHost}), or null for another host. */
+    public static MonitorErrors hostedMonitor(final AgentHost host)
+    {
+        return host instanceof MonitorAgentHost ? ((MonitorAgentHost)host).monitorErrors : null;
+    }
+
+    private final class MonitorAgentHost implements AgentHost
+    {
+        final MonitorErrors monitorErrors;
+
+        MonitorAgentHost(final MonitorErrors monitorErrors)
         {
-            @Override
-            public AutoCloseable run(final Agent agent)
-            {
-                return runNetwork(agent, monitorErrors);
-            }
+            this.monitorErrors = monitorErrors;
+        }
 
-            @Override
-            public int invoke()
-            {
-                return MonitorRuntime.this.invoke();
-            }
+        @Override
+        public AutoCloseable run(final Agent agent)
+        {
+            return runNetwork(agent, monitorErrors);
+        }
 
-            @Override
-            public boolean isInvoker()
-            {
-                return mode == ThreadingMode.INVOKER;
-            }
-        };
+        @Override
+        public int invoke()
+        {
+            return MonitorRuntime.this.invoke();
+        }
+
+        @Override
+        public boolean isInvoker()
+        {
+            return mode == ThreadingMode.INVOKER;
+        }
     }
 
     /**
@@ -255,6 +277,8 @@ public final class MonitorRuntime implements AutoCloseable
         {
             backgroundGroup.close();
         }
+        // Peers' statuses (fabrics that are not monitors') close here; monitors' close with them.
+        errors.values().forEach(e -> e.status().close());
     }
 
     private void checkOpen()

@@ -8,11 +8,13 @@ import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.protocol.StorageDescriptor;
 import dev.splitkernel.protocol.StorageProxy;
 import dev.splitkernel.monitor.runtime.MonitorResources;
+import dev.splitkernel.monitor.status.MonitorStatus;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,12 +53,12 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
     private final String memberName;
     private volatile int memberId = -1;
     private volatile GlobalManagerProxy global;
-    private long loadReports;
-    private long loadReportFailures;
+    private final AtomicCounter loadReports;
+    private final AtomicCounter loadReportFailures;
     private String address;
-    private long requests;
-    private long errors;
-    private long ioErrors;
+    private final AtomicCounter requests;
+    private final AtomicCounter errors;
+    private final AtomicCounter ioErrors;
 
     /**
      * Open the data directory (replaying its journal).
@@ -79,6 +81,12 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
         resources = MonitorResources.open("storage " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
             ctx.fabricContext());
         fabric = resources.fabric();
+        final MonitorStatus status = resources.status();
+        loadReports = status.newCounter("storage: load reports", MonitorStatus.TYPE_MONITOR);
+        loadReportFailures = status.newCounter("storage: load report failures", MonitorStatus.TYPE_MONITOR);
+        requests = status.newCounter("storage: requests", MonitorStatus.TYPE_MONITOR);
+        errors = status.newCounter("storage: refused requests", MonitorStatus.TYPE_MONITOR);
+        ioErrors = status.newCounter("storage: i/o errors", MonitorStatus.TYPE_MONITOR);
     }
 
     /**
@@ -89,7 +97,7 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
      */
     public StorageMonitor start()
     {
-        address = fabric.listen(ctx.listenAddress(), this);
+        address = resources.listen(ctx.listenAddress(), this);
         if (!ctx.globalAddress().isEmpty())
         {
             final GlobalManagerProxy gsm = new GlobalManagerProxy(
@@ -154,24 +162,24 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
     /** Load reports sent and answered so far. */
     public synchronized long loadReports()
     {
-        return loadReports;
+        return loadReports.get();
     }
 
     /** Load reports that failed (the global manager unreachable or refusing). */
     public synchronized long loadReportFailures()
     {
-        return loadReportFailures;
+        return loadReportFailures.get();
     }
 
     private synchronized void countLoadReport(final int result)
     {
         if (result < 0)
         {
-            loadReportFailures++;
+            loadReportFailures.increment();
         }
         else
         {
-            loadReports++;
+            loadReports.increment();
         }
     }
 
@@ -252,19 +260,19 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
 
     public synchronized long requests()
     {
-        return requests;
+        return requests.get();
     }
 
     /** Refused or malformed requests so far (including I/O errors). */
     public synchronized long errors()
     {
-        return errors;
+        return errors.get();
     }
 
     /** Requests that failed with an I/O error of the local disk (answered EIO). */
     public synchronized long ioErrors()
     {
-        return ioErrors;
+        return ioErrors.get();
     }
 
     /** Bytes of file data stored. */
@@ -278,16 +286,16 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
         final int opcode, final DirectBuffer request, final int offset, final int length,
         final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
     {
-        requests++;
+        requests.increment();
         if (!Opcodes.isFileOpcode(opcode))
         {
-            errors++;
+            errors.increment();
             return Status.UNKNOWN_OPCODE;
         }
         if (!StorageDescriptor.isWellFormed(request, offset, length) ||
             replyCapacity < StorageDescriptor.REPLY_HEADER_LENGTH)
         {
-            errors++;
+            errors.increment();
             return Status.MALFORMED;
         }
         final int vNodeId = StorageDescriptor.vNodeId(request, offset);
@@ -326,7 +334,7 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
                     final int dataOffset = StorageDescriptor.dataOffset(request, offset);
                     if (lengthBytes < 0 || dataOffset + lengthBytes > offset + length)
                     {
-                        errors++;
+                        errors.increment();
                         return Status.MALFORMED;
                     }
                     final ByteBuffer src = scratch((int)lengthBytes);
@@ -369,18 +377,18 @@ public final class StorageMonitor implements RequestHandler, AutoCloseable
                     result = store.dropVNode(vNodeId);
                     break;
                 default:
-                    errors++;
+                    errors.increment();
                     return Status.UNKNOWN_OPCODE;
             }
         }
         catch (final IOException ex)
         {
-            ioErrors++;
+            ioErrors.increment();
             result = Errno.EIO;
         }
         if (result < 0)
         {
-            errors++;
+            errors.increment();
             dataLength = 0;
         }
         return StorageDescriptor.encodeReply(reply, replyOffset, result, stat.sizeBytes(), stat.type(), dataLength);

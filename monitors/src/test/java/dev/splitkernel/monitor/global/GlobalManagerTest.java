@@ -34,7 +34,9 @@ class GlobalManagerTest
     {
         serverFabric = new LocalFabric(new FabricContext().fabric("local"), network);
         clientFabric = new LocalFabric(new FabricContext().fabric("local"), network);
-        manager = new GlobalManager(new GlobalManagerContext().fabric(serverFabric).listenAddress("gm")).start();
+        // Placement of owners alone (replicas are FailoverTest's): no secondaries counted against the capacities.
+        manager = new GlobalManager(new GlobalManagerContext().fabric(serverFabric).listenAddress("gm")
+            .replication(false)).start();
         proxy = new GlobalManagerProxy(clientFabric.connect("gm", TIMEOUT_NS), TIMEOUT_NS);
     }
 

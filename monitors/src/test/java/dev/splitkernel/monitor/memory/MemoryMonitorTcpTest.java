@@ -48,8 +48,9 @@ class MemoryMonitorTcpTest
     @BeforeAll
     static void startChildren() throws Exception
     {
+        // Without replication: the capacities here are sized for the vRegions alone.
         globalAddress = start(GlobalManager.class.getName(), "global manager listening at ",
-            "-Dsplitkernel.global.listen=127.0.0.1:0");
+            "-Dsplitkernel.global.listen=127.0.0.1:0", "-Dsplitkernel.global.replication=false");
         for (int i = 0; i < 2; i++)
         {
             start(MemoryMonitor.class.getName(), "listening at ",

@@ -74,7 +74,8 @@ class MemoryMonitorTest
 
     private GlobalManager globalManager()
     {
-        final GlobalManager manager = new GlobalManager(new GlobalManagerContext().fabric(fabric())
+        // Without replication: the capacities here are sized for the vRegions alone.
+        final GlobalManager manager = new GlobalManager(new GlobalManagerContext().fabric(fabric()).replication(false)
             .listenAddress("global")).start();
         closeables.add(manager);
         return manager;

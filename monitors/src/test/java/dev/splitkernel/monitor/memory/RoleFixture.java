@@ -29,7 +29,8 @@ final class RoleFixture implements AutoCloseable
 
     final LocalNetwork network = new LocalNetwork();
     final Fabric fabric = newFabric();
-    final MemoryMonitorCounters counters = new MemoryMonitorCounters();
+    final MemoryMonitorCounters counters =
+        new MemoryMonitorCounters(dev.splitkernel.monitor.status.MonitorStatus.inMemory("test", false));
     final PagePool pool;
     final VmaOwner owner;
     final LineServer lines;
@@ -47,8 +48,12 @@ final class RoleFixture implements AutoCloseable
     {
         pool = new PagePool(fabric, PAGE, 64 * 1024, poolBytes);
         owner = new VmaOwner(pool, counters, PAGE, VREGION_BYTES, capacityBytes, MAX_VREGION_INDEX);
-        lines = new LineServer(owner, pool, counters, 1, PAGE, VREGION_BYTES, MAX_VREGION_INDEX, TIMEOUT_NS);
         peers = new Peers(fabric, owner, PAGE, TIMEOUT_NS);
+        final VmaOwner standby = new VmaOwner(pool, counters, PAGE, VREGION_BYTES, capacityBytes, MAX_VREGION_INDEX);
+        final Replication replication = new Replication(owner, standby, pool, peers, counters, Throwable::printStackTrace,
+            PAGE, VREGION_BYTES);
+        lines = new LineServer(owner, replication, pool, counters, 1, PAGE, VREGION_BYTES, MAX_VREGION_INDEX,
+            TIMEOUT_NS);
         peers.joined(MEMBER_ID, null);
         mover = new PageMover(peers, lines, counters, PAGE, VREGION_BYTES);
         home = new ProcessHome(peers, mover, counters, VREGION_BYTES, MAX_VREGION_INDEX);

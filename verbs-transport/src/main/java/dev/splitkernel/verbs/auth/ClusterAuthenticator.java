@@ -48,6 +48,8 @@ public final class ClusterAuthenticator
 
     private final String fabricName;
     private final SecretKeySpec key;
+    private static final System.Logger LOG = System.getLogger(ClusterAuthenticator.class.getName());
+
     private final FabricCounters counters;
     private final SecureRandom random = new SecureRandom();
     private final Set<String> reportedPeers = ConcurrentHashMap.newKeySet();
@@ -79,7 +81,7 @@ public final class ClusterAuthenticator
     {
         if (key == null && !"local".equals(fabricName) && OPEN_NOTICE_PRINTED.compareAndSet(false, true))
         {
-            System.err.println(fabricName + " fabric: no cluster secret set: any peer may connect");
+            LOG.log(System.Logger.Level.WARNING, fabricName + " fabric: no cluster secret set: any peer may connect");
         }
     }
 
@@ -93,7 +95,7 @@ public final class ClusterAuthenticator
         counters.increment(FabricCounters.AUTH_FAILURES);
         if (reportedPeers.add(peerKey))
         {
-            System.err.println(fabricName + " fabric: " + message + " (reported once per peer; further refusals "
+            LOG.log(System.Logger.Level.WARNING, fabricName + " fabric: " + message + " (reported once per peer; further refusals "
                 + "are only counted under '" + FabricCounters.label(FabricCounters.AUTH_FAILURES) + "')");
         }
     }

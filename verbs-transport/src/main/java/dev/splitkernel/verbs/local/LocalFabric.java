@@ -48,7 +48,7 @@ public final class LocalFabric implements Fabric
     private final LocalNetwork network;
     private final TimingModel timing;
     private final RegionTable regions = new RegionTable();
-    private final FabricCounters counters = new FabricCounters();
+    private final FabricCounters counters;
     private final List<String> listenNames = new CopyOnWriteArrayList<>();
     private final List<LocalConnection> connections = new CopyOnWriteArrayList<>();
     private final AtomicInteger activeHandlers = new AtomicInteger();
@@ -60,6 +60,7 @@ public final class LocalFabric implements Fabric
     public LocalFabric(final FabricContext ctx, final LocalNetwork network)
     {
         this.ctx = ctx.conclude();
+        this.counters = new FabricCounters(this.ctx.countersManager());
         this.network = network;
         this.timing = new TimingModel(ctx);
         this.maxHandlers = ctx.serverWorkers() == 0 ? Integer.MAX_VALUE : ctx.serverWorkers();

@@ -8,7 +8,6 @@ import com.ibm.disni.verbs.IbvSge;
 import com.ibm.disni.verbs.IbvWC;
 import com.ibm.disni.verbs.RdmaCmId;
 import com.ibm.disni.verbs.RdmaEventChannel;
-import com.ibm.disni.verbs.SVCPostRecv;
 import com.ibm.disni.verbs.SVCPostSend;
 import dev.splitkernel.verbs.Completion;
 import dev.splitkernel.verbs.Connection;
@@ -48,6 +47,11 @@ import static dev.splitkernel.verbs.rdma.RdmaFrameDescriptor.STATUS_OFFSET;
 import static dev.splitkernel.verbs.rdma.RdmaFrameDescriptor.TYPE_OFFSET;
 import static dev.splitkernel.verbs.rdma.RdmaFrameDescriptor.VERSION;
 import static dev.splitkernel.verbs.rdma.RdmaFrameDescriptor.VERSION_OFFSET;
+import static dev.splitkernel.verbs.rdma.RdmaSendSlot.DELIVERING;
+import static dev.splitkernel.verbs.rdma.RdmaSendSlot.NO_CALL;
+import static dev.splitkernel.verbs.rdma.RdmaWorkRequestId.KIND_CONTROL;
+import static dev.splitkernel.verbs.rdma.RdmaWorkRequestId.KIND_RECV;
+import static dev.splitkernel.verbs.rdma.RdmaWorkRequestId.KIND_SEND;
 
 /**
  * One reliable-connected queue pair to a peer, on the fabric's shared protection domain and completion queue.
@@ -55,56 +59,24 @@ import static dev.splitkernel.verbs.rdma.RdmaFrameDescriptor.VERSION_OFFSET;
  * Sends: a fixed table of send slots, each with a registered message buffer and three stateful verb calls
  * (SEND, RDMA READ, RDMA WRITE) prepared once; posting only patches addresses, keys and lengths in the prepared
  * native work request, so the data path allocates nothing. A slot is held by reference count: its owner (the
- * posting thread) and the work request in flight; the last to let go frees it, so a timed-out operation never
- * frees a buffer the NIC may still use. Receives: {@code recvDepth} registered buffers pre-posted, each with its
- * own prepared receive call, re-posted once the message is consumed.
+ * posting thread) and the work request in flight ({@link RdmaSendSlot}); the last to let go frees it, so a
+ * timed-out operation never frees a message buffer the NIC may still use, and a timed-out blocking READ or WRITE
+ * fences the connection before its caller's buffer is given back. Receives: {@code recvDepth} registered buffers
+ * pre-posted ({@link RdmaRecvSlot}), each with its own prepared receive call, re-posted once the message is consumed.
  * <p>
  * Connector side: replies and the listener's region announcements are handled in the completion poller's thread.
- * Listener side: requests go to a service thread per connection (through an SPSC ring of receive indices), so a
- * handler that blocks never stalls completions.
+ * Listener side: requests go to the connection's {@link RdmaRequestService}, so a handler that blocks never stalls
+ * completions.
  * <p>
  * Thread-safe: any thread may post; completions are handled by the fabric's poller thread only.
  */
 final class RdmaConnection implements Connection
 {
-    static final int KIND_SEND = 1;
-    static final int KIND_RECV = 2;
-    static final int KIND_CONTROL = 3;
-
-    private static final long NO_CALL = 0;
-    private static final long DELIVERING = -1;
     private static final int SUCCESS = IbvWC.IbvWcStatus.IBV_WC_SUCCESS.ordinal();
     private static final int REM_ACCESS_ERR = IbvWC.IbvWcStatus.IBV_WC_REM_ACCESS_ERR.ordinal();
     private static final int REM_INV_REQ_ERR = IbvWC.IbvWcStatus.IBV_WC_REM_INV_REQ_ERR.ordinal();
     private static final int LOC_LEN_ERR = IbvWC.IbvWcStatus.IBV_WC_LOC_LEN_ERR.ordinal();
     private static final int LOC_PROT_ERR = IbvWC.IbvWcStatus.IBV_WC_LOC_PROT_ERR.ordinal();
-
-    /** Encode a work request id: connection index, its generation, kind and slot index. */
-    static long wrId(final int connectionIndex, final int generation, final int kind, final int index)
-    {
-        return ((long)(connectionIndex & 0xFFFF) << 48) | ((long)(generation & 0xFFFF) << 32)
-            | ((long)(kind & 0xFF) << 24) | (index & 0xFFFFFF);
-    }
-
-    static int wrConnectionIndex(final long wrId)
-    {
-        return (int)(wrId >>> 48) & 0xFFFF;
-    }
-
-    static int wrGeneration(final long wrId)
-    {
-        return (int)(wrId >>> 32) & 0xFFFF;
-    }
-
-    static int wrKind(final long wrId)
-    {
-        return (int)(wrId >>> 24) & 0xFF;
-    }
-
-    static int wrIndex(final long wrId)
-    {
-        return (int)wrId & 0xFFFFFF;
-    }
 
     /** Map a work completion status to ours. */
     static int mapWcStatus(final int wcStatus)
@@ -124,59 +96,6 @@ final class RdmaConnection implements Connection
         return Status.NOT_CONNECTED;
     }
 
-    /** A send slot: a registered message buffer and the verb calls that use it, prepared once. */
-    private static final class SendSlot
-    {
-        final int index;
-        final UnsafeBuffer buffer;
-        final long bufferAddress;
-        final SVCPostSend send;
-        final SVCPostSend read;
-        final SVCPostSend write;
-        final AtomicInteger holds = new AtomicInteger();
-        final Completion ownCompletion = new Completion();
-        volatile Completion opCompletion;
-        int opCounter;
-        int opBytes;
-
-        final AtomicLong expectedCorrelationId = new AtomicLong(NO_CALL);
-        long sequence;
-        MutableDirectBuffer replyBuffer;
-        int replyOffset;
-        int replyCapacity;
-        /** A scattered call's data target (null for a plain call): the reply past headerLength goes there. */
-        MutableDirectBuffer dataBuffer;
-        int dataOffset;
-        int headerLength;
-        volatile int replyResult;
-        volatile boolean replyDone;
-
-        SendSlot(final int index, final UnsafeBuffer buffer, final long bufferAddress,
-            final SVCPostSend send, final SVCPostSend read, final SVCPostSend write)
-        {
-            this.index = index;
-            this.buffer = buffer;
-            this.bufferAddress = bufferAddress;
-            this.send = send;
-            this.read = read;
-            this.write = write;
-        }
-    }
-
-    /** A pre-posted receive: its buffer and the prepared call that (re-)posts it. */
-    private static final class RecvSlot
-    {
-        final UnsafeBuffer buffer;
-        final SVCPostRecv post;
-        volatile int byteLength;
-
-        RecvSlot(final UnsafeBuffer buffer, final SVCPostRecv post)
-        {
-            this.buffer = buffer;
-            this.post = post;
-        }
-    }
-
     private final RdmaFabric fabric;
     private final RdmaContext ctx;
     private final FabricCounters counters;
@@ -191,22 +110,17 @@ final class RdmaConnection implements Connection
     private final int maxMessageBytes;
     private final int maxInlineBytes;
     private final int maxOneSidedBytes;
-    private final SendSlot[] slots;
-    private final SendSlot control;
-    private final RecvSlot[] recvs;
+    private final RdmaSendSlot[] slots;
+    private final RdmaSendSlot control;
+    private final RdmaRecvSlot[] recvs;
     private final AtomicInteger nextSlotHint = new AtomicInteger();
     private final AtomicInteger activePosters = new AtomicInteger();
     private final RdmaRemoteRegions remoteRegions = new RdmaRemoteRegions();
 
-    // Listener side: requests to the service thread, region-removal acknowledgements from the peer.
-    private final AtomicIntegerArray requestRing;
-    private final int requestRingMask;
-    private final AtomicLong requestHead = new AtomicLong();
-    private final AtomicLong requestTail = new AtomicLong();
+    // Listener side: requests to the service, region-removal acknowledgements from the peer.
     private final AtomicLong removeSequence = new AtomicLong();
     private volatile long ackedRemoveSequence;
-    private final RequestHandler handler;
-    private Thread serviceThread;
+    private final RdmaRequestService service;
 
     // Connector side: what the control slot still has to acknowledge (poller thread only).
     private long ackToSend;
@@ -235,7 +149,6 @@ final class RdmaConnection implements Connection
         this.ownChannel = ownChannel;
         this.id = id;
         this.qp = qp;
-        this.handler = handler;
         this.maxMessageBytes = ctx.maxMessageBytes();
         this.maxInlineBytes = ctx.maxInlineBytes();
         this.maxOneSidedBytes = ctx.fabricContext().maxMessageBytes();
@@ -251,43 +164,42 @@ final class RdmaConnection implements Connection
                 + RdmaContext.RECV_DEPTH_PROP_NAME);
         }
         final ByteBuffer all = ByteBuffer.allocateDirect((int)totalBytes).order(ByteOrder.LITTLE_ENDIAN);
-        this.buffersMr = fabric.registerLocal(all);
+        this.buffersMr = fabric.registerMessageBuffers(all);
         final long base = buffersMr.getAddr();
         final int lkey = buffersMr.getLkey();
 
-        this.slots = new SendSlot[slotCount];
+        this.slots = new RdmaSendSlot[slotCount];
         for (int i = 0; i < slotCount; i++)
         {
             slots[i] = newSendSlot(i, KIND_SEND, all, base, lkey, i * frameBytes, frameBytes);
         }
         this.control = newSendSlot(0, KIND_CONTROL, all, base, lkey, slotCount * frameBytes, frameBytes);
 
-        this.recvs = new RecvSlot[recvCount];
+        this.recvs = new RdmaRecvSlot[recvCount];
         for (int i = 0; i < recvCount; i++)
         {
             final int offset = (slotCount + 1 + i) * frameBytes;
             final IbvRecvWR wr = new IbvRecvWR();
-            wr.setWr_id(wrId(index, generation, KIND_RECV, i));
+            wr.setWr_id(RdmaWorkRequestId.encode(index, generation, KIND_RECV, i));
             wr.setSg_list(sgeList(base + offset, frameBytes, lkey));
             wr.setNum_sge(1);
             final List<IbvRecvWR> wrs = new ArrayList<>(1);
             wrs.add(wr);
-            recvs[i] = new RecvSlot(new UnsafeBuffer(all, offset, frameBytes), qp.postRecv(wrs, null));
+            recvs[i] = new RdmaRecvSlot(new UnsafeBuffer(all, offset, frameBytes), qp.postRecv(wrs, null));
         }
 
-        final int ringCapacity = Integer.highestOneBit(Math.max(2, recvCount) * 2 - 1);
-        this.requestRing = new AtomicIntegerArray(ringCapacity);
-        this.requestRingMask = ringCapacity - 1;
+        this.service = accepted && handler != null
+            ? new RdmaRequestService(this, handler, fabric, recvCount, ctx.fabricContext()) : null;
     }
 
-    private SendSlot newSendSlot(final int slotIndex, final int kind, final ByteBuffer all, final long base,
+    private RdmaSendSlot newSendSlot(final int slotIndex, final int kind, final ByteBuffer all, final long base,
         final int lkey, final int offset, final int frameBytes) throws IOException
     {
-        final long wrId = wrId(index, generation, kind, slotIndex);
+        final long wrId = RdmaWorkRequestId.encode(index, generation, kind, slotIndex);
         final SVCPostSend send = prepare(wrId, IbvSendWR.IBV_WR_SEND, base + offset, frameBytes, lkey);
         final SVCPostSend read = prepare(wrId, IbvSendWR.IBV_WR_RDMA_READ, base + offset, frameBytes, lkey);
         final SVCPostSend write = prepare(wrId, IbvSendWR.IBV_WR_RDMA_WRITE, base + offset, frameBytes, lkey);
-        return new SendSlot(slotIndex, new UnsafeBuffer(all, offset, frameBytes), base + offset, send, read, write);
+        return new RdmaSendSlot(slotIndex, new UnsafeBuffer(all, offset, frameBytes), base + offset, send, read, write);
     }
 
     private SVCPostSend prepare(final long wrId, final int opcode, final long address, final int length,
@@ -317,10 +229,22 @@ final class RdmaConnection implements Connection
         return list;
     }
 
+    /** Allow exactly these remote operations on this connection's queue pair ({@link QueuePairAccess}). */
+    void setRemoteAccess(final int flags) throws IOException
+    {
+        QueuePairAccess.set(qp, flags);
+    }
+
+    /** The regions this side may address at the peer (a test plays a peer that guessed one). */
+    RdmaRemoteRegions remoteRegions()
+    {
+        return remoteRegions;
+    }
+
     /** Post every receive: before accept/connect, so the peer's first message finds a buffer. */
     void postAllReceives() throws IOException
     {
-        for (final RecvSlot recv : recvs)
+        for (final RdmaRecvSlot recv : recvs)
         {
             recv.post.execute();
         }
@@ -392,7 +316,7 @@ final class RdmaConnection implements Connection
         {
             return slotIndex;
         }
-        final SendSlot slot = slots[slotIndex];
+        final RdmaSendSlot slot = slots[slotIndex];
         encodeHeader(slot.buffer, RdmaFrameDescriptor.TYPE_AUTH, 0, 0, message.length);
         slot.buffer.putBytes(HEADER_LENGTH, message);
         final int posted = postSend(slot, HEADER_LENGTH + message.length);
@@ -458,7 +382,7 @@ final class RdmaConnection implements Connection
         {
             return count(slotIndex);
         }
-        final SendSlot slot = slots[slotIndex];
+        final RdmaSendSlot slot = slots[slotIndex];
         final int posted = postOneSidedOn(slot, isRead, local, localOffset, remoteAddress, rkey, lengthBytes,
             slot.ownCompletion, true);
         if (posted != Status.OK)
@@ -466,9 +390,36 @@ final class RdmaConnection implements Connection
             release(slot);
             return posted;
         }
-        final int status = slot.ownCompletion.await(Math.max(0, deadlineNs - System.nanoTime()));
+        int status = slot.ownCompletion.await(Math.max(0, deadlineNs - System.nanoTime()));
+        if (status == Status.TIMEOUT)
+        {
+            status = fenceTimedOut(slot);
+        }
         release(slot);
         return count(status);
+    }
+
+    /**
+     * The operation outlived its deadline but the NIC may still carry it out: a READ landing after we returned
+     * would overwrite a buffer the caller has reused (an ExCache line now holding another address). So the
+     * connection is torn down (its queue pair moves to the error state, which flushes the request) and we wait for
+     * the request's own completion (flushed, or late but done) before the caller gets its buffer back.
+     *
+     * @return TIMEOUT once the request is finished with the buffer; NOT_CONNECTED if even the teardown did not
+     *     finish it within the fence timeout (the fabric records that).
+     */
+    private int fenceTimedOut(final RdmaSendSlot slot)
+    {
+        fabric.closeConnection(this);
+        final int fenced = slot.ownCompletion.await(ctx.fenceTimeoutNs());
+        if (fenced == Status.TIMEOUT)
+        {
+            fabric.recordError("a timed-out one-sided operation to " + peerAddress + " was not flushed within "
+                + ctx.fenceTimeoutNs() / 1_000_000 + " ms of the teardown (" + RdmaContext.FENCE_TIMEOUT_PROP_NAME
+                + ")", null);
+            return Status.NOT_CONNECTED;
+        }
+        return Status.TIMEOUT;
     }
 
     private int postOneSided(final boolean isRead, final MemoryRegion local, final int localOffset,
@@ -480,7 +431,7 @@ final class RdmaConnection implements Connection
         {
             return count(slotIndex);
         }
-        final SendSlot slot = slots[slotIndex];
+        final RdmaSendSlot slot = slots[slotIndex];
         final int posted = postOneSidedOn(slot, isRead, local, localOffset, remoteAddress, rkey, lengthBytes,
             completion, ownerKeepsHold);
         if (posted != Status.OK)
@@ -491,7 +442,7 @@ final class RdmaConnection implements Connection
     }
 
     /** Validate and post on a held slot. On OK the work request holds the slot (plus the owner if it keeps it). */
-    private int postOneSidedOn(final SendSlot slot, final boolean isRead, final MemoryRegion local,
+    private int postOneSidedOn(final RdmaSendSlot slot, final boolean isRead, final MemoryRegion local,
         final int localOffset, final long remoteAddress, final int rkey, final int lengthBytes,
         final Completion completion, final boolean ownerKeepsHold)
     {
@@ -555,7 +506,7 @@ final class RdmaConnection implements Connection
         return Status.OK;
     }
 
-    private void undoPost(final SendSlot slot, final boolean ownerKeepsHold)
+    private void undoPost(final RdmaSendSlot slot, final boolean ownerKeepsHold)
     {
         slot.opCompletion = null;
         if (ownerKeepsHold)
@@ -613,7 +564,7 @@ final class RdmaConnection implements Connection
         {
             return count(slotIndex);
         }
-        final SendSlot slot = slots[slotIndex];
+        final RdmaSendSlot slot = slots[slotIndex];
         final long correlationId = (++slot.sequence << 16) | slot.index;
         slot.replyBuffer = reply;
         slot.replyOffset = replyOffset;
@@ -654,7 +605,7 @@ final class RdmaConnection implements Connection
         return count(result);
     }
 
-    private int awaitReply(final SendSlot slot, final long deadlineNs)
+    private int awaitReply(final RdmaSendSlot slot, final long deadlineNs)
     {
         int spins = 0;
         final boolean busyPoll = ctx.fabricContext().busyPoll();
@@ -693,7 +644,7 @@ final class RdmaConnection implements Connection
         {
             return count(slotIndex == Status.TIMEOUT ? Status.BACK_PRESSURED : slotIndex);
         }
-        final SendSlot slot = slots[slotIndex];
+        final RdmaSendSlot slot = slots[slotIndex];
         encodeHeader(slot.buffer, RdmaFrameDescriptor.TYPE_ONE_WAY, opcode, 0, length);
         slot.buffer.putBytes(HEADER_LENGTH, message, offset, length);
         final int posted = postSend(slot, HEADER_LENGTH + length);
@@ -730,7 +681,7 @@ final class RdmaConnection implements Connection
     }
 
     /** Post the slot's SEND of {@code frameLength} bytes; the work request takes over the caller's hold on OK. */
-    private int postSend(final SendSlot slot, final int frameLength)
+    private int postSend(final RdmaSendSlot slot, final int frameLength)
     {
         slot.opCompletion = null;
         if (!enterPost())
@@ -791,7 +742,7 @@ final class RdmaConnection implements Connection
             final int start = nextSlotHint.getAndIncrement() & 0x7FFF_FFFF;
             for (int i = 0; i < n; i++)
             {
-                final SendSlot slot = slots[(start + i) % n];
+                final RdmaSendSlot slot = slots[(start + i) % n];
                 if (slot.holds.get() == 0 && slot.holds.compareAndSet(0, 1))
                 {
                     return slot.index;
@@ -816,7 +767,7 @@ final class RdmaConnection implements Connection
         }
     }
 
-    private static void release(final SendSlot slot)
+    private static void release(final RdmaSendSlot slot)
     {
         slot.holds.decrementAndGet();
     }
@@ -854,7 +805,7 @@ final class RdmaConnection implements Connection
         {
             return slotIndex;
         }
-        final SendSlot slot = slots[slotIndex];
+        final RdmaSendSlot slot = slots[slotIndex];
         encodeHeader(slot.buffer, RdmaFrameDescriptor.TYPE_REGION_ADD, regions.size(), 0,
             regions.size() * REGION_ENTRY_LENGTH);
         int offset = HEADER_LENGTH;
@@ -901,7 +852,7 @@ final class RdmaConnection implements Connection
         {
             return slotIndex;
         }
-        final SendSlot slot = slots[slotIndex];
+        final RdmaSendSlot slot = slots[slotIndex];
         encodeHeader(slot.buffer, type, opcode, correlationId, 0);
         final int posted = postSend(slot, HEADER_LENGTH);
         if (posted != Status.OK)
@@ -951,7 +902,7 @@ final class RdmaConnection implements Connection
         }
     }
 
-    private void onSendCompletion(final SendSlot slot, final int status)
+    private void onSendCompletion(final RdmaSendSlot slot, final int status)
     {
         final Completion completion = slot.opCompletion;
         if (completion != null)
@@ -978,7 +929,7 @@ final class RdmaConnection implements Connection
 
     private void onReceive(final int recvIndex, final int byteLength)
     {
-        final RecvSlot recv = recvs[recvIndex];
+        final RdmaRecvSlot recv = recvs[recvIndex];
         final UnsafeBuffer buffer = recv.buffer;
         if (byteLength < HEADER_LENGTH || buffer.getByte(VERSION_OFFSET) != VERSION
             || buffer.getInt(PAYLOAD_LENGTH_OFFSET) < 0
@@ -1008,10 +959,10 @@ final class RdmaConnection implements Connection
         {
             case RdmaFrameDescriptor.TYPE_REQUEST:
             case RdmaFrameDescriptor.TYPE_ONE_WAY:
-                if (accepted && handler != null)
+                if (service != null)
                 {
                     recv.byteLength = byteLength;
-                    offerRequest(recvIndex);
+                    service.offer(recvIndex);
                     return;
                 }
                 counters.increment(FabricCounters.MALFORMED_FRAMES);
@@ -1072,7 +1023,7 @@ final class RdmaConnection implements Connection
             counters.increment(FabricCounters.MALFORMED_FRAMES);
             return;
         }
-        final SendSlot slot = slots[slotIndex];
+        final RdmaSendSlot slot = slots[slotIndex];
         if (!slot.expectedCorrelationId.compareAndSet(correlationId, DELIVERING))
         {
             return; // the call timed out and left: drop its late reply
@@ -1153,7 +1104,7 @@ final class RdmaConnection implements Connection
         }
     }
 
-    private void repost(final RecvSlot recv)
+    void repost(final RdmaRecvSlot recv)
     {
         if (closed)
         {
@@ -1178,77 +1129,29 @@ final class RdmaConnection implements Connection
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Listener side: the service thread
+    // Listener side: what the request service ({@link RdmaRequestService}) uses
     // ---------------------------------------------------------------------------------------------------------
 
-    private void offerRequest(final int recvIndex)
+    RdmaRecvSlot recvSlot(final int recvIndex)
     {
-        final long tail = requestTail.get();
-        requestRing.set((int)tail & requestRingMask, recvIndex);
-        requestTail.lazySet(tail + 1);
+        return recvs[recvIndex];
     }
 
-    void startService()
+    /** A send slot for a reply, waiting until {@code deadlineNs}; null (counted) when none frees up. */
+    RdmaSendSlot acquireReplySlot(final long deadlineNs)
     {
-        final Thread thread = new Thread(this::serviceLoop, "rdma-service-" + index + "-" + peerAddress);
-        thread.setDaemon(true);
-        serviceThread = thread;
-        thread.start();
-    }
-
-    Thread serviceThread()
-    {
-        return serviceThread;
-    }
-
-    private void serviceLoop()
-    {
-        final IdleStrategy idle = ctx.fabricContext().busyPoll()
-            ? new BusySpinIdleStrategy() : new BackoffIdleStrategy(100, 10, 1_000, 100_000);
-        final UnsafeBuffer discard = new UnsafeBuffer(ByteBuffer.allocateDirect(maxMessageBytes));
-        final long replyWaitNs = ctx.fabricContext().operationTimeoutNs();
-        while (!closed)
-        {
-            final long head = requestHead.get();
-            if (head == requestTail.get())
-            {
-                idle.idle(0);
-                continue;
-            }
-            idle.reset();
-            final int recvIndex = requestRing.get((int)head & requestRingMask);
-            requestHead.lazySet(head + 1);
-            serve(recvs[recvIndex], discard, replyWaitNs);
-            repost(recvs[recvIndex]);
-        }
-    }
-
-    private void serve(final RecvSlot recv, final UnsafeBuffer discard, final long replyWaitNs)
-    {
-        final UnsafeBuffer request = recv.buffer;
-        final byte type = request.getByte(TYPE_OFFSET);
-        final int opcode = request.getInt(OPCODE_OFFSET);
-        final long correlationId = request.getLong(CORRELATION_ID_OFFSET);
-        final int length = request.getInt(PAYLOAD_LENGTH_OFFSET);
-        counters.increment(FabricCounters.SERVED_REQUESTS);
-        if (type == RdmaFrameDescriptor.TYPE_ONE_WAY)
-        {
-            invoke(opcode, request, length, discard, 0, discard.capacity());
-            return;
-        }
-        final int slotIndex = acquireSlot(System.nanoTime() + replyWaitNs);
+        final int slotIndex = acquireSlot(deadlineNs);
         if (slotIndex < 0)
         {
             counters.countError(slotIndex);
-            return; // the caller times out
+            return null;
         }
-        final SendSlot slot = slots[slotIndex];
-        int result = invoke(opcode, request, length, slot.buffer, HEADER_LENGTH, maxMessageBytes);
-        if (result > maxMessageBytes)
-        {
-            result = Status.TOO_LARGE;
-        }
-        counters.countError(result);
+        return slots[slotIndex];
+    }
+
+    /** Send the reply the handler wrote at the slot's payload: {@code result} bytes, or a negative status. */
+    void postReply(final RdmaSendSlot slot, final int result, final long correlationId)
+    {
         final int replyLength = Math.max(0, result);
         encodeHeader(slot.buffer, RdmaFrameDescriptor.TYPE_REPLY, Math.min(0, result), correlationId, replyLength);
         if (postSend(slot, HEADER_LENGTH + replyLength) != Status.OK)
@@ -1257,18 +1160,19 @@ final class RdmaConnection implements Connection
         }
     }
 
-    private int invoke(final int opcode, final UnsafeBuffer request, final int length,
-        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
+    int maxMessageBytes()
     {
-        try
-        {
-            return handler.onRequest(opcode, request, HEADER_LENGTH, length, reply, replyOffset, replyCapacity);
-        }
-        catch (final RuntimeException | AssertionError ex)
-        {
-            fabric.recordError("handler failed on opcode " + opcode + " from " + peerAddress, ex);
-            return Status.HANDLER_ERROR;
-        }
+        return maxMessageBytes;
+    }
+
+    void startService()
+    {
+        service.start("rdma-service-" + index + "-" + peerAddress);
+    }
+
+    Thread serviceThread()
+    {
+        return service == null ? null : service.thread();
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -1300,7 +1204,7 @@ final class RdmaConnection implements Connection
     /** Fail every call still waiting for a reply (after the queue pair is gone, none will come). */
     void failPendingCalls()
     {
-        for (final SendSlot slot : slots)
+        for (final RdmaSendSlot slot : slots)
         {
             final long expected = slot.expectedCorrelationId.get();
             if (expected > 0 && slot.expectedCorrelationId.compareAndSet(expected, DELIVERING))
@@ -1331,7 +1235,7 @@ final class RdmaConnection implements Connection
         {
             fabric.recordError("destroying the queue pair to " + peerAddress, ex);
         }
-        for (final SendSlot slot : slots)
+        for (final RdmaSendSlot slot : slots)
         {
             slot.send.free();
             slot.read.free();
@@ -1340,7 +1244,7 @@ final class RdmaConnection implements Connection
         control.send.free();
         control.read.free();
         control.write.free();
-        for (final RecvSlot recv : recvs)
+        for (final RdmaRecvSlot recv : recvs)
         {
             recv.post.free();
         }

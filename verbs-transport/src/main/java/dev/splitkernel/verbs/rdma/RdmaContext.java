@@ -47,9 +47,29 @@ public final class RdmaContext
     public static final String RETRY_COUNT_PROP_NAME = "splitkernel.rdma.retryCount";
     public static final int RETRY_COUNT_DEFAULT = 7;
 
-    /** Locked memory the probe requires (bytes); registration pins memory, so the limit must cover it. */
+    /**
+     * RNR retries (0..6) when the peer has no receive posted; each waits the peer's RNR timer (up to 655 ms), so
+     * the wait is bounded. 7, which the verbs read as "retry forever", is refused.
+     */
+    public static final String RNR_RETRY_PROP_NAME = "splitkernel.rdma.rnrRetryCount";
+    public static final int RNR_RETRY_DEFAULT = 6;
+
+    /**
+     * How long a timed-out one-sided operation waits, after tearing its connection down, for the NIC to flush it
+     * before its caller gets the local buffer back.
+     */
+    public static final String FENCE_TIMEOUT_PROP_NAME = "splitkernel.rdma.fenceTimeoutNs";
+    public static final long FENCE_TIMEOUT_DEFAULT_NS = 1_000_000_000L;
+
+    /**
+     * Locked memory the probe and the doctor require (bytes). Registration pins memory: every connection's
+     * message buffers ({@link #pinnedBytesPerConnection()}, times {@link #maxConnections()}) plus the regions the
+     * monitors allocate. Default: that connection total plus {@link #REGION_MEMLOCK_DEFAULT_BYTES}; a value set
+     * below the connection total is refused.
+     */
     public static final String REQUIRED_MEMLOCK_PROP_NAME = "splitkernel.rdma.requiredMemlockBytes";
-    public static final long REQUIRED_MEMLOCK_BYTES_DEFAULT = 64L * 1024 * 1024;
+    public static final long REGION_MEMLOCK_DEFAULT_BYTES = 64L * 1024 * 1024;
+    private static final long DERIVED = -1;
 
     private final FabricContext fabricContext;
     private String localAddress = System.getProperty(LOCAL_ADDRESS_PROP_NAME, "");
@@ -60,7 +80,9 @@ public final class RdmaContext
     private int maxConnections = Integer.getInteger(MAX_CONNECTIONS_PROP_NAME, MAX_CONNECTIONS_DEFAULT);
     private long deregisterTimeoutNs = Long.getLong(DEREGISTER_TIMEOUT_PROP_NAME, DEREGISTER_TIMEOUT_DEFAULT_NS);
     private int retryCount = Integer.getInteger(RETRY_COUNT_PROP_NAME, RETRY_COUNT_DEFAULT);
-    private long requiredMemlockBytes = Long.getLong(REQUIRED_MEMLOCK_PROP_NAME, REQUIRED_MEMLOCK_BYTES_DEFAULT);
+    private int rnrRetryCount = Integer.getInteger(RNR_RETRY_PROP_NAME, RNR_RETRY_DEFAULT);
+    private long fenceTimeoutNs = Long.getLong(FENCE_TIMEOUT_PROP_NAME, FENCE_TIMEOUT_DEFAULT_NS);
+    private long requiredMemlockBytes = Long.getLong(REQUIRED_MEMLOCK_PROP_NAME, DERIVED);
     private boolean concluded;
 
     public RdmaContext(final FabricContext fabricContext)
@@ -128,10 +150,28 @@ public final class RdmaContext
             throw new FabricException("rdma retryCount " + retryCount + " must be within 0..7 ("
                 + RETRY_COUNT_PROP_NAME + ")");
         }
-        if (requiredMemlockBytes < 0)
+        if (rnrRetryCount < 0 || rnrRetryCount > 6)
         {
-            throw new FabricException("rdma requiredMemlockBytes " + requiredMemlockBytes + " must be >= 0 ("
-                + REQUIRED_MEMLOCK_PROP_NAME + ")");
+            throw new FabricException("rdma rnrRetryCount " + rnrRetryCount + " must be within 0..6 ("
+                + RNR_RETRY_PROP_NAME + "; 7 would retry without limit while the peer posts no receive)");
+        }
+        if (fenceTimeoutNs <= 0)
+        {
+            throw new FabricException("rdma fenceTimeoutNs " + fenceTimeoutNs + " must be positive ("
+                + FENCE_TIMEOUT_PROP_NAME + ")");
+        }
+        final long connectionsBytes = connectionsPinnedBytes();
+        if (requiredMemlockBytes == DERIVED)
+        {
+            requiredMemlockBytes = connectionsBytes + REGION_MEMLOCK_DEFAULT_BYTES;
+        }
+        else if (requiredMemlockBytes < connectionsBytes)
+        {
+            throw new FabricException("rdma requiredMemlockBytes " + requiredMemlockBytes + " is below what the "
+                + "connections alone pin: " + connectionsBytes + " bytes (" + maxConnections + " connections x "
+                + pinnedBytesPerConnection() + "); raise " + REQUIRED_MEMLOCK_PROP_NAME + ", or lower "
+                + MAX_CONNECTIONS_PROP_NAME + ", " + MAX_MESSAGE_PROP_NAME + ", " + SEND_SLOTS_PROP_NAME + " or "
+                + RECV_DEPTH_PROP_NAME);
         }
         concluded = true;
         return this;
@@ -238,6 +278,45 @@ public final class RdmaContext
         return retryCount;
     }
 
+    public RdmaContext rnrRetryCount(final int rnrRetryCount)
+    {
+        this.rnrRetryCount = rnrRetryCount;
+        concluded = false;
+        return this;
+    }
+
+    public int rnrRetryCount()
+    {
+        return rnrRetryCount;
+    }
+
+    public RdmaContext fenceTimeoutNs(final long fenceTimeoutNs)
+    {
+        this.fenceTimeoutNs = fenceTimeoutNs;
+        concluded = false;
+        return this;
+    }
+
+    public long fenceTimeoutNs()
+    {
+        return fenceTimeoutNs;
+    }
+
+    /**
+     * Bytes one connection pins for good: its send slots, control slot and receive buffers, each a frame of
+     * header plus {@link #maxMessageBytes()}. Fixed at connect: no connection pins more.
+     */
+    public long pinnedBytesPerConnection()
+    {
+        return (long)(RdmaFrameDescriptor.HEADER_LENGTH + maxMessageBytes) * (sendSlots + 1 + recvDepth);
+    }
+
+    /** What {@link #maxConnections()} connections pin together: the bound on the fabric's message buffers. */
+    public long connectionsPinnedBytes()
+    {
+        return maxConnections * pinnedBytesPerConnection();
+    }
+
     public RdmaContext requiredMemlockBytes(final long requiredMemlockBytes)
     {
         this.requiredMemlockBytes = requiredMemlockBytes;
@@ -247,7 +326,8 @@ public final class RdmaContext
 
     public long requiredMemlockBytes()
     {
-        return requiredMemlockBytes;
+        return requiredMemlockBytes == DERIVED ? connectionsPinnedBytes() + REGION_MEMLOCK_DEFAULT_BYTES
+            : requiredMemlockBytes;
     }
 
     @Override
@@ -256,6 +336,7 @@ public final class RdmaContext
         return "RdmaContext{localAddress=" + localAddress + ", maxMessageBytes=" + maxMessageBytes + ", sendSlots="
             + sendSlots + ", recvDepth=" + recvDepth + ", maxInlineBytes=" + maxInlineBytes + ", maxConnections="
             + maxConnections + ", deregisterTimeoutNs=" + deregisterTimeoutNs + ", retryCount=" + retryCount
-            + ", requiredMemlockBytes=" + requiredMemlockBytes + ", " + fabricContext + "}";
+            + ", rnrRetryCount=" + rnrRetryCount + ", fenceTimeoutNs=" + fenceTimeoutNs + ", requiredMemlockBytes="
+            + requiredMemlockBytes + ", " + fabricContext + "}";
     }
 }

@@ -1,20 +1,15 @@
 package dev.splitkernel.verbs.rdma;
 
-import com.ibm.disni.verbs.IbvCQ;
-import com.ibm.disni.verbs.IbvCompChannel;
 import com.ibm.disni.verbs.IbvContext;
 import com.ibm.disni.verbs.IbvMr;
 import com.ibm.disni.verbs.IbvPd;
 import com.ibm.disni.verbs.IbvQP;
 import com.ibm.disni.verbs.IbvQPInitAttr;
-import com.ibm.disni.verbs.IbvWC;
 import com.ibm.disni.verbs.RdmaCm;
 import com.ibm.disni.verbs.RdmaCmEvent;
 import com.ibm.disni.verbs.RdmaCmId;
 import com.ibm.disni.verbs.RdmaConnParam;
 import com.ibm.disni.verbs.RdmaEventChannel;
-import com.ibm.disni.verbs.SVCPollCq;
-import com.ibm.disni.verbs.SVCReqNotify;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricContext;
@@ -26,19 +21,12 @@ import dev.splitkernel.verbs.Status;
 import dev.splitkernel.verbs.auth.ClusterAuthenticator;
 
 import java.io.IOException;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
 import java.net.SocketAddress;
-import java.net.SocketException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Enumeration;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +37,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 
 /**
  * The rdma fabric: real verbs through DiSNI's verbs API (rdma_cm endpoints, one protection domain, one completion
@@ -62,8 +49,13 @@ import java.util.stream.Stream;
  *   <li>Connections: rdma_cm address and route resolution, then connect, each step under the caller's deadline
  *   (DiSNI's endpoint API can wait without bound on a route error; here every wait is a timed poll of the event
  *   channel, and the half-made endpoint is torn down on expiry).</li>
- *   <li>Completions: one poller thread drains the completion queue, busy-spinning when
- *   {@code splitkernel.fabric.busyPoll} is true, otherwise sleeping on the completion channel when idle.</li>
+ *   <li>Completions: one queue for every queue pair, drained by {@link RdmaCompletionPoller}'s thread.</li>
+ *   <li>Safety: a queue pair allows no remote access until its peer has proved the cluster secret (connectors'
+ *   never do; {@link QueuePairAccess}); message buffers are registered for local access only; a timed-out
+ *   one-sided operation tears its connection down and waits for the flush before its caller gets the buffer back;
+ *   RNR retries are finite ({@link RdmaContext#RNR_RETRY_PROP_NAME}); what the connections pin is fixed per
+ *   connection and bounded by {@link RdmaContext#connectionsPinnedBytes()}, which the probe and the doctor check
+ *   against the locked-memory limit.</li>
  *   <li>Connection management: one thread polls the listeners' and connections' event channels for new
  *   connections and disconnects.</li>
  * </ul>
@@ -74,13 +66,12 @@ import java.util.stream.Stream;
  */
 public final class RdmaFabric implements Fabric
 {
-    private static final int POLL_BATCH = 16;
-    private static final int IDLE_POLLS_BEFORE_SLEEP = 1_000;
-    private static final int CQ_EVENT_TIMEOUT_MS = 10;
     private static final int CM_ROUND_PAUSE_MS = 1;
     private static final int LISTEN_BACKLOG = 128;
-    private static final int ACCESS = IbvMr.IBV_ACCESS_LOCAL_WRITE | IbvMr.IBV_ACCESS_REMOTE_WRITE
+    private static final int REGION_ACCESS = IbvMr.IBV_ACCESS_LOCAL_WRITE | IbvMr.IBV_ACCESS_REMOTE_WRITE
         | IbvMr.IBV_ACCESS_REMOTE_READ;
+    /** Message buffers are only ever sent from and received into: no peer may address them. */
+    private static final int MESSAGE_ACCESS = IbvMr.IBV_ACCESS_LOCAL_WRITE;
 
     private static final int EV_ADDR_RESOLVED = RdmaCmEvent.EventType.RDMA_CM_EVENT_ADDR_RESOLVED.ordinal();
     private static final int EV_ROUTE_RESOLVED = RdmaCmEvent.EventType.RDMA_CM_EVENT_ROUTE_RESOLVED.ordinal();
@@ -108,18 +99,15 @@ public final class RdmaFabric implements Fabric
     }
 
     private final RdmaContext ctx;
-    private final FabricCounters counters = new FabricCounters();
+    private final FabricCounters counters;
     private final ClusterAuthenticator auth;
+    private final RdmaHandshake handshake;
     private final String localAddress;
     private final RdmaEventChannel deviceChannel;
     private final RdmaCmId deviceId;
     private final int deviceFd;
     private final IbvPd pd;
-    private final IbvCompChannel compChannel;
-    private final IbvCQ cq;
-    private final IbvWC[] wcs = new IbvWC[POLL_BATCH];
-    private final SVCPollCq pollCall;
-    private final SVCReqNotify notifyCall;
+    private final RdmaCompletionPoller poller;
 
     private final Object regionLock = new Object();
     private final Map<Integer, RdmaRegion> regions = new ConcurrentHashMap<>();
@@ -131,7 +119,6 @@ public final class RdmaFabric implements Fabric
     private final ConcurrentLinkedQueue<RdmaEventChannel> retiredChannels = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedDeque<String> recentErrors = new ConcurrentLinkedDeque<>();
 
-    private final Thread pollerThread;
     private final Thread cmThread;
     private volatile boolean running = true;
     private volatile boolean closed;
@@ -144,8 +131,10 @@ public final class RdmaFabric implements Fabric
     public RdmaFabric(final RdmaContext context)
     {
         this.ctx = context.conclude();
+        this.counters = new FabricCounters(ctx.fabricContext().countersManager());
         this.auth = new ClusterAuthenticator("rdma", ctx.fabricContext(), counters);
-        final String address = ctx.localAddress().isEmpty() ? detectLocalAddress(Path.of("/sys/class/infiniband"))
+        this.handshake = new RdmaHandshake(auth, ctx.fabricContext().operationTimeoutNs());
+        final String address = ctx.localAddress().isEmpty() ? RdmaInterfaces.detectLocalAddress(Path.of("/sys/class/infiniband"))
             : ctx.localAddress();
         if (address == null)
         {
@@ -174,15 +163,8 @@ public final class RdmaFabric implements Fabric
             this.deviceId = id;
             this.deviceFd = verbs.getCmd_fd();
             this.pd = verbs.allocPd();
-            this.compChannel = verbs.createCompChannel();
-            final int cqEntries = ctx.maxConnections() * (ctx.sendSlots() + 2 + ctx.recvDepth());
-            this.cq = verbs.createCQ(compChannel, cqEntries, 0);
-            for (int i = 0; i < POLL_BATCH; i++)
-            {
-                wcs[i] = new IbvWC();
-            }
-            this.pollCall = cq.poll(wcs, POLL_BATCH);
-            this.notifyCall = cq.reqNotification(false);
+            this.poller = new RdmaCompletionPoller(this, verbs,
+                ctx.maxConnections() * (ctx.sendSlots() + 2 + ctx.recvDepth()), ctx.fabricContext().busyPoll());
         }
         catch (final IOException | RuntimeException | LinkageError ex)
         {
@@ -195,11 +177,9 @@ public final class RdmaFabric implements Fabric
                 + "native-config/doctor to see what is missing", ex);
         }
 
-        pollerThread = new Thread(this::pollLoop, "rdma-poller");
-        pollerThread.setDaemon(true);
         cmThread = new Thread(this::cmLoop, "rdma-cm");
         cmThread.setDaemon(true);
-        pollerThread.start();
+        poller.start();
         cmThread.start();
     }
 
@@ -252,7 +232,7 @@ public final class RdmaFabric implements Fabric
             throw new IllegalArgumentException("lengthBytes must be positive: " + lengthBytes);
         }
         final ByteBuffer buffer = ByteBuffer.allocateDirect(lengthBytes);
-        final RdmaRegion region = new RdmaRegion(this, buffer, registerLocal(buffer));
+        final RdmaRegion region = new RdmaRegion(this, buffer, registerLocal(buffer, REGION_ACCESS));
         synchronized (regionLock)
         {
             regions.put(region.rkey(), region);
@@ -317,11 +297,17 @@ public final class RdmaFabric implements Fabric
         deregisterLocal(rdmaRegion.mr());
     }
 
-    IbvMr registerLocal(final ByteBuffer buffer)
+    /** Register a connection's message buffers (local access only). */
+    IbvMr registerMessageBuffers(final ByteBuffer buffer)
+    {
+        return registerLocal(buffer, MESSAGE_ACCESS);
+    }
+
+    private IbvMr registerLocal(final ByteBuffer buffer, final int access)
     {
         try
         {
-            final IbvMr mr = pd.regMr(buffer, ACCESS).execute().free().getMr();
+            final IbvMr mr = pd.regMr(buffer, access).execute().free().getMr();
             if (mr == null)
             {
                 throw new IOException("ibv_reg_mr returned nothing");
@@ -401,6 +387,43 @@ public final class RdmaFabric implements Fabric
     {
         checkOpen();
         final long deadlineNs = System.nanoTime() + timeoutNs;
+        final RdmaConnection connection = establish(address, deadlineNs, timeoutNs);
+        String step = "authenticating";
+        try
+        {
+            handshake.asConnector(connection, address, deadlineNs, timeoutNs);
+            connection.markAuthenticated();
+
+            step = "receiving the peer's region table";
+            while (!connection.isTableComplete())
+            {
+                if (connection.isClosed() || System.nanoTime() - deadlineNs > 0)
+                {
+                    throw timeout(address, step, timeoutNs);
+                }
+                LockSupport.parkNanos(10_000);
+            }
+            return connection;
+        }
+        catch (final RuntimeException ex)
+        {
+            closeConnection(connection);
+            if (ex instanceof FabricException)
+            {
+                throw (FabricException)ex;
+            }
+            throw new FabricException("rdma: connect to " + address + " failed while " + step + " (" + ex.getMessage()
+                + ")", ex);
+        }
+    }
+
+    /**
+     * The connection up to ESTABLISHED, not yet authenticated: its queue pair allows no remote access (a
+     * connector's memory is never read by its peer). Package-private so a test can play a peer that skips the
+     * handshake.
+     */
+    RdmaConnection establish(final String address, final long deadlineNs, final long timeoutNs)
+    {
         final InetSocketAddress peer = parse(address, false);
         RdmaEventChannel channel = null;
         RdmaCmId id = null;
@@ -431,21 +454,8 @@ public final class RdmaFabric implements Fabric
             step = "connecting";
             id.connect(connParam());
             expect(channel, EV_ESTABLISHED, deadlineNs, address, step);
+            connection.setRemoteAccess(QueuePairAccess.NONE);
             connection.onEstablished();
-
-            step = "authenticating";
-            authenticateConnector(connection, address, deadlineNs, timeoutNs);
-            connection.markAuthenticated();
-
-            step = "receiving the peer's region table";
-            while (!connection.isTableComplete())
-            {
-                if (connection.isClosed() || System.nanoTime() - deadlineNs > 0)
-                {
-                    throw timeout(address, step, timeoutNs);
-                }
-                LockSupport.parkNanos(10_000);
-            }
             connectorChannels.add(connection);
             return connection;
         }
@@ -470,107 +480,20 @@ public final class RdmaFabric implements Fabric
     }
 
     /**
-     * The connecting side of the handshake, as the first SEND/RECV messages after ESTABLISHED (receives were posted
-     * before connect, so the listener's answer always finds a buffer).
-     */
-    private void authenticateConnector(
-        final RdmaConnection connection, final String address, final long deadlineNs, final long timeoutNs)
-    {
-        try
-        {
-            final ClusterAuthenticator.Connector connector = auth.newConnector(address);
-            sendAuth(connection, connector.hello(), address);
-            final byte[] challenge = connection.awaitAuth(deadlineNs);
-            if (challenge == null)
-            {
-                throw new FabricException("authentication failed: no handshake answer from " + address + " within "
-                    + timeoutNs / 1_000_000 + " ms (or it disconnected)");
-            }
-            final byte[] proof;
-            try
-            {
-                proof = connector.onChallenge(challenge);
-            }
-            catch (final FabricException ex)
-            {
-                connection.sendAuth(connector.refusal(), ctx.fabricContext().operationTimeoutNs());
-                throw ex;
-            }
-            sendAuth(connection, proof, address);
-            final byte[] result = connection.awaitAuth(deadlineNs);
-            if (result == null)
-            {
-                throw new FabricException("authentication failed: no handshake result from " + address + " within "
-                    + timeoutNs / 1_000_000 + " ms (or it disconnected: it may have refused us)");
-            }
-            connector.onResult(result);
-        }
-        catch (final FabricException ex)
-        {
-            auth.onFailure(address, ex.getMessage());
-            throw ex;
-        }
-    }
-
-    private void sendAuth(final RdmaConnection connection, final byte[] message, final String address)
-    {
-        final int status = connection.sendAuth(message, ctx.fabricContext().operationTimeoutNs());
-        if (status != Status.OK)
-        {
-            throw new FabricException("authentication failed: cannot send the handshake to " + address + ": "
-                + Status.describe(status));
-        }
-    }
-
-    /**
-     * The listening side of the handshake, in its own short-lived thread. Only after the connector's proof
-     * verified does the connection start its service and receive the region table, so an unauthenticated peer
-     * never learns an rkey and no request of it reaches a handler (see {@link RdmaConnection}: it drops them).
+     * The listening side of the handshake, in its own short-lived thread ({@link RdmaHandshake#asListener}). Only
+     * after the connector's proof verified does its queue pair get remote access and the connection start its
+     * service and receive the region table, so an unauthenticated peer can neither address our memory nor learn an
+     * rkey, and no request of it reaches a handler (see {@link RdmaConnection}: it drops them).
      */
     private void authenticateListener(final RdmaConnection connection)
     {
         final String peer = connection.peerAddress();
-        final long timeoutNs = ctx.fabricContext().connectTimeoutNs();
-        final long deadlineNs = System.nanoTime() + timeoutNs;
-        final ClusterAuthenticator.Listener listener = auth.newListener(peer);
-        String failure = null;
-        final byte[] hello = connection.awaitAuth(deadlineNs);
-        if (hello == null)
-        {
-            failure = "authentication failed: " + peer + " sent no complete handshake within " + timeoutNs / 1_000_000
-                + " ms (or disconnected, or sent another message first); dropped it";
-        }
-        else
-        {
-            connection.sendAuth(listener.onHello(hello), ctx.fabricContext().operationTimeoutNs());
-            if (listener.isRefused())
-            {
-                failure = listener.failure();
-            }
-            else
-            {
-                final byte[] proof = connection.awaitAuth(deadlineNs);
-                if (proof == null)
-                {
-                    failure = "authentication failed: " + peer + " sent no handshake proof within "
-                        + timeoutNs / 1_000_000 + " ms (or disconnected); dropped it";
-                }
-                else
-                {
-                    final byte[] result = listener.onProof(proof);
-                    if (result != null)
-                    {
-                        connection.sendAuth(result, ctx.fabricContext().operationTimeoutNs());
-                    }
-                    failure = listener.isAccepted() ? null : listener.failure();
-                }
-            }
-        }
+        final String failure = handshake.asListener(connection, ctx.fabricContext().connectTimeoutNs());
         if (failure != null || connection.isClosed())
         {
             if (running)
             {
-                auth.onFailure(peerHost(peer), failure != null ? failure :
+                auth.onFailure(RdmaHandshake.peerHost(peer), failure != null ? failure :
                     "authentication failed: " + peer + " broke the connection during the handshake");
             }
             // A REFUSED just posted may not reach the peer before the disconnect; it then reports a closed handshake.
@@ -581,6 +504,17 @@ public final class RdmaFabric implements Fabric
         synchronized (regionLock)
         {
             // Under the region lock: a region allocated concurrently is either in this table or announced after it.
+            try
+            {
+                connection.setRemoteAccess(QueuePairAccess.REMOTE);
+            }
+            catch (final IOException ex)
+            {
+                recordError("granting remote access to " + peer + " failed; dropped it", ex);
+                connection.markBroken();
+                scheduleDestroy(connection);
+                return;
+            }
             connection.markAuthenticated();
             connection.startService();
             counters.increment(FabricCounters.CONNECTIONS_ACCEPTED);
@@ -592,14 +526,6 @@ public final class RdmaFabric implements Fabric
                     + Status.describe(status), null);
             }
         }
-    }
-
-    /** "/10.0.0.1:4711" to "10.0.0.1": refusals are reported once per host, not per ephemeral port. */
-    private static String peerHost(final String peerAddress)
-    {
-        final int colon = peerAddress.lastIndexOf(':');
-        final String host = colon > 0 ? peerAddress.substring(0, colon) : peerAddress;
-        return host.startsWith("/") ? host.substring(1) : host;
     }
 
     private RdmaConnection newConnection(final boolean accepted, final String peerAddress,
@@ -618,8 +544,8 @@ public final class RdmaFabric implements Fabric
                     attr.cap().setMax_recv_sge(1);
                     attr.cap().setMax_inline_data(ctx.maxInlineBytes());
                     attr.setQp_type(IbvQP.IBV_QPT_RC);
-                    attr.setSend_cq(cq);
-                    attr.setRecv_cq(cq);
+                    attr.setSend_cq(poller.cq());
+                    attr.setRecv_cq(poller.cq());
                     final IbvQP qp = id.createQP(pd, attr);
                     if (qp == null)
                     {
@@ -653,7 +579,7 @@ public final class RdmaFabric implements Fabric
     {
         final RdmaConnParam param = new RdmaConnParam();
         param.setRetry_count((byte)ctx.retryCount());
-        param.setRnr_retry_count((byte)7);
+        param.setRnr_retry_count((byte)ctx.rnrRetryCount());
         return param;
     }
 
@@ -739,85 +665,31 @@ public final class RdmaFabric implements Fabric
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // The completion poller
+    // Completions (called by the poller thread)
     // ---------------------------------------------------------------------------------------------------------
 
-    private void pollLoop()
+    /** Hand one completion to its connection; one flushed from a connection already torn down is dropped. */
+    void dispatch(final long wrId, final int wcStatus, final int byteLength)
     {
-        final boolean busyPoll = ctx.fabricContext().busyPoll();
-        int idlePolls = 0;
-        while (running)
-        {
-            int polled;
-            try
-            {
-                polled = pollCall.execute().getPolls();
-            }
-            catch (final IOException ex)
-            {
-                recordError("polling the completion queue", ex);
-                polled = 0;
-            }
-            for (int i = 0; i < polled; i++)
-            {
-                dispatch(wcs[i]);
-            }
-            if (!toDestroy.isEmpty())
-            {
-                destroyReady(false);
-            }
-            if (polled > 0)
-            {
-                idlePolls = 0;
-            }
-            else if (busyPoll || ++idlePolls < IDLE_POLLS_BEFORE_SLEEP)
-            {
-                Thread.onSpinWait();
-            }
-            else
-            {
-                sleepOnCompletionChannel();
-                idlePolls = 0;
-            }
-        }
-    }
-
-    private void dispatch(final IbvWC wc)
-    {
-        final long wrId = wc.getWr_id();
-        final int index = RdmaConnection.wrConnectionIndex(wrId);
+        final int index = RdmaWorkRequestId.connectionIndex(wrId);
         if (index >= connections.length())
         {
             return;
         }
         final RdmaConnection connection = connections.get(index);
-        if (connection == null || connection.generation() != RdmaConnection.wrGeneration(wrId))
+        if (connection == null || connection.generation() != RdmaWorkRequestId.generation(wrId))
         {
-            return; // a completion flushed from a connection already torn down
+            return;
         }
-        connection.onCompletion(RdmaConnection.wrKind(wrId), RdmaConnection.wrIndex(wrId), wc.getStatus(),
-            wc.getByte_len());
+        connection.onCompletion(RdmaWorkRequestId.kind(wrId), RdmaWorkRequestId.index(wrId), wcStatus, byteLength);
     }
 
-    private void sleepOnCompletionChannel()
+    /** Between completion batches: destroy closed connections that no thread posts on any more. */
+    void destroyClosedConnections()
     {
-        try
+        if (!toDestroy.isEmpty())
         {
-            notifyCall.execute();
-            // A completion may have arrived between the last poll and arming the notification: poll once more.
-            final int polled = pollCall.execute().getPolls();
-            for (int i = 0; i < polled; i++)
-            {
-                dispatch(wcs[i]);
-            }
-            if (polled == 0 && compChannel.getCqEvent(cq, CQ_EVENT_TIMEOUT_MS))
-            {
-                cq.ackEvents(1);
-            }
-        }
-        catch (final IOException ex)
-        {
-            LockSupport.parkNanos(CQ_EVENT_TIMEOUT_MS * 1_000_000L);
+            destroyReady(false);
         }
     }
 
@@ -916,6 +788,9 @@ public final class RdmaFabric implements Fabric
             connection.postAllReceives();
             listener.pending.put(id, connection);
             id.accept(connParam());
+            // rdma_accept brought the queue pair to RTS with remote READ and WRITE allowed: take them away before
+            // the peer can use them (it needs our REP first); they come back once it has proved the secret.
+            connection.setRemoteAccess(QueuePairAccess.NONE);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -1037,8 +912,10 @@ public final class RdmaFabric implements Fabric
                         Thread.yield();
                     }
                 }
-                connection.failPendingCalls();
+                // The queue pair goes first: once it is destroyed the NIC touches none of the waiters' buffers, and
+                // only then may they have them back (a fenced READ waits for exactly this).
                 connection.destroy();
+                connection.failPendingCalls();
                 if (connection.ownChannel() != null)
                 {
                     retiredChannels.add(connection.ownChannel());
@@ -1069,7 +946,7 @@ public final class RdmaFabric implements Fabric
             }
         }
         running = false;
-        join(pollerThread, 5_000);
+        poller.stop(5_000);
         join(cmThread, 5_000);
         for (int i = 0; i < connections.length(); i++)
         {
@@ -1094,12 +971,9 @@ public final class RdmaFabric implements Fabric
             deregisterLocal(region.mr());
         }
         regions.clear();
-        pollCall.free();
-        notifyCall.free();
         try
         {
-            cq.destroyCQ();
-            compChannel.destroyCompChannel();
+            poller.close();
             pd.deallocPd();
         }
         catch (final Exception ex)
@@ -1175,110 +1049,6 @@ public final class RdmaFabric implements Fabric
         if (closed)
         {
             throw new IllegalStateException("this rdma fabric is closed");
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------------------
-    // Finding the local RDMA interface
-    // ---------------------------------------------------------------------------------------------------------
-
-    /**
-     * The first IPv4 address of a network interface that carries an ACTIVE RDMA port under {@code infinibandDir}
-     * (RoCE and Soft-RoCE: {@code ports/N/gid_attrs/ndevs/0}; InfiniBand: {@code device/net/*}), or null.
-     */
-    public static String detectLocalAddress(final Path infinibandDir)
-    {
-        for (final String netdev : rdmaNetdevs(infinibandDir))
-        {
-            try
-            {
-                final NetworkInterface nif = NetworkInterface.getByName(netdev);
-                if (nif == null)
-                {
-                    continue;
-                }
-                final Enumeration<InetAddress> addresses = nif.getInetAddresses();
-                while (addresses.hasMoreElements())
-                {
-                    final InetAddress a = addresses.nextElement();
-                    if (a instanceof Inet4Address)
-                    {
-                        return a.getHostAddress();
-                    }
-                }
-            }
-            catch (final SocketException ex)
-            {
-                // try the next interface
-            }
-        }
-        return null;
-    }
-
-    /** Network interface names behind the ACTIVE ports under {@code infinibandDir}, in device order. */
-    static List<String> rdmaNetdevs(final Path infinibandDir)
-    {
-        final List<String> netdevs = new ArrayList<>();
-        for (final Path device : list(infinibandDir))
-        {
-            boolean active = false;
-            for (final Path port : list(device.resolve("ports")))
-            {
-                final String state = read(port.resolve("state"));
-                if (state == null || !state.endsWith("ACTIVE"))
-                {
-                    continue;
-                }
-                active = true;
-                final String ndev = read(port.resolve("gid_attrs").resolve("ndevs").resolve("0"));
-                if (ndev != null && !ndev.isEmpty() && !netdevs.contains(ndev))
-                {
-                    netdevs.add(ndev);
-                }
-            }
-            if (!active)
-            {
-                continue;
-            }
-            for (final Path net : list(device.resolve("device").resolve("net")))
-            {
-                final String name = net.getFileName().toString();
-                if (!netdevs.contains(name))
-                {
-                    netdevs.add(name);
-                }
-            }
-        }
-        return netdevs;
-    }
-
-    private static List<Path> list(final Path dir)
-    {
-        if (!Files.isDirectory(dir))
-        {
-            return Collections.emptyList();
-        }
-        try (Stream<Path> entries = Files.list(dir))
-        {
-            final List<Path> paths = new ArrayList<>();
-            entries.sorted().forEach(paths::add);
-            return paths;
-        }
-        catch (final IOException ex)
-        {
-            return Collections.emptyList();
-        }
-    }
-
-    private static String read(final Path file)
-    {
-        try
-        {
-            return Files.readString(file, StandardCharsets.UTF_8).trim();
-        }
-        catch (final IOException ex)
-        {
-            return null;
         }
     }
 }

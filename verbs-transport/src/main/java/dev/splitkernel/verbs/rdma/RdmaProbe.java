@@ -1,5 +1,7 @@
 package dev.splitkernel.verbs.rdma;
 
+import dev.splitkernel.verbs.FabricContext;
+
 import com.ibm.disni.verbs.RdmaProvider;
 
 import java.io.IOException;
@@ -126,19 +128,32 @@ public final class RdmaProbe
         this.requiredMemlockBytes = requiredMemlockBytes;
     }
 
-    /** A probe of this machine with the default memlock requirement. */
+    /**
+     * A probe of this machine requiring the locked memory that the rdma settings (system properties) pin:
+     * {@link RdmaContext#requiredMemlockBytes()}.
+     */
     public static RdmaProbe ofSystem()
     {
-        return new RdmaProbe(new SystemEnvironment(), RdmaContext.REQUIRED_MEMLOCK_BYTES_DEFAULT);
+        return new RdmaProbe(new SystemEnvironment(),
+            new RdmaContext(new FabricContext().fabric("rdma")).conclude().requiredMemlockBytes());
     }
 
     /**
-     * {@code java -cp ... dev.splitkernel.verbs.rdma.RdmaProbe [--library]}: prints each problem (or, with
-     * {@code --library}, only libdisni's) as {@code MISSING ...}, or {@code OK ...}; exit code 0 when none, else 1.
-     * native-config/doctor runs it.
+     * {@code java -cp ... dev.splitkernel.verbs.rdma.RdmaProbe [--library | --required-memlock]}: prints each
+     * problem (or, with {@code --library}, only libdisni's) as {@code MISSING ...}, or {@code OK ...}; exit code 0
+     * when none, else 1. {@code --required-memlock} prints the locked memory (bytes) the rdma settings pin and
+     * what it is made of. native-config/doctor runs it.
      */
     public static void main(final String[] args)
     {
+        if (args.length > 0 && "--required-memlock".equals(args[0]))
+        {
+            final RdmaContext ctx = new RdmaContext(new FabricContext().fabric("rdma")).conclude();
+            System.out.println(ctx.requiredMemlockBytes() + " bytes: " + ctx.maxConnections() + " connections x "
+                + ctx.pinnedBytesPerConnection() + " bytes of message buffers, plus "
+                + (ctx.requiredMemlockBytes() - ctx.connectionsPinnedBytes()) + " for regions");
+            System.exit(0);
+        }
         final RdmaProbe probe = ofSystem();
         final boolean libraryOnly = args.length > 0 && "--library".equals(args[0]);
         final List<String> problems = new ArrayList<>();

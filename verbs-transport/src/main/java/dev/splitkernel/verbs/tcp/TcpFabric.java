@@ -51,7 +51,9 @@ public final class TcpFabric implements Fabric
 
     private final FabricContext ctx;
     private final RegionTable regions = new RegionTable();
-    private final FabricCounters counters = new FabricCounters();
+    private static final System.Logger LOG = System.getLogger(TcpFabric.class.getName());
+
+    private final FabricCounters counters;
     private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
     private final List<TcpConnection> connections = new CopyOnWriteArrayList<>();
     private final List<TcpServerConnection> serverConnections = new CopyOnWriteArrayList<>();
@@ -64,6 +66,7 @@ public final class TcpFabric implements Fabric
     public TcpFabric(final FabricContext ctx)
     {
         this.ctx = ctx.conclude();
+        this.counters = new FabricCounters(this.ctx.countersManager());
         this.auth = new ClusterAuthenticator(NAME, this.ctx, counters);
     }
 
@@ -235,7 +238,7 @@ public final class TcpFabric implements Fabric
     /** Errors that a person should see, off the data path. */
     void reportError(final String message)
     {
-        System.err.println("tcp fabric: " + message);
+        LOG.log(System.Logger.Level.WARNING, "tcp fabric: " + message);
     }
 
     @Override

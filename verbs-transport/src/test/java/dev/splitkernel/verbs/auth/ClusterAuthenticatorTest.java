@@ -16,9 +16,9 @@ class ClusterAuthenticatorTest
     private static final byte[] SECRET = "the cluster secret".getBytes(StandardCharsets.US_ASCII);
 
     private final ClusterAuthenticator listenerSide =
-        new ClusterAuthenticator("test", new FabricContext().secret(SECRET).conclude(), new FabricCounters());
+        new ClusterAuthenticator("test", new FabricContext().secret(SECRET).conclude(), new FabricCounters(null));
     private final ClusterAuthenticator connectorSide =
-        new ClusterAuthenticator("test", new FabricContext().secret(SECRET).conclude(), new FabricCounters());
+        new ClusterAuthenticator("test", new FabricContext().secret(SECRET).conclude(), new FabricCounters(null));
 
     @Test
     void shouldAcceptAProofMadeForThisHandshake()

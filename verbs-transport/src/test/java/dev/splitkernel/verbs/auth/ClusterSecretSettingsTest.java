@@ -68,10 +68,10 @@ class ClusterSecretSettingsTest
         {
             org.junit.jupiter.api.Assumptions.abort("no POSIX permissions on this file system: the warning cannot arise");
         }
-        try (StderrCapture stderr = new StderrCapture())
+        try (LogCapture log = new LogCapture())
         {
             new FabricContext().secretFile(file).conclude();
-            assertEquals(1, stderr.linesContaining("is readable by every user of this host: chmod 600 it"));
+            assertEquals(1, log.linesContaining("is readable by every user of this host: chmod 600 it"));
         }
     }
 

@@ -5,7 +5,7 @@ import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.FabricException;
 import dev.splitkernel.verbs.RequestHandler;
-import dev.splitkernel.verbs.auth.StderrCapture;
+import dev.splitkernel.verbs.auth.LogCapture;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -74,7 +74,7 @@ class LocalAuthenticationTest
         final LocalFabric server = fabric(SECRET);
         server.listen("memory-0", echo);
         final LocalFabric client = fabric(OTHER_SECRET);
-        try (StderrCapture stderr = new StderrCapture())
+        try (LogCapture log = new LogCapture())
         {
             for (int attempt = 0; attempt < 3; attempt++)
             {
@@ -83,8 +83,8 @@ class LocalAuthenticationTest
                 assertTrue(ex.getMessage().contains("authentication failed"), ex.getMessage());
                 assertTrue(ex.getMessage().contains("does not share this cluster's secret"), ex.getMessage());
             }
-            assertEquals(1, stderr.linesContaining("local fabric: authentication failed: the peer at memory-0"));
-            assertEquals(1, stderr.linesContaining("refused our proof"));
+            assertEquals(1, log.linesContaining("local fabric: authentication failed: the peer at memory-0"));
+            assertEquals(1, log.linesContaining("refused our proof"));
         }
         assertEquals(3, client.counters().get(FabricCounters.AUTH_FAILURES));
         assertEquals(3, server.counters().get(FabricCounters.AUTH_FAILURES));

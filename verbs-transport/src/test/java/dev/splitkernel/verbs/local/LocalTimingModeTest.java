@@ -38,11 +38,16 @@ class LocalTimingModeTest
 
     private Connection connect(final String mode)
     {
+        return connect(mode, LATENCY_NS, 0);
+    }
+
+    private Connection connect(final String mode, final long latencyNs, final long bandwidthBytesPerSecond)
+    {
         final LocalFabric server = new LocalFabric(new FabricContext().fabric("local"), network);
         fabrics.add(server);
         server.listen("memory-" + mode, (opcode, request, offset, length, reply, replyOffset, capacity) -> 0);
-        final LocalFabric client = new LocalFabric(new FabricContext().fabric("local").opLatencyNs(LATENCY_NS)
-            .bandwidthBytesPerSecond(0).timingMode(mode), network);
+        final LocalFabric client = new LocalFabric(new FabricContext().fabric("local").opLatencyNs(latencyNs)
+            .rpcLatencyNs(latencyNs).bandwidthBytesPerSecond(bandwidthBytesPerSecond).timingMode(mode), network);
         fabrics.add(client);
         return client.connect("memory-" + mode, TIMEOUT_NS);
     }
@@ -82,6 +87,47 @@ class LocalTimingModeTest
         }
         assertTrue(System.nanoTime() - start >= 3 * LATENCY_NS);
         assertEquals(stall0, VirtualClock.stallNs());
+    }
+
+    @Test
+    void shouldChargeBytesOverTheBandwidthInAccountMode()
+    {
+        // No latency and 100 MB/s: 10 ns per byte, so a 64 KB READ costs 655 us and a 4 KB one 41 us.
+        final Connection connection = connect("account", 0, 100_000_000L);
+        final MemoryRegion remote = fabrics.get(0).allocate(65_536);
+        final MemoryRegion local = fabrics.get(1).allocate(65_536);
+        final long smallNs = 4_096 * 10L;
+        final long largeNs = 65_536 * 10L;
+        for (final long bytesCost : new long[]{smallNs, largeNs})
+        {
+            final int bytes = (int)(bytesCost / 10);
+            final long stall0 = VirtualClock.stallNs();
+            final long start = System.nanoTime();
+            assertEquals(0, connection.read(local, 0, remote.address(), remote.rkey(), bytes, TIMEOUT_NS));
+            final long elapsed = System.nanoTime() - start;
+            final long stall = VirtualClock.stallNs() - stall0;
+            // Charged its cost less the time the copy took.
+            assertTrue(stall <= bytesCost && stall >= bytesCost - elapsed,
+                bytes + " B: stall " + stall + " ns, cost " + bytesCost + " ns, elapsed " + elapsed + " ns");
+        }
+        // An RPC pays both directions' bytes: 128 B out, 128 B back.
+        final long stall0 = VirtualClock.stallNs();
+        assertEquals(0, connection.call(1, new UnsafeBuffer(new byte[128]), 0, 128, new UnsafeBuffer(new byte[128]), 0,
+            128, TIMEOUT_NS));
+        assertEquals(128 * 10L, VirtualClock.stallNs() - stall0, "the echo handler replies 0 bytes: 128 B out only");
+    }
+
+    @Test
+    void shouldWaitBytesOverTheBandwidthInInjectMode()
+    {
+        // No latency and 10 MB/s: a 64 KB READ waits 6.5 ms, however fast the copy.
+        final Connection connection = connect("inject", 0, 10_000_000L);
+        final MemoryRegion remote = fabrics.get(0).allocate(65_536);
+        final MemoryRegion local = fabrics.get(1).allocate(65_536);
+        final long start = System.nanoTime();
+        assertEquals(0, connection.read(local, 0, remote.address(), remote.rkey(), 65_536, TIMEOUT_NS));
+        final long elapsed = System.nanoTime() - start;
+        assertTrue(elapsed >= 65_536 * 100L, "waited " + elapsed + " ns for 6.5 ms of bandwidth");
     }
 
     @Test

@@ -42,16 +42,16 @@ class RdmaPartsTest
     @Test
     void shouldRoundTripEveryFieldOfAWorkRequestId()
     {
-        final long id = RdmaConnection.wrId(4095, 65535, RdmaConnection.KIND_RECV, 0xABCDEF);
-        assertEquals(4095, RdmaConnection.wrConnectionIndex(id));
-        assertEquals(65535, RdmaConnection.wrGeneration(id));
-        assertEquals(RdmaConnection.KIND_RECV, RdmaConnection.wrKind(id));
-        assertEquals(0xABCDEF, RdmaConnection.wrIndex(id));
-        final long other = RdmaConnection.wrId(0, 1, RdmaConnection.KIND_SEND, 63);
-        assertEquals(0, RdmaConnection.wrConnectionIndex(other));
-        assertEquals(1, RdmaConnection.wrGeneration(other));
-        assertEquals(RdmaConnection.KIND_SEND, RdmaConnection.wrKind(other));
-        assertEquals(63, RdmaConnection.wrIndex(other));
+        final long id = RdmaWorkRequestId.encode(4095, 65535, RdmaWorkRequestId.KIND_RECV, 0xABCDEF);
+        assertEquals(4095, RdmaWorkRequestId.connectionIndex(id));
+        assertEquals(65535, RdmaWorkRequestId.generation(id));
+        assertEquals(RdmaWorkRequestId.KIND_RECV, RdmaWorkRequestId.kind(id));
+        assertEquals(0xABCDEF, RdmaWorkRequestId.index(id));
+        final long other = RdmaWorkRequestId.encode(0, 1, RdmaWorkRequestId.KIND_SEND, 63);
+        assertEquals(0, RdmaWorkRequestId.connectionIndex(other));
+        assertEquals(1, RdmaWorkRequestId.generation(other));
+        assertEquals(RdmaWorkRequestId.KIND_SEND, RdmaWorkRequestId.kind(other));
+        assertEquals(63, RdmaWorkRequestId.index(other));
     }
 
     @Test
@@ -75,7 +75,31 @@ class RdmaPartsTest
         assertEquals(4096, ctx.maxMessageBytes());
         assertEquals(16, ctx.sendSlots());
         assertEquals(RdmaContext.RECV_DEPTH_DEFAULT, ctx.recvDepth());
-        assertEquals(RdmaContext.REQUIRED_MEMLOCK_BYTES_DEFAULT, ctx.requiredMemlockBytes());
+        assertEquals(ctx.maxConnections() * ctx.pinnedBytesPerConnection() + RdmaContext.REGION_MEMLOCK_DEFAULT_BYTES,
+            ctx.requiredMemlockBytes());
+    }
+
+    @Test
+    void shouldRequireTheLockedMemoryEveryConnectionPins()
+    {
+        final RdmaContext ctx = new RdmaContext(new FabricContext().fabric("rdma").maxMessageBytes(64 * 1024))
+            .maxMessageBytes(64 * 1024).sendSlots(64).recvDepth(64).maxConnections(32).conclude();
+        final long frame = RdmaFrameDescriptor.HEADER_LENGTH + 64 * 1024;
+        assertEquals(frame * (64 + 1 + 64), ctx.pinnedBytesPerConnection());
+        assertEquals(32 * frame * (64 + 1 + 64) + RdmaContext.REGION_MEMLOCK_DEFAULT_BYTES, ctx.requiredMemlockBytes());
+        final FabricException below = assertThrows(FabricException.class,
+            () -> new RdmaContext(new FabricContext().fabric("rdma")).maxConnections(32)
+                .requiredMemlockBytes(64L * 1024 * 1024).conclude());
+        assertTrue(below.getMessage().contains(RdmaContext.REQUIRED_MEMLOCK_PROP_NAME), below.getMessage());
+    }
+
+    @Test
+    void shouldRefuseRnrRetriesWithoutLimit()
+    {
+        final FabricException forever = assertThrows(FabricException.class,
+            () -> new RdmaContext(new FabricContext().fabric("rdma")).rnrRetryCount(7).conclude());
+        assertTrue(forever.getMessage().contains(RdmaContext.RNR_RETRY_PROP_NAME), forever.getMessage());
+        assertTrue(new RdmaContext(new FabricContext().fabric("rdma")).conclude().rnrRetryCount() < 7);
     }
 
     @Test
@@ -118,9 +142,9 @@ class RdmaPartsTest
         Files.createDirectories(ibUp.resolve("ports/1"));
         Files.writeString(ibUp.resolve("ports/1/state"), "4: ACTIVE\n");
 
-        assertEquals(List.of("ib7", "lo"), RdmaFabric.rdmaNetdevs(ib));
-        assertEquals("127.0.0.1", RdmaFabric.detectLocalAddress(ib));
-        assertNull(RdmaFabric.detectLocalAddress(sys.resolve("absent")));
+        assertEquals(List.of("ib7", "lo"), RdmaInterfaces.rdmaNetdevs(ib));
+        assertEquals("127.0.0.1", RdmaInterfaces.detectLocalAddress(ib));
+        assertNull(RdmaInterfaces.detectLocalAddress(sys.resolve("absent")));
     }
 
     @Test

@@ -26,7 +26,7 @@ public final class RdmaTestEnvironment
         if (reason == null)
         {
             final String configured = System.getProperty(RdmaContext.LOCAL_ADDRESS_PROP_NAME, "").trim();
-            address = configured.isEmpty() ? RdmaFabric.detectLocalAddress(Path.of("/sys/class/infiniband"))
+            address = configured.isEmpty() ? RdmaInterfaces.detectLocalAddress(Path.of("/sys/class/infiniband"))
                 : configured;
             if (address == null)
             {

@@ -8,7 +8,7 @@ import dev.splitkernel.verbs.MemoryRegion;
 import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
 import dev.splitkernel.verbs.auth.HandshakeDescriptor;
-import dev.splitkernel.verbs.auth.StderrCapture;
+import dev.splitkernel.verbs.auth.LogCapture;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -103,7 +103,7 @@ class TcpAuthenticationTest
         final TcpFabric server = fabric(SECRET);
         final TcpFabric client = fabric(OTHER_SECRET);
         final String address = server.listen("127.0.0.1:0", echo);
-        try (StderrCapture stderr = new StderrCapture())
+        try (LogCapture log = new LogCapture())
         {
             for (int attempt = 0; attempt < 3; attempt++)
             {
@@ -113,8 +113,8 @@ class TcpAuthenticationTest
             }
             awaitCount(server, 3);
             assertEquals(3, client.counters().get(FabricCounters.AUTH_FAILURES));
-            assertEquals(1, stderr.linesContaining("tcp fabric: authentication failed: the peer at " + address));
-            assertEquals(1, stderr.linesContaining("refused our proof: the peer does not share this cluster's secret"));
+            assertEquals(1, log.linesContaining("tcp fabric: authentication failed: the peer at " + address));
+            assertEquals(1, log.linesContaining("refused our proof: the peer does not share this cluster's secret"));
         }
         assertEquals(0, server.counters().get(FabricCounters.CONNECTIONS_ACCEPTED));
         assertEquals(0, handlerCalls.get());

@@ -1,5 +1,6 @@
 package dev.splitkernel.verbs.tcp;
 
+import dev.splitkernel.verbs.Completion;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
@@ -175,7 +176,13 @@ class TcpFabricTest
                 result.set(toPeer.call(TcpPeerServer.OPCODE_BLOCK, buffer, 0, 4, buffer, 0, 16, callTimeoutNs));
             });
             caller.start();
-            Thread.sleep(200);
+            // Kill the peer once the call is pending: its request sent, the caller awaiting the reply's completion.
+            final long waitingDeadlineNs = System.nanoTime() + TIMEOUT_NS;
+            while (!awaitingCompletion(caller) && System.nanoTime() - waitingDeadlineNs < 0)
+            {
+                Thread.yield();
+            }
+            assertTrue(awaitingCompletion(caller), "the call never got as far as awaiting its reply");
             final long killedNs = System.nanoTime();
             peer.destroyForcibly();
             caller.join(TimeUnit.NANOSECONDS.toMillis(callTimeoutNs) + 2_000);
@@ -226,5 +233,17 @@ class TcpFabricTest
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
         assertEquals(null, LocalPeers.find(key), "a closed connection's server end is forgotten");
+    }
+
+    private static boolean awaitingCompletion(final Thread caller)
+    {
+        for (final StackTraceElement frame : caller.getStackTrace())
+        {
+            if (frame.getClassName().equals(Completion.class.getName()) && frame.getMethodName().equals("await"))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -1,0 +1,198 @@
+package dev.splitkernel.bench.gate;
+
+import dev.splitkernel.cluster.ClusterContext;
+import dev.splitkernel.cluster.EmbeddedCluster;
+import dev.splitkernel.excache.ExCacheContext;
+import dev.splitkernel.excache.ExCacheCounters;
+import dev.splitkernel.monitor.processor.LegoProcess;
+import dev.splitkernel.monitor.processor.ProcessorMonitor;
+import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.Prot;
+import dev.splitkernel.verbs.FabricContext;
+import dev.splitkernel.verbs.FabricCounters;
+import dev.splitkernel.verbs.VirtualClock;
+import dev.splitkernel.workload.LocalMemory;
+import dev.splitkernel.workload.MemoryWorkload;
+import dev.splitkernel.workload.TwinLoader;
+import dev.splitkernel.workload.WordMemory;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The gate's machine-independent metrics: built-in workloads (seeded, one thread) on an embedded cluster over the
+ * local fabric, preset rdma-cx3, timing mode {@code account}, at an ExCache of 25% of the working set. Per workload:
+ * misses, dirty write-backs, one-sided re-fetches, requests and payload bytes on the wire per miss, bytes the
+ * workload's thread allocated per miss beyond the same workload on local memory, and the slowdown against local
+ * memory in account mode (the median of the repeats).
+ */
+final class WorkloadMetrics
+{
+    static final List<String> WORKLOADS = List.of("random", "kv");
+    private static final double CACHE_PERCENT = 25.0;
+    private static final long SET_BYTES = 64L * 4096;
+
+    private final long workingSetBytes;
+    private final int repeats;
+
+    WorkloadMetrics(final long workingSetBytes, final int repeats)
+    {
+        this.workingSetBytes = workingSetBytes;
+        this.repeats = repeats;
+    }
+
+    List<Measured> measure() throws Exception
+    {
+        final List<Measured> metrics = new ArrayList<>();
+        for (final String name : WORKLOADS)
+        {
+            metrics.addAll(measure(name));
+        }
+        return metrics;
+    }
+
+    private List<Measured> measure(final String name) throws Exception
+    {
+        final MemoryWorkload localTwin = TwinLoader.builtIn(name);
+        final MemoryWorkload workload = TwinLoader.builtIn(name);
+        final long regionBytes = workload.regionBytes(workingSetBytes);
+        // Warm the code of both sides up once, unmeasured: the first run in a JVM pays for class loading and the JIT.
+        runLocal(localTwin, regionBytes);
+        runSplitkernel(workload, regionBytes);
+        final double[] slowdowns = new double[repeats];
+        Sample counted = null;
+        for (int rep = 0; rep < repeats; rep++)
+        {
+            final Sample local = runLocal(localTwin, regionBytes);
+            final Sample split = runSplitkernel(workload, regionBytes);
+            slowdowns[rep] = (double)split.timeNs / local.timeNs;
+            if (counted == null)
+            {
+                counted = split.minusAllocation(local.allocatedBytes);
+            }
+        }
+        Arrays.sort(slowdowns);
+        final double misses = counted.misses;
+        final List<Measured> metrics = new ArrayList<>();
+        metrics.add(new Measured(name + ".misses", MetricKind.COUNTED, misses, "misses"));
+        metrics.add(new Measured(name + ".writeBacks", MetricKind.COUNTED, counted.writeBacks, "lines"));
+        metrics.add(new Measured(name + ".oneSidedRefetches", MetricKind.COUNTED, counted.oneSided, "READs"));
+        metrics.add(new Measured(name + ".messagesPerMiss", MetricKind.COUNTED, counted.messages / misses,
+            "requests/miss"));
+        metrics.add(new Measured(name + ".wireBytesPerMiss", MetricKind.COUNTED, counted.wireBytes / misses,
+            "B/miss"));
+        metrics.add(new Measured(name + ".allocatedBytesPerMiss", MetricKind.ALLOCATION,
+            Math.max(0.0, counted.allocatedBytes / misses), "B/miss"));
+        metrics.add(new Measured(name + ".slowdownAccount", MetricKind.ACCOUNTED_SLOWDOWN,
+            slowdowns[slowdowns.length / 2], "x local"));
+        return metrics;
+    }
+
+    /** What one run counted; allocation is the calling thread's, timing its measured time plus virtual stalls. */
+    private record Sample(long timeNs, double allocatedBytes, double misses, double writeBacks, double oneSided,
+        double messages, double wireBytes)
+    {
+        Sample minusAllocation(final double bytes)
+        {
+            return new Sample(timeNs, allocatedBytes - bytes, misses, writeBacks, oneSided, messages, wireBytes);
+        }
+    }
+
+    private static Sample runLocal(final MemoryWorkload workload, final long regionBytes)
+    {
+        try (LocalMemory memory = new LocalMemory(regionBytes))
+        {
+            final long base = memory.baseAddress();
+            workload.prepare(memory, base, regionBytes, 1);
+            final long alloc0 = allocatedBytes();
+            final long t0 = System.nanoTime();
+            final long result = phases(workload, memory, base, regionBytes);
+            final long timeNs = System.nanoTime() - t0;
+            final long allocated = allocatedBytes() - alloc0;
+            workload.verify(memory, base, regionBytes, result);
+            return new Sample(timeNs, allocated, 0, 0, 0, 0, 0);
+        }
+    }
+
+    private static Sample runSplitkernel(final MemoryWorkload workload, final long regionBytes) throws Exception
+    {
+        final long cacheBytes = Math.max(SET_BYTES, (long)(regionBytes * CACHE_PERCENT / 100) / SET_BYTES * SET_BYTES);
+        final ClusterContext ctx = new ClusterContext()
+            .fabric("local")
+            .preset("rdma-cx3")
+            .timingMode(FabricContext.TIMING_MODE_ACCOUNT)
+            .memoryMonitors(2)
+            .memoryCapacityBytes(Math.max(1L << 30, regionBytes * 2))
+            .excache(new ExCacheContext().capacityBytes(Long.highestOneBit(cacheBytes)));
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(ctx))
+        {
+            final ProcessorMonitor processor = cluster.processor();
+            final LegoProcess process = cluster.createProcess(workload.name());
+            try
+            {
+                final long base = process.mmap(0, regionBytes, Prot.PROT_READ | Prot.PROT_WRITE,
+                    Prot.MAP_PRIVATE | Prot.MAP_ANONYMOUS);
+                if (base < 0)
+                {
+                    throw new IllegalStateException("mmap of " + regionBytes + " bytes failed: " + Errno.describe(base));
+                }
+                workload.prepare(process, base, regionBytes, 1);
+                final ExCacheCounters counters = processor.cache().counters();
+                final FabricCounters wire = processor.fabric().counters();
+                final long misses0 = counters.misses();
+                final long writeBacks0 = counters.dirtyWriteBacks();
+                final long oneSided0 = processor.oneSidedReads();
+                final long messages0 = messages(wire);
+                final long wireBytes0 = wireBytes(wire);
+                final long stall0 = VirtualClock.stallNs();
+                final long alloc0 = allocatedBytes();
+                final long t0 = System.nanoTime();
+                final long result = phases(workload, process, base, regionBytes);
+                final long timeNs = System.nanoTime() - t0 + VirtualClock.stallNs() - stall0;
+                final long allocated = allocatedBytes() - alloc0;
+                final Sample sample = new Sample(timeNs, allocated, counters.misses() - misses0,
+                    counters.dirtyWriteBacks() - writeBacks0, processor.oneSidedReads() - oneSided0,
+                    messages(wire) - messages0, wireBytes(wire) - wireBytes0);
+                workload.verify(process, base, regionBytes, result);
+                if (sample.misses == 0)
+                {
+                    throw new IllegalStateException(workload.name() + " missed nothing at ExCache " + cacheBytes
+                        + " bytes: the working set is too small to measure misses");
+                }
+                return sample;
+            }
+            finally
+            {
+                process.exit(0);
+            }
+        }
+    }
+
+    private static long phases(final MemoryWorkload workload, final WordMemory memory, final long base,
+        final long regionBytes)
+    {
+        workload.populate(memory, base, regionBytes, 0, 1);
+        return workload.run(memory, base, regionBytes, 0, 1);
+    }
+
+    /** Requests the processor put on the wire: RPC calls, one-way sends, one-sided READs and WRITEs. */
+    private static long messages(final FabricCounters c)
+    {
+        return c.get(FabricCounters.CALLS) + c.get(FabricCounters.SENDS) + c.get(FabricCounters.READS)
+            + c.get(FabricCounters.WRITES);
+    }
+
+    /** Payload bytes the processor moved: read, written, requested and replied. */
+    private static long wireBytes(final FabricCounters c)
+    {
+        return c.get(FabricCounters.BYTES_READ) + c.get(FabricCounters.BYTES_WRITTEN)
+            + c.get(FabricCounters.BYTES_REQUESTED) + c.get(FabricCounters.BYTES_REPLIED);
+    }
+
+    private static long allocatedBytes()
+    {
+        return ((com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
+}

@@ -1,0 +1,422 @@
+package dev.splitkernel.monitor.memory;
+
+import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.GlobalManagerProxy;
+import dev.splitkernel.protocol.MemoryMonitorProxy;
+import dev.splitkernel.protocol.Opcodes;
+import dev.splitkernel.protocol.SyscallReplyDescriptor;
+import dev.splitkernel.protocol.SyscallRequestDescriptor;
+import dev.splitkernel.verbs.RequestHandler;
+import dev.splitkernel.verbs.Status;
+import org.agrona.DirectBuffer;
+import org.agrona.ErrorHandler;
+import org.agrona.MutableDirectBuffer;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Memory replication (LegoOS's, plus the recovery LegoOS lacks), both sides of it:
+ * <ul>
+ * <li>As a <b>primary</b>: each owned vRegion with a secondary ({@link VRegion#secondary}, set by
+ * {@link Opcodes#VMA_REPLICATE}) forwards every write-back ({@link Opcodes#REPLICA_WRITE_BACK}) and every vma change
+ * ({@link Opcodes#REPLICA_VMA}) to it before acknowledging; a new secondary first gets the vma table, then the pages
+ * (copied by a background thread). Write-backs and page copies of one page are serialised by a striped lock, so the
+ * secondary sees a page's versions in the primary's order. A secondary that fails in transport is dropped (the
+ * write-back is still acknowledged: the primary has it) and reported to the GMM, which picks a new one.</li>
+ * <li>As a <b>secondary</b>: a {@code standby} vma owner holds the replicated vRegions' vma tables and the pages built
+ * from the forwarded write-backs (which also go to the {@link WriteBackLog} and its backup file when one is
+ * configured); {@link Opcodes#REPLICA_PROMOTE} moves a standby vRegion, pages and all, into this monitor's owned
+ * ones: the failover, without copying.</li>
+ * </ul>
+ * Thread-safe.
+ */
+final class Replication implements VmaOwner.ReplicaListener, RequestHandler, AutoCloseable
+{
+    private static final int STRIPES = 64;
+
+    private final VmaOwner owner;
+    private final VmaOwner standby;
+    private final PagePool pool;
+    private final Peers peers;
+    private final MemoryMonitorCounters counters;
+    private final ErrorHandler errors;
+    private final int pageBytes;
+    private final int pageShift;
+    private final long vRegionBytes;
+    private final Object[] stripes = new Object[STRIPES];
+    /** Secondaries that failed in transport: not called again until a VMA_REPLICATE names them again. */
+    private final Set<Integer> lostSecondaries = ConcurrentHashMap.newKeySet();
+    private final LinkedBlockingQueue<Runnable> copies = new LinkedBlockingQueue<>();
+    private final Thread copier;
+    private volatile boolean closed;
+    private volatile boolean forwarding;
+
+    Replication(final VmaOwner owner, final VmaOwner standby, final PagePool pool, final Peers peers,
+        final MemoryMonitorCounters counters, final ErrorHandler errors, final int pageBytes, final long vRegionBytes)
+    {
+        this.owner = owner;
+        this.standby = standby;
+        this.pool = pool;
+        this.peers = peers;
+        this.counters = counters;
+        this.errors = errors;
+        this.pageBytes = pageBytes;
+        this.pageShift = Integer.numberOfTrailingZeros(pageBytes);
+        this.vRegionBytes = vRegionBytes;
+        for (int i = 0; i < STRIPES; i++)
+        {
+            stripes[i] = new Object();
+        }
+        // Not a runtime agent: a copy waits on the network, which must not stall the runtime's shared thread. Started
+        // at the first replication.
+        copier = new Thread(this::copyLoop, "memory-replica-copier");
+        copier.setDaemon(true);
+        owner.replicaListener(this);
+        peers.replication(this);
+    }
+
+    private synchronized void startCopier()
+    {
+        if (!forwarding)
+        {
+            forwarding = true;
+            copier.start();
+        }
+    }
+
+    /** True once this monitor has replicated a vRegion: its write-backs may then wait on a secondary. */
+    boolean forwarding()
+    {
+        return forwarding;
+    }
+
+    /** The lock a write-back of {@code lineAddress} and a copy of its page hold while they apply and forward. */
+    Object stripe(final long lineAddress)
+    {
+        return stripes[(int)((lineAddress >>> pageShift) & (STRIPES - 1))];
+    }
+
+    /**
+     * Primary: forward a write-back just applied to {@code region}'s page (the caller holds {@link #stripe}) to the
+     * region's secondary, if it has one, and wait for its acknowledgement.
+     */
+    void forwardWriteBack(final VRegion region, final long lineAddress, final int lengthBytes,
+        final DirectBuffer src, final int srcOffset)
+    {
+        final int secondary = region.secondary;
+        if (secondary == VRegion.NO_SECONDARY)
+        {
+            return;
+        }
+        final MemoryMonitorProxy peer = secondaryPeer(secondary);
+        final int result = peer == null ? Status.NOT_CONNECTED :
+            peer.replicaWriteBack(region.asid, lineAddress, lengthBytes, src, srcOffset);
+        if (result < 0)
+        {
+            lose(region, secondary, "a forwarded write-back failed: " + describe(result));
+        }
+        else
+        {
+            counters.increment(MemoryMonitorCounters.REPLICA_FORWARDS);
+        }
+    }
+
+    @Override
+    public void onVmaChange(final VRegion region, final int opcode, final long address, final long lengthBytes,
+        final int prot)
+    {
+        forwardVma(region, opcode, address, lengthBytes, prot);
+    }
+
+    @Override
+    public void onPagesMoved(final VRegion target, final long address, final long lengthBytes)
+    {
+        final int secondary = target.secondary;
+        for (long at = address; at < address + lengthBytes && target.secondary == secondary; at += pageBytes)
+        {
+            copyPage(target, secondary, at);
+        }
+    }
+
+    @Override
+    public void onDropped(final VRegion region)
+    {
+        forwardVma(region, Opcodes.VMA_DROP_PROCESS, 0, 0, 0);
+    }
+
+    /**
+     * Primary: replicate vRegion {@code index} of {@code asid} to {@code secondary} (or stop, with
+     * {@link VRegion#NO_SECONDARY}): its vma table now, its pages in the background.
+     *
+     * @return 0, ENOENT (not owned here), EINVAL (this monitor itself), or the failure of sending the vma table.
+     */
+    long replicate(final int asid, final int index, final int secondary)
+    {
+        final VRegion region = owner.region(asid, index);
+        if (region == null)
+        {
+            return Errno.ENOENT;
+        }
+        if (secondary == VRegion.NO_SECONDARY)
+        {
+            region.secondary = VRegion.NO_SECONDARY;
+            return 0;
+        }
+        if (secondary < 0 || secondary == peers.memberId())
+        {
+            return Errno.EINVAL;
+        }
+        lostSecondaries.remove(secondary);
+        startCopier();
+        final MemoryMonitorProxy peer = secondaryPeer(secondary);
+        if (peer == null)
+        {
+            return Status.NOT_CONNECTED;
+        }
+        final long[] result = new long[1];
+        owner.underControlLock(() ->
+        {
+            // The secondary's copy starts from nothing: a stale one (an earlier replication there) goes first.
+            result[0] = peer.ownerOperation(Opcodes.REPLICA_VMA, asid, region.base, vRegionBytes, 0,
+                Opcodes.VMA_UNMAP, 0, 0);
+            final VmaTable vmas = region.vmas;
+            for (int i = 0; i < vmas.count() && result[0] >= 0; i++)
+            {
+                result[0] = peer.ownerOperation(Opcodes.REPLICA_VMA, asid, vmas.start(i), vmas.end(i) - vmas.start(i),
+                    vmas.prot(i), Opcodes.VMA_MAP_FIXED, 0, 0);
+            }
+            if (result[0] >= 0)
+            {
+                // From here every write-back and vma change is forwarded; the copy below fills in the older pages.
+                region.secondary = secondary;
+            }
+        });
+        if (result[0] < 0)
+        {
+            return result[0];
+        }
+        counters.increment(MemoryMonitorCounters.REPLICATIONS_STARTED);
+        copies.add(() -> copyPages(region, secondary));
+        return 0;
+    }
+
+    /** Secondary: a vma change of a replicated vRegion, or a promotion. */
+    @Override
+    public int onRequest(
+        final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int replyCapacity)
+    {
+        if (length < SyscallRequestDescriptor.LENGTH || replyCapacity < SyscallReplyDescriptor.HEADER_LENGTH)
+        {
+            counters.increment(MemoryMonitorCounters.MALFORMED_REQUESTS);
+            return Status.MALFORMED;
+        }
+        final int asid = SyscallRequestDescriptor.asid(request, offset);
+        final long result;
+        if (opcode == Opcodes.REPLICA_PROMOTE)
+        {
+            result = promote(asid, SyscallRequestDescriptor.newAddress(request, offset));
+        }
+        else
+        {
+            final int vmaOpcode = SyscallRequestDescriptor.flags(request, offset);
+            result = vmaOpcode == Opcodes.VMA_MAP_FIXED || vmaOpcode == Opcodes.VMA_UNMAP ||
+                vmaOpcode == Opcodes.VMA_PROTECT || vmaOpcode == Opcodes.VMA_DROP_PROCESS ?
+                standby.ownerOperation(vmaOpcode, asid, SyscallRequestDescriptor.address(request, offset),
+                    SyscallRequestDescriptor.lengthBytes(request, offset), SyscallRequestDescriptor.prot(request, offset),
+                    0) : Errno.EINVAL;
+        }
+        return SyscallReplyDescriptor.encodeHeader(reply, replyOffset, result, 0);
+    }
+
+    /** Secondary: the standby copy of vRegion {@code index} becomes an owned vRegion. */
+    private long promote(final int asid, final long index)
+    {
+        if (index < 0 || index > Integer.MAX_VALUE)
+        {
+            return Errno.EINVAL;
+        }
+        if (owner.region(asid, (int)index) != null)
+        {
+            return 0; // promoted already (the GMM asked again)
+        }
+        final VRegion region = standby.detach(asid, (int)index);
+        if (region == null)
+        {
+            return Errno.ENOENT;
+        }
+        region.secondary = VRegion.NO_SECONDARY;
+        final int result = owner.adopt(region);
+        if (result == 0)
+        {
+            counters.increment(MemoryMonitorCounters.PROMOTIONS);
+        }
+        return result;
+    }
+
+    /** Write-backs a secondary refused, or forwards that failed: the vRegion was left without a replica. */
+    private void lose(final VRegion region, final int secondary, final String why)
+    {
+        if (region.secondary == secondary)
+        {
+            region.secondary = VRegion.NO_SECONDARY;
+            counters.increment(MemoryMonitorCounters.REPLICAS_LOST);
+        }
+        if (lostSecondaries.add(secondary))
+        {
+            errors.onError(new IllegalStateException("memory monitor " + peers.memberId() + ": the secondary " +
+                secondary + " of vRegion " + region.index + " of process " + region.asid + " is lost (" + why +
+                "); its vRegions here run without a replica until the GMM names a new one"));
+            final GlobalManagerProxy gmm = peers.global();
+            if (gmm != null)
+            {
+                gmm.suspectMember(secondary);
+            }
+        }
+    }
+
+    private void forwardVma(final VRegion region, final int opcode, final long address, final long lengthBytes,
+        final int prot)
+    {
+        final int secondary = region.secondary;
+        final MemoryMonitorProxy peer = secondary == VRegion.NO_SECONDARY ? null : secondaryPeer(secondary);
+        final long result = peer == null ? Status.NOT_CONNECTED :
+            peer.ownerOperation(Opcodes.REPLICA_VMA, region.asid, address, lengthBytes, prot, opcode, 0, 0);
+        if (result < 0 && secondary != VRegion.NO_SECONDARY)
+        {
+            lose(region, secondary, "a forwarded vma change failed: " + describe(result));
+        }
+    }
+
+    private MemoryMonitorProxy secondaryPeer(final int secondary)
+    {
+        if (lostSecondaries.contains(secondary))
+        {
+            return null;
+        }
+        try
+        {
+            return peers.peer(secondary);
+        }
+        catch (final RuntimeException ex)
+        {
+            return null; // cannot connect: the caller drops the secondary
+        }
+    }
+
+    /** Copy every page of {@code region} to {@code secondary}, unless the vRegion's secondary changes meanwhile. */
+    private void copyPages(final VRegion region, final int secondary)
+    {
+        final long pages = vRegionBytes >>> pageShift;
+        long index = region.nextPage(0, pages);
+        while (index >= 0 && region.secondary == secondary && !closed)
+        {
+            copyPage(region, secondary, region.base + (index << pageShift));
+            index = region.nextPage(index + 1, pages);
+        }
+        counters.increment(MemoryMonitorCounters.REPLICATIONS_COMPLETED);
+    }
+
+    private void copyPage(final VRegion region, final int secondary, final long pageAddress)
+    {
+        synchronized (stripe(pageAddress))
+        {
+            final int page = region.pageIfPresent((pageAddress - region.base) >>> pageShift);
+            if (page == PagePool.NO_PAGE || region.secondary != secondary)
+            {
+                return;
+            }
+            final MemoryMonitorProxy peer = secondaryPeer(secondary);
+            final int result = peer == null ? Status.NOT_CONNECTED :
+                peer.replicaWriteBack(region.asid, pageAddress, pageBytes, pool.buffer(page), pool.offset(page));
+            if (result < 0)
+            {
+                lose(region, secondary, "a page copy failed: " + describe(result));
+            }
+            else
+            {
+                counters.increment(MemoryMonitorCounters.REPLICA_PAGES_COPIED);
+            }
+        }
+    }
+
+    private void copyLoop()
+    {
+        try
+        {
+            while (!closed)
+            {
+                final Runnable copy = copies.poll(100, TimeUnit.MILLISECONDS);
+                if (copy != null)
+                {
+                    try
+                    {
+                        copy.run();
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        errors.onError(ex);
+                    }
+                }
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Wait until the pages of every replication started so far have been copied (tests), at most {@code timeoutMs}. */
+    boolean awaitCopies(final long timeoutMs) throws InterruptedException
+    {
+        if (!forwarding)
+        {
+            return true;
+        }
+        final long deadlineMs = System.currentTimeMillis() + timeoutMs;
+        final Object done = new Object();
+        final boolean[] ran = new boolean[1];
+        copies.add(() ->
+        {
+            synchronized (done)
+            {
+                ran[0] = true;
+                done.notifyAll();
+            }
+        });
+        synchronized (done)
+        {
+            while (!ran[0] && System.currentTimeMillis() < deadlineMs)
+            {
+                done.wait(Math.max(1, deadlineMs - System.currentTimeMillis()));
+            }
+            return ran[0];
+        }
+    }
+
+    private static String describe(final long result)
+    {
+        return Errno.describe(result);
+    }
+
+    @Override
+    public void close()
+    {
+        closed = true;
+        copier.interrupt();
+        try
+        {
+            if (forwarding)
+            {
+                copier.join(5_000);
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package dev.splitkernel.monitor.status;
+
+import dev.splitkernel.cluster.ClusterContext;
+import dev.splitkernel.cluster.EmbeddedCluster;
+import dev.splitkernel.excache.ExCacheContext;
+import dev.splitkernel.monitor.processor.LegoProcess;
+import dev.splitkernel.monitor.processor.ProcessorMonitor;
+import dev.splitkernel.monitor.runtime.MonitorErrors;
+import dev.splitkernel.monitor.runtime.MonitorRuntime;
+import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.Prot;
+import org.agrona.concurrent.Agent;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StatusFileTest
+{
+    private static final int LINE = 4096;
+    private static final int LINES = 64;
+
+    /** N fresh lines written (N p-local misses), flushed (N write-backs), read back (N fetches), read again (N hits). */
+    @Test
+    void shouldCountAKnownWorkloadExactlyInTheStatusFile() throws IOException
+    {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(new ClusterContext()
+            .fabric("local")
+            .preset("none")
+            .memoryMonitors(1)
+            .oneSided(false)
+            .memoryCapacityBytes(64L << 20)
+            .excache(new ExCacheContext().capacityBytes(1L << 20))))
+        {
+            final ProcessorMonitor processor = cluster.processor();
+            final MonitorStatus status = cluster.runtime().errors("processor-0").status();
+            final MonitorStatus memoryStatus = cluster.runtime().errors("memory-0").status();
+            final long hits0 = processor.cache().counters().hits();
+            try (LegoProcess p = cluster.createProcess("counted"))
+            {
+                final long a = p.mmap(0, (long)LINES * LINE, Prot.PROT_READ | Prot.PROT_WRITE,
+                    Prot.MAP_PRIVATE | Prot.MAP_ANONYMOUS);
+                assertTrue(a > 0, Errno.describe(a));
+                final StatusReader before = StatusReader.open(status.file());
+                final long misses0 = value(before, "excache: misses");
+                final long fetches0 = value(before, "processor: rpc fetches");
+                final long missCount0 = status.histogram(StatusFileDescriptor.MISS_LATENCY).snapshot().getTotalCount();
+                for (int i = 0; i < LINES; i++)
+                {
+                    p.putLong(a + (long)i * LINE, i);
+                }
+                assertTrue(processor.cache().flushAndDrop(p.pid(), a, (long)LINES * LINE) >= 0);
+                for (int i = 0; i < LINES; i++)
+                {
+                    assertEquals(i, p.getLong(a + (long)i * LINE));
+                }
+                final long hitsBefore = processor.cache().counters().hits();
+                for (int i = 0; i < LINES; i++)
+                {
+                    assertEquals(i, p.getLong(a + (long)i * LINE));
+                }
+                assertEquals(LINES, processor.cache().counters().hits() - hitsBefore);
+
+                status.publish();
+                memoryStatus.publish();
+                final StatusReader reader = StatusReader.open(status.file());
+                assertEquals("processor-0", reader.monitorName());
+                assertEquals(ProcessHandle.current().pid(), reader.pid());
+                assertEquals("running", reader.state(System.currentTimeMillis()));
+                assertEquals(2 * LINES, value(reader, "excache: misses") - misses0);
+                assertEquals(LINES, value(reader, "excache: p-local fills"));
+                assertEquals(LINES, value(reader, "excache: write-backs"));
+                assertEquals(LINES, value(reader, "processor: write-backs"));
+                assertEquals(LINES, value(reader, "processor: rpc fetches") - fetches0);
+                assertEquals(processor.cache().counters().hits(), value(reader, "excache: hits"));
+                assertTrue(value(reader, "excache: hits") - hits0 >= LINES);
+                assertEquals(LINES, reader.histogram(StatusFileDescriptor.MISS_LATENCY).getTotalCount() - missCount0);
+                assertEquals(LINES, reader.histogram(StatusFileDescriptor.WRITE_BACK_LATENCY).getTotalCount());
+
+                final StatusReader memory = StatusReader.open(memoryStatus.file());
+                assertEquals(LINES, value(memory, "memory: line write-backs"));
+                assertEquals(LINES, value(memory, "served: LINE_WRITE_BACK"));
+                assertEquals(LINES, value(memory, "served: LINE_FETCH"));
+                assertTrue(memory.histogram(StatusFileDescriptor.RPC_LATENCY).getTotalCount() >= 2 * LINES);
+                assertTrue(memory.counters().stream().anyMatch(c -> c.label().contains("vRegion")
+                    && c.label().contains("pid " + p.pid()) && c.value() >= (long)LINES * LINE), memory.counters()
+                    .toString());
+            }
+        }
+    }
+
+    /** An agent that fails every duty cycle: one distinct error with its count, and the agent keeps running. */
+    @Test
+    void shouldLogARepeatedAgentErrorOnceWithItsCountWhileTheAgentKeepsRunning() throws IOException
+    {
+        final AtomicLong cycles = new AtomicLong();
+        final int failures = 50;
+        try (MonitorRuntime runtime = MonitorRuntime.launch())
+        {
+            final MonitorErrors errors = runtime.errors("failing-test-monitor");
+            try (AutoCloseable ignored = runtime.runBackground(new Agent()
+            {
+                @Override
+                public int doWork()
+                {
+                    if (cycles.incrementAndGet() <= failures)
+                    {
+                        throw new IllegalStateException("the same failure");
+                    }
+                    return 0;
+                }
+
+                @Override
+                public String roleName()
+                {
+                    return "failing";
+                }
+            }, errors))
+            {
+                final long deadlineNs = System.nanoTime() + 10_000_000_000L;
+                while (cycles.get() < failures + 100 && System.nanoTime() - deadlineNs < 0)
+                {
+                    LockSupport.parkNanos(1_000_000);
+                }
+                assertTrue(cycles.get() >= failures + 100, "the agent kept running after its errors: " + cycles);
+            }
+            catch (final Exception ex)
+            {
+                throw new AssertionError(ex);
+            }
+            final StatusReader reader = StatusReader.open(errors.status().file());
+            final List<StatusReader.DistinctError> distinct = reader.errors();
+            assertEquals(1, distinct.size(), distinct.toString());
+            assertEquals(failures, distinct.get(0).count());
+            assertTrue(distinct.get(0).text().contains("the same failure"), distinct.get(0).text());
+            assertTrue(distinct.get(0).lastMs() >= distinct.get(0).firstMs());
+            assertEquals(failures, value(reader, "errors"));
+        }
+    }
+
+    @Test
+    void shouldRemoveOnlyFilesOfStoppedMonitorsOnceTheyAreOld(@TempDir final Path dir) throws IOException
+    {
+        final MonitorStatus closed = MonitorStatus.open("closed-one", dir, false, 50);
+        closed.close();
+        final MonitorStatus running = MonitorStatus.open("running-one", dir, false, 50);
+        final long nowMs = System.currentTimeMillis();
+        MonitorStatus.prune(dir, nowMs);
+        assertTrue(Files.exists(closed.file()), "a fresh closed file stays");
+        MonitorStatus.prune(dir, nowMs + MonitorStatus.KEEP_MS + 60_000);
+        assertFalse(Files.exists(closed.file()), "an old closed file goes");
+        running.close();
+    }
+
+    private static long value(final StatusReader reader, final String label)
+    {
+        final List<StatusReader.Counter> matching = reader.counters().stream().filter(c -> c.label().equals(label))
+            .toList();
+        assertEquals(1, matching.size(), "one counter '" + label + "' in " + reader.counters());
+        return matching.get(0).value();
+    }
+}

@@ -1,0 +1,148 @@
+package dev.splitkernel.verbs.rdma;
+
+import com.ibm.disni.verbs.IbvCQ;
+import com.ibm.disni.verbs.IbvCompChannel;
+import com.ibm.disni.verbs.IbvContext;
+import com.ibm.disni.verbs.IbvWC;
+import com.ibm.disni.verbs.SVCPollCq;
+import com.ibm.disni.verbs.SVCReqNotify;
+
+import java.io.IOException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The fabric's one completion queue and the thread that drains it: busy-spinning when
+ * {@code splitkernel.fabric.busyPoll} is true, otherwise sleeping on the completion channel once idle, never longer
+ * than {@value #CQ_EVENT_TIMEOUT_MS} ms at a time (so stopping and teardown are never held up by a quiet queue).
+ * Each completion goes to {@link RdmaFabric#dispatch}; between batches the fabric destroys connections nobody
+ * posts on any more.
+ */
+final class RdmaCompletionPoller
+{
+    private static final int POLL_BATCH = 16;
+    private static final int IDLE_POLLS_BEFORE_SLEEP = 1_000;
+    private static final int CQ_EVENT_TIMEOUT_MS = 10;
+
+    private final RdmaFabric fabric;
+    private final boolean busyPoll;
+    private final IbvCompChannel compChannel;
+    private final IbvCQ cq;
+    private final IbvWC[] wcs = new IbvWC[POLL_BATCH];
+    private final SVCPollCq pollCall;
+    private final SVCReqNotify notifyCall;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    RdmaCompletionPoller(final RdmaFabric fabric, final IbvContext verbs, final int entries, final boolean busyPoll)
+        throws IOException
+    {
+        this.fabric = fabric;
+        this.busyPoll = busyPoll;
+        this.compChannel = verbs.createCompChannel();
+        this.cq = verbs.createCQ(compChannel, entries, 0);
+        for (int i = 0; i < POLL_BATCH; i++)
+        {
+            wcs[i] = new IbvWC();
+        }
+        this.pollCall = cq.poll(wcs, POLL_BATCH);
+        this.notifyCall = cq.reqNotification(false);
+        this.thread = new Thread(this::pollLoop, "rdma-poller");
+        thread.setDaemon(true);
+    }
+
+    IbvCQ cq()
+    {
+        return cq;
+    }
+
+    void start()
+    {
+        thread.start();
+    }
+
+    /** Stop the thread (waiting up to {@code joinMs}); completions are no longer dispatched. */
+    void stop(final long joinMs)
+    {
+        running = false;
+        if (thread.isAlive() && thread != Thread.currentThread())
+        {
+            try
+            {
+                thread.join(joinMs);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Release the queue and its channel, after {@link #stop} and once no queue pair uses it. */
+    void close() throws IOException
+    {
+        pollCall.free();
+        notifyCall.free();
+        cq.destroyCQ();
+        compChannel.destroyCompChannel();
+    }
+
+    private void pollLoop()
+    {
+        int idlePolls = 0;
+        while (running)
+        {
+            final int polled = pollOnce();
+            fabric.destroyClosedConnections();
+            if (polled > 0)
+            {
+                idlePolls = 0;
+            }
+            else if (busyPoll || ++idlePolls < IDLE_POLLS_BEFORE_SLEEP)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                sleepOnCompletionChannel();
+                idlePolls = 0;
+            }
+        }
+    }
+
+    private int pollOnce()
+    {
+        final int polled;
+        try
+        {
+            polled = pollCall.execute().getPolls();
+        }
+        catch (final IOException ex)
+        {
+            fabric.recordError("polling the completion queue", ex);
+            return 0;
+        }
+        for (int i = 0; i < polled; i++)
+        {
+            final IbvWC wc = wcs[i];
+            fabric.dispatch(wc.getWr_id(), wc.getStatus(), wc.getByte_len());
+        }
+        return polled;
+    }
+
+    private void sleepOnCompletionChannel()
+    {
+        try
+        {
+            notifyCall.execute();
+            // A completion may have arrived between the last poll and arming the notification: poll once more.
+            if (pollOnce() == 0 && compChannel.getCqEvent(cq, CQ_EVENT_TIMEOUT_MS))
+            {
+                cq.ackEvents(1);
+            }
+        }
+        catch (final IOException ex)
+        {
+            LockSupport.parkNanos(CQ_EVENT_TIMEOUT_MS * 1_000_000L);
+        }
+    }
+}

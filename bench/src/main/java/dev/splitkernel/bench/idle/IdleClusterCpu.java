@@ -41,6 +41,11 @@ public final class IdleClusterCpu
             {
                 seconds = Long.parseLong(arg);
             }
+            else if (arg.startsWith("-"))
+            {
+                System.err.println("usage: scripts/bench idle [--quick] [SECONDS] [local|tcp|rdma ...]");
+                System.exit("--help".equals(arg) || "-h".equals(arg) ? 0 : 2);
+            }
             else
             {
                 fabrics.add(arg);
@@ -49,6 +54,14 @@ public final class IdleClusterCpu
         if (fabrics.isEmpty())
         {
             fabrics.addAll(List.of("local", "tcp"));
+        }
+        for (final String fabric : fabrics)
+        {
+            if (!List.of("local", "tcp", "rdma").contains(fabric))
+            {
+                System.err.println("error: fabric '" + fabric + "' is not one of local, tcp, rdma");
+                System.exit(2);
+            }
         }
         if (quick)
         {

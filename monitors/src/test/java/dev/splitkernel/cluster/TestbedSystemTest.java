@@ -219,9 +219,10 @@ class TestbedSystemTest
     }
 
     /**
-     * The kill test (scripts/testbed kill-test, one run each here; the script runs 20 for the tally): the owner of
-     * part of a running process's memory is SIGKILLed and the process verifies every value; then the replica's holder;
-     * then both, which must end in a clear error with every other monitor still running and nothing hung.
+     * The kill test (scripts/testbed kill-test, one run here; the script runs 20 for the tally): the owner of part of
+     * a running process's memory is SIGKILLed and the process verifies every value. Killing the replica's holder, or
+     * both, is not checked here yet: in this cluster the script found no replica to kill, so those steps proved
+     * nothing.
      */
     @Test
     @Order(4)
@@ -239,19 +240,6 @@ class TestbedSystemTest
         final Matcher recovery = Pattern.compile("recovery median (\\d+) ms").matcher(primary.output);
         assertTrue(recovery.find(), primary.output);
 
-        final ScriptRunner.Result secondary = scripts.run(240, "scripts/testbed", "kill-test", clusterFile.toString(),
-            "--", "--runs", "1", "--victim", "secondary");
-        System.out.println(secondary.output);
-        assertEquals(0, secondary.exitCode, secondary.toString());
-        assertTrue(secondary.output.contains("lost or corrupt values in 0") &&
-            secondary.output.contains("hung 0"), secondary.output);
-
-        final ScriptRunner.Result both = scripts.run(240, "scripts/testbed", "kill-test", clusterFile.toString(),
-            "--", "--runs", "1", "--victim", "both");
-        System.out.println(both.output);
-        assertTrue(both.output.contains("lost or corrupt values in 0") && both.output.contains("hung 0") &&
-            (both.output.contains("clean errors 1") || both.output.contains("no both to kill")), both.output);
-        assertTrue(both.output.contains("no new owner came") || both.output.contains("no both to kill"), both.output);
         final ScriptRunner.Result status = scripts.run(SCRIPT_TIMEOUT_S, "scripts/testbed", "status",
             clusterFile.toString());
         assertEquals(0, status.exitCode, "the global managers still answer: " + status);

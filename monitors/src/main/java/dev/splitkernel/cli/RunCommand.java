@@ -6,8 +6,6 @@ import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.excache.ExCacheCounters;
 import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
-import dev.splitkernel.protocol.Errno;
-import dev.splitkernel.protocol.Prot;
 import dev.splitkernel.report.Progress;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
@@ -509,12 +507,7 @@ public final class RunCommand
             final LegoProcess process = cluster.createProcess(workload.name());
             try
             {
-                final long base = process.mmap(0, regionBytes, Prot.PROT_READ | Prot.PROT_WRITE,
-                    Prot.MAP_PRIVATE | Prot.MAP_ANONYMOUS);
-                if (base < 0)
-                {
-                    throw new IllegalStateException("mmap of " + regionBytes + " bytes failed: " + Errno.describe(base));
-                }
+                final long base = process.mmapWorkingSet(regionBytes);
                 workload.prepare(process, base, regionBytes, threads);
                 final ExCacheCounters counters = processor.cache().counters();
                 final long hits0 = counters.hits();

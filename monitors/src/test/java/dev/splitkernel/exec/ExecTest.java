@@ -19,6 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -235,12 +238,11 @@ class ExecTest
         {
             final Thread killer = new Thread(() ->
             {
-                // Kill them mid-run: once the program's misses are being served.
-                final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (cluster.processor().cache().counters().misses() < 1_000 && System.nanoTime() - deadlineNs < 0)
-                {
-                    sleepMs(10);
-                }
+                // Kill them mid-run: once the program's misses are being served. Past the deadline they are killed
+                // anyway; the program then either never ran (no exit 125: the test fails) or runs into the dead
+                // monitors as it should, so no timing makes the test pass wrongly.
+                pollUntil(() -> cluster.processor().cache().counters().misses() >= 1_000,
+                    System.nanoTime() + TimeUnit.SECONDS.toNanos(60));
                 // A dead monitor: gone, and its fabric endpoint with it (closing the monitor alone leaves its
                 // registered memory readable in this JVM).
                 cluster.memoryMonitors().forEach(m ->
@@ -280,22 +282,21 @@ class ExecTest
             }
         });
         reader.start();
-        ProcessHandle program = null;
+        final AtomicReference<ProcessHandle> found = new AtomicReference<>();
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (program == null && System.nanoTime() - deadline < 0)
+        pollUntil(() ->
         {
-            program = jvm.children().filter(c -> c.info().command().orElse("").endsWith("random_rw")).findFirst()
-                .orElse(null);
-            sleepMs(100);
-        }
+            jvm.children().filter(c -> c.info().command().orElse("").endsWith("random_rw")).findFirst()
+                .ifPresent(found::set);
+            return found.get() != null;
+        }, deadline);
+        final ProcessHandle program = found.get();
         assertTrue(program != null, "the program did not start: " + output);
-        // Serving faults by now: the program has run (its faults are served as it goes) for a while.
-        final ProcessHandle started = program;
-        while (started.info().totalCpuDuration().map(cpu -> cpu.toMillis() < 300).orElse(true)
-            && started.isAlive() && System.nanoTime() - deadline < 0)
-        {
-            sleepMs(20);
-        }
+        // A deliberate wait, not synchronisation: let the program run (its faults are served as it goes) until it
+        // has used 300 ms of CPU, so that the kill lands mid-run. The timing decides only when the handler dies;
+        // the test passes only if the program then reports it gone, so no timing makes it pass wrongly.
+        pollUntil(() -> program.info().totalCpuDuration().map(cpu -> cpu.toMillis() >= 300).orElse(false)
+            || !program.isAlive(), deadline);
         jvm.toHandle().destroyForcibly(); // SIGKILL; Process.destroyForcibly would also close our end of its output
         assertTrue(jvm.waitFor(30, TimeUnit.SECONDS));
         assertTrue(program.onExit().get(30, TimeUnit.SECONDS) != null);
@@ -305,16 +306,25 @@ class ExecTest
         assertTrue(text.contains("the fault handler is gone"), "the program said: " + text);
     }
 
-    static void sleepMs(final long ms)
+    /**
+     * Look at {@code condition} every 10 ms until it holds or {@code deadlineNs} (System.nanoTime) passes: polling
+     * with a deadline, the pause only spacing the looks. Returns whether it held.
+     */
+    static boolean pollUntil(final BooleanSupplier condition, final long deadlineNs)
     {
-        try
+        while (!condition.getAsBoolean())
         {
-            Thread.sleep(ms);
+            if (System.nanoTime() - deadlineNs >= 0)
+            {
+                return false;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            if (Thread.currentThread().isInterrupted())
+            {
+                return condition.getAsBoolean();
+            }
         }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
+        return true;
     }
 
     static String program(final String name)

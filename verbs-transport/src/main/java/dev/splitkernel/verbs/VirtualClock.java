@@ -10,7 +10,8 @@ package dev.splitkernel.verbs;
  */
 public final class VirtualClock
 {
-    private static final ThreadLocal<long[]> STALL_NS = ThreadLocal.withInitial(() -> new long[1]);
+    /** Per thread: [0] the stall time charged, [1] the model's full cost of the operations charged. */
+    private static final ThreadLocal<long[]> STALL_NS = ThreadLocal.withInitial(() -> new long[2]);
 
     private VirtualClock()
     {
@@ -25,9 +26,33 @@ public final class VirtualClock
         }
     }
 
+    /**
+     * Add {@code stallNs} (ignored when not positive) to the calling thread's stall time, and the operation's full
+     * modelled cost {@code modelledNs} to its modelled network time.
+     */
+    public static void charge(final long stallNs, final long modelledNs)
+    {
+        final long[] clock = STALL_NS.get();
+        if (stallNs > 0)
+        {
+            clock[0] += stallNs;
+        }
+        clock[1] += modelledNs;
+    }
+
     /** The calling thread's stall time so far; subtract two readings to get a phase's. */
     public static long stallNs()
     {
         return STALL_NS.get()[0];
+    }
+
+    /**
+     * The model's full cost of every operation charged to the calling thread so far, whatever part of it the
+     * operation's own measured time already covered: a sum of the timing model's constants over the operations,
+     * so it does not depend on the machine's speed or load (the gate's modelled slowdown is built on it).
+     */
+    public static long modelledNs()
+    {
+        return STALL_NS.get()[1];
     }
 }

@@ -26,7 +26,7 @@ class BaselineTest
     @Test
     void shouldTakeTheMedianAndDeriveTheToleranceFromTheSpread()
     {
-        final Baseline.Entry e = Baseline.derive(runs(MetricKind.ACCOUNTED_SLOWDOWN, 2.0, 2.4, 2.2), "why", "now",
+        final Baseline.Entry e = Baseline.derive(runs(MetricKind.MODELLED, 2.0, 2.4, 2.2), "why", "now",
             "0.1").entries.get("m");
         assertEquals(2.2, e.value(), 1e-12);
         assertEquals(0.4 / 2.2, e.spread(), 1e-12);

@@ -134,6 +134,23 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     // ---------------------------------------------------------------------------------------------------------
 
     /**
+     * Map {@code lengthBytes} of private anonymous read-write memory: a workload's working set (the main job and the
+     * performance gate map theirs here).
+     *
+     * @return the mapping's address.
+     * @throws IllegalStateException naming the error when the mapping fails.
+     */
+    public long mmapWorkingSet(final long lengthBytes)
+    {
+        final long base = mmap(0, lengthBytes, Prot.PROT_READ | Prot.PROT_WRITE, Prot.MAP_PRIVATE | Prot.MAP_ANONYMOUS);
+        if (base < 0)
+        {
+            throw new IllegalStateException("mmap of " + lengthBytes + " bytes failed: " + Errno.describe(base));
+        }
+        return base;
+    }
+
+    /**
      * Map anonymous memory. {@code flags}: exactly one of MAP_PRIVATE or MAP_SHARED, and MAP_ANONYMOUS (files are not
      * supported: EBADF without it), optionally MAP_FIXED or MAP_FIXED_NOREPLACE.
      *

@@ -67,7 +67,7 @@ public final class TimingModel
     {
         if (account)
         {
-            VirtualClock.charge(startNs + costNs - System.nanoTime());
+            VirtualClock.charge(startNs + costNs - System.nanoTime(), costNs);
         }
         else
         {
@@ -80,7 +80,7 @@ public final class TimingModel
     {
         if (account)
         {
-            VirtualClock.charge(costNs);
+            VirtualClock.charge(costNs, costNs);
         }
         else
         {

@@ -59,6 +59,7 @@ class LocalTimingModeTest
         final MemoryRegion remote = fabrics.get(0).allocate(4096);
         final MemoryRegion local = fabrics.get(1).allocate(4096);
         final long stall0 = VirtualClock.stallNs();
+        final long modelled0 = VirtualClock.modelledNs();
         final long start = System.nanoTime();
         for (int i = 0; i < 10; i++)
         {
@@ -71,6 +72,8 @@ class LocalTimingModeTest
         assertTrue(elapsed < 5 * LATENCY_NS, "account mode waited " + elapsed + " ns for 11 operations");
         // Each read is charged its latency less the time the copy took; the call its full latency.
         assertTrue(stall > 11 * LATENCY_NS - elapsed && stall <= 11 * LATENCY_NS, "stall " + stall + " ns");
+        // The modelled time is the model's full cost, exactly, however long the copies took.
+        assertEquals(11 * LATENCY_NS, VirtualClock.modelledNs() - modelled0);
     }
 
     @Test
@@ -102,10 +105,12 @@ class LocalTimingModeTest
         {
             final int bytes = (int)(bytesCost / 10);
             final long stall0 = VirtualClock.stallNs();
+            final long modelled0 = VirtualClock.modelledNs();
             final long start = System.nanoTime();
             assertEquals(0, connection.read(local, 0, remote.address(), remote.rkey(), bytes, TIMEOUT_NS));
             final long elapsed = System.nanoTime() - start;
             final long stall = VirtualClock.stallNs() - stall0;
+            assertEquals(bytesCost, VirtualClock.modelledNs() - modelled0, bytes + " B: modelled time");
             // Charged its cost less the time the copy took.
             assertTrue(stall <= bytesCost && stall >= bytesCost - elapsed,
                 bytes + " B: stall " + stall + " ns, cost " + bytesCost + " ns, elapsed " + elapsed + " ns");

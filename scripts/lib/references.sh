@@ -30,6 +30,9 @@ measure_perftest_latency() {
   address=$(ip -4 -o addr show dev "$netdev" | awk '{ sub("/.*", "", $4); print $4; exit }')
   perftest_median ib_read_lat 8 ibReadLat8BUs
   perftest_median ib_read_lat 4096 ibReadLat4kUs
+  # A send round trip needs both processes on a CPU: on a guest whose emulated CPUs share one host thread a
+  # round trip took 8 ms (ib_read_lat's 4 KB: 57 us), so a tenth of the iterations keeps it within its time limit.
+  iterations=$(( iterations / 10 > 100 ? iterations / 10 : 100 ))
   perftest_median ib_send_lat 128 ibSendLat128BUs
 }
 
@@ -39,14 +42,15 @@ perftest_median() {   # tool size name (uses device, address, iterations from th
   timeout 120 "$tool" -R -d "$device" -p "$port" -s "$size" -n "$iterations" >/dev/null 2>&1 &
   server=$!
   sleep 1
+  # A tool that fails or hits its time limit leaves median empty (reported below), never ends the caller.
   median=$(timeout 120 "$tool" -R -d "$device" -p "$port" -s "$size" -n "$iterations" "$address" 2>/dev/null \
-    | awk -v size="$size" '$1 == size && NF >= 5 { print $5; exit }')
+    | awk -v size="$size" '$1 == size && NF >= 5 { print $5; exit }' || true)
   wait "$server" 2>/dev/null || true
   if [ -n "$median" ]; then
     echo "reference: $tool $size B on $device, t_typical = $median us ($tool -R -d $device -s $size -n $iterations)" >&2
     echo "-Dsplitkernel.reference.$name=$median"
   else
-    echo "reference: $tool $size B on $device gave no figure: its ratio skipped" >&2
+    echo "reference: $tool $size B on $device gave no figure within 120 s: its ratio skipped" >&2
   fi
 }
 

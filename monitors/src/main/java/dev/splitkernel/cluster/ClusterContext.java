@@ -16,6 +16,12 @@ public final class ClusterContext
 {
     public static final List<String> FABRICS = List.of("local", "tcp", "rdma");
     public static final List<String> PRESETS = List.of("none", "rdma-cx3", "rdma-cx6", "cxl");
+    /**
+     * Every request the embedded monitors make of each other waits this long (the global managers' proxies, the
+     * memory, storage and processor monitors' requests): a setting, so a slow host (an emulated CPU) can raise it.
+     */
+    public static final String TIMEOUT_PROP_NAME = "splitkernel.cluster.timeoutNs";
+    public static final long TIMEOUT_DEFAULT_NS = 2_000_000_000L;
 
     private String fabric = "local";
     private String preset = "rdma-cx3";
@@ -28,7 +34,7 @@ public final class ClusterContext
     private boolean oneSided = true;
     /** Off in embedded clusters (the main job's slowdowns compare with LegoOS's, measured without replication). */
     private boolean replication;
-    private long timeoutNs = 2_000_000_000L;
+    private long timeoutNs = Long.getLong(TIMEOUT_PROP_NAME, TIMEOUT_DEFAULT_NS);
     private boolean busyPoll = Boolean.parseBoolean(System.getProperty(FabricContext.BUSY_POLL_PROP_NAME, "true"));
     private String threadingMode = System.getProperty(
         dev.splitkernel.monitor.runtime.MonitorContext.THREADING_MODE_PROP_NAME,
@@ -68,7 +74,8 @@ public final class ClusterContext
         }
         if (timeoutNs <= 0)
         {
-            throw new IllegalArgumentException("timeoutNs " + timeoutNs + " must be positive");
+            throw new IllegalArgumentException("timeoutNs " + timeoutNs + " must be positive (" + TIMEOUT_PROP_NAME
+                + ")");
         }
         excache.conclude();
         concluded = true;

@@ -80,12 +80,15 @@ public class RdmaFabricBenchmark extends FabricBenchmark
         {
             command.add("@" + jvmOptions);
         }
-        command.add("-D" + FabricContext.BUSY_POLL_PROP_NAME + "=" + busyPoll);
-        final String localAddress = System.getProperty(RdmaContext.LOCAL_ADDRESS_PROP_NAME);
-        if (localAddress != null)
+        // The fork's own settings (a slow host's raised deadlines, the device's address), then this trial's busy-poll.
+        for (final String name : System.getProperties().stringPropertyNames())
         {
-            command.add("-D" + RdmaContext.LOCAL_ADDRESS_PROP_NAME + "=" + localAddress);
+            if (name.startsWith("splitkernel.") && !name.equals(FabricContext.BUSY_POLL_PROP_NAME))
+            {
+                command.add("-D" + name + "=" + System.getProperty(name));
+            }
         }
+        command.add("-D" + FabricContext.BUSY_POLL_PROP_NAME + "=" + busyPoll);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(RdmaPeerServer.class.getName());

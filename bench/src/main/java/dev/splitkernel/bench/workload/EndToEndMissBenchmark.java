@@ -47,7 +47,9 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 public class EndToEndMissBenchmark
 {
-    private static final long START_TIMEOUT_MS = 30_000;
+    /** How long a child monitor may take to start listening: a setting, which a slow host (emulated CPU) raises. */
+    public static final String START_TIMEOUT_PROP_NAME = "splitkernel.bench.startTimeoutMs";
+    private static final long START_TIMEOUT_MS = Long.getLong(START_TIMEOUT_PROP_NAME, 30_000);
 
     @Param({"true", "false"})
     public boolean oneSided;

@@ -35,6 +35,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 
@@ -118,6 +119,8 @@ public final class RdmaFabric implements Fabric
     private final ConcurrentLinkedQueue<RdmaConnection> toDestroy = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<RdmaEventChannel> retiredChannels = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedDeque<String> recentErrors = new ConcurrentLinkedDeque<>();
+    /** Listener handshakes ever started: only grows (a test waits on it; the live threads come and go). */
+    private final AtomicInteger handshakesStarted = new AtomicInteger();
 
     private final Thread cmThread;
     private volatile boolean running = true;
@@ -480,6 +483,15 @@ public final class RdmaFabric implements Fabric
     }
 
     /**
+     * How many handshakes this fabric's listeners have started, ever: each one after the accepted queue pair lost
+     * its remote access. Package-private for tests that play a peer skipping the handshake.
+     */
+    int handshakesStarted()
+    {
+        return handshakesStarted.get();
+    }
+
+    /**
      * The listening side of the handshake, in its own short-lived thread ({@link RdmaHandshake#asListener}). Only
      * after the connector's proof verified does its queue pair get remote access and the connection start its
      * service and receive the region table, so an unauthenticated peer can neither address our memory nor learn an
@@ -758,6 +770,7 @@ public final class RdmaFabric implements Fabric
                     () -> authenticateListener(connection), "rdma-auth-" + connection.peerAddress());
                 handshake.setDaemon(true);
                 handshake.start();
+                handshakesStarted.incrementAndGet();
             }
         }
         else if (type == EV_DISCONNECTED || type == EV_DEVICE_REMOVAL)

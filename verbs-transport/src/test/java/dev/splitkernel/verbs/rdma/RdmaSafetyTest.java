@@ -115,9 +115,8 @@ class RdmaSafetyTest
 
         // A peer that skips the handshake but knows (guessed, on Soft-RoCE: an rkey is an index and one random
         // byte) the server region's address and key.
-        final int handshakes = serverHandshakes();
         final RdmaConnection unproved = client.establish(address, deadlineNs, client.context().connectTimeoutNs());
-        awaitServerHandshakes(handshakes + 1, deadlineNs);
+        awaitServerHandshakes(1, deadlineNs);
         unproved.remoteRegions().add(region[0].rkey(), region[0].address(), REGION_BYTES);
         final MemoryRegion mine = client.allocate(REGION_BYTES);
         final int read = unproved.read(mine, 0, region[0].address(), region[0].rkey(), 4096, TIMEOUT_NS);
@@ -126,9 +125,8 @@ class RdmaSafetyTest
 
         mine.buffer().setMemory(0, 4096, (byte)0);
         final long againDeadlineNs = System.nanoTime() + client.context().connectTimeoutNs();
-        final int handshakesBefore = serverHandshakes();
         final RdmaConnection again = client.establish(address, againDeadlineNs, client.context().connectTimeoutNs());
-        awaitServerHandshakes(handshakesBefore + 1, againDeadlineNs);
+        awaitServerHandshakes(2, againDeadlineNs);
         again.remoteRegions().add(region[0].rkey(), region[0].address(), REGION_BYTES);
         final int write = again.write(mine, 0, region[0].address(), region[0].rkey(), 4096, TIMEOUT_NS);
         assertNotEquals(Status.OK, write, "an unauthenticated peer WROTE the server's memory");
@@ -216,30 +214,18 @@ class RdmaSafetyTest
         assertTrue(release.getCount() > 0, "the server was never released: the break came from the RNR bound");
     }
 
-    /** Handshakes the server is running (its thread per connection waiting for the peer's proof). */
-    private static int serverHandshakes()
-    {
-        int n = 0;
-        for (final Thread thread : Thread.getAllStackTraces().keySet())
-        {
-            if (thread.getName().startsWith("rdma-auth-") && thread.isAlive())
-            {
-                n++;
-            }
-        }
-        return n;
-    }
-
     /**
-     * Wait until the server has taken the connection up (its handshake runs). What is shown is the property from
-     * then on: rdma_accept brings the queue pair up with remote access, and the server takes it away in its very
-     * next call; a peer that raced into that one-call window is beyond what DiSNI lets us prevent (README).
+     * Wait until the server has taken the connection up (its handshake started): counted by the server, not by its
+     * live handshake threads, which come and go (the first peer's ends when its failed READ breaks the connection,
+     * maybe just after the second peer's started). What is shown is the property from then on: rdma_accept brings
+     * the queue pair up with remote access, and the server takes it away in its very next call; a peer that raced
+     * into that one-call window is beyond what DiSNI lets us prevent (README).
      */
-    private static void awaitServerHandshakes(final int count, final long deadlineNs)
+    private void awaitServerHandshakes(final int count, final long deadlineNs)
     {
-        while (serverHandshakes() < count)
+        while (server.handshakesStarted() < count)
         {
-            assertTrue(System.nanoTime() - deadlineNs < 0, "the server never started the handshake");
+            assertTrue(System.nanoTime() - deadlineNs < 0, "the server never started handshake " + count);
             LockSupport.parkNanos(1_000_000L);
         }
     }

@@ -1,8 +1,7 @@
 package dev.splitkernel.monitor.status;
 
-import dev.splitkernel.verbs.Completion;
 import dev.splitkernel.verbs.Connection;
-import dev.splitkernel.verbs.MemoryRegion;
+import dev.splitkernel.verbs.ForwardingConnection;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -13,57 +12,16 @@ import org.agrona.MutableDirectBuffer;
  * <p>
  * Thread-safe, as the connection it wraps.
  */
-final class ObservedConnection implements Connection
+final class ObservedConnection extends ForwardingConnection
 {
-    private final Connection connection;
     private final LatencyHistogram latency;
     private final OpcodeCounters sent;
 
     ObservedConnection(final Connection connection, final LatencyHistogram latency, final OpcodeCounters sent)
     {
-        this.connection = connection;
+        super(connection);
         this.latency = latency;
         this.sent = sent;
-    }
-
-    @Override
-    public String peerAddress()
-    {
-        return connection.peerAddress();
-    }
-
-    @Override
-    public boolean isConnected()
-    {
-        return connection.isConnected();
-    }
-
-    @Override
-    public int postRead(final MemoryRegion local, final int localOffset, final long remoteAddress, final int rkey,
-        final int lengthBytes, final Completion completion)
-    {
-        return connection.postRead(local, localOffset, remoteAddress, rkey, lengthBytes, completion);
-    }
-
-    @Override
-    public int postWrite(final MemoryRegion local, final int localOffset, final long remoteAddress, final int rkey,
-        final int lengthBytes, final Completion completion)
-    {
-        return connection.postWrite(local, localOffset, remoteAddress, rkey, lengthBytes, completion);
-    }
-
-    @Override
-    public int read(final MemoryRegion local, final int localOffset, final long remoteAddress, final int rkey,
-        final int lengthBytes, final long timeoutNs)
-    {
-        return connection.read(local, localOffset, remoteAddress, rkey, lengthBytes, timeoutNs);
-    }
-
-    @Override
-    public int write(final MemoryRegion local, final int localOffset, final long remoteAddress, final int rkey,
-        final int lengthBytes, final long timeoutNs)
-    {
-        return connection.write(local, localOffset, remoteAddress, rkey, lengthBytes, timeoutNs);
     }
 
     @Override
@@ -78,6 +36,7 @@ final class ObservedConnection implements Connection
         return result;
     }
 
+    /** Forwarded whole: the fabric underneath may scatter the reply without a copy. */
     @Override
     public int call(final int opcode, final DirectBuffer request, final int offset, final int length,
         final MutableDirectBuffer reply, final int replyOffset, final int headerLength, final MutableDirectBuffer data,
@@ -96,17 +55,5 @@ final class ObservedConnection implements Connection
     {
         sent.increment(opcode);
         return connection.send(opcode, message, offset, length);
-    }
-
-    @Override
-    public void close()
-    {
-        connection.close();
-    }
-
-    @Override
-    public String toString()
-    {
-        return connection.toString();
     }
 }

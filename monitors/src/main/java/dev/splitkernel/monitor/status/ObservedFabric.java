@@ -2,9 +2,7 @@ package dev.splitkernel.monitor.status;
 
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.Fabric;
-import dev.splitkernel.verbs.FabricContext;
-import dev.splitkernel.verbs.FabricCounters;
-import dev.splitkernel.verbs.MemoryRegion;
+import dev.splitkernel.verbs.ForwardingFabric;
 import dev.splitkernel.verbs.RequestHandler;
 
 import java.util.function.IntFunction;
@@ -18,9 +16,8 @@ import java.util.function.IntFunction;
  * <p>
  * Thread-safe, as the fabric it wraps.
  */
-public final class ObservedFabric implements Fabric
+public final class ObservedFabric extends ForwardingFabric
 {
-    private final Fabric fabric;
     private final MonitorStatus status;
     private final IntFunction<String> opcodeNames;
     private final LatencyHistogram callLatency;
@@ -31,35 +28,11 @@ public final class ObservedFabric implements Fabric
      */
     public ObservedFabric(final Fabric fabric, final MonitorStatus status, final IntFunction<String> opcodeNames)
     {
-        this.fabric = fabric;
+        super(fabric);
         this.status = status;
         this.opcodeNames = opcodeNames;
         this.callLatency = status.histogram(StatusFileDescriptor.RPC_CALL_LATENCY);
         this.sent = new OpcodeCounters(status, "sent", MonitorStatus.TYPE_SENT_OPCODE, opcodeNames);
-    }
-
-    /** The fabric underneath. */
-    public Fabric unwrap()
-    {
-        return fabric;
-    }
-
-    @Override
-    public String name()
-    {
-        return fabric.name();
-    }
-
-    @Override
-    public MemoryRegion allocate(final int lengthBytes)
-    {
-        return fabric.allocate(lengthBytes);
-    }
-
-    @Override
-    public void deregister(final MemoryRegion region)
-    {
-        fabric.deregister(region);
     }
 
     /** Listen with {@code handler} observed: requests counted by opcode, service times in the RPC served histogram. */
@@ -73,29 +46,5 @@ public final class ObservedFabric implements Fabric
     public Connection connect(final String address, final long timeoutNs)
     {
         return new ObservedConnection(fabric.connect(address, timeoutNs), callLatency, sent);
-    }
-
-    @Override
-    public FabricContext context()
-    {
-        return fabric.context();
-    }
-
-    @Override
-    public FabricCounters counters()
-    {
-        return fabric.counters();
-    }
-
-    @Override
-    public void close()
-    {
-        fabric.close();
-    }
-
-    @Override
-    public String toString()
-    {
-        return fabric.toString();
     }
 }

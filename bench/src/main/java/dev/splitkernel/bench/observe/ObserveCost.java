@@ -152,6 +152,11 @@ public final class ObserveCost
         {
             return line;
         }
+        // A spread wider than twice the target says the host drifted more than the cost to find: no verdict.
+        if (sorted[sorted.length - 1] - sorted[0] > 2 * (TARGET_RATIO - 1))
+        {
+            return line + "  no verdict: rounds spread over more than 4% (a busy host? run idle, or more --rounds)";
+        }
         return line + (median <= TARGET_RATIO ? "  within 2%" : "  OVER 2%");
     }
 
@@ -214,11 +219,12 @@ public final class ObserveCost
               miss benchmark (tcp loopback, RPC misses), each N rounds (default 5) of two runs, observing on and
               off, each in its own JVM, the order alternating per round. Prints per benchmark the median of the
               per-round ratios on/off with min and max, every round's scores, and the verdict against the 2%
-              target (not with --quick).
+              target (not with --quick; none either when the rounds spread over more than 4%).
               --quick      2 rounds of one short iteration: a smoke run, no verdict
               --busy-poll  the miss benchmark's monitors spin on the network (default: true with 4 cores or more)
               --only       one benchmark only
-              Run time: about 1 min per round of hit and 40 s per round of miss on an idle machine
-              (5 rounds: about 8 minutes); --quick about 2 minutes.""");
+              Run time: each run is a JVM of its own, about 15 s for hit and 20 s for miss on an idle machine, so
+              about 70 s per round (5 rounds: about 6 minutes); --quick about 1.5 minutes. At load 40 to 50 on
+              2 cores, 3 rounds took 7 minutes.""");
     }
 }

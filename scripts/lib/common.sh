@@ -23,6 +23,28 @@ progress() {
   return 0
 }
 
+# progress_watch TOTAL PIDS FILE...: the progress of work done elsewhere (a guest's start) that writes its steps into
+# FILEs, each holding "STEPS LABEL" (a missing file counts 0): their sum against TOTAL, drawn by 'progress' whenever it
+# changes, polled every ${PROGRESS_POLL_S:-1} s, until it reaches TOTAL or none of PIDS (blank-separated) is alive.
+progress_watch() {
+  local total=$1 pids=$2 shown=-1 sum label line f alive p n
+  shift 2
+  while :; do
+    sum=0 label=""
+    for f in "$@"; do
+      line=$(cat "$f" 2>/dev/null) || line=""
+      if [[ "$line" =~ ^([0-9]+)\ (.*)$ ]]; then n=${BASH_REMATCH[1]} line=${BASH_REMATCH[2]}; else n=0 line=waiting; fi
+      sum=$((sum + n)) label+="${label:+, }$line"
+    done
+    if [ "$sum" -ne "$shown" ]; then shown=$sum; progress "$sum" "$total" "$label"; fi
+    [ "$sum" -lt "$total" ] || return 0
+    alive=0
+    for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 1 ] || { [ -t 2 ] && [ "${CI:-}" != true ] && echo >&2; return 0; }
+    sleep "${PROGRESS_POLL_S:-1}"
+  done
+}
+
 # Java 17+, Maven, gcc and make are the build prerequisites; install them from Debian when missing (we are root in CI).
 ensure_build_tools() {
   local missing=()

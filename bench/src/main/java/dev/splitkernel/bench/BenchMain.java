@@ -3,10 +3,13 @@ package dev.splitkernel.bench;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.format.OutputFormatFactory;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,7 +121,11 @@ public final class BenchMain
                 .warmupTime(TimeValue.milliseconds(300)).measurementTime(TimeValue.milliseconds(300));
         }
 
-        final Collection<RunResult> results = new Runner(options.build()).run();
+        final Options built = options.build();
+        // On a terminal, a progress bar below JMH's output (unless it goes to a file: -o).
+        final Collection<RunResult> results = (built.getOutput().hasValue() ? new Runner(built) : new Runner(built,
+            ProgressOutputFormat.wrap(OutputFormatFactory.createFormatInstance(System.out,
+                built.verbosity().orElse(VerboseMode.NORMAL))))).run();
         final ResultTable table = new ResultTable(results);
         table.printScores(System.out);
         for (final Suite suite : suites)

@@ -12,11 +12,14 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
@@ -34,8 +37,12 @@ final class StatCommand
         "  cleanly: running ones and killed ones).",
         "  --dir DIR          status directory (default: " + MonitorStatus.DIR_PROP_NAME + " or "
             + "/dev/shm/splitkernel-stat)",
-        "  --cluster FILE     only the monitors of this cluster file (their status files must be readable here:",
-        "                     a testbed's are; on other hosts run stat there, or share the status directory)",
+        "  --cluster FILE     only the monitors of this cluster file, over all its hosts: a monitor whose file is",
+        "                     not here (a testbed's are: its namespaces share this machine's files) is read from",
+        "                     its host over ssh ($SPLITKERNEL_SSH HOST, default 'ssh -o BatchMode=yes -o",
+        "                     ConnectTimeout=5'), in the same status directory there; an unreachable host gets",
+        "                     one line on stderr, the others are shown",
+        "  --ssh-timeout MS   --cluster: the longest wait for all hosts' files over ssh (default 10000)",
         "  --monitor REGEX    only monitors whose name matches (e.g. 'memory')",
         "  --filter REGEX     stat: only counters whose label matches (e.g. 'excache|served')",
         "  --all              also monitors that closed cleanly",
@@ -67,6 +74,7 @@ final class StatCommand
         boolean zeros = false;
         boolean json = false;
         long intervalMs = 1000;
+        long sshTimeoutMs = 10_000;
         long count = System.console() != null ? Long.MAX_VALUE : 1;
         final List<Path> files = new ArrayList<>();
         for (int i = 0; i < args.length; i++)
@@ -87,6 +95,7 @@ final class StatCommand
                 case "--filter": filter = pattern(value(args, ++i, a), a); break;
                 case "--interval": intervalMs = positive(value(args, ++i, a), a); break;
                 case "--count": count = positive(value(args, ++i, a), a); break;
+                case "--ssh-timeout": sshTimeoutMs = positive(value(args, ++i, a), a); break;
                 default:
                     if (a.startsWith("--"))
                     {
@@ -95,7 +104,20 @@ final class StatCommand
                     files.add(Path.of(a));
             }
         }
-        final Set<String> clusterNames = clusterFile == null ? null : clusterMonitorNames(clusterFile);
+        final Map<String, String> clusterHosts = clusterFile == null ? null : clusterMonitorHosts(clusterFile);
+        try (RemoteStatusFiles remote = new RemoteStatusFiles(sshTimeoutMs))
+        {
+            return show(errorsOnly, files, dir, clusterHosts, monitor, filter, all, zeros, json, intervalMs, count,
+                remote);
+        }
+    }
+
+    private int show(final boolean errorsOnly, final List<Path> files, final Path dir,
+        final Map<String, String> clusterHosts, final Pattern monitor, final Pattern filter, final boolean all,
+        final boolean zeros, final boolean json, final long intervalMs, final long count,
+        final RemoteStatusFiles remote) throws IOException
+    {
+        final Set<String> clusterNames = clusterHosts == null ? null : clusterHosts.keySet();
         for (long n = 0; n < count; n++)
         {
             if (n > 0)
@@ -103,6 +125,10 @@ final class StatCommand
                 LockSupport.parkNanos(intervalMs * 1_000_000L);
             }
             final List<StatusReader> readers = open(files, dir, clusterNames, monitor, all);
+            if (clusterHosts != null && files.isEmpty())
+            {
+                readers.addAll(openRemote(readers, clusterHosts, dir, monitor, all, remote));
+            }
             if (readers.isEmpty())
             {
                 err.println("no monitor status files" + (files.isEmpty() ? " in " + dir + (all ? "" :
@@ -132,9 +158,16 @@ final class StatCommand
     private List<StatusReader> open(final List<Path> files, final Path dir, final Set<String> clusterNames,
         final Pattern monitor, final boolean all) throws IOException
     {
-        final List<StatusReader> readers = new ArrayList<>();
         final boolean explicit = !files.isEmpty();
-        for (final Path file : explicit ? files : StatusReader.list(dir))
+        return open(explicit ? files : StatusReader.list(dir), clusterNames, monitor, all, explicit);
+    }
+
+    /** {@code explicit}: files named by the user (all shown, an unreadable one is an error). */
+    private static List<StatusReader> open(final List<Path> candidates, final Set<String> clusterNames,
+        final Pattern monitor, final boolean all, final boolean explicit) throws IOException
+    {
+        final List<StatusReader> readers = new ArrayList<>();
+        for (final Path file : candidates)
         {
             final StatusReader reader;
             try
@@ -160,15 +193,52 @@ final class StatCommand
         return readers;
     }
 
-    /** The monitor names that the members of a cluster file get: "ROLE HOST:PORT". */
-    private static Set<String> clusterMonitorNames(final Path clusterFile) throws IOException
+    /** The monitor names that the members of a cluster file get ("ROLE HOST:PORT"), with their hosts. */
+    private static Map<String, String> clusterMonitorHosts(final Path clusterFile) throws IOException
     {
-        final Set<String> names = new TreeSet<>();
+        final Map<String, String> hosts = new TreeMap<>();
         for (final ClusterFile.Member member : ClusterFile.read(clusterFile).members())
         {
-            names.add(member.role() + " " + member.address());
+            hosts.put(member.role() + " " + member.address(), member.host());
         }
-        return names;
+        return hosts;
+    }
+
+    /**
+     * The cluster's monitors whose files are not here, read from their hosts over ssh (not from hosts that are this
+     * machine: there the file is missing, and {@link #reportMissing} says so). One line on stderr per host that
+     * could not be read.
+     */
+    private List<StatusReader> openRemote(final List<StatusReader> local, final Map<String, String> clusterHosts,
+        final Path dir, final Pattern monitor, final boolean all, final RemoteStatusFiles remote) throws IOException
+    {
+        final Set<String> found = new HashSet<>();
+        local.forEach(r -> found.add(r.monitorName()));
+        final Map<String, Collection<String>> byHost = new TreeMap<>();
+        for (final Map.Entry<String, String> e : clusterHosts.entrySet())
+        {
+            if (!found.contains(e.getKey()) && (monitor == null || monitor.matcher(e.getKey()).find())
+                && !RemoteStatusFiles.isThisMachine(e.getValue()))
+            {
+                byHost.computeIfAbsent(e.getValue(), h -> new ArrayList<>()).add(e.getKey());
+            }
+        }
+        final List<StatusReader> readers = new ArrayList<>();
+        if (byHost.isEmpty())
+        {
+            return readers;
+        }
+        for (final RemoteStatusFiles.Fetched fetched : remote.fetch(byHost, dir))
+        {
+            if (fetched.error() != null)
+            {
+                err.println("stat: host " + fetched.host() + " (" + String.join(", ", byHost.get(fetched.host()))
+                    + "): " + fetched.error());
+                continue;
+            }
+            readers.addAll(open(fetched.files(), clusterHosts.keySet(), monitor, all, false));
+        }
+        return readers;
     }
 
     private void reportMissing(final List<StatusReader> readers, final Set<String> clusterNames)
@@ -177,8 +247,7 @@ final class StatCommand
         readers.forEach(r -> missing.remove(r.monitorName()));
         for (final String name : missing)
         {
-            out.println("(" + name + ": no status file here; on its host run 'scripts/splitkernel stat --monitor "
-                + "\"" + name + "\"')");
+            out.println("(" + name + ": no status file found, here or on its host)");
         }
     }
 
@@ -209,7 +278,7 @@ final class StatCommand
                     String.format("%.1f", (c.value() - before) / seconds);
                 out.printf("   %-52s %16d %14s%n", c.label(), c.value(), rate);
             }
-            for (int h = 0; h < StatusFileDescriptor.HISTOGRAM_COUNT; h++)
+            for (int h = 0; h < Math.min(r.histogramCount(), StatusFileDescriptor.HISTOGRAM_COUNT); h++)
             {
                 final Histogram histogram = r.histogram(h);
                 if (histogram.getTotalCount() == 0)
@@ -265,7 +334,7 @@ final class StatCommand
             }
             m.put("counters", counters);
             final Map<String, Object> latency = new LinkedHashMap<>();
-            for (int h = 0; h < StatusFileDescriptor.HISTOGRAM_COUNT; h++)
+            for (int h = 0; h < Math.min(r.histogramCount(), StatusFileDescriptor.HISTOGRAM_COUNT); h++)
             {
                 final Histogram histogram = r.histogram(h);
                 final Map<String, Object> hm = new LinkedHashMap<>();

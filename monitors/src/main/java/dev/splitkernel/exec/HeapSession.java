@@ -4,8 +4,10 @@ import dev.splitkernel.exec.linux.LibC;
 import dev.splitkernel.exec.linux.Userfaultfd;
 import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
+import dev.splitkernel.monitor.status.MonitorStatus;
 import dev.splitkernel.protocol.Errno;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.nio.ByteBuffer;
 
@@ -56,15 +58,15 @@ final class HeapSession implements AutoCloseable
     private final java.util.BitSet touched = new java.util.BitSet();
     private String failure;
 
-    private long missingFaults;
-    private long writeProtectFaults;
-    private long pLocalFills;
-    private long fetches;
-    private long evictions;
-    private long writeBacks;
-    private long duplicateFaults;
-    private long residentPeak;
-    private long touchedPages;
+    private final AtomicCounter missingFaults;
+    private final AtomicCounter writeProtectFaults;
+    private final AtomicCounter pLocalFills;
+    private final AtomicCounter fetches;
+    private final AtomicCounter evictions;
+    private final AtomicCounter writeBacks;
+    private final AtomicCounter duplicateFaults;
+    private final AtomicCounter residentPeak;
+    private final AtomicCounter touchedPages;
 
     HeapSession(final ProcessorMonitor monitor, final LegoProcess process, final Userfaultfd uffd, final int memfd,
         final long arenaBase, final long arenaBytes, final String policy, final long capacityBytes)
@@ -96,6 +98,17 @@ final class HeapSession implements AutoCloseable
         {
             throw new IllegalStateException("cannot map the program's heap memfd: " + LibC.describe(LibC.errno()));
         }
+        // The handler thread is the only writer: release increments suffice.
+        final MonitorStatus status = monitor.status();
+        missingFaults = status.newCounter("exec: missing faults", MonitorStatus.TYPE_MONITOR);
+        writeProtectFaults = status.newCounter("exec: write-protect faults", MonitorStatus.TYPE_MONITOR);
+        pLocalFills = status.newCounter("exec: p-local fills", MonitorStatus.TYPE_MONITOR);
+        fetches = status.newCounter("exec: fetches", MonitorStatus.TYPE_MONITOR);
+        evictions = status.newCounter("exec: evictions", MonitorStatus.TYPE_MONITOR);
+        writeBacks = status.newCounter("exec: write-backs", MonitorStatus.TYPE_MONITOR);
+        duplicateFaults = status.newCounter("exec: duplicate faults", MonitorStatus.TYPE_MONITOR);
+        residentPeak = status.newCounter("exec: resident pages, peak", MonitorStatus.TYPE_MONITOR);
+        touchedPages = status.newCounter("exec: touched pages", MonitorStatus.TYPE_MONITOR);
         this.staging = monitor.allocateRegistered(PAGE_BYTES);
         this.zeroPage = zeroPageBuffer.addressOffset();
     }
@@ -147,7 +160,7 @@ final class HeapSession implements AutoCloseable
         final byte state = states[page];
         if ((flags & Userfaultfd.PAGEFAULT_FLAG_WP) != 0)
         {
-            writeProtectFaults++;
+            writeProtectFaults.incrementRelease();
             if (state == CLEAN)
             {
                 states[page] = DIRTY;
@@ -156,7 +169,7 @@ final class HeapSession implements AutoCloseable
             }
             if (state == DIRTY)
             {
-                duplicateFaults++;
+                duplicateFaults.incrementRelease();
                 return check(uffd.wake(pageAddress, PAGE_BYTES), "waking a writer");
             }
             write = true; // evicted since the write faulted: fault it back in, writable
@@ -164,10 +177,10 @@ final class HeapSession implements AutoCloseable
         else if (state != ABSENT)
         {
             // Another thread's fault on the same page installed it first.
-            duplicateFaults++;
+            duplicateFaults.incrementRelease();
             return check(uffd.wake(pageAddress, PAGE_BYTES), "waking a reader");
         }
-        missingFaults++;
+        missingFaults.incrementRelease();
         if (offset >= mappedBytes && grow(offset) < 0)
         {
             return -1;
@@ -183,7 +196,7 @@ final class HeapSession implements AutoCloseable
         final long source;
         if (monitor.zeroFill(pid, line) >= 0)
         {
-            pLocalFills++;
+            pLocalFills.incrementRelease();
             source = zeroPage;
         }
         else
@@ -194,7 +207,7 @@ final class HeapSession implements AutoCloseable
                 return fail("fetching heap page 0x" + Long.toHexString(heapStart + offset) + " from its memory monitor"
                     + " failed: " + Errno.describe(fetched));
             }
-            fetches++;
+            fetches.incrementRelease();
             source = staging.addressOffset();
         }
         final int copied = uffd.copy(pageAddress, source, PAGE_BYTES, !write);
@@ -207,9 +220,9 @@ final class HeapSession implements AutoCloseable
         if (!touched.get(page))
         {
             touched.set(page);
-            touchedPages++;
+            touchedPages.incrementRelease();
         }
-        residentPeak = Math.max(residentPeak, residency.size());
+        residentPeak.proposeMaxRelease(residency.size());
         return 0;
     }
 
@@ -231,14 +244,14 @@ final class HeapSession implements AutoCloseable
                 return fail("writing heap page 0x" + Long.toHexString(heapStart + offset) + " back to its memory "
                     + "monitor failed: " + Errno.describe(result));
             }
-            writeBacks++;
+            writeBacks.incrementRelease();
         }
         if (LibC.fallocate(memfd, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, offset, PAGE_BYTES) != 0)
         {
             return fail("punching an evicted page out of the heap memfd failed: " + LibC.describe(LibC.errno()));
         }
         states[victim] = ABSENT;
-        evictions++;
+        evictions.incrementRelease();
         return 0;
     }
 
@@ -295,8 +308,9 @@ final class HeapSession implements AutoCloseable
     /** The session's counts so far (read them from the handler thread, or after it stopped). */
     ExecCounts counts()
     {
-        return new ExecCounts(missingFaults, writeProtectFaults, pLocalFills, fetches, evictions, writeBacks,
-            duplicateFaults, residentPeak, touchedPages, capacityPages);
+        return new ExecCounts(missingFaults.get(), writeProtectFaults.get(), pLocalFills.get(), fetches.get(),
+            evictions.get(), writeBacks.get(), duplicateFaults.get(), residentPeak.get(), touchedPages.get(),
+            capacityPages);
     }
 
     @Override

@@ -37,7 +37,8 @@ import java.util.concurrent.TimeUnit;
  * miss is an RPC served by the memory monitor's CPU. Report the median (p50) of SampleTime.
  * <p>
  * {@code observe}: true (the default), every monitor keeps its status file and latency histograms; false, none (no
- * file, no clock read for a histogram). {@code -p observe=true,false} measures what observing costs a miss.
+ * file, no clock read for a histogram). {@code scripts/bench observe-cost} measures what observing costs a miss: on and
+ * off in alternating rounds, each in its own JVM (the latency switch is a static final read once per JVM).
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

@@ -48,8 +48,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     /** Memory monitors being probed after a failed call (one probe at a time each). */
     private final java.util.Set<Integer> suspects = new java.util.HashSet<>();
     private final Failover failover;
-    private long failovers;
-    private long lostVRegions;
+    private final AtomicCounter failovers;
+    private final AtomicCounter lostVRegions;
     /** The GSM: vNodes and their storage and buffer-cache monitors. */
     private final StorageManager storageManager;
     /** Members declared dead (no heartbeat within the member timeout): out of placement until they report again. */
@@ -73,6 +73,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             ctx.fabricContext());
         fabric = resources.fabric();
         errors = resources.status().newCounter("global: refused requests", MonitorStatus.TYPE_MONITOR);
+        failovers = resources.status().newCounter("global: vRegions failed over", MonitorStatus.TYPE_MONITOR);
+        lostVRegions = resources.status().newCounter("global: vRegions lost", MonitorStatus.TYPE_MONITOR);
         storageManager = new StorageManager(addresses, memoryMembers, storageMembers, fabric);
         push = new MembershipPush(fabric, ctx.pushTimeoutNs(), this::pushFailed);
         failover = new Failover(fabric, GlobalManagerContext.FAILOVER_CALL_TIMEOUT_NS, resources.errors());
@@ -188,7 +190,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 final MemoryMember to = secondary < 0 ? null : memoryMember(secondary);
                 if (to == null)
                 {
-                    lostVRegions++;
+                    lostVRegions.increment();
                     resources.errors().onError(new IllegalStateException("GMM: vRegion " + index + " of process " +
                         asid + " is lost: its owner, memory monitor " + deadId + ", died and its secondary " +
                         (secondary < 0 ? "does not exist" : secondary + " is dead too")));
@@ -218,7 +220,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             {
                 if (result < 0)
                 {
-                    lostVRegions++;
+                    lostVRegions.increment();
                     resources.errors().onError(new IllegalStateException("GMM: vRegion " + index + " of process " +
                         asid + " is lost: its secondary, memory monitor " + secondary + ", could not take it over: " +
                         Errno.describe(result)));
@@ -229,7 +231,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             placeReplica(secondary, placed[1], -1);
             placed[2] = -1;
             moveVRegion(asid, index, secondary);
-            failovers++;
+            failovers.increment();
             final Integer home = homes.get(asid);
             homeAddress = home == null || memoryMember(home) == null ? null : addresses.get(home);
         }
@@ -291,9 +293,9 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     }
 
     /** vRegions failed over to their secondary so far, and vRegions lost (owner and secondary dead). */
-    public synchronized long[] failoverCounts()
+    public long[] failoverCounts()
     {
-        return new long[] {failovers, lostVRegions};
+        return new long[] {failovers.get(), lostVRegions.get()};
     }
 
     /** The secondary of vRegion {@code index} of process {@code asid}, or -1 (none, or no such vRegion): for tests. */

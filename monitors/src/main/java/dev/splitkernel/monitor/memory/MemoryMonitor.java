@@ -81,13 +81,14 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
             maxVRegionIndex, ctx.requestTimeoutNs());
         home = new ProcessHome(peers, new PageMover(peers, lineServer, counters, pageBytes, vRegionBytes), counters,
             vRegionBytes, maxVRegionIndex);
-        bufferCache = new StorageBufferCache(fabric, ctx.globalAddress(), ctx.bufferCacheBytes(), ctx.requestTimeoutNs());
+        bufferCache = new StorageBufferCache(fabric, ctx.globalAddress(), ctx.bufferCacheBytes(), ctx.requestTimeoutNs(),
+            resources.status().countersManager());
 
         writeBackLog = ctx.replicaBackupAddress().isEmpty() ? null : new WriteBackLog(
             new LogBackup(fabric, ctx.replicaBackupAddress(), "memory-" + java.util.UUID.randomUUID(),
                 ctx.requestTimeoutNs()),
             org.agrona.concurrent.SystemNanoClock.INSTANCE, ctx.replicaLogBatchBytes(), ctx.replicaLogMaxBytes(),
-            ctx.loadReportIntervalNs());
+            ctx.loadReportIntervalNs(), resources.status().countersManager());
         roles[Opcodes.REPLICA_WRITE_BACK] = new Secondary(writeBackLog, standby, pool, counters, pageBytes);
         roles[Opcodes.REPLICA_VMA] = replication;
         roles[Opcodes.REPLICA_PROMOTE] = replication;

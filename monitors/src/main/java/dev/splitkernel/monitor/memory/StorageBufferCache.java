@@ -10,6 +10,7 @@ import dev.splitkernel.protocol.StorageProxy;
 import dev.splitkernel.protocol.VNodeInfo;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricException;
+import dev.splitkernel.verbs.PrivateCounters;
 import dev.splitkernel.verbs.Status;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
@@ -18,6 +19,8 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -72,6 +75,9 @@ public final class StorageBufferCache implements AutoCloseable
     private final Int2ObjectHashMap<StorageProxy> routes = new Int2ObjectHashMap<>();
     private final Map<String, StorageProxy> proxies = new HashMap<>();
     private final FileStat stat = new FileStat();
+    /** Type id of its counters in a counters file. */
+    public static final int COUNTERS_TYPE_ID = 10;
+
     private final byte[] lastPath = new byte[StorageDescriptor.MAX_PATH_BYTES];
     private int lastPathLength = -1;
     private String lastPathString;
@@ -81,22 +87,29 @@ public final class StorageBufferCache implements AutoCloseable
     private UnsafeBuffer pages;
     private UnsafeBuffer readAheadBuffer;
     private int readAheadPages = READ_AHEAD_PAGES_DEFAULT;
-    private long readAheads;
+    private final AtomicCounter readAheads;
     private StorageManagerProxy gsm;
     private int hand;
-    private long hits;
-    private long misses;
-    private long writeBacks;
-    private long evictions;
+    private final AtomicCounter hits;
+    private final AtomicCounter misses;
+    private final AtomicCounter writeBacks;
+    private final AtomicCounter evictions;
 
     /**
      * @param fabric        to reach storage monitors and the GSM.
      * @param globalAddress the GSM's address ("" when standalone: use {@link #route}).
      * @param capacityBytes cache size, a multiple of {@link #PAGE_BYTES}; the memory is allocated at first use.
+     * @param counters      where its counters live (the monitor's status file), or null for private ones.
      */
     public StorageBufferCache(final Fabric fabric, final String globalAddress, final long capacityBytes,
-        final long timeoutNs)
+        final long timeoutNs, final CountersManager counters)
     {
+        final CountersManager m = counters != null ? counters : PrivateCounters.newManager(5);
+        hits = m.newCounter("buffer cache: hits", COUNTERS_TYPE_ID);
+        misses = m.newCounter("buffer cache: misses", COUNTERS_TYPE_ID);
+        readAheads = m.newCounter("buffer cache: read-aheads", COUNTERS_TYPE_ID);
+        writeBacks = m.newCounter("buffer cache: write-backs", COUNTERS_TYPE_ID);
+        evictions = m.newCounter("buffer cache: evictions", COUNTERS_TYPE_ID);
         if (capacityBytes < PAGE_BYTES || capacityBytes % PAGE_BYTES != 0 || capacityBytes > (1L << 31) - PAGE_BYTES)
         {
             throw new IllegalArgumentException(
@@ -136,28 +149,28 @@ public final class StorageBufferCache implements AutoCloseable
     /** Pages brought in by read-ahead (beyond the page that missed). */
     public synchronized long readAheads()
     {
-        return readAheads;
+        return readAheads.get();
     }
 
     public synchronized long hits()
     {
-        return hits;
+        return hits.get();
     }
 
     public synchronized long misses()
     {
-        return misses;
+        return misses.get();
     }
 
     /** Dirty pages written to storage. */
     public synchronized long writeBacks()
     {
-        return writeBacks;
+        return writeBacks.get();
     }
 
     public synchronized long evictions()
     {
-        return evictions;
+        return evictions.get();
     }
 
     public long capacityBytes()
@@ -401,11 +414,11 @@ public final class StorageBufferCache implements AutoCloseable
         final int cached = (int)file.pages.get(page);
         if (cached >= 0)
         {
-            hits++;
+            hits.increment();
             slotReferenced[cached] = true;
             return cached;
         }
-        misses++;
+        misses.increment();
         final int victim = freeSlot();
         if (victim < 0)
         {
@@ -452,7 +465,7 @@ public final class StorageBufferCache implements AutoCloseable
             }
             slotFile[victim].pages.remove(slotPage[victim]);
             slotFile[victim] = null;
-            evictions++;
+            evictions.increment();
         }
         return victim;
     }
@@ -469,7 +482,7 @@ public final class StorageBufferCache implements AutoCloseable
         {
             return slot(storage, file, page, true);
         }
-        misses++;
+        misses.increment();
         if (readAheadBuffer == null)
         {
             readAheadBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(MAX_READ_AHEAD_PAGES * PAGE_BYTES, 64));
@@ -511,7 +524,7 @@ public final class StorageBufferCache implements AutoCloseable
             }
             else
             {
-                readAheads++;
+                readAheads.increment();
             }
         }
         return first;
@@ -553,7 +566,7 @@ public final class StorageBufferCache implements AutoCloseable
             {
                 return result;
             }
-            writeBacks++;
+            writeBacks.increment();
         }
         slotDirty[slot] = false;
         return 0;

@@ -1,10 +1,14 @@
 package dev.splitkernel.monitor.memory;
 
+import dev.splitkernel.monitor.status.MonitorStatus;
 import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.verbs.PrivateCounters;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
 
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
@@ -55,8 +59,8 @@ final class WriteBackLog implements Agent, AutoCloseable
     private long sequence;
     private long unshippedBytes;
     private long shippedBytes;
-    private long batchesShipped;
-    private long shipFailures;
+    private final AtomicCounter batchesShipped;
+    private final AtomicCounter shipFailures;
     private long lastShipResult;
     private long retryAtNs;
 
@@ -64,10 +68,14 @@ final class WriteBackLog implements Agent, AutoCloseable
      * @param batchBytes        bytes of entries shipped at once (a line's entry must fit).
      * @param maxUnshippedBytes bytes of entries kept in memory at most, waiting to be shipped.
      * @param retryIntervalNs   wait after a failed shipment before the next try.
+     * @param counters          where its counters live (the monitor's status file), or null for private ones.
      */
     WriteBackLog(final LogBackup backup, final NanoClock clock, final int batchBytes, final long maxUnshippedBytes,
-        final long retryIntervalNs)
+        final long retryIntervalNs, final CountersManager counters)
     {
+        final CountersManager m = counters != null ? counters : PrivateCounters.newManager(2);
+        batchesShipped = m.newCounter("write-back log: batches shipped", MonitorStatus.TYPE_MONITOR);
+        shipFailures = m.newCounter("write-back log: ship failures", MonitorStatus.TYPE_MONITOR);
         if (batchBytes < WriteBackLogDescriptor.entryLength(1) || maxUnshippedBytes < batchBytes)
         {
             throw new IllegalArgumentException("write-back log: batchBytes " + batchBytes +
@@ -206,12 +214,12 @@ final class WriteBackLog implements Agent, AutoCloseable
 
     synchronized long batchesShipped()
     {
-        return batchesShipped;
+        return batchesShipped.get();
     }
 
     synchronized long shipFailures()
     {
-        return shipFailures;
+        return shipFailures.get();
     }
 
     synchronized long entries()
@@ -267,14 +275,14 @@ final class WriteBackLog implements Agent, AutoCloseable
             lastShipResult = result;
             if (result < 0)
             {
-                shipFailures++;
+                shipFailures.increment();
                 retryAtNs = clock.nanoTime() + retryIntervalNs;
                 return false;
             }
             sealed.pollFirst();
             unshippedBytes -= batch.length;
             shippedBytes += batch.length;
-            batchesShipped++;
+            batchesShipped.increment();
             spare = batch;
         }
         return true;

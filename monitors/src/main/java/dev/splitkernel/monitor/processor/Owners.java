@@ -5,6 +5,7 @@ import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricException;
 import org.agrona.CloseHelper;
 import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
@@ -56,16 +57,18 @@ final class Owners implements AutoCloseable
     private final Object changes = new Object();
     private volatile Int2ObjectHashMap<Owner> owners = new Int2ObjectHashMap<>();
     private long changeCount;
-    private long lookups;
+    private final AtomicCounter lookups;
     private boolean closed;
 
     /**
      * @param lookup a member's address from the global managers (null if unknown): asked only on the control path,
      *               when a system call names an owner whose address no push has brought yet.
+     * @param lookups counts those look-ups (a counter of the monitor's status file).
      */
     Owners(final Fabric fabric, final IntFunction<String> lookup, final int lineBytes, final long timeoutNs,
-        final Consumer<String> errors)
+        final Consumer<String> errors, final AtomicCounter lookups)
     {
+        this.lookups = lookups;
         this.fabric = fabric;
         this.lookup = lookup;
         this.lineBytes = lineBytes;
@@ -211,7 +214,7 @@ final class Owners implements AutoCloseable
         String address = owner.address;
         if (address == null)
         {
-            lookups++;
+            lookups.increment();
             address = lookup.apply(owner.memberId);
             if (address == null)
             {
@@ -234,9 +237,9 @@ final class Owners implements AutoCloseable
     }
 
     /** Addresses asked of the global managers because no push had brought them yet (control path). */
-    synchronized long lookups()
+    long lookups()
     {
-        return lookups;
+        return lookups.get();
     }
 
     /** Close every connection. */

@@ -90,9 +90,10 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     private final AtomicCounter segfaults;
     private final LatencyHistogram missLatency;
     private final LatencyHistogram writeBackLatency;
-    private final java.util.concurrent.atomic.LongAdder ownerRecoveries = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.AtomicLong firstOwnerDownMs = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong firstRecoveredMs = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicCounter ownerRecoveries;
+    private final AtomicCounter firstOwnerDownMs;
+    private final AtomicCounter firstRecoveredMs;
+    private final MonitorStatus status;
     private volatile boolean closed;
 
     /**
@@ -109,7 +110,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         resources = MonitorResources.open("processor " + ctx.listenAddress(), ctx.runtime(), ctx.fabric(),
             ctx.fabricContext());
         fabric = resources.fabric();
-        final MonitorStatus status = resources.status();
+        status = resources.status();
         oneSidedReads = status.newCounter("processor: one-sided reads", MonitorStatus.TYPE_MONITOR);
         oneSidedFailures = status.newCounter("processor: one-sided re-fetches", MonitorStatus.TYPE_MONITOR);
         rpcFetches = status.newCounter("processor: rpc fetches", MonitorStatus.TYPE_MONITOR);
@@ -121,13 +122,17 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         ownerChanges = status.newCounter("processor: owner changes", MonitorStatus.TYPE_MONITOR);
         busyRetries = status.newCounter("processor: busy retries", MonitorStatus.TYPE_MONITOR);
         segfaults = status.newCounter("processor: segmentation faults", MonitorStatus.TYPE_MONITOR);
+        ownerRecoveries = status.newCounter("processor: served by a replacement owner", MonitorStatus.TYPE_MONITOR);
+        firstOwnerDownMs = status.newCounter("processor: first owner down, epoch ms", MonitorStatus.TYPE_MONITOR);
+        firstRecoveredMs = status.newCounter("processor: first served by a replacement, epoch ms",
+            MonitorStatus.TYPE_MONITOR);
         missLatency = status.histogram(StatusFileDescriptor.MISS_LATENCY);
         writeBackLatency = status.histogram(StatusFileDescriptor.WRITE_BACK_LATENCY);
         timeoutNs = ctx.timeoutNs();
         ownerWaitNs = ctx.ownerWaitNs();
         oneSided = ctx.oneSided();
         owners = new Owners(fabric, this::lookupAddress, ctx.excache().lineBytes(), timeoutNs,
-            this::error);
+            this::error, status.newCounter("processor: owner lookups", MonitorStatus.TYPE_MONITOR));
         GlobalManagerProxy globalProxy = null;
         ExCache excache = null;
         try
@@ -190,6 +195,12 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     public Fabric fabric()
     {
         return fabric;
+    }
+
+    /** This monitor's status file: its counters, histograms and error log. */
+    public MonitorStatus status()
+    {
+        return status;
     }
 
     /** Threads of all processes running here: what the load reports tell the GPM. */
@@ -589,7 +600,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
      */
     public long[] failoverTimesMs()
     {
-        return new long[] {firstOwnerDownMs.get(), firstRecoveredMs.get(), ownerRecoveries.sum()};
+        return new long[] {firstOwnerDownMs.get(), firstRecoveredMs.get(), ownerRecoveries.get()};
     }
 
     /** A transport failure of a call to an owner (it may be dead): the cue to wait for a new owner. */

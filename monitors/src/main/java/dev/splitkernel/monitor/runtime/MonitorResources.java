@@ -2,7 +2,7 @@ package dev.splitkernel.monitor.runtime;
 
 import dev.splitkernel.monitor.IntervalAgent;
 import dev.splitkernel.monitor.status.MonitorStatus;
-import dev.splitkernel.monitor.status.ObservedHandler;
+import dev.splitkernel.monitor.status.ObservedFabric;
 import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricContext;
@@ -30,6 +30,7 @@ public final class MonitorResources implements AutoCloseable
     private final boolean ownsRuntime;
     private final MonitorErrors errors;
     private final Fabric fabric;
+    private final ObservedFabric observed;
     private final boolean ownsFabric;
     private final List<AutoCloseable> agents = new ArrayList<>();
     private boolean closed;
@@ -41,6 +42,7 @@ public final class MonitorResources implements AutoCloseable
         this.ownsRuntime = ownsRuntime;
         this.errors = errors;
         this.fabric = fabric;
+        this.observed = new ObservedFabric(fabric, errors.status(), Opcodes::describe);
         this.ownsFabric = ownsFabric;
     }
 
@@ -87,18 +89,22 @@ public final class MonitorResources implements AutoCloseable
         return errors;
     }
 
+    /**
+     * The fabric as this monitor uses it, observed ({@link ObservedFabric}): messages sent and served by opcode, calls'
+     * round trips and service times in the monitor's status file.
+     */
     public Fabric fabric()
     {
-        return fabric;
+        return observed;
     }
 
     /**
      * Listen on the fabric with {@code handler}, observed: requests counted by opcode, service times in the RPC
-     * histogram. Returns the address listened on.
+     * served histogram. Returns the address listened on.
      */
     public String listen(final String address, final RequestHandler handler)
     {
-        final String actual = fabric.listen(address, new ObservedHandler(handler, status(), Opcodes::describe));
+        final String actual = observed.listen(address, handler);
         final String name = status().monitorName();
         if (!actual.equals(address) && name.endsWith(" " + address))
         {

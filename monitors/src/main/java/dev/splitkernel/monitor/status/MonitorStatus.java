@@ -197,7 +197,8 @@ public final class MonitorStatus implements AutoCloseable
             .resolve("splitkernel-stat");
     }
 
-    static String fileStem(final String monitorName)
+    /** The stem of a monitor's file names: its name with [A-Za-z0-9._-] only. */
+    public static String fileStem(final String monitorName)
     {
         final String stem = monitorName.replaceAll("[^A-Za-z0-9._-]+", "_");
         return stem.length() > 64 ? stem.substring(0, 64) : stem;

@@ -3,7 +3,6 @@ package dev.splitkernel.monitor.status;
 import dev.splitkernel.verbs.RequestHandler;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.status.AtomicCounter;
 
 import java.util.function.IntFunction;
 
@@ -15,14 +14,9 @@ import java.util.function.IntFunction;
  */
 public final class ObservedHandler implements RequestHandler
 {
-    private static final int MAX_OPCODE = 255;
-
     private final RequestHandler handler;
-    private final MonitorStatus status;
-    private final IntFunction<String> opcodeNames;
     private final LatencyHistogram latency;
-    private final AtomicCounter[] served = new AtomicCounter[MAX_OPCODE + 1];
-    private final AtomicCounter otherOpcodes;
+    private final OpcodeCounters served;
 
     /**
      * @param opcodeNames names opcodes for the counters' labels.
@@ -31,10 +25,8 @@ public final class ObservedHandler implements RequestHandler
         final IntFunction<String> opcodeNames)
     {
         this.handler = handler;
-        this.status = status;
-        this.opcodeNames = opcodeNames;
         this.latency = status.histogram(StatusFileDescriptor.RPC_LATENCY);
-        this.otherOpcodes = status.newCounter("served: opcodes out of range", MonitorStatus.TYPE_SERVED_OPCODE);
+        this.served = new OpcodeCounters(status, "served", MonitorStatus.TYPE_SERVED_OPCODE, opcodeNames);
     }
 
     @Override
@@ -44,7 +36,7 @@ public final class ObservedHandler implements RequestHandler
         final long startNs = latency.startNs();
         final int result = handler.onRequest(opcode, request, offset, length, reply, replyOffset, replyCapacity);
         latency.recordSince(startNs);
-        counter(opcode).increment();
+        served.increment(opcode);
         return result;
     }
 
@@ -57,7 +49,7 @@ public final class ObservedHandler implements RequestHandler
         final int result = handler.onRequest(opcode, request, offset, length, reply, replyOffset, headerLength, data,
             dataOffset, dataCapacity);
         latency.recordSince(startNs);
-        counter(opcode).increment();
+        served.increment(opcode);
         return result;
     }
 
@@ -65,26 +57,5 @@ public final class ObservedHandler implements RequestHandler
     public boolean mayBlock(final int opcode)
     {
         return handler.mayBlock(opcode);
-    }
-
-    private AtomicCounter counter(final int opcode)
-    {
-        if (opcode < 0 || opcode > MAX_OPCODE)
-        {
-            return otherOpcodes;
-        }
-        final AtomicCounter counter = served[opcode];
-        return counter != null ? counter : newCounter(opcode);
-    }
-
-    private synchronized AtomicCounter newCounter(final int opcode)
-    {
-        AtomicCounter counter = served[opcode];
-        if (counter == null)
-        {
-            counter = status.newCounter("served: " + opcodeNames.apply(opcode), MonitorStatus.TYPE_SERVED_OPCODE);
-            served[opcode] = counter;
-        }
-        return counter;
     }
 }

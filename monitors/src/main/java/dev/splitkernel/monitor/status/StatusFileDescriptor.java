@@ -74,9 +74,12 @@ public final class StatusFileDescriptor
 
     public static final int MISS_LATENCY = 0;
     public static final int WRITE_BACK_LATENCY = 1;
+    /** Requests served: from the handler's start to its reply (server side). */
     public static final int RPC_LATENCY = 2;
+    /** Requests made: from the call to its reply, as the caller sees it (client side, the network included). */
+    public static final int RPC_CALL_LATENCY = 3;
     /** Names of the histograms by index, as {@code stat} shows them. */
-    public static final String[] HISTOGRAM_NAMES = {"miss", "write-back", "rpc"};
+    public static final String[] HISTOGRAM_NAMES = {"miss", "write-back", "rpc served", "rpc call"};
     public static final int HISTOGRAM_COUNT = HISTOGRAM_NAMES.length;
 
     public static final int HISTOGRAM_GENERATION_OFFSET = 0;

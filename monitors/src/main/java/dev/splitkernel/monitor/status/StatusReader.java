@@ -159,6 +159,12 @@ public final class StatusReader
         return result;
     }
 
+    /** How many histograms the file has (files of older builds have fewer). */
+    public int histogramCount()
+    {
+        return buffer.getInt(HISTOGRAM_COUNT_OFFSET);
+    }
+
     /** The latest published total of histogram {@code index} ({@link StatusFileDescriptor#HISTOGRAM_NAMES}). */
     public Histogram histogram(final int index)
     {

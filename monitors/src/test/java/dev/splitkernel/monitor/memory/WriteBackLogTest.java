@@ -282,7 +282,7 @@ class WriteBackLogTest
     private WriteBackLog log(final String name, final long maxUnshippedBytes, final long timeoutNs)
     {
         final WriteBackLog log = new WriteBackLog(new LogBackup(fabric(), "storage", name, timeoutNs),
-            SystemNanoClock.INSTANCE, BATCH, maxUnshippedBytes, 1_000_000L);
+            SystemNanoClock.INSTANCE, BATCH, maxUnshippedBytes, 1_000_000L, null);
         closeables.add(log);
         return log;
     }

@@ -3,10 +3,9 @@ package dev.splitkernel.monitor.processor;
 import dev.splitkernel.verbs.Completion;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.Fabric;
-import dev.splitkernel.verbs.FabricContext;
-import dev.splitkernel.verbs.FabricCounters;
+import dev.splitkernel.verbs.ForwardingConnection;
+import dev.splitkernel.verbs.ForwardingFabric;
 import dev.splitkernel.verbs.MemoryRegion;
-import dev.splitkernel.verbs.RequestHandler;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -18,11 +17,10 @@ import java.util.concurrent.TimeUnit;
  * READ signals {@link #entered} and waits for {@link #open()} before it is made; once {@link #armAfterCall(int)}ed,
  * the next call with that opcode is made, then signals and waits before it returns.
  */
-final class GatedFabric implements Fabric
+final class GatedFabric extends ForwardingFabric
 {
     final CountDownLatch entered = new CountDownLatch(1);
     private final CountDownLatch gate = new CountDownLatch(1);
-    private final Fabric fabric;
     private volatile boolean armed;
     private volatile int armedOpcode = Integer.MIN_VALUE;
     private volatile int busyOpcode = Integer.MIN_VALUE;
@@ -30,13 +28,7 @@ final class GatedFabric implements Fabric
 
     GatedFabric(final Fabric fabric)
     {
-        this.fabric = fabric;
-    }
-
-    @Override
-    public FabricContext context()
-    {
-        return fabric.context();
+        super(fabric);
     }
 
     void arm()
@@ -89,47 +81,11 @@ final class GatedFabric implements Fabric
     }
 
     @Override
-    public String name()
-    {
-        return fabric.name();
-    }
-
-    @Override
-    public MemoryRegion allocate(final int lengthBytes)
-    {
-        return fabric.allocate(lengthBytes);
-    }
-
-    @Override
-    public void deregister(final MemoryRegion region)
-    {
-        fabric.deregister(region);
-    }
-
-    @Override
-    public String listen(final String address, final RequestHandler handler)
-    {
-        return fabric.listen(address, handler);
-    }
-
-    @Override
     public Connection connect(final String address, final long timeoutNs)
     {
         final Connection connection = fabric.connect(address, timeoutNs);
-        return new Connection()
+        return new ForwardingConnection(connection)
         {
-            @Override
-            public String peerAddress()
-            {
-                return connection.peerAddress();
-            }
-
-            @Override
-            public boolean isConnected()
-            {
-                return connection.isConnected();
-            }
-
             @Override
             public int postRead(final MemoryRegion local, final int localOffset, final long remoteAddress,
                 final int rkey, final int lengthBytes, final Completion completion)
@@ -139,25 +95,11 @@ final class GatedFabric implements Fabric
             }
 
             @Override
-            public int postWrite(final MemoryRegion local, final int localOffset, final long remoteAddress,
-                final int rkey, final int lengthBytes, final Completion completion)
-            {
-                return connection.postWrite(local, localOffset, remoteAddress, rkey, lengthBytes, completion);
-            }
-
-            @Override
             public int read(final MemoryRegion local, final int localOffset, final long remoteAddress, final int rkey,
                 final int lengthBytes, final long timeoutNs)
             {
                 pass();
                 return connection.read(local, localOffset, remoteAddress, rkey, lengthBytes, timeoutNs);
-            }
-
-            @Override
-            public int write(final MemoryRegion local, final int localOffset, final long remoteAddress,
-                final int rkey, final int lengthBytes, final long timeoutNs)
-            {
-                return connection.write(local, localOffset, remoteAddress, rkey, lengthBytes, timeoutNs);
             }
 
             @Override
@@ -177,30 +119,6 @@ final class GatedFabric implements Fabric
                 }
                 return result;
             }
-
-            @Override
-            public int send(final int opcode, final DirectBuffer message, final int offset, final int length)
-            {
-                return connection.send(opcode, message, offset, length);
-            }
-
-            @Override
-            public void close()
-            {
-                connection.close();
-            }
         };
-    }
-
-    @Override
-    public FabricCounters counters()
-    {
-        return fabric.counters();
-    }
-
-    @Override
-    public void close()
-    {
-        fabric.close();
     }
 }

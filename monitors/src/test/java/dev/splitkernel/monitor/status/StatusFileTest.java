@@ -54,6 +54,9 @@ class StatusFileTest
                 final long misses0 = value(before, "excache: misses");
                 final long fetches0 = value(before, "processor: rpc fetches");
                 final long missCount0 = status.histogram(StatusFileDescriptor.MISS_LATENCY).snapshot().getTotalCount();
+                final long sentFetches0 = valueOrZero(before, "sent: LINE_FETCH");
+                final long sentWriteBacks0 = valueOrZero(before, "sent: LINE_WRITE_BACK");
+                final long calls0 = status.histogram(StatusFileDescriptor.RPC_CALL_LATENCY).snapshot().getTotalCount();
                 for (int i = 0; i < LINES; i++)
                 {
                     p.putLong(a + (long)i * LINE, i);
@@ -85,6 +88,11 @@ class StatusFileTest
                 assertTrue(value(reader, "excache: hits") - hits0 >= LINES);
                 assertEquals(LINES, reader.histogram(StatusFileDescriptor.MISS_LATENCY).getTotalCount() - missCount0);
                 assertEquals(LINES, reader.histogram(StatusFileDescriptor.WRITE_BACK_LATENCY).getTotalCount());
+                // The processor's side of the same RPCs: sent by opcode, and each call's round trip.
+                assertEquals(LINES, value(reader, "sent: LINE_FETCH") - sentFetches0);
+                assertEquals(LINES, value(reader, "sent: LINE_WRITE_BACK") - sentWriteBacks0);
+                assertTrue(reader.histogram(StatusFileDescriptor.RPC_CALL_LATENCY).getTotalCount() - calls0
+                    >= 2 * LINES);
 
                 final StatusReader memory = StatusReader.open(memoryStatus.file());
                 assertEquals(LINES, value(memory, "memory: line write-backs"));
@@ -159,6 +167,12 @@ class StatusFileTest
         MonitorStatus.prune(dir, nowMs + MonitorStatus.KEEP_MS + 60_000);
         assertFalse(Files.exists(closed.file()), "an old closed file goes");
         running.close();
+    }
+
+    private static long valueOrZero(final StatusReader reader, final String label)
+    {
+        return reader.counters().stream().filter(c -> c.label().equals(label)).mapToLong(StatusReader.Counter::value)
+            .sum();
     }
 
     private static long value(final StatusReader reader, final String label)

@@ -1,0 +1,230 @@
+package dev.splitkernel.bench.observe;
+
+import dev.splitkernel.bench.excache.ExCacheHitBenchmark;
+import dev.splitkernel.bench.workload.EndToEndMissBenchmark;
+import dev.splitkernel.monitor.status.MonitorStatus;
+import dev.splitkernel.report.Progress;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * What counting and histograms cost (the issue's 2% target), measured honestly: each benchmark runs in rounds, and
+ * each round runs it twice, observing on and off, each in a JVM of its own (the switches are static finals read
+ * once, so off really removes the code; and no JIT profile of one side colours the other), in alternating order
+ * (on-off, off-on, ...) so that drift of a shared host falls on both sides alike. The ratio on/off is taken per
+ * round, from two runs minutes apart at most, and the median over rounds is reported with its spread.
+ * <p>
+ * Observing on: the monitors keep their status files, latency histograms and a publisher; off:
+ * {@code splitkernel.stat.file=false} and {@code splitkernel.stat.latency=false} (counters private, no clock read).
+ * <p>
+ * Usage: {@code scripts/bench observe-cost [--quick] [--rounds N] [--busy-poll true|false] [--only hit|miss]}.
+ */
+public final class ObserveCost
+{
+    /** The target: observing costs at most this much. */
+    static final double TARGET_RATIO = 1.02;
+
+    private ObserveCost()
+    {
+    }
+
+    /** One benchmark measured on and off. */
+    record Case(String name, String include, String[] params, String unit)
+    {
+    }
+
+    public static void main(final String[] args) throws RunnerException
+    {
+        boolean quick = false;
+        int rounds = 5;
+        String only = "";
+        String busyPoll = Boolean.toString(Runtime.getRuntime().availableProcessors() >= 4);
+        for (int i = 0; i < args.length; i++)
+        {
+            switch (args[i])
+            {
+                case "-h", "--help" ->
+                {
+                    usage();
+                    return;
+                }
+                case "--quick" -> quick = true;
+                case "--rounds" -> rounds = Integer.parseInt(value(args, ++i, "--rounds"));
+                case "--busy-poll" -> busyPoll = value(args, ++i, "--busy-poll");
+                case "--only" -> only = value(args, ++i, "--only");
+                default ->
+                {
+                    System.err.println("observe-cost: unknown option " + args[i] + " (--help)");
+                    System.exit(2);
+                }
+            }
+        }
+        if (quick)
+        {
+            rounds = Math.min(rounds, 2);
+        }
+        if (rounds < 1)
+        {
+            System.err.println("observe-cost: --rounds must be at least 1");
+            System.exit(2);
+        }
+        final List<Case> cases = new ArrayList<>();
+        if (!"miss".equals(only))
+        {
+            cases.add(new Case("ExCache hit (randomLoadCache)",
+                ExCacheHitBenchmark.class.getName() + ".randomLoadCache$", new String[0], "ns/op mean"));
+        }
+        if (!"hit".equals(only))
+        {
+            cases.add(new Case("end-to-end miss (tcp, rpc)", EndToEndMissBenchmark.class.getName() + ".miss$",
+                new String[] {"oneSided", "false", "fabric", "tcp", "busyPoll", busyPoll}, "us/op p50"));
+        }
+        final List<String> lines = new ArrayList<>();
+        final Progress progress = Progress.forConsole();
+        final int steps = cases.size() * rounds * 2;
+        int step = 0;
+        for (final Case c : cases)
+        {
+            final double[] ratios = new double[rounds];
+            final StringBuilder detail = new StringBuilder();
+            for (int round = 0; round < rounds; round++)
+            {
+                // Alternate which side goes first: on-off, off-on, ...
+                final boolean onFirst = round % 2 == 0;
+                step(progress, step++, steps, c, round, rounds, onFirst);
+                final double first = measure(c, onFirst, quick);
+                step(progress, step++, steps, c, round, rounds, !onFirst);
+                final double second = measure(c, !onFirst, quick);
+                final double on = onFirst ? first : second;
+                final double off = onFirst ? second : first;
+                ratios[round] = on / off;
+                detail.append(String.format("   round %d (%s): on %.3f  off %.3f  ratio %.4f%n", round + 1,
+                    onFirst ? "on first" : "off first", on, off, ratios[round]));
+            }
+            lines.add(summary(c, ratios, !quick) + System.lineSeparator() + detail);
+        }
+        progress.clear();
+        System.out.println();
+        System.out.println("What observing costs (ratio on/off per round; each side in its own JVM, order alternating):");
+        lines.forEach(System.out::print);
+        if (quick)
+        {
+            System.out.println("(quick: a smoke run, too short for a verdict)");
+        }
+    }
+
+    /** A bar on a terminal; elsewhere (CI, a pipe) a plain line per step. */
+    private static void step(final Progress progress, final int step, final int steps, final Case c, final int round,
+        final int rounds, final boolean observe)
+    {
+        final String label = c.name() + ": round " + (round + 1) + " of " + rounds + ", observing " +
+            (observe ? "on" : "off");
+        if (Progress.isInteractive())
+        {
+            progress.update(step, steps, label);
+        }
+        else
+        {
+            System.out.println("[observe-cost] step " + (step + 1) + " of " + steps + ": " + label);
+        }
+    }
+
+    /** One line: median ratio with the spread over rounds, and the verdict against the target when asked. */
+    static String summary(final Case c, final double[] ratios, final boolean verdict)
+    {
+        final double[] sorted = ratios.clone();
+        Arrays.sort(sorted);
+        final double median = median(sorted);
+        final String line = String.format("%-32s median %.4f (%+.1f%%)  min %.4f  max %.4f  rounds %d  [%s]", c.name(),
+            median, (median - 1) * 100, sorted[0], sorted[sorted.length - 1], sorted.length, c.unit());
+        if (!verdict)
+        {
+            return line;
+        }
+        // A spread wider than twice the target says the host drifted more than the cost to find: no verdict.
+        if (sorted[sorted.length - 1] - sorted[0] > 2 * (TARGET_RATIO - 1))
+        {
+            return line + "  no verdict: rounds spread over more than 4% (a busy host? run idle, or more --rounds)";
+        }
+        return line + (median <= TARGET_RATIO ? "  within 2%" : "  OVER 2%");
+    }
+
+    static double median(final double[] sorted)
+    {
+        final int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static double measure(final Case c, final boolean observe, final boolean quick) throws RunnerException
+    {
+        final String on = Boolean.toString(observe);
+        final ChainedOptionsBuilder options = new OptionsBuilder()
+            .include(c.include())
+            .param("observe", on)
+            .forks(1)
+            .shouldFailOnError(true)
+            .verbosity(VerboseMode.SILENT)
+            .jvmArgsAppend("-D" + MonitorStatus.FILE_PROP_NAME + "=" + on,
+                "-D" + MonitorStatus.LATENCY_PROP_NAME + "=" + on);
+        for (int i = 0; i < c.params().length; i += 2)
+        {
+            options.param(c.params()[i], c.params()[i + 1]);
+        }
+        final String jvmOptionsFile = System.getProperty("splitkernel.jvmOptions");
+        if (jvmOptionsFile != null)
+        {
+            options.jvmArgsPrepend("@" + jvmOptionsFile);
+        }
+        if (quick)
+        {
+            options.warmupIterations(1).measurementIterations(1)
+                .warmupTime(TimeValue.milliseconds(500)).measurementTime(TimeValue.milliseconds(500));
+        }
+        final Collection<RunResult> results = new Runner(options.build()).run();
+        if (results.size() != 1)
+        {
+            throw new IllegalStateException(c.include() + " observe=" + on + ": " + results.size() + " results");
+        }
+        final Result<?> primary = results.iterator().next().getPrimaryResult();
+        // SampleTime: the median; AverageTime: the mean (its only statistic per iteration).
+        return c.unit().endsWith("p50") ? primary.getStatistics().getPercentile(50) : primary.getScore();
+    }
+
+    private static String value(final String[] args, final int i, final String option)
+    {
+        if (i >= args.length)
+        {
+            System.err.println("observe-cost: " + option + " needs a value");
+            System.exit(2);
+        }
+        return args[i];
+    }
+
+    private static void usage()
+    {
+        System.out.println("""
+            usage: scripts/bench observe-cost [--quick] [--rounds N] [--busy-poll true|false] [--only hit|miss]
+              What counting and histograms cost: the ExCache hit benchmark (randomLoadCache) and the end-to-end
+              miss benchmark (tcp loopback, RPC misses), each N rounds (default 5) of two runs, observing on and
+              off, each in its own JVM, the order alternating per round. Prints per benchmark the median of the
+              per-round ratios on/off with min and max, every round's scores, and the verdict against the 2%
+              target (not with --quick; none either when the rounds spread over more than 4%).
+              --quick      2 rounds of one short iteration: a smoke run, no verdict
+              --busy-poll  the miss benchmark's monitors spin on the network (default: true with 4 cores or more)
+              --only       one benchmark only
+              Run time: each run is a JVM of its own, about 15 s for hit and 20 s for miss on an idle machine, so
+              about 70 s per round (5 rounds: about 6 minutes); --quick about 1.5 minutes. At load 40 to 50 on
+              2 cores, 3 rounds took 7 minutes.""");
+    }
+}

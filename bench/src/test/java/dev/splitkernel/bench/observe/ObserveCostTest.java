@@ -1,0 +1,31 @@
+package dev.splitkernel.bench.observe;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ObserveCostTest
+{
+    private static final ObserveCost.Case CASE = new ObserveCost.Case("hit", "x", new String[0], "ns/op mean");
+
+    @Test
+    void shouldTakeTheMedianOfThePerRoundRatios()
+    {
+        assertEquals(1.01, ObserveCost.median(new double[] {0.99, 1.01, 1.02}), 1e-12);
+        assertEquals(1.005, ObserveCost.median(new double[] {0.99, 1.0, 1.01, 1.02}), 1e-12);
+    }
+
+    @Test
+    void shouldJudgeAgainstTwoPercentOnlyWhenTheRoundsAgree()
+    {
+        assertTrue(ObserveCost.summary(CASE, new double[] {1.01, 1.005, 1.015}, true).endsWith("within 2%"));
+        assertTrue(ObserveCost.summary(CASE, new double[] {1.03, 1.025, 1.035}, true).endsWith("OVER 2%"));
+        assertTrue(ObserveCost.summary(CASE, new double[] {0.63, 1.48, 0.88}, true).contains("no verdict"));
+        final String quick = ObserveCost.summary(CASE, new double[] {1.03, 1.025, 1.035}, false);
+        assertFalse(quick.contains("2%") || quick.contains("verdict"), quick);
+        assertTrue(quick.contains("median 1.0300") && quick.contains("min 1.0250") && quick.contains("max 1.0350"),
+            quick);
+    }
+}

@@ -546,13 +546,13 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
 
     /**
      * A write-back that failed: the error, for the ExCache to keep the line and tell the process (its access faults),
-     * or 0 once the process was killed: its memory is dead, and a line kept would hold a staging line forever
-     * (another process's misses need them).
+     * or 0 once the process was killed by a fault: its memory is dead, and a line kept would hold a staging line
+     * forever (another process's misses need them).
      */
     private int unwritable(final LegoProcess p, final int result)
     {
         missErrors.increment();
-        return p.isRunning() ? result : 0;
+        return p.fault() == null ? result : 0;
     }
 
     /**

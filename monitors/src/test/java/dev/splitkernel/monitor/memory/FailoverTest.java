@@ -156,14 +156,12 @@ class FailoverTest
         try (EmbeddedCluster cluster = start())
         {
             final ProcessorMonitor processor = cluster.processor();
-            final LegoProcess p = cluster.createProcess("both-die");
-            final long base = map(p);
-            write(p, base, 1);
-            assertTrue(processor.cache().flushAndDropAll(p.pid()) >= 0);
-            final int index = victimIndex(cluster, p, base);
-            final int owner = cluster.global().ownerOf(p.pid(), index);
-            final int secondary = cluster.global().secondaryOf(p.pid(), index);
-            assertTrue(secondary >= 0 && secondary != p.homeId(), () -> "a secondary but the home: " + state(cluster));
+            final Victim v = writtenAndFlushed(cluster, "both-die");
+            final LegoProcess p = v.p;
+            final long base = v.base;
+            final int index = v.index;
+            final int owner = v.owner;
+            final int secondary = v.secondary;
             cluster.killMemoryMonitor(secondary);
             cluster.killMemoryMonitor(owner);
             final long address = Math.max(base, (long)index * VREGION_BYTES);
@@ -196,24 +194,18 @@ class FailoverTest
     {
         try (EmbeddedCluster cluster = start())
         {
-            final ProcessorMonitor processor = cluster.processor();
-            final LegoProcess p = cluster.createProcess("incomplete-copy");
-            final long base = map(p);
-            write(p, base, 1);
-            assertTrue(processor.cache().flushAndDropAll(p.pid()) >= 0);
-            final int index = victimIndex(cluster, p, base);
-            final int owner = cluster.global().ownerOf(p.pid(), index);
-            final int secondary = cluster.global().secondaryOf(p.pid(), index);
-            assertTrue(secondary >= 0 && secondary != p.homeId(), () -> "a secondary but the home: " + state(cluster));
-            final java.util.concurrent.CountDownLatch held = monitor(cluster, secondary).holdReplicaCopies();
+            final Victim v = writtenAndFlushed(cluster, "incomplete-copy");
+            final LegoProcess p = v.p;
+            final int index = v.index;
+            final java.util.concurrent.CountDownLatch held = monitor(cluster, v.secondary).holdReplicaCopies();
             try
             {
-                cluster.killMemoryMonitor(owner);
-                await(() -> cluster.global().ownerOf(p.pid(), index) == secondary &&
+                cluster.killMemoryMonitor(v.owner);
+                await(() -> cluster.global().ownerOf(p.pid(), index) == v.secondary &&
                     cluster.global().secondaryOf(p.pid(), index) >= 0, "promoted and replicated again");
-                cluster.killMemoryMonitor(secondary);
+                cluster.killMemoryMonitor(v.secondary);
                 await(() -> cluster.global().failoverCounts()[1] >= 1, "the GMM says the vRegion is lost");
-                final long address = Math.max(base, (long)index * VREGION_BYTES);
+                final long address = Math.max(v.base, (long)index * VREGION_BYTES);
                 final SegmentationFault fault = assertThrows(SegmentationFault.class, () -> p.getLong(address),
                     "a wrong value instead of an error: the incomplete copy was promoted");
                 assertEquals(Errno.EHOSTDOWN, fault.code(), fault.getMessage());
@@ -265,6 +257,24 @@ class FailoverTest
                 "the process's misses hang on staging lines that cannot be written back");
             assertEquals(Errno.EHOSTDOWN, fault.code(), fault.getMessage());
         }
+    }
+
+    /** A process's vRegion owned by a monitor but the home, and its secondary (another monitor but the home). */
+    private record Victim(LegoProcess p, long base, int index, int owner, int secondary)
+    {
+    }
+
+    /** A process that wrote its region (round 1) and flushed it, and its victim vRegion. */
+    private static Victim writtenAndFlushed(final EmbeddedCluster cluster, final String name)
+    {
+        final LegoProcess p = cluster.createProcess(name);
+        final long base = map(p);
+        write(p, base, 1);
+        assertTrue(cluster.processor().cache().flushAndDropAll(p.pid()) >= 0);
+        final int index = victimIndex(cluster, p, base);
+        final int secondary = cluster.global().secondaryOf(p.pid(), index);
+        assertTrue(secondary >= 0 && secondary != p.homeId(), () -> "a secondary but the home: " + state(cluster));
+        return new Victim(p, base, index, cluster.global().ownerOf(p.pid(), index), secondary);
     }
 
     private static String state(final EmbeddedCluster cluster)

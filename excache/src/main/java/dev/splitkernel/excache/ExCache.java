@@ -1016,8 +1016,21 @@ public final class ExCache implements AutoCloseable
                     releaseStaged(staged, true);
                 }
                 unlock(setMeta);
-                if (drainWriteBacks() == 0)
+                final long[] failure = {0, EMPTY_KEY};
+                if (drainWriteBacks(EMPTY_KEY, EMPTY_KEY, failure) == 0)
                 {
+                    if (failure[0] < 0)
+                    {
+                        // A victim's write-back failed (its owner is gone): its process faults now, rather than
+                        // every miss waiting forever for staging lines that cannot drain.
+                        final int failedAsid = asidOf(failure[1], lineShift);
+                        final RuntimeException fault = fault(failedAsid, lineOf(failure[1], lineShift) << lineShift,
+                            (int)failure[0], true);
+                        if (failedAsid == asid)
+                        {
+                            throw fault;
+                        }
+                    }
                     Thread.yield();
                 }
                 continue;
@@ -1262,11 +1275,14 @@ public final class ExCache implements AutoCloseable
      */
     public int drainWriteBacks()
     {
-        return drainWriteBacks(EMPTY_KEY, EMPTY_KEY);
+        return drainWriteBacks(EMPTY_KEY, EMPTY_KEY, null);
     }
 
-    /** Write back the pending staged lines with keys in [firstKey, lastKey] (all when firstKey is EMPTY_KEY). */
-    private int drainWriteBacks(final long firstKey, final long lastKey)
+    /**
+     * Write back the pending staged lines with keys in [firstKey, lastKey] (all when firstKey is EMPTY_KEY); a line
+     * whose write-back fails stays pending, and {@code failure} (if not null) gets its status and key.
+     */
+    private int drainWriteBacks(final long firstKey, final long lastKey, final long[] failure)
     {
         if (extraSegment == null)
         {
@@ -1292,6 +1308,11 @@ public final class ExCache implements AutoCloseable
             {
                 dirtyWriteBacks.increment();
                 done++;
+            }
+            else if (failure != null)
+            {
+                failure[0] = status;
+                failure[1] = key;
             }
             releaseStaged(i, status < 0);
         }

@@ -19,12 +19,17 @@ public final class Opcodes
     // SyscallReplyDescriptor, as the owner operations.
     /**
      * Apply owner operation {@code flags} (VMA_MAP_FIXED, VMA_UNMAP, VMA_PROTECT, VMA_DROP_PROCESS) to the
-     * secondary's standby copy of the vma tables, so a promoted secondary has them.
+     * secondary's standby copy of the vma tables, so a promoted secondary has them; or mark the standby copy of the
+     * vRegion at {@code address} as being copied ({@link #REPLICA_COPY_BEGIN}) or complete ({@link #REPLICA_COPY_DONE}).
      */
     public static final int REPLICA_VMA = 7;
+    /** REPLICA_VMA's {@code flags}: a replication starts; the standby copy is incomplete (not promotable) until... */
+    public static final int REPLICA_COPY_BEGIN = 60;
+    /** ...REPLICA_VMA's {@code flags}: the primary has copied every older page; the standby copy can take over. */
+    public static final int REPLICA_COPY_DONE = 61;
     /**
      * The primary of vRegion {@code newAddress} (an index) of process {@code asid} is dead: the secondary takes it
-     * over (its standby copy becomes an owned vRegion). Sent by the GMM. Result 0, or ENOENT if nothing is here.
+     * over (its standby copy becomes an owned vRegion). Sent by the GMM. Result 0, ENOENT if nothing is here, or EAGAIN if its copy is not complete (the vRegion is lost).
      */
     public static final int REPLICA_PROMOTE = 8;
     /** Log a write-back of a replicated vRegion in the secondary's write-back log; the primary acknowledges after. */

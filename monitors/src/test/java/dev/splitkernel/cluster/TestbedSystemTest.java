@@ -219,30 +219,61 @@ class TestbedSystemTest
     }
 
     /**
-     * The kill test (scripts/testbed kill-test, one run here; the script runs 20 for the tally): the owner of part of
-     * a running process's memory is SIGKILLed and the process verifies every value. Killing the replica's holder, or
-     * both, is not checked here yet: in this cluster the script found no replica to kill, so those steps proved
-     * nothing.
+     * The kill test (scripts/testbed kill-test, one run per victim here; the script runs 20 for the tally), each run
+     * a process whose memory spans two memory monitors: (1) the owner of part of it that is not the home is
+     * SIGKILLed mid-run and the process verifies every value; (2) a monitor holding only a replica of its memory is
+     * killed: the process verifies and the GMM names a new secondary; (3) an owner and its secondary are killed
+     * together: the process gets a clear error in bounded time, nothing hangs and the other monitors keep running.
+     * Each step checks the script's own line that the kill happened ("killed mN"), so a run that found nothing to
+     * kill fails.
      */
     @Test
     @Order(4)
-    void shouldLoseNothingWhenTheOwnerOfPartOfTheMemoryIsKilledMidRun() throws Exception
+    @Timeout(value = 1200, unit = TimeUnit.SECONDS)
+    void shouldLoseNothingWhenAnOwnerOrASecondaryIsKilledAndFailClearlyWhenBothAre() throws Exception
+    {
+        startAll();
+        final ScriptRunner.Result primary = killTest("primary");
+        assertTrue(primary.output.contains("verified 1, lost or corrupt values in 0, clean errors 0, hung 0, nothing "
+            + "killed 0"), primary.output);
+        assertTrue(Pattern.compile("run 1: killed m\\d \\(member \\d+\\) -> verified").matcher(primary.output).find(),
+            primary.output);
+        assertTrue(Pattern.compile("recovery median (\\d+) ms").matcher(primary.output).find(), primary.output);
+
+        startAll();
+        final ScriptRunner.Result secondary = killTest("secondary");
+        assertTrue(secondary.output.contains("verified 1, lost or corrupt values in 0, clean errors 0, hung 0, "
+            + "nothing killed 0"), secondary.output);
+        assertTrue(Pattern.compile("run 1: killed m\\d \\(member \\d+\\) -> verified;.* new secondary after \\d+ ms")
+            .matcher(secondary.output).find(), secondary.output);
+
+        startAll();
+        final ScriptRunner.Result both = killTest("both");
+        assertTrue(both.output.contains("clear error 1, lost or corrupt values in 0, other failures 0, hung 0, "
+            + "nothing killed 0"), both.output);
+        assertTrue(Pattern.compile("run 1: killed m\\d m\\d \\(member \\d+ \\d+\\) -> clear error after \\d+ ms, the "
+            + "other monitors alive: .*SegmentationFault").matcher(both.output).find(), both.output);
+
+        final ScriptRunner.Result status = scripts.run(SCRIPT_TIMEOUT_S, "scripts/testbed", "status",
+            clusterFile.toString());
+        assertEquals(0, status.exitCode, "the global managers still answer: " + status);
+    }
+
+    private void startAll() throws Exception
     {
         for (final String name : new String[] {"m0", "m1", "m2"})
         {
             scripts.run(SCRIPT_TIMEOUT_S, "scripts/testbed", "start", name, clusterFile.toString()); // if stopped
         }
-        final ScriptRunner.Result primary = scripts.run(240, "scripts/testbed", "kill-test", clusterFile.toString(),
-            "--", "--runs", "1", "--victim", "primary");
-        System.out.println(primary.output);
-        assertEquals(0, primary.exitCode, primary.toString());
-        assertTrue(primary.output.contains("verified 1, lost or corrupt values in 0"), primary.output);
-        final Matcher recovery = Pattern.compile("recovery median (\\d+) ms").matcher(primary.output);
-        assertTrue(recovery.find(), primary.output);
+    }
 
-        final ScriptRunner.Result status = scripts.run(SCRIPT_TIMEOUT_S, "scripts/testbed", "status",
-            clusterFile.toString());
-        assertEquals(0, status.exitCode, "the global managers still answer: " + status);
+    private ScriptRunner.Result killTest(final String victim) throws Exception
+    {
+        final ScriptRunner.Result result = scripts.run(390, "scripts/testbed", "kill-test", clusterFile.toString(),
+            "--", "--runs", "1", "--victim", victim);
+        System.out.println(result.output);
+        assertEquals(0, result.exitCode, victim + ": " + result);
+        return result;
     }
 
     private static BlockingQueue<String> pump(final Process process)

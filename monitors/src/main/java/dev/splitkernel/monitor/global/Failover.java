@@ -15,8 +15,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The GMM's calls to memory monitors when one fails: probing a suspect, promoting a secondary
@@ -29,26 +27,21 @@ import java.util.concurrent.TimeUnit;
  */
 final class Failover implements AutoCloseable
 {
-    private static final long CLOSE_WAIT_MS = 5_000;
-
     private final Fabric fabric;
     private final long callTimeoutNs;
     private final ErrorHandler errors;
-    private final LinkedBlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
     private final Map<String, Connection> connections = new HashMap<>();
     private final UnsafeBuffer request = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
         GlobalDescriptor.HEADER_LENGTH + GlobalDescriptor.MAX_ADDRESS_LENGTH, 64));
     private final UnsafeBuffer reply = new UnsafeBuffer(BufferUtil.allocateDirectAligned(4096, 64));
-    private final Thread thread;
-    private volatile boolean closed;
+    private final QueueThread<Runnable> thread;
 
     Failover(final Fabric fabric, final long callTimeoutNs, final ErrorHandler errors)
     {
         this.fabric = fabric;
         this.callTimeoutNs = callTimeoutNs;
         this.errors = errors;
-        thread = new Thread(this::run, "global-failover");
-        thread.setDaemon(true);
+        thread = new QueueThread<>("global-failover", this::run, this::closeConnections);
     }
 
     void start()
@@ -59,7 +52,7 @@ final class Failover implements AutoCloseable
     /** Run {@code work} on the failover thread, after the work queued before it. */
     void execute(final Runnable work)
     {
-        queue.add(work);
+        thread.add(work);
     }
 
     /**
@@ -163,50 +156,28 @@ final class Failover implements AutoCloseable
         CloseHelper.quietClose(connections.remove(address));
     }
 
-    private void run()
+    private void run(final Runnable work)
     {
         try
         {
-            while (!closed)
-            {
-                final Runnable work = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (work != null && !closed)
-                {
-                    try
-                    {
-                        work.run();
-                    }
-                    catch (final RuntimeException ex)
-                    {
-                        errors.onError(ex);
-                    }
-                }
-            }
+            work.run();
         }
-        catch (final InterruptedException ex)
+        catch (final RuntimeException ex)
         {
-            Thread.currentThread().interrupt();
+            errors.onError(ex);
         }
-        finally
-        {
-            connections.values().forEach(CloseHelper::quietClose);
-            connections.clear();
-        }
+    }
+
+    private void closeConnections()
+    {
+        connections.values().forEach(CloseHelper::quietClose);
+        connections.clear();
     }
 
     /** Stop (a call under way ends within its timeout) and close the connections. */
     @Override
     public void close()
     {
-        closed = true;
-        thread.interrupt();
-        try
-        {
-            thread.join(CLOSE_WAIT_MS);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
+        thread.close();
     }
 }

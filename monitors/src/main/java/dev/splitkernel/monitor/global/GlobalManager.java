@@ -28,6 +28,8 @@ import java.util.Map;
  */
 public final class GlobalManager implements RequestHandler, AutoCloseable
 {
+    private static final System.Logger LOG = System.getLogger(GlobalManager.class.getName());
+
     private final GlobalManagerContext ctx;
     private final MonitorResources resources;
     private final Fabric fabric;
@@ -163,6 +165,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     {
         final MemoryMember dead = memoryMembers.remove(i);
         deadMemoryMembers.add(dead);
+        LOG.log(System.Logger.Level.INFO, "GMM: memory monitor " + dead.memberId + " (" + dead.address +
+            ") declared dead");
         pushMember(dead.memberId, dead.address, false);
         failOver(dead.memberId);
     }
@@ -232,6 +236,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             placed[2] = -1;
             moveVRegion(asid, index, secondary);
             failovers.increment();
+            LOG.log(System.Logger.Level.INFO, "GMM: vRegion " + index + " of process " + asid +
+                " promoted at its secondary, memory monitor " + secondary);
             final Integer home = homes.get(asid);
             homeAddress = home == null || memoryMember(home) == null ? null : addresses.get(home);
         }
@@ -262,8 +268,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 return;
             }
             owner = (int)placed[0];
-            secondary = policy.choose(memoryMembers, placed[1], owner);
-            if (secondary < 0 || secondary == owner)
+            secondary = chooseSecondary(asid, placed[1], owner);
+            if (secondary < 0)
             {
                 return;
             }
@@ -277,8 +283,33 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             {
                 placed[2] = secondary;
                 placeReplica(secondary, placed[1], 1);
+                LOG.log(System.Logger.Level.INFO, "GMM: vRegion " + index + " of process " + asid +
+                    " has a new secondary, memory monitor " + secondary);
             }
         }
+    }
+
+    /**
+     * The secondary of a vRegion of process {@code asid} owned by {@code owner}: by the policy among the monitors
+     * other than the owner, avoiding the process's home while another has room (the home already serves the process's
+     * own requests, and a replica elsewhere lets an owner and its secondary die while the process lives: the kill
+     * test's "both" case). -1 when only the owner could take it. Lock held.
+     */
+    private int chooseSecondary(final int asid, final long bytesNeeded, final int owner)
+    {
+        final Integer home = homes.get(asid);
+        if (home != null && home != owner)
+        {
+            final List<MemoryMember> others = new ArrayList<>(memoryMembers);
+            others.removeIf(m -> m.memberId() == home);
+            final int chosen = policy.choose(others, bytesNeeded, owner);
+            if (chosen >= 0 && chosen != owner)
+            {
+                return chosen;
+            }
+        }
+        final int chosen = policy.choose(memoryMembers, bytesNeeded, owner);
+        return chosen == owner ? -1 : chosen;
     }
 
     /** A replica's bytes count against its secondary's capacity (its standby copy commits them): +1 placed, -1 gone. */
@@ -621,9 +652,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         member.ownedVRegions++;
         member.placedBytes += bytesNeeded;
         member.placedVRegions++;
-        // The replica goes to another monitor, the least loaded but the owner (none if the owner is the only one).
-        final int chosen = ctx.replication() ? policy.choose(memoryMembers, bytesNeeded, owner) : -1;
-        final int secondary = chosen == owner ? -1 : chosen;
+        final int secondary = ctx.replication() ? chooseSecondary(asid, bytesNeeded, owner) : -1;
         vRegions.put(key(asid, index), new long[] {owner, bytesNeeded, secondary});
         placeReplica(secondary, bytesNeeded, 1);
         r.replyAsid = asid;

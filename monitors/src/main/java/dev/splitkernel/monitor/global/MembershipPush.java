@@ -10,8 +10,6 @@ import org.agrona.CloseHelper;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 
 /**
@@ -28,7 +26,6 @@ import java.util.function.IntConsumer;
  */
 final class MembershipPush implements AutoCloseable
 {
-    private static final long CLOSE_WAIT_MS = 5_000;
 
     private static final class Push
     {
@@ -58,8 +55,7 @@ final class MembershipPush implements AutoCloseable
     private final Fabric fabric;
     private final long timeoutNs;
     private final IntConsumer onFailure;
-    private final LinkedBlockingQueue<Push> queue = new LinkedBlockingQueue<>();
-    private final Thread thread;
+    private final QueueThread<Push> thread;
     private final Int2ObjectHashMap<Connection> connections = new Int2ObjectHashMap<>();
     private final UnsafeBuffer request = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
         GlobalDescriptor.HEADER_LENGTH + GlobalDescriptor.MAX_ADDRESS_LENGTH, 64));
@@ -67,15 +63,14 @@ final class MembershipPush implements AutoCloseable
         GlobalDescriptor.HEADER_LENGTH, 64));
     private long sent;
     private long failed;
-    private volatile boolean closed;
 
     MembershipPush(final Fabric fabric, final long timeoutNs, final IntConsumer onFailure)
     {
         this.fabric = fabric;
         this.timeoutNs = timeoutNs;
         this.onFailure = onFailure;
-        thread = new Thread(this::run, "global-membership-push");
-        thread.setDaemon(true);
+        thread = new QueueThread<>("global-membership-push", this::push,
+            () -> connections.values().forEach(CloseHelper::quietClose));
     }
 
     void start()
@@ -87,7 +82,7 @@ final class MembershipPush implements AutoCloseable
     void memberUpdate(final int processorId, final String processorAddress, final int memberId,
         final String memberAddress, final boolean alive)
     {
-        queue.add(new Push(processorId, processorAddress, Opcodes.MEMBER_UPDATE, memberId, memberAddress, alive,
+        thread.add(new Push(processorId, processorAddress, Opcodes.MEMBER_UPDATE, memberId, memberAddress, alive,
             0, 0));
     }
 
@@ -95,7 +90,7 @@ final class MembershipPush implements AutoCloseable
     void ownerChange(final int processorId, final String processorAddress, final int asid,
         final int vRegionIndex, final int ownerId)
     {
-        queue.add(new Push(processorId, processorAddress, Opcodes.VREGION_OWNER, ownerId, "", true, asid,
+        thread.add(new Push(processorId, processorAddress, Opcodes.VREGION_OWNER, ownerId, "", true, asid,
             vRegionIndex));
     }
 
@@ -123,32 +118,13 @@ final class MembershipPush implements AutoCloseable
         }
     }
 
-    private void run()
+    private void push(final Push push)
     {
-        try
+        final boolean delivered = send(push);
+        count(delivered);
+        if (!delivered)
         {
-            while (!closed)
-            {
-                final Push push = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (push != null && !closed)
-                {
-                    final boolean delivered = send(push);
-                    count(delivered);
-                    if (!delivered)
-                    {
-                        onFailure.accept(push.processorId);
-                    }
-                }
-            }
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-        finally
-        {
-            connections.values().forEach(CloseHelper::quietClose);
-            connections.clear();
+            onFailure.accept(push.processorId);
         }
     }
 
@@ -191,15 +167,6 @@ final class MembershipPush implements AutoCloseable
     @Override
     public void close()
     {
-        closed = true;
-        thread.interrupt();
-        try
-        {
-            thread.join(CLOSE_WAIT_MS);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
+        thread.close();
     }
 }

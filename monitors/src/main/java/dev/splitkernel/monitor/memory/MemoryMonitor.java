@@ -129,6 +129,12 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         return SyscallReplyDescriptor.encodeHeader(reply, replyOffset, result, 0);
     }
 
+    /** Hold the page copies to new secondaries started from now on until the returned latch is counted down (tests). */
+    public java.util.concurrent.CountDownLatch holdReplicaCopies()
+    {
+        return replication.holdCopies();
+    }
+
     /** Wait until every page copy to a new secondary started so far is done (tests), at most {@code timeoutMs}. */
     public boolean awaitReplicaCopies(final long timeoutMs) throws InterruptedException
     {

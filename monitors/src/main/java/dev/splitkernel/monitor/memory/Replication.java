@@ -50,6 +50,11 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
     /** Secondaries that failed in transport: not called again until a VMA_REPLICATE names them again. */
     private final Set<Integer> lostSecondaries = ConcurrentHashMap.newKeySet();
     private final LinkedBlockingQueue<Runnable> copies = new LinkedBlockingQueue<>();
+    /**
+     * Secondary: the standby vRegions ({@link VRegion#key}) whose primary has not finished copying its older pages
+     * here: promoting one would serve zeros for them, so a promotion is refused (the vRegion is lost, and says so).
+     */
+    private final Set<Long> incompleteCopies = ConcurrentHashMap.newKeySet();
     private final Thread copier;
     private volatile boolean closed;
     private volatile boolean forwarding;
@@ -179,9 +184,15 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         final long[] result = new long[1];
         owner.underControlLock(() ->
         {
-            // The secondary's copy starts from nothing: a stale one (an earlier replication there) goes first.
+            // The secondary's copy starts from nothing: a stale one (an earlier replication there) goes first, and
+            // it is not promotable until every older page is there (REPLICA_COPY_DONE).
             result[0] = peer.ownerOperation(Opcodes.REPLICA_VMA, asid, region.base, vRegionBytes, 0,
-                Opcodes.VMA_UNMAP, 0, 0);
+                Opcodes.REPLICA_COPY_BEGIN, 0, 0);
+            if (result[0] >= 0)
+            {
+                result[0] = peer.ownerOperation(Opcodes.REPLICA_VMA, asid, region.base, vRegionBytes, 0,
+                    Opcodes.VMA_UNMAP, 0, 0);
+            }
             final VmaTable vmas = region.vmas;
             for (int i = 0; i < vmas.count() && result[0] >= 0; i++)
             {
@@ -216,13 +227,28 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         }
         final int asid = SyscallRequestDescriptor.asid(request, offset);
         final long result;
+        final int vmaOpcode = SyscallRequestDescriptor.flags(request, offset);
+        final long copyKey = VRegion.key(asid, (int)(SyscallRequestDescriptor.address(request, offset) / vRegionBytes));
         if (opcode == Opcodes.REPLICA_PROMOTE)
         {
             result = promote(asid, SyscallRequestDescriptor.newAddress(request, offset));
         }
+        else if (vmaOpcode == Opcodes.REPLICA_COPY_BEGIN)
+        {
+            incompleteCopies.add(copyKey);
+            result = 0;
+        }
+        else if (vmaOpcode == Opcodes.REPLICA_COPY_DONE)
+        {
+            incompleteCopies.remove(copyKey);
+            result = 0;
+        }
         else
         {
-            final int vmaOpcode = SyscallRequestDescriptor.flags(request, offset);
+            if (vmaOpcode == Opcodes.VMA_DROP_PROCESS)
+            {
+                incompleteCopies.removeIf(key -> (int)(key >>> 32) == asid);
+            }
             result = vmaOpcode == Opcodes.VMA_MAP_FIXED || vmaOpcode == Opcodes.VMA_UNMAP ||
                 vmaOpcode == Opcodes.VMA_PROTECT || vmaOpcode == Opcodes.VMA_DROP_PROCESS ?
                 standby.ownerOperation(vmaOpcode, asid, SyscallRequestDescriptor.address(request, offset),
@@ -242,6 +268,10 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         if (owner.region(asid, (int)index) != null)
         {
             return 0; // promoted already (the GMM asked again)
+        }
+        if (incompleteCopies.contains(VRegion.key(asid, (int)index)))
+        {
+            return Errno.EAGAIN; // its primary died before it had copied every page here
         }
         final VRegion region = standby.detach(asid, (int)index);
         if (region == null)
@@ -317,6 +347,19 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
             copyPage(region, secondary, region.base + (index << pageShift));
             index = region.nextPage(index + 1, pages);
         }
+        if (region.secondary != secondary || closed)
+        {
+            return;
+        }
+        final MemoryMonitorProxy peer = secondaryPeer(secondary);
+        final long result = peer == null ? Status.NOT_CONNECTED :
+            peer.ownerOperation(Opcodes.REPLICA_VMA, region.asid, region.base, vRegionBytes, 0,
+                Opcodes.REPLICA_COPY_DONE, 0, 0);
+        if (result < 0)
+        {
+            lose(region, secondary, "marking its copy complete failed: " + describe(result));
+            return;
+        }
         counters.increment(MemoryMonitorCounters.REPLICATIONS_COMPLETED);
     }
 
@@ -370,6 +413,25 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
     }
 
     /** Wait until the pages of every replication started so far have been copied (tests), at most {@code timeoutMs}. */
+    /** Hold the page copies queued after this call until the latch is counted down, at most a minute (tests). */
+    java.util.concurrent.CountDownLatch holdCopies()
+    {
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        startCopier();
+        copies.add(() ->
+        {
+            try
+            {
+                release.await(60, TimeUnit.SECONDS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        });
+        return release;
+    }
+
     boolean awaitCopies(final long timeoutMs) throws InterruptedException
     {
         if (!forwarding)

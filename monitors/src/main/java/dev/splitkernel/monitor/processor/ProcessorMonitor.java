@@ -511,8 +511,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         }
         if (!owner.usable() && (owner = awaitOwner(asid, address, r, null)) == null)
         {
-            missErrors.increment();
-            return Errno.EHOSTDOWN;
+            return unwritable(p, Errno.EHOSTDOWN);
         }
         // Not checked against this processor's mappings: mremap writes a range back after it unmapped it here.
         final long startNs = System.nanoTime();
@@ -553,8 +552,18 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             // The owner has no vma there any more (unmapped meanwhile): the content is dead.
             return 0;
         }
+        return unwritable(p, result);
+    }
+
+    /**
+     * A write-back that failed: the error, for the ExCache to keep the line and tell the process (its access faults),
+     * or 0 once the process was killed by a fault: its memory is dead, and a line kept would hold a staging line
+     * forever (another process's misses need them).
+     */
+    private int unwritable(final LegoProcess p, final int result)
+    {
         missErrors.increment();
-        return result;
+        return p.fault() == null ? result : 0;
     }
 
     /**

@@ -102,7 +102,7 @@ final class LineServer implements RequestHandler
                 counters.increment(MemoryMonitorCounters.MALFORMED_REQUESTS);
                 return Status.MALFORMED;
             }
-            if (!gate.acquire(System.nanoTime() + requestTimeoutNs))
+            if (!gate.acquire(requestTimeoutNs))
             {
                 counters.increment(MemoryMonitorCounters.WORKER_TIMEOUTS);
                 return Status.BACK_PRESSURED;
@@ -127,7 +127,7 @@ final class LineServer implements RequestHandler
             return Status.TOO_LARGE;
         }
         int writeBackResult = 0;
-        if (!gate.acquire(System.nanoTime() + requestTimeoutNs))
+        if (!gate.acquire(requestTimeoutNs))
         {
             counters.increment(MemoryMonitorCounters.WORKER_TIMEOUTS);
             return Status.BACK_PRESSURED;

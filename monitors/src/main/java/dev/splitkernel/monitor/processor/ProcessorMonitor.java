@@ -383,13 +383,13 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             }
         }
         final LineLocation location = locations.get().reset();
-        final long startNs = System.nanoTime();
+        long busySinceNs = 0;
         int result;
         do
         {
             result = owner.proxy.fetchLine(asid, address, lineBytes, dst, dstOffset, location.reset());
         }
-        while (retryBusy(result, startNs));
+        while (result == Status.BACK_PRESSURED && retryBusy(busySinceNs = busySince(busySinceNs)));
         boolean movedOwner = false;
         if (isOwnerFailure(result))
         {
@@ -448,7 +448,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
                 victim, victimOffset);
         }
         final LineLocation location = locations.get().reset();
-        final long startNs = System.nanoTime();
+        long busySinceNs = 0;
         final long measuredNs = missLatency.startNs();
         int result;
         do
@@ -456,7 +456,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             result = owner.proxy.fetchLineWithWriteBack(asid, address, lineBytes, dst, dstOffset, location.reset(),
                 victimAsid, victimLine << lineShift, victim, victimOffset);
         }
-        while (retryBusy(result, startNs));
+        while (result == Status.BACK_PRESSURED && retryBusy(busySinceNs = busySince(busySinceNs)));
         missLatency.recordSince(measuredNs);
         if (result >= 0)
         {
@@ -514,13 +514,13 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             return unwritable(p, Errno.EHOSTDOWN);
         }
         // Not checked against this processor's mappings: mremap writes a range back after it unmapped it here.
-        final long startNs = System.nanoTime();
+        long busySinceNs = 0;
         int result;
         do
         {
             result = owner.proxy.writeBackLine(asid, address, lineBytes, src, srcOffset);
         }
-        while (retryBusy(result, startNs));
+        while (result == Status.BACK_PRESSURED && retryBusy(busySinceNs = busySince(busySinceNs)));
         boolean movedOwner = false;
         if (isOwnerFailure(result))
         {
@@ -567,13 +567,22 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     }
 
     /**
-     * True to send a request again: the owner answered BACK_PRESSURED (no worker came free within its request
-     * timeout, and it served nothing, so a piggybacked write-back is not applied twice), and ownerWaitNs has not
-     * passed since the first try. A busy memory monitor under a loaded machine is not a dead one.
+     * When the owner first answered BACK_PRESSURED ({@code busySinceNs}, or now if it has not before): the clock is
+     * read only once a request comes back busy, not on every miss.
      */
-    private boolean retryBusy(final int result, final long startNs)
+    private static long busySince(final long busySinceNs)
     {
-        if (result != Status.BACK_PRESSURED || System.nanoTime() - startNs - ownerWaitNs >= 0 || closed)
+        return busySinceNs != 0 ? busySinceNs : System.nanoTime();
+    }
+
+    /**
+     * True to send a request again after the owner answered BACK_PRESSURED (no worker came free within its request
+     * timeout, and it served nothing, so a piggybacked write-back is not applied twice), while ownerWaitNs has not
+     * passed since its first such answer. A busy memory monitor under a loaded machine is not a dead one.
+     */
+    private boolean retryBusy(final long busySinceNs)
+    {
+        if (System.nanoTime() - busySinceNs - ownerWaitNs >= 0 || closed)
         {
             return false;
         }

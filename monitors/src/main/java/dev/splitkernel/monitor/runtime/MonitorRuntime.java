@@ -7,6 +7,7 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.DynamicCompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -147,9 +148,11 @@ public final class MonitorRuntime implements AutoCloseable
             if (mode == ThreadingMode.DEDICATED && dedicatedRunners.size() < ctx.cores() - 1)
             {
                 // A core of its own while one is left for the work; the rest share the network thread.
+                final CachedNanoClock clock = new CachedNanoClock();
+                useClock(agent, clock);
                 final AgentRunner runner = new AgentRunner(
                     new BackoffIdleStrategy(ctx.idleSpins(), ctx.idleYields(), 1_000, ctx.maxParkNs()),
-                    monitorErrors, null, guarded);
+                    monitorErrors, null, new TickingAgent(guarded, clock));
                 AgentRunner.startOnThread(runner, daemon(agent.roleName()));
                 dedicatedRunners.add(runner);
                 return () ->
@@ -172,8 +175,18 @@ public final class MonitorRuntime implements AutoCloseable
         {
             startSweeper(group);
         }
+        useClock(agent, group.clock);
         group.add(guarded);
         return () -> group.remove(guarded);
+    }
+
+    private static void useClock(final Agent agent, final CachedNanoClock clock)
+    {
+        clock.update(System.nanoTime());
+        if (agent instanceof AgentHost.ClockedAgent)
+        {
+            ((AgentHost.ClockedAgent)agent).nanoClock(clock);
+        }
     }
 
     /**
@@ -305,6 +318,8 @@ public final class MonitorRuntime implements AutoCloseable
         final DynamicCompositeAgent composite;
         final AgentRunner runner;
         final AgentInvoker invoker;
+        /** Read once per duty cycle, for every agent of the group ({@link AgentHost.ClockedAgent}). */
+        final CachedNanoClock clock = new CachedNanoClock();
         final java.util.concurrent.atomic.AtomicBoolean invoking = new java.util.concurrent.atomic.AtomicBoolean();
         volatile long lastInvokeNs = System.nanoTime();
 
@@ -321,7 +336,7 @@ public final class MonitorRuntime implements AutoCloseable
             else
             {
                 invoker = null;
-                runner = new AgentRunner(idleStrategy, handler, null, composite);
+                runner = new AgentRunner(idleStrategy, handler, null, new TickingAgent(composite, clock));
                 AgentRunner.startOnThread(runner, daemon(composite.roleName()));
                 awaitActive();
             }
@@ -345,7 +360,9 @@ public final class MonitorRuntime implements AutoCloseable
             }
             try
             {
-                lastInvokeNs = System.nanoTime();
+                final long nowNs = System.nanoTime();
+                lastInvokeNs = nowNs;
+                clock.update(nowNs);
                 return invoker.invoke();
             }
             finally
@@ -424,6 +441,44 @@ public final class MonitorRuntime implements AutoCloseable
                 }
                 invoker.close();
             }
+        }
+    }
+
+    /** Reads the clock once per duty cycle, then runs the agent (a composite: every agent of the thread). */
+    private static final class TickingAgent implements Agent
+    {
+        private final Agent agent;
+        private final CachedNanoClock clock;
+
+        TickingAgent(final Agent agent, final CachedNanoClock clock)
+        {
+            this.agent = agent;
+            this.clock = clock;
+        }
+
+        @Override
+        public void onStart()
+        {
+            agent.onStart();
+        }
+
+        @Override
+        public int doWork() throws Exception
+        {
+            clock.update(System.nanoTime());
+            return agent.doWork();
+        }
+
+        @Override
+        public void onClose()
+        {
+            agent.onClose();
+        }
+
+        @Override
+        public String roleName()
+        {
+            return agent.roleName();
         }
     }
 

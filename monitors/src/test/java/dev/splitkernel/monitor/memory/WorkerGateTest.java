@@ -11,14 +11,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WorkerGateTest
 {
     @Test
-    void shouldGiveUpWhenNoWorkerFreesBeforeTheDeadline()
+    void shouldGiveUpWhenNoWorkerFreesWithinTheTimeout()
     {
         final WorkerGate gate = new WorkerGate(1);
-        assertTrue(gate.acquire(System.nanoTime() + 1_000_000_000L));
+        assertTrue(gate.acquire(1_000_000_000L));
         // The only worker is held (a handler stuck elsewhere): the next request must get an answer, not wait forever.
         assertTimeoutPreemptively(Duration.ofSeconds(10),
-            () -> assertFalse(gate.acquire(System.nanoTime() + 50_000_000L)));
+            () -> assertFalse(gate.acquire(50_000_000L)));
         gate.release();
-        assertTrue(gate.acquire(System.nanoTime() + 1_000_000_000L));
+        assertTrue(gate.acquire(1_000_000_000L));
     }
 }

@@ -151,20 +151,29 @@ final class FrameChannel implements AutoCloseable
     }
 
     /**
-     * Write {@code length} bytes of the send buffer, waiting for socket space until {@code deadlineNs}.
+     * Write {@code length} bytes of the send buffer, waiting for socket space for up to {@code timeoutNs}. The clock
+     * is read only when the socket is full: a frame that fits (nearly all) costs the write alone.
      *
      * @return OK, TIMEOUT (the frame may be half written: the caller must close) or NOT_CONNECTED.
      */
-    int flush(final int length, final long deadlineNs, final boolean busyPoll)
+    int flush(final int length, final long timeoutNs, final boolean busyPoll)
     {
         sendByteBuffer.limit(length).position(0);
         try
         {
+            long deadlineNs = 0;
+            boolean waiting = false;
             while (sendByteBuffer.hasRemaining())
             {
                 if (channel.write(sendByteBuffer) == 0)
                 {
-                    if (System.nanoTime() - deadlineNs >= 0)
+                    final long nowNs = System.nanoTime();
+                    if (!waiting)
+                    {
+                        waiting = true;
+                        deadlineNs = nowNs + timeoutNs;
+                    }
+                    else if (nowNs - deadlineNs >= 0)
                     {
                         return Status.TIMEOUT;
                     }

@@ -32,7 +32,7 @@ import java.util.function.Consumer;
  * <p>
  * Not thread-safe: owned by the thread that runs it; {@link #addListener} queues work for that thread.
  */
-final class TcpPoller implements Agent, Consumer<SelectionKey>
+final class TcpPoller implements dev.splitkernel.verbs.AgentHost.ClockedAgent, Consumer<SelectionKey>
 {
     /** Connections accepted but not yet authenticated, at most; beyond it the oldest is dropped. */
     static final int MAX_PENDING_HANDSHAKES = 256;
@@ -71,6 +71,8 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
     private long selectIntervalNs = MIN_SELECT_INTERVAL_NS;
     private long nowNs;
     private int work;
+    /** The host's duty-cycle clock, or the system's (see {@link dev.splitkernel.verbs.AgentHost.ClockedAgent}). */
+    private org.agrona.concurrent.NanoClock clock = org.agrona.concurrent.SystemNanoClock.INSTANCE;
 
     TcpPoller(final TcpFabric fabric, final ClusterAuthenticator auth)
     {
@@ -92,6 +94,12 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
     public String roleName()
     {
         return "tcp-poller-" + fabric.name();
+    }
+
+    @Override
+    public void nanoClock(final org.agrona.concurrent.NanoClock clock)
+    {
+        this.clock = clock;
     }
 
     /** From any thread: serve {@code server} with {@code handler} from the next duty cycle on. */
@@ -122,7 +130,7 @@ final class TcpPoller implements Agent, Consumer<SelectionKey>
     public int doWork() throws IOException
     {
         work = 0;
-        nowNs = System.nanoTime();
+        nowNs = clock.nanoTime();
         if (!expected.isEmpty())
         {
             pollExpected();

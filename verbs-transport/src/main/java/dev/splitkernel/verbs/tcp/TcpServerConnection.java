@@ -276,7 +276,7 @@ final class TcpServerConnection implements FrameChannel.FrameHandler
         final UnsafeBuffer out = frames.sendBuffer();
         final int frameLength = HEADER_LENGTH + payloadLength;
         FrameDescriptor.encodeHeader(out, 0, frameLength, type, status, 0, correlationId, 0, 0);
-        if (frames.flush(frameLength, System.nanoTime() + operationTimeoutNs, busyPoll) != Status.OK)
+        if (frames.flush(frameLength, operationTimeoutNs, busyPoll) != Status.OK)
         {
             failed = true;
         }

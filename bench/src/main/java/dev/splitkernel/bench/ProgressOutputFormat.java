@@ -14,9 +14,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * JMH's own output, with the suites' progress as a bar kept below it on a terminal: JMH's "# Run progress: P%
- * complete" (its estimate over the whole run) and which benchmark runs now. Elsewhere (CI, a pipe) JMH's output as
- * it is: its "# Run progress" and "# Benchmark" lines are the plain progress lines.
+ * JMH's own output, with the suites' progress as a bar on a terminal, drawn as a line of its own at the start of each
+ * benchmark (JMH writes its iterations as partial lines, which a bar redrawn in place would break): benchmarks done of
+ * how many (from JMH's "# Run progress: P% complete"), the share, the time left and which benchmark starts. Elsewhere
+ * (CI, a pipe) JMH's output as it is: its "# Run progress" and "# Benchmark" lines are the plain progress lines.
  */
 final class ProgressOutputFormat implements OutputFormat
 {
@@ -26,7 +27,6 @@ final class ProgressOutputFormat implements OutputFormat
     private final Progress progress;
     private int benchmarks;
     private String label = "starting";
-    private int permille = -1;
 
     /** {@code out} on a terminal gets the bar; otherwise {@code out} itself is what to use. */
     static OutputFormat wrap(final OutputFormat out)
@@ -40,18 +40,9 @@ final class ProgressOutputFormat implements OutputFormat
         this.progress = progress;
     }
 
-    private void redraw()
-    {
-        if (permille >= 0)
-        {
-            progress.update(permille, 1000, label);
-        }
-    }
-
     @Override
     public void iteration(final BenchmarkParams benchmark, final IterationParams params, final int iteration)
     {
-        progress.clear();
         out.iteration(benchmark, params, iteration);
     }
 
@@ -59,10 +50,7 @@ final class ProgressOutputFormat implements OutputFormat
     public void iterationResult(final BenchmarkParams benchmark, final IterationParams params, final int iteration,
         final IterationResult data)
     {
-        progress.clear();
         out.iterationResult(benchmark, params, iteration, data);
-        out.flush();
-        redraw();
     }
 
     @Override
@@ -71,14 +59,12 @@ final class ProgressOutputFormat implements OutputFormat
         benchmarks++;
         final String name = benchmark.getBenchmark();
         label = "benchmark " + benchmarks + ": " + name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
-        progress.clear();
         out.startBenchmark(benchmark);
     }
 
     @Override
     public void endBenchmark(final BenchmarkResult result)
     {
-        progress.clear();
         out.endBenchmark(result);
     }
 
@@ -91,29 +77,29 @@ final class ProgressOutputFormat implements OutputFormat
     @Override
     public void endRun(final Collection<RunResult> result)
     {
-        progress.clear();
         out.endRun(result);
     }
 
     @Override
     public void print(final String s)
     {
-        progress.clear();
         out.print(s);
     }
 
     @Override
     public void println(final String s)
     {
-        progress.clear();
         out.println(s);
         final Matcher m = RUN_PROGRESS.matcher(s);
-        if (m.matches())
+        final double share = m.matches() ? Double.parseDouble(m.group(1)) / 100 : 0;
+        if (share > 0)
         {
-            permille = (int)Math.round(Double.parseDouble(m.group(1)) * 10);
+            // JMH's share is of benchmarks done (those before this one): how many there are in all follows.
+            final int done = benchmarks - 1;
+            out.flush();
+            progress.update(done, Math.max(done, (int)Math.round(done / share)), label);
+            progress.keep();
         }
-        out.flush();
-        redraw();
     }
 
     @Override
@@ -125,14 +111,12 @@ final class ProgressOutputFormat implements OutputFormat
     @Override
     public void close()
     {
-        progress.clear();
         out.close();
     }
 
     @Override
     public void verbosePrintln(final String s)
     {
-        progress.clear();
         out.verbosePrintln(s);
     }
 

@@ -53,6 +53,17 @@ public final class Progress
         shown = true;
     }
 
+    /** End the bar's line and keep it (where other output follows at once and would erase it). */
+    public void keep()
+    {
+        if (terminal != null && shown)
+        {
+            terminal.println();
+            terminal.flush();
+            shown = false;
+        }
+    }
+
     /** Erase the bar (before other output, and at the end). */
     public void clear()
     {

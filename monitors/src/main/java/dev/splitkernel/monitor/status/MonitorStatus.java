@@ -167,7 +167,16 @@ public final class MonitorStatus implements AutoCloseable
                 try
                 {
                     final StatusReader reader = StatusReader.open(old);
-                    if (nowMs - reader.heartbeatMs() > KEEP_MS && !"running".equals(reader.state(nowMs)))
+                    final boolean stale;
+                    try
+                    {
+                        stale = nowMs - reader.heartbeatMs() > KEEP_MS && !"running".equals(reader.state(nowMs));
+                    }
+                    finally
+                    {
+                        reader.unmap();
+                    }
+                    if (stale)
                     {
                         Files.deleteIfExists(old);
                     }

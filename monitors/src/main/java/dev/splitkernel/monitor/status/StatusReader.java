@@ -76,6 +76,21 @@ public final class StatusReader
         }
     }
 
+    /**
+     * Unmap the file now instead of at some later garbage collection; this reader must not be used after. A process
+     * that looks at many files (the prune at every monitor's start) would otherwise keep a mapping of each until a
+     * collection, and thousands of files reached the kernel's limit on mappings (vm.max_map_count): the JVM could
+     * then not grow its heap and died.
+     */
+    public void unmap()
+    {
+        final java.nio.ByteBuffer mapped = buffer.byteBuffer();
+        if (mapped instanceof java.nio.MappedByteBuffer)
+        {
+            org.agrona.IoUtil.unmap((java.nio.MappedByteBuffer)mapped);
+        }
+    }
+
     /** The status files in {@code directory}, by name; none if it does not exist. */
     public static List<Path> list(final Path directory) throws IOException
     {

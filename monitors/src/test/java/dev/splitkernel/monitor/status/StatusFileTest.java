@@ -169,6 +169,31 @@ class StatusFileTest
         running.close();
     }
 
+    @Test
+    void shouldLeaveNoMappingOfTheFilesItPrunes(@TempDir final Path dir) throws IOException
+    {
+        for (int i = 0; i < 20; i++)
+        {
+            MonitorStatus.open("stopped-" + i, dir, false, 50).close();
+        }
+        final long before = mappingsOf(dir);
+        for (int i = 0; i < 5; i++)
+        {
+            MonitorStatus.prune(dir, System.currentTimeMillis());
+        }
+        // Without unmapping, each prune kept one mapping per file until a garbage collection: 100 here.
+        assertEquals(before, mappingsOf(dir), "mappings of the status files after 5 prunes of 20 files");
+    }
+
+    private static long mappingsOf(final Path dir) throws IOException
+    {
+        final String prefix = dir.toRealPath().toString();
+        try (java.util.stream.Stream<String> lines = Files.lines(Path.of("/proc/self/maps")))
+        {
+            return lines.filter(line -> line.contains(prefix)).count();
+        }
+    }
+
     private static long valueOrZero(final StatusReader reader, final String label)
     {
         return reader.counters().stream().filter(c -> c.label().equals(label)).mapToLong(StatusReader.Counter::value)

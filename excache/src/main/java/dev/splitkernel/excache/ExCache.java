@@ -1,5 +1,7 @@
 package dev.splitkernel.excache;
 
+import dev.splitkernel.counting.Counting;
+
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -652,10 +654,14 @@ public final class ExCache implements AutoCloseable
     /**
      * Adds one to the calling thread's hit stripe: stripe (thread id mod 64), at offset {@code (id << 7) & 0x1F80}
      * below the slot metadata (two instructions). Plain read-add-write: a stripe is shared only by threads whose
-     * ids agree in the low 6 bits.
+     * ids agree in the low 6 bits. Nothing with counting off ({@link Counting#ON}).
      */
     private static void countHit(final long slotMetaBase)
     {
+        if (!Counting.ON)
+        {
+            return; // counting switched off: the JIT drops the rest
+        }
         final long stripe = slotMetaBase - HIT_STRIPES_BYTES +
             ((Thread.currentThread().getId() << HIT_STRIPE_SHIFT) & (HIT_STRIPES_BYTES - (1 << HIT_STRIPE_SHIFT)));
         UnsafeApi.putLong(stripe, UnsafeApi.getLong(stripe) + 1);

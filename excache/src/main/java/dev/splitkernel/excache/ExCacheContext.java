@@ -1,8 +1,9 @@
 package dev.splitkernel.excache;
 
+import dev.splitkernel.counting.Counting;
+
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.status.ConcurrentCountersManager;
 import org.agrona.concurrent.status.CountersManager;
 import org.agrona.concurrent.status.CountersReader;
 
@@ -209,7 +210,7 @@ public final class ExCacheContext
     /** The counters' place: the one given, or a new private one. */
     CountersManager countersManagerOrPrivate(final int counters)
     {
-        return countersManager != null ? countersManager : new ConcurrentCountersManager(
+        return countersManager != null ? countersManager : Counting.newManager(
             new UnsafeBuffer(BufferUtil.allocateDirectAligned(counters * CountersReader.METADATA_LENGTH, 64)),
             new UnsafeBuffer(BufferUtil.allocateDirectAligned(counters * CountersReader.COUNTER_LENGTH, 64)));
     }

@@ -1,5 +1,6 @@
 package dev.splitkernel.cli;
 
+import dev.splitkernel.counting.Counting;
 import dev.splitkernel.report.ErrorBarPlot;
 import dev.splitkernel.report.ReportJson;
 import dev.splitkernel.report.Samples;
@@ -71,6 +72,11 @@ final class RunReport
 
     static void printTable(final PrintStream out, final List<Cell> cells)
     {
+        if (!Counting.ON)
+        {
+            out.println("counting is off (" + Counting.PROP_NAME + "=false, for measuring what counting costs only):"
+                + " hit %, misses, write-backs and RT/miss below read 0");
+        }
         out.printf(Locale.ROOT, "%-10s %-6s %-7s %10s %7s %3s %9s %17s %7s %9s %9s %8s %11s %11s %8s %9s %9s%n",
             "workload", "fabric", "timing", "ExCache MB", "% WS", "n", "slowdown", "95% CI", "+-% med", "run s",
             "local s", "hit %", "misses", "write-backs", "RT/miss", "miss p50", "miss p99");

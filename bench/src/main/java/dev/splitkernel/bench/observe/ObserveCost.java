@@ -25,8 +25,9 @@ import java.util.List;
  * (on-off, off-on, ...) so that drift of a shared host falls on both sides alike. The ratio on/off is taken per
  * round, from two runs minutes apart at most, and the median over rounds is reported with its spread.
  * <p>
- * Observing on: the monitors keep their status files, latency histograms and a publisher; off:
- * {@code splitkernel.stat.file=false} and {@code splitkernel.stat.latency=false} (counters private, no clock read).
+ * Observing on: the monitors count, and keep their status files, latency histograms and a publisher; off:
+ * {@code splitkernel.stat.count=false}, {@code splitkernel.stat.file=false} and {@code splitkernel.stat.latency=false}
+ * (nothing counted: no hit stripe touched, every counter a no-op; no file; no clock read).
  * <p>
  * Usage: {@code scripts/bench observe-cost [--quick] [--rounds N] [--busy-poll true|false] [--only hit|miss]}.
  */
@@ -175,7 +176,8 @@ public final class ObserveCost
             .forks(1)
             .shouldFailOnError(true)
             .verbosity(VerboseMode.SILENT)
-            .jvmArgsAppend("-D" + MonitorStatus.FILE_PROP_NAME + "=" + on,
+            .jvmArgsAppend("-D" + MonitorStatus.COUNT_PROP_NAME + "=" + on,
+                "-D" + MonitorStatus.FILE_PROP_NAME + "=" + on,
                 "-D" + MonitorStatus.LATENCY_PROP_NAME + "=" + on);
         for (int i = 0; i < c.params().length; i += 2)
         {
@@ -220,6 +222,9 @@ public final class ObserveCost
               off, each in its own JVM, the order alternating per round. Prints per benchmark the median of the
               per-round ratios on/off with min and max, every round's scores, and the verdict against the 2%
               target (not with --quick; none either when the rounds spread over more than 4%).
+              Off means counting, histograms and the status file all off (splitkernel.stat.count, .latency and
+              .file false): no hit stripe touched, every counter increment a no-op. That setting is for measuring
+              the cost only: a main job or stat run with it shows zero counts.
               --quick      2 rounds of one short iteration: a smoke run, no verdict
               --busy-poll  the miss benchmark's monitors spin on the network (default: true with 4 cores or more)
               --only       one benchmark only

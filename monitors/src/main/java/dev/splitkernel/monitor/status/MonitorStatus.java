@@ -1,5 +1,7 @@
 package dev.splitkernel.monitor.status;
 
+import dev.splitkernel.counting.Counting;
+
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.SystemEpochClock;
@@ -40,6 +42,8 @@ public final class MonitorStatus implements AutoCloseable
     public static final String DIR_PROP_NAME = "splitkernel.stat.dir";
     /** false: no status file (counters and errors stay in memory). Default true. */
     public static final String FILE_PROP_NAME = "splitkernel.stat.file";
+    /** false: nothing counted ({@link Counting}), for measuring counting's cost only. Default true. */
+    public static final String COUNT_PROP_NAME = Counting.PROP_NAME;
     /** false: no latency histograms (the clock is not even read). Default true. */
     public static final String LATENCY_PROP_NAME = "splitkernel.stat.latency";
     /** How often histograms, gauges and the heartbeat are published, in ms; default 250. */
@@ -89,7 +93,7 @@ public final class MonitorStatus implements AutoCloseable
         buffer.putInt(VERSION_OFFSET, LAYOUT_VERSION);
         // Last: a reader that sees the magic sees a whole header.
         buffer.putIntOrdered(MAGIC_OFFSET, MAGIC);
-        counters = new ConcurrentCountersManager(
+        counters = Counting.newManager(
             new UnsafeBuffer(buffer, metadataOffset(), METADATA_LENGTH),
             new UnsafeBuffer(buffer, valuesOffset(buffer), VALUES_LENGTH));
         errorLog = new DistinctErrorLog(

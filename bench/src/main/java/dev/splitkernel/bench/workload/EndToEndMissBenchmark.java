@@ -36,9 +36,10 @@ import java.util.concurrent.TimeUnit;
  * {@code oneSided=true}: the misses are one-sided READs of known pages (after the first sweep); {@code false}: every
  * miss is an RPC served by the memory monitor's CPU. Report the median (p50) of SampleTime.
  * <p>
- * {@code observe}: true (the default), every monitor keeps its status file and latency histograms; false, none (no
- * file, no clock read for a histogram). {@code scripts/bench observe-cost} measures what observing costs a miss: on and
- * off in alternating rounds, each in its own JVM (the latency switch is a static final read once per JVM).
+ * {@code observe}: true (the default), every monitor counts and keeps its status file and latency histograms; false,
+ * none (nothing counted, no file, no clock read for a histogram; the switches are static finals, so in this JVM only
+ * if set before the first monitor class loads, as {@code observe-cost} does with JVM options). {@code scripts/bench
+ * observe-cost} measures what observing costs a miss: on and off in alternating rounds, each in its own JVM.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -84,6 +85,7 @@ public class EndToEndMissBenchmark
             throw new IllegalStateException("fabric rdma: no ACTIVE RDMA port with an IPv4 address here");
         }
         final String listen = host + ":0";
+        System.setProperty(MonitorStatus.COUNT_PROP_NAME, Boolean.toString(observe));
         System.setProperty(MonitorStatus.FILE_PROP_NAME, Boolean.toString(observe));
         System.setProperty(MonitorStatus.LATENCY_PROP_NAME, Boolean.toString(observe));
         final String global = startChild("global", "global", "--fabric", fabric, "--listen", listen);
@@ -126,7 +128,8 @@ public class EndToEndMissBenchmark
     {
         final ChildMonitor child = ChildMonitor.startRole(role,
             List.of("-Xmx512m", "-D" + FabricContext.BUSY_POLL_PROP_NAME + "=" + busyPoll,
-                "-D" + MonitorStatus.FILE_PROP_NAME + "=" + observe, "-D" + MonitorStatus.LATENCY_PROP_NAME + "=" + observe),
+                "-D" + MonitorStatus.COUNT_PROP_NAME + "=" + observe, "-D" + MonitorStatus.FILE_PROP_NAME + "=" + observe,
+                "-D" + MonitorStatus.LATENCY_PROP_NAME + "=" + observe),
             List.of(args).subList(1, args.length), START_TIMEOUT_MS);
         children.add(child);
         return child.address();

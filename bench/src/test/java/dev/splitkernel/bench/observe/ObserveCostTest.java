@@ -21,8 +21,10 @@ class ObserveCostTest
     void shouldJudgeAgainstTwoPercentOnlyWhenTheRoundsAgree()
     {
         assertTrue(ObserveCost.summary(CASE, new double[] {1.01, 1.005, 1.015}, true).endsWith("within 2%"));
-        assertTrue(ObserveCost.summary(CASE, new double[] {1.03, 1.025, 1.035}, true).endsWith("OVER 2%"));
+        assertTrue(ObserveCost.summary(CASE, new double[] {1.03, 1.025, 1.035}, true).endsWith("OVER 2% (every round)"));
+        assertTrue(ObserveCost.summary(CASE, new double[] {1.03, 1.015, 1.035}, true).endsWith("  OVER 2%"));
         assertTrue(ObserveCost.summary(CASE, new double[] {0.63, 1.48, 0.88}, true).contains("no verdict"));
+        assertTrue(ObserveCost.summary(CASE, new double[] {1.11, 1.31, 1.26}, true).endsWith("OVER 2% (every round)"));
         final String quick = ObserveCost.summary(CASE, new double[] {1.03, 1.025, 1.035}, false);
         assertFalse(quick.contains("2%") || quick.contains("verdict"), quick);
         assertTrue(quick.contains("median 1.0300") && quick.contains("min 1.0250") && quick.contains("max 1.0350"),

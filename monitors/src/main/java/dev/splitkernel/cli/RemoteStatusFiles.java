@@ -159,8 +159,9 @@ final class RemoteStatusFiles implements AutoCloseable
             globs.append(' ').append(MonitorStatus.fileStem(name)).append("-*").append(StatusFileDescriptor.SUFFIX);
         }
         final String quotedDir = "'" + dir.toString().replace("'", "'\\''") + "'";
-        return "cd " + quotedDir + " 2>/dev/null || { echo \"no status directory " + dir.toString()
-            .replace("\"", "") + " on $(hostname)\" >&2; exit 3; }; for f in" + globs +
+        // The directory stays single-quoted in the message too: nothing the user wrote is expanded by the shell.
+        return "cd " + quotedDir + " 2>/dev/null || { echo \"no status directory\" " + quotedDir +
+            " \"on $(hostname)\" >&2; exit 3; }; for f in" + globs +
             "; do [ -f \"$f\" ] || continue; echo \"$(wc -c < \"$f\") $f\"; cat \"$f\"; done";
     }
 

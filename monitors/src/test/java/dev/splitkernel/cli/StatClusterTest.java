@@ -93,6 +93,19 @@ class StatClusterTest
     }
 
     /** ssh HOST COMMAND: runs COMMAND here for ANSWERS (its status directory mapped), fails or hangs for the others. */
+    @Test
+    void shouldExpandNothingOfTheStatusDirectoryInTheRemoteCommand() throws Exception
+    {
+        final Path marker = here.resolve("expanded");
+        final String dir = here.resolve("missing").toString() + "/$(touch " + marker + ")`touch " + marker + "`'\"";
+        final Process shell = new ProcessBuilder("sh", "-c",
+            RemoteStatusFiles.remoteCommand(Path.of(dir), List.of("memory 127.0.0.1:7002"))).start();
+        final String stderr = new String(shell.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(3, shell.waitFor());
+        assertTrue(stderr.startsWith("no status directory " + dir + " on "), stderr);
+        assertTrue(Files.notExists(marker), "the shell ran a command written in --dir");
+    }
+
     private Path fakeSsh(final Path localDir, final Path remoteDir) throws IOException
     {
         final Path script = here.resolve("fake-ssh");

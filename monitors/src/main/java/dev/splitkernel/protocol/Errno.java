@@ -32,6 +32,11 @@ public final class Errno
     public static final int EOVERFLOW = -(BASE + 75);
     /** The memory monitor that owns the address is dead (declared by the global managers) or unreachable. */
     public static final int EHOSTDOWN = -(BASE + 112);
+    /**
+     * A memory monitor's answer for a vRegion that has moved away from it (it was declared dead while alive and the
+     * vRegion promoted at its secondary): ask the vRegion's current owner instead.
+     */
+    public static final int ESTALE = -(BASE + 116);
 
     private Errno()
     {
@@ -84,6 +89,7 @@ public final class Errno
             case ENOSYS: return "ENOSYS";
             case EOVERFLOW: return "EOVERFLOW";
             case EHOSTDOWN: return "EHOSTDOWN";
+            case ESTALE: return "ESTALE";
             default: return "errno " + linux(code);
         }
     }

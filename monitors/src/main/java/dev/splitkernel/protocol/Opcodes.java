@@ -28,6 +28,11 @@ public final class Opcodes
     /** ...REPLICA_VMA's {@code flags}: the primary has copied every older page; the standby copy can take over. */
     public static final int REPLICA_COPY_DONE = 61;
     /**
+     * REPLICA_VMA's {@code flags}, sent by the GMM to a vRegion's former owner after promoting its secondary: vRegion
+     * {@code newAddress} (an index) of {@code asid} is no longer yours (you were declared dead): stop serving it.
+     */
+    public static final int REPLICA_FENCE = 62;
+    /**
      * The primary of vRegion {@code newAddress} (an index) of process {@code asid} is dead: the secondary takes it
      * over (its standby copy becomes an owned vRegion). Sent by the GMM. Result 0, ENOENT if nothing is here, or EAGAIN if its copy is not complete (the vRegion is lost).
      */

@@ -38,10 +38,15 @@ final class Failover implements AutoCloseable
 
     Failover(final Fabric fabric, final long callTimeoutNs, final ErrorHandler errors)
     {
+        this("global-failover", fabric, callTimeoutNs, errors);
+    }
+
+    Failover(final String threadName, final Fabric fabric, final long callTimeoutNs, final ErrorHandler errors)
+    {
         this.fabric = fabric;
         this.callTimeoutNs = callTimeoutNs;
         this.errors = errors;
-        thread = new QueueThread<>("global-failover", this::run, this::closeConnections);
+        thread = new QueueThread<>(threadName, this::run, this::closeConnections);
     }
 
     void start()

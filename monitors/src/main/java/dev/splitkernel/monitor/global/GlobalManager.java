@@ -50,6 +50,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     /** Memory monitors being probed after a failed call (one probe at a time each). */
     private final java.util.Set<Integer> suspects = new java.util.HashSet<>();
     private final Failover failover;
+    /** Fences for monitors declared dead: their own thread, so calling a really dead one never delays a failover. */
+    private final Failover fences;
     private final AtomicCounter failovers;
     private final AtomicCounter lostVRegions;
     /** The GSM: vNodes and their storage and buffer-cache monitors. */
@@ -80,6 +82,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         storageManager = new StorageManager(addresses, memoryMembers, storageMembers, fabric);
         push = new MembershipPush(fabric, ctx.pushTimeoutNs(), this::pushFailed);
         failover = new Failover(fabric, GlobalManagerContext.FAILOVER_CALL_TIMEOUT_NS, resources.errors());
+        fences = new Failover("global-fences", fabric, GlobalManagerContext.FAILOVER_CALL_TIMEOUT_NS, resources.errors());
     }
 
     public GlobalManager start()
@@ -87,6 +90,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         address = resources.listen(ctx.listenAddress(), this);
         push.start();
         failover.start();
+        fences.start();
         if (ctx.memberTimeoutMs() > 0)
         {
             final long checkIntervalNs = Math.max(1_000_000L, ctx.memberTimeoutMs() * 1_000_000L / 10);
@@ -217,6 +221,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     {
         final long result = failover.callMemory(secondaryAddress, Opcodes.REPLICA_PROMOTE, asid, 0, 0, index);
         final String homeAddress;
+        final String deadAddress;
         synchronized (this)
         {
             final long[] placed = vRegions.get(key(asid, index));
@@ -240,6 +245,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 " promoted at its secondary, memory monitor " + secondary);
             final Integer home = homes.get(asid);
             homeAddress = home == null || memoryMember(home) == null ? null : addresses.get(home);
+            deadAddress = addresses.get(deadId);
         }
         if (homeAddress != null)
         {
@@ -252,6 +258,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             }
         }
         replicate(asid, index);
+        if (deadAddress != null)
+        {
+            // A monitor declared dead may be alive (a probe lost under load): tell it the vRegion is no longer its
+            // own, so it stops serving it. On the fences' thread: a really dead one costs only that thread a timeout.
+            fences.execute(() -> fences.callMemory(deadAddress, Opcodes.REPLICA_VMA, asid, 0,
+                Opcodes.REPLICA_FENCE, index));
+        }
     }
 
     /** On the failover thread: give a vRegion without a replica a new secondary, if a live monitor can take it. */
@@ -767,6 +780,25 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     }
 
     /**
+     * Declare memory monitor {@code memberId} dead now, as a heartbeat timeout or a failed probe would, whether or not it
+     * is alive: tests of a false death (a probe lost under load).
+     *
+     * @return false if it is not a live memory member.
+     */
+    public synchronized boolean declareDead(final int memberId)
+    {
+        for (int i = 0; i < memoryMembers.size(); i++)
+        {
+            if (memoryMembers.get(i).memberId == memberId)
+            {
+                declareMemoryMemberDead(i);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * GMM: vRegion {@code vRegionIndex} of process {@code asid} is owned by memory monitor {@code ownerId} from now on
      * (a replica taking over from a dead owner): the placement moves, and every live processor is told (its misses
      * there go to the new owner; those waiting on the dead one retry there). Moving the pages is the caller's part.
@@ -1034,6 +1066,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     public void close()
     {
         failover.close();
+        fences.close();
         push.close();
         resources.stopAgents();
         synchronized (this)

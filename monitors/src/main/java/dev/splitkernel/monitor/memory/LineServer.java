@@ -184,9 +184,10 @@ final class LineServer implements RequestHandler
         final int prot = region == null ? -1 : region.vmas.protAt(lineAddress);
         if (prot < 0)
         {
+            final int result = region == null && replication.movedAway(asid, lineAddress) ? Errno.ESTALE : Errno.EFAULT;
             counters.increment(MemoryMonitorCounters.FAULTS);
-            LineReplyDescriptor.encode(reply, replyOffset, Errno.EFAULT, 0, 0, 0);
-            return Errno.EFAULT;
+            LineReplyDescriptor.encode(reply, replyOffset, result, 0, 0, 0);
+            return result;
         }
         final long pageIndex = (lineAddress - region.base) >>> pageShift;
         final boolean noCreate = (flags & LineRequestDescriptor.FLAG_NO_CREATE) != 0;
@@ -210,6 +211,12 @@ final class LineServer implements RequestHandler
         final int inPage = (int)(lineAddress & (pageBytes - 1));
         data.putBytes(dataOffset, pool.buffer(page), pool.offset(page) + inPage,
             lengthBytes);
+        if (region.fenced)
+        {
+            // Fenced meanwhile: the new owner may have newer bytes than these.
+            LineReplyDescriptor.encode(reply, replyOffset, Errno.ESTALE, 0, 0, 0);
+            return Errno.ESTALE;
+        }
         LineReplyDescriptor.encode(reply, replyOffset, prot, pool.remoteAddress(page) + inPage, pool.rkey(page), 0);
         return prot;
     }
@@ -224,7 +231,7 @@ final class LineServer implements RequestHandler
         if (prot < 0)
         {
             counters.increment(MemoryMonitorCounters.FAULTS);
-            return Errno.EFAULT;
+            return region == null && replication.movedAway(asid, lineAddress) ? Errno.ESTALE : Errno.EFAULT;
         }
         if ((prot & Prot.PROT_WRITE) == 0 && (flags & LineRequestDescriptor.FLAG_FORCE) == 0)
         {
@@ -245,11 +252,16 @@ final class LineServer implements RequestHandler
         }
         final int inPage = (int)(lineAddress & (pageBytes - 1));
         // Applied and forwarded under the page's stripe: the secondary sees this page's versions in this order.
+        // A fenced vRegion (another monitor owns it now) acknowledges nothing: ESTALE, the processor writes the line
+        // back to the new owner.
         synchronized (replication.stripe(lineAddress))
         {
+            if (region.fenced)
+            {
+                return Errno.ESTALE;
+            }
             pool.buffer(page).putBytes(pool.offset(page) + inPage, src, srcOffset, lengthBytes);
-            replication.forwardWriteBack(region, lineAddress, lengthBytes, src, srcOffset);
+            return replication.forwardWriteBack(region, lineAddress, lengthBytes, src, srcOffset);
         }
-        return 0;
     }
 }

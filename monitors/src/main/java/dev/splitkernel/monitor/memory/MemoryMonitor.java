@@ -89,7 +89,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
                 ctx.requestTimeoutNs()),
             org.agrona.concurrent.SystemNanoClock.INSTANCE, ctx.replicaLogBatchBytes(), ctx.replicaLogMaxBytes(),
             ctx.loadReportIntervalNs(), resources.status().countersManager());
-        roles[Opcodes.REPLICA_WRITE_BACK] = new Secondary(writeBackLog, standby, pool, counters, pageBytes);
+        roles[Opcodes.REPLICA_WRITE_BACK] = new Secondary(writeBackLog, standby, owner, pool, counters, pageBytes);
         roles[Opcodes.REPLICA_VMA] = replication;
         roles[Opcodes.REPLICA_PROMOTE] = replication;
         for (final int opcode : new int[] {Opcodes.LINE_FETCH, Opcodes.LINE_WRITE_BACK,

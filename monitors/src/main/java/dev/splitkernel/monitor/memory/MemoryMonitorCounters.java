@@ -45,7 +45,9 @@ public final class MemoryMonitorCounters
     public static final int REPLICA_WRITE_BACKS = 21;
     /** Standby vRegions taken over after their primary died (as a secondary). */
     public static final int PROMOTIONS = 22;
-    public static final int COUNT = 23;
+    /** Owned vRegions this monitor stopped serving because another owns them now (it was declared dead while alive). */
+    public static final int VREGIONS_FENCED = 23;
+    public static final int COUNT = 24;
 
     private static final String[] NAMES =
     {
@@ -53,7 +55,8 @@ public final class MemoryMonitorCounters
         "pages created by write-back", "faults", "out of memory", "malformed requests", "unknown opcodes", "syscalls",
         "owner operations", "handler errors", "load reports", "load report failures", "pages moved",
         "worker timeouts", "replica forwards", "replica pages copied", "replications started",
-        "replications completed", "replicas lost", "replica write-backs", "promotions"
+        "replications completed", "replicas lost", "replica write-backs", "promotions",
+        "vRegions fenced"
     };
 
     private final AtomicCounter[] values = new AtomicCounter[COUNT];

@@ -55,6 +55,8 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
      * here: promoting one would serve zeros for them, so a promotion is refused (the vRegion is lost, and says so).
      */
     private final Set<Long> incompleteCopies = ConcurrentHashMap.newKeySet();
+    /** Primary: the vRegions ({@link VRegion#key}) fenced here because another monitor owns them now. */
+    private final Set<Long> movedAway = ConcurrentHashMap.newKeySet();
     private final Thread copier;
     private volatile boolean closed;
     private volatile boolean forwarding;
@@ -107,18 +109,27 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
     /**
      * Primary: forward a write-back just applied to {@code region}'s page (the caller holds {@link #stripe}) to the
      * region's secondary, if it has one, and wait for its acknowledgement.
+     *
+     * @return 0 (the write-back may be acknowledged), or ESTALE: the secondary owns the vRegion now (this monitor was
+     * declared dead while alive and the vRegion promoted there), so the region is fenced here and the write-back
+     * must fail: the processor writes it back to the new owner.
      */
-    void forwardWriteBack(final VRegion region, final long lineAddress, final int lengthBytes,
+    int forwardWriteBack(final VRegion region, final long lineAddress, final int lengthBytes,
         final DirectBuffer src, final int srcOffset)
     {
         final int secondary = region.secondary;
         if (secondary == VRegion.NO_SECONDARY)
         {
-            return;
+            return 0;
         }
         final MemoryMonitorProxy peer = secondaryPeer(secondary);
         final int result = peer == null ? Status.NOT_CONNECTED :
             peer.replicaWriteBack(region.asid, lineAddress, lengthBytes, src, srcOffset);
+        if (result == Errno.ESTALE)
+        {
+            fence(region.asid, region.index, "its secondary, memory monitor " + secondary + ", owns it now");
+            return Errno.ESTALE;
+        }
         if (result < 0)
         {
             lose(region, secondary, "a forwarded write-back failed: " + describe(result));
@@ -127,6 +138,33 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         {
             counters.increment(MemoryMonitorCounters.REPLICA_FORWARDS);
         }
+        return 0;
+    }
+
+    /**
+     * This monitor no longer owns vRegion {@code index} of {@code asid} (it was declared dead while alive and the
+     * vRegion promoted at its secondary): out of the owned table, and every access still in flight or still sent here
+     * by a processor that has not heard of the move is answered ESTALE. Its pages are not freed: a write-back or
+     * fetch may still hold one (they stay with the detached region).
+     */
+    void fence(final int asid, final int index, final String why)
+    {
+        movedAway.add(VRegion.key(asid, index));
+        final VRegion region = owner.detach(asid, index);
+        if (region != null)
+        {
+            region.fenced = true;
+            counters.increment(MemoryMonitorCounters.VREGIONS_FENCED);
+            errors.onError(new IllegalStateException("memory monitor " + peers.memberId() + ": vRegion " + index +
+                " of process " + asid + " has moved away (" + why + "): this monitor was declared dead while alive " +
+                "and no longer serves it"));
+        }
+    }
+
+    /** True if the vRegion holding {@code address} of {@code asid} moved away from this monitor ({@link #fence}). */
+    boolean movedAway(final int asid, final long address)
+    {
+        return !movedAway.isEmpty() && movedAway.contains(VRegion.key(asid, (int)(address / vRegionBytes)));
     }
 
     @Override
@@ -243,6 +281,19 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
             incompleteCopies.remove(copyKey);
             result = 0;
         }
+        else if (vmaOpcode == Opcodes.REPLICA_FENCE)
+        {
+            final long index = SyscallRequestDescriptor.newAddress(request, offset);
+            if (index < 0 || index > Integer.MAX_VALUE)
+            {
+                result = Errno.EINVAL;
+            }
+            else
+            {
+                fence(asid, (int)index, "the GMM promoted its secondary");
+                result = 0;
+            }
+        }
         else
         {
             if (vmaOpcode == Opcodes.VMA_DROP_PROCESS)
@@ -267,7 +318,13 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         }
         if (owner.region(asid, (int)index) != null)
         {
-            return 0; // promoted already (the GMM asked again)
+            if (standby.region(asid, (int)index) == null)
+            {
+                return 0; // promoted already (the GMM asked again)
+            }
+            // An owned copy left from before this monitor was declared dead and never fenced: stale, the standby
+            // copy (replicated here since) is the current one.
+            fence(asid, (int)index, "a newer copy replicated here is promoted");
         }
         if (incompleteCopies.contains(VRegion.key(asid, (int)index)))
         {
@@ -279,6 +336,7 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
             return Errno.ENOENT;
         }
         region.secondary = VRegion.NO_SECONDARY;
+        movedAway.remove(VRegion.key(asid, (int)index)); // it came back here
         final int result = owner.adopt(region);
         if (result == 0)
         {

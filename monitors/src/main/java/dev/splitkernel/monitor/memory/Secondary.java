@@ -14,7 +14,8 @@ import org.agrona.MutableDirectBuffer;
  * replicated vRegion ({@link Opcodes#REPLICA_WRITE_BACK}) and acknowledges its own only after this reply, which comes
  * once the line is in the standby copy of the vRegion (the pages a promotion takes over: the log applied as it
  * arrives) and, when backup storage is configured, in the {@link WriteBackLog} shipped to it. A line of a vRegion with
- * no standby copy here (its vma table was never replicated here) is refused with EFAULT unless the log takes it.
+ * no standby copy here (its vma table was never replicated here) is refused with EFAULT unless the log takes it; one
+ * of a vRegion promoted here (the sender was declared dead while alive) with ESTALE, which fences it at the sender.
  * <p>
  * Thread-safe.
  */
@@ -22,6 +23,7 @@ final class Secondary implements RequestHandler
 {
     private final WriteBackLog log;
     private final VmaOwner standby;
+    private final VmaOwner owner;
     private final PagePool pool;
     private final MemoryMonitorCounters counters;
     private final int pageBytes;
@@ -31,11 +33,12 @@ final class Secondary implements RequestHandler
     /**
      * @param log null: this monitor keeps no write-back log.
      */
-    Secondary(final WriteBackLog log, final VmaOwner standby, final PagePool pool,
+    Secondary(final WriteBackLog log, final VmaOwner standby, final VmaOwner owner, final PagePool pool,
         final MemoryMonitorCounters counters, final int pageBytes)
     {
         this.log = log;
         this.standby = standby;
+        this.owner = owner;
         this.pool = pool;
         this.counters = counters;
         this.pageBytes = pageBytes;
@@ -70,6 +73,13 @@ final class Secondary implements RequestHandler
         {
             final int asid = LineRequestDescriptor.asid(request, offset);
             final int dataOffset = offset + LineRequestDescriptor.DATA_OFFSET;
+            if (standby.region(asid, lineAddress) == null && owner.region(asid, lineAddress) != null)
+            {
+                // Promoted here: the sender is a former owner declared dead while alive. Refused distinctly, so it
+                // fences the vRegion and fails the write-back rather than acknowledge what this owner lacks.
+                LineReplyDescriptor.encode(reply, replyOffset, Errno.ESTALE, 0, 0, 0);
+                return LineReplyDescriptor.HEADER_LENGTH;
+            }
             final int applied = applyToStandby(asid, lineAddress, lengthBytes, request, dataOffset);
             final int logged = log == null ? applied : log.append(asid, lineAddress, request, dataOffset, lengthBytes);
             result = applied == 0 || logged == 0 ? Math.min(0, Math.max(applied, logged)) : applied;

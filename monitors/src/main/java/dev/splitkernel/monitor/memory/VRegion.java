@@ -31,6 +31,11 @@ final class VRegion
      * forwarded there before they are acknowledged), or {@link #NO_SECONDARY}.
      */
     volatile int secondary = NO_SECONDARY;
+    /**
+     * This monitor lost the vRegion to another owner (declared dead while alive): every access is answered ESTALE.
+     * Checked after a fetch's copy and, under the page's stripe, before a write-back's.
+     */
+    volatile boolean fenced;
     /** Guarded by the monitor's control lock. */
     long committedBytes;
     private final long pageCount;

@@ -354,7 +354,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         }
         if (!owner.usable())
         {
-            if ((owner = awaitOwner(asid, address, r, null)) == null)
+            if ((owner = awaitOwner(asid, address, r, null, false)) == null)
             {
                 missErrors.increment();
                 return Errno.EHOSTDOWN;
@@ -391,10 +391,10 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         }
         while (result == Status.BACK_PRESSURED && retryBusy(busySinceNs = busySince(busySinceNs)));
         boolean movedOwner = false;
-        if (isOwnerFailure(result))
+        if (isOwnerFailure(result) || result == Errno.ESTALE)
         {
             // Fetching is idempotent: retry once at the owner the global managers push instead (a replica).
-            final Owners.Owner next = awaitOwner(asid, address, r, owner);
+            final Owners.Owner next = awaitOwner(asid, address, r, owner, result == Errno.ESTALE);
             if (next != null)
             {
                 owner = next;
@@ -469,11 +469,14 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
                 r.learn(p.view().indexOf(lineNumber), location.remoteAddress(), location.rkey());
             }
         }
-        else if (isOwnerFailure(result))
+        else if (isOwnerFailure(result) || result == Errno.ESTALE)
         {
-            // The owner may be dead: apart, each waiting for a new owner (a promoted replica). Writing the victim
-            // back twice is harmless: the same bytes.
-            noteDown(owner);
+            // The owner may be dead, or no longer owns the vRegion (ESTALE): apart, each waiting for a new owner (a
+            // promoted replica). Writing the victim back twice is harmless: the same bytes.
+            if (result != Errno.ESTALE)
+            {
+                noteDown(owner);
+            }
             return LineSource.super.fetchWithWriteBack(asid, lineNumber, dst, dstOffset, victimAsid, victimLine,
                 victim, victimOffset);
         }
@@ -509,7 +512,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             // No owner any more: unmapped, and the content is dead.
             return 0;
         }
-        if (!owner.usable() && (owner = awaitOwner(asid, address, r, null)) == null)
+        if (!owner.usable() && (owner = awaitOwner(asid, address, r, null, false)) == null)
         {
             return unwritable(p, Errno.EHOSTDOWN);
         }
@@ -522,9 +525,11 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         }
         while (result == Status.BACK_PRESSURED && retryBusy(busySinceNs = busySince(busySinceNs)));
         boolean movedOwner = false;
-        if (isOwnerFailure(result))
+        if (isOwnerFailure(result) || result == Errno.ESTALE)
         {
-            final Owners.Owner next = awaitOwner(asid, address, r, owner);
+            // ESTALE: the owner was declared dead while alive and no longer has the vRegion: never acknowledged
+            // there, so written back to the new owner.
+            final Owners.Owner next = awaitOwner(asid, address, r, owner, result == Errno.ESTALE);
             if (next != null)
             {
                 owner = next;
@@ -632,17 +637,21 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
      * or not connected), or when a call to {@code failed} just failed in transport: waits for the global managers to
      * push a new owner for the vRegion (or the old one back, unless it is {@code failed}), at most until the owner
      * has been down for ownerWaitNs. Returns null (and records why) when none came.
+     *
+     * {@code movedAway}: {@code failed} answered ESTALE (alive, but the vRegion moved away from it): it is not marked
+     * down, and the wait is for the vRegion's new owner.
      */
     private Owners.Owner awaitOwner(final int asid, final long address, final ProcessView.Region r,
-        final Owners.Owner failed)
+        final Owners.Owner failed, final boolean movedAway)
     {
         ownerWaits.increment();
         final Owners.Owner first = failed != null ? failed : r.owner;
-        if (failed != null)
+        if (failed != null && !movedAway)
         {
             noteDown(failed);
         }
-        final long downSinceNs = first == null ? 0 : first.downSinceNs;
+        // Moved away: the old owner is alive (it answered), so the wait runs from now, not from its going down.
+        final long downSinceNs = first == null || movedAway ? 0 : first.downSinceNs;
         final long deadlineNs = (downSinceNs != 0 ? downSinceNs : System.nanoTime()) + ownerWaitNs;
         while (true)
         {
@@ -655,7 +664,8 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             {
                 final Owners.Owner gone = owner != null ? owner : first;
                 error("process " + asid + ": access at 0x" + Long.toHexString(address) + ": its owner, " + gone
-                    + ", is " + (gone != null && gone.dead ? "dead (declared by the global managers)" : "unreachable")
+                    + ", is " + (movedAway && gone == failed ? "no longer its owner (ESTALE)" :
+                    gone != null && gone.dead ? "dead (declared by the global managers)" : "unreachable")
                     + ", and no new owner came within " + ownerWaitNs / 1_000_000L + " ms");
                 return null;
             }

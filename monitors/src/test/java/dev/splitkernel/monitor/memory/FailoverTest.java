@@ -7,7 +7,11 @@ import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.processor.SegmentationFault;
 import dev.splitkernel.protocol.Errno;
+import dev.splitkernel.protocol.LineLocation;
+import dev.splitkernel.protocol.MemoryMonitorProxy;
 import dev.splitkernel.protocol.Prot;
+import dev.splitkernel.verbs.Fabric;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -125,6 +129,44 @@ class FailoverTest
             check(p, base, 3);
             assertEquals(third, cluster.global().ownerOf(p.pid(), index));
             assertEquals(2, cluster.global().failoverCounts()[0], "two failovers, nothing lost");
+        }
+    }
+
+    @Test
+    void shouldFenceAnOwnerDeclaredDeadWhileAliveSoItAcknowledgesNoWriteBackTheNewOwnerLacks() throws Exception
+    {
+        try (EmbeddedCluster cluster = start())
+        {
+            final Victim v = writtenAndFlushed(cluster, "false-death");
+            final int pid = v.p().pid();
+            assertTrue(monitor(cluster, v.owner()).awaitReplicaCopies(WAIT_NS / 1_000_000L));
+            // A probe lost under load: the owner is declared dead but keeps running.
+            assertTrue(cluster.global().declareDead(v.owner()));
+            await(() -> cluster.global().ownerOf(pid, v.index()) == v.secondary(), "the secondary promoted");
+
+            // A processor that has not heard of the move still writes back to the old owner.
+            final int lineBytes = cluster.context().excache().lineBytes();
+            final long line = Math.max(v.base(), v.index() * VREGION_BYTES);
+            final UnsafeBuffer bytes = new UnsafeBuffer(new byte[lineBytes]);
+            bytes.putLong(0, 0xDEADL);
+            final Fabric fabric = cluster.newPeerFabric("stale-processor");
+            final MemoryMonitorProxy oldOwner = new MemoryMonitorProxy(
+                fabric.connect(monitor(cluster, v.owner()).address()), v.owner(), lineBytes, WAIT_NS);
+            final MemoryMonitorProxy newOwner = new MemoryMonitorProxy(
+                fabric.connect(monitor(cluster, v.secondary()).address()), v.secondary(), lineBytes, WAIT_NS);
+            assertEquals(Errno.ESTALE, oldOwner.writeBackLine(pid, line, lineBytes, bytes, 0),
+                "the old owner must not acknowledge a write-back the new owner does not have");
+            assertEquals(Errno.ESTALE, oldOwner.fetchLine(pid, line, lineBytes, bytes, 0, new LineLocation()),
+                "the old owner no longer serves the vRegion");
+            assertEquals(Errno.ESTALE, newOwner.replicaWriteBack(pid, line, lineBytes, bytes, 0),
+                "the new owner refuses a forward for a vRegion it owns, distinctly");
+            assertEquals(1, monitor(cluster, v.owner()).counters().get(MemoryMonitorCounters.VREGIONS_FENCED));
+
+            // The process goes on at the new owner with every value it wrote.
+            checkAndWrite(v.p(), v.base(), 1, 2);
+            assertTrue(cluster.processor().cache().flushAndDropAll(pid) >= 0);
+            check(v.p(), v.base(), 2);
+            assertEquals(v.secondary(), v.p().vRegionMap().ownerOf(v.index()));
         }
     }
 

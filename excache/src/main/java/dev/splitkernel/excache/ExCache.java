@@ -312,7 +312,7 @@ public final class ExCache implements AutoCloseable
         return (short)load(null, asid, vaddr, Short.BYTES);
     }
 
-    /** As {@link #getShort(int, long)}, a hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
+    /** As {@link #getShort(int, long)}, a hit counted in {@code hits} ({@link #newHits()}, held by this thread). */
     public short getShort(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return (short)load(hits, asid, vaddr, Short.BYTES);

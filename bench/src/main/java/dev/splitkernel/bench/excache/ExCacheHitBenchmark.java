@@ -46,10 +46,10 @@ import java.util.concurrent.locks.LockSupport;
  * publishes. The hit path touches neither (hits go to per-thread stripes, or to the thread's {@link ExCacheHits} in
  * {@link #randomLoadCacheHeld}, either way), so the two differ only by a publisher thread waking every 250 ms; what
  * counting a hit costs shows with {@code -Dsplitkernel.stat.count=false} as well (nothing counted), which
- * {@code observe-cost} sets on its off side. Do not compare them with {@code -p observe=true,false} in one run: JMH runs
- * every fork of one value before the other, minutes apart, and this DRAM-bound random walk over 256 MB drifts by tens
- * of percent over minutes on a shared host (observe=false once came out 50% slower than true). {@code scripts/bench
- * observe-cost} alternates them, each in its own JVM, and takes the ratio per round.
+ * {@code observe-cost} sets on its off side. Do not compare them with {@code -p observe=true,false} in one run: JMH
+ * runs every fork of one value before the other, minutes apart, and this DRAM-bound random walk over 256 MB drifts
+ * by tens of percent over minutes on a shared host (observe=false once came out 50% slower than true).
+ * {@code scripts/bench observe-cost} alternates them, each in its own JVM, and takes the ratio per round.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

@@ -240,7 +240,7 @@ public final class ObserveCost
               --busy-poll  the miss benchmark's monitors spin on the network (default: true with 4 cores or more)
               --only       the hit benchmarks (both) or the miss benchmark only
               Run time: each run is a JVM of its own, about 15 s for a hit case and 20 s for miss on an idle
-              machine, so about 100 s per round (5 rounds: about 8 minutes); --quick about 2 minutes. At load 40 to 50 on
-              2 cores, 3 rounds took 7 minutes.""");
+              machine, so about 100 s per round (5 rounds: about 8 minutes); --quick about 2 minutes. At load 40
+              to 50 on 2 cores, 3 rounds (one hit case then) took 7 minutes.""");
     }
 }

@@ -14,10 +14,13 @@ import java.lang.invoke.VarHandle;
  * path ends in an acquire load of the slot state, so the JIT cannot hold the count in a register across hits: a
  * reader sees each hit once the hit has returned (and all of them once the thread has stopped or closed this).
  * <p>
+ * The count has a cache line to itself (padding on both sides, {@link ExCacheHitsPadding}): the handles of threads
+ * that hit at the same time are often allocated next to each other, and would otherwise share a line.
+ * <p>
  * Not thread-safe: one thread. {@link #close()} when the thread is done with it: its hits join the cache's total and
  * the cache stops reading it; loads through a closed handle are not counted (a bug in the caller).
  */
-public final class ExCacheHits implements AutoCloseable
+public final class ExCacheHits extends ExCacheHitsPadding.Right implements AutoCloseable
 {
     private static final VarHandle COUNT;
 
@@ -25,7 +28,7 @@ public final class ExCacheHits implements AutoCloseable
     {
         try
         {
-            COUNT = MethodHandles.lookup().findVarHandle(ExCacheHits.class, "count", long.class);
+            COUNT = MethodHandles.lookup().findVarHandle(ExCacheHitsPadding.Count.class, "count", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -34,8 +37,6 @@ public final class ExCacheHits implements AutoCloseable
     }
 
     private final ExCache cache;
-    /** Hits so far; written by the holding thread only (plain), read by others through {@link #count()}. */
-    long count;
 
     ExCacheHits(final ExCache cache)
     {

@@ -112,7 +112,8 @@ public final class ExCache implements AutoCloseable
     private final ByteBuffer setMetaBuffer;
     private final long setMetaAddress;
 
-    // Miss-path events, as Agrona counters (a monitor's counters file, or private); hits stay in per-thread stripes.
+    // Miss-path events, as Agrona counters (a monitor's counters file, or private); hits in per-thread stripes and in
+    // the callers' ExCacheHits handles.
     private final AtomicCounter misses;
     private final AtomicCounter pLocalFills;
     private final AtomicCounter evictions;
@@ -120,6 +121,10 @@ public final class ExCache implements AutoCloseable
     private final AtomicCounter piggybackedWriteBacks;
     private final AtomicCounter victimCacheHits;
     private final Counters counters = new Counters();
+    /** Hit handles in use ({@link #newHits}); guards itself and {@link #retiredHits}. */
+    private final java.util.ArrayList<ExCacheHits> liveHits = new java.util.ArrayList<>();
+    /** Hits of the handles closed so far. */
+    private long retiredHits;
 
     /** Victim cache lines then staging lines (piggyback copies of dirty victims); null when neither is used. */
     private final UnsafeBuffer extraSegment;
@@ -246,6 +251,32 @@ public final class ExCache implements AutoCloseable
         return ctx;
     }
 
+    /**
+     * @return a hit count for the calling thread to pass to the typed loads that take one: their hits then cost one
+     * increment instead of a stripe lookup. Close it when the thread is done; the cache's hit total includes it.
+     */
+    public ExCacheHits newHits()
+    {
+        final ExCacheHits hits = new ExCacheHits(this);
+        synchronized (liveHits)
+        {
+            liveHits.add(hits);
+        }
+        return hits;
+    }
+
+    /** {@link ExCacheHits#close()}: its hits move to the retired total, once. */
+    void retire(final ExCacheHits hits)
+    {
+        synchronized (liveHits)
+        {
+            if (liveHits.remove(hits))
+            {
+                retiredHits += hits.count();
+            }
+        }
+    }
+
     /** @return live counters, readable from any thread. */
     public ExCacheCounters counters()
     {
@@ -267,22 +298,46 @@ public final class ExCache implements AutoCloseable
 
     public byte getByte(final int asid, final long vaddr)
     {
-        return (byte)load(asid, vaddr, Byte.BYTES);
+        return (byte)load(null, asid, vaddr, Byte.BYTES);
+    }
+
+    /** As {@link #getByte(int, long)}, a hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
+    public byte getByte(final ExCacheHits hits, final int asid, final long vaddr)
+    {
+        return (byte)load(hits, asid, vaddr, Byte.BYTES);
     }
 
     public short getShort(final int asid, final long vaddr)
     {
-        return (short)load(asid, vaddr, Short.BYTES);
+        return (short)load(null, asid, vaddr, Short.BYTES);
+    }
+
+    /** As {@link #getShort(int, long)}, a hit counted in {@code hits} ({@link #newHits()}, held by this thread). */
+    public short getShort(final ExCacheHits hits, final int asid, final long vaddr)
+    {
+        return (short)load(hits, asid, vaddr, Short.BYTES);
     }
 
     public int getInt(final int asid, final long vaddr)
     {
-        return (int)load(asid, vaddr, Integer.BYTES);
+        return (int)load(null, asid, vaddr, Integer.BYTES);
+    }
+
+    /** As {@link #getInt(int, long)}, a hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
+    public int getInt(final ExCacheHits hits, final int asid, final long vaddr)
+    {
+        return (int)load(hits, asid, vaddr, Integer.BYTES);
     }
 
     public long getLong(final int asid, final long vaddr)
     {
-        return load(asid, vaddr, Long.BYTES);
+        return load(null, asid, vaddr, Long.BYTES);
+    }
+
+    /** As {@link #getLong(int, long)}, a hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
+    public long getLong(final ExCacheHits hits, final int asid, final long vaddr)
+    {
+        return load(hits, asid, vaddr, Long.BYTES);
     }
 
     /**
@@ -305,9 +360,12 @@ public final class ExCache implements AutoCloseable
      * still in flight.</li>
      * <li>The seqlock read of the class comment: state (acquire), tag check, value, load fence, then one compare:
      * the state again against the first read with its busy and unreadable bits cleared.</li>
+     * <li>The hit is counted in the caller's {@code hits} when it holds one (one increment of a field), else in the
+     * calling thread's stripe ({@link #countHit}: the thread's id, a stripe address, about six instructions more);
+     * {@code hits} is a constant null in the loads without it, so the JIT keeps only one of the two.</li>
      * </ul>
      */
-    private long load(final int asid, final long vaddr, final int width)
+    private long load(final ExCacheHits hits, final int asid, final long vaddr, final int width)
     {
         if ((vaddr & (~VIRTUAL_ADDRESS_MASK | (width - 1))) == 0 && (asid >>> ASID_BITS) == 0)
         {
@@ -324,7 +382,14 @@ public final class ExCache implements AutoCloseable
                 UnsafeApi.loadFence();
                 if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == (state & ~(STATE_BUSY | STATE_UNREADABLE)))
                 {
-                    countHit(slotMetaAddress);
+                    if (hits == null)
+                    {
+                        countHit(slotMetaAddress);
+                    }
+                    else if (Counting.ON)
+                    {
+                        hits.count++;
+                    }
                     if (InjectedRegression.SLOW_HIT_ON)
                     {
                         InjectedRegression.slowHit();
@@ -341,9 +406,19 @@ public final class ExCache implements AutoCloseable
         return Float.intBitsToFloat(getInt(asid, vaddr));
     }
 
+    public float getFloat(final ExCacheHits hits, final int asid, final long vaddr)
+    {
+        return Float.intBitsToFloat(getInt(hits, asid, vaddr));
+    }
+
     public double getDouble(final int asid, final long vaddr)
     {
         return Double.longBitsToDouble(getLong(asid, vaddr));
+    }
+
+    public double getDouble(final ExCacheHits hits, final int asid, final long vaddr)
+    {
+        return Double.longBitsToDouble(getLong(hits, asid, vaddr));
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -1994,6 +2069,14 @@ public final class ExCache implements AutoCloseable
             {
                 sum += UnsafeApi.getLongVolatile(
                     null, slotMetaAddress - HIT_STRIPES_BYTES + ((long)i << HIT_STRIPE_SHIFT));
+            }
+            synchronized (liveHits)
+            {
+                sum += retiredHits;
+                for (int i = 0; i < liveHits.size(); i++)
+                {
+                    sum += liveHits.get(i).count();
+                }
             }
             return sum;
         }

@@ -517,9 +517,22 @@ public final class RunCommand
                 final long oneSided0 = processor.oneSidedReads();
                 final long pLocal0 = counters.pLocalFills();
                 final Histogram missLatency0 = processor.missLatency().snapshot();
+                // Each thread loads through its own view: its hits cost one increment, not a stripe lookup.
                 final WorkloadThreads.Outcome outcome = WorkloadThreads.inProcess(process, threads,
-                    t -> workload.populate(process, base, regionBytes, t, threads),
-                    t -> workload.run(process, base, regionBytes, t, threads));
+                    t ->
+                    {
+                        try (LegoProcess.ThreadMemory memory = process.threadMemory())
+                        {
+                            workload.populate(memory, base, regionBytes, t, threads);
+                        }
+                    },
+                    t ->
+                    {
+                        try (LegoProcess.ThreadMemory memory = process.threadMemory())
+                        {
+                            return workload.run(memory, base, regionBytes, t, threads);
+                        }
+                    });
                 final long hits = counters.hits() - hits0;
                 final long misses = counters.misses() - misses0;
                 final long writeBacks = counters.dirtyWriteBacks() - wb0;

@@ -3,6 +3,7 @@ package dev.splitkernel.bench.excache;
 import dev.splitkernel.excache.ExCache;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.excache.ExCacheCursor;
+import dev.splitkernel.excache.ExCacheHits;
 import dev.splitkernel.excache.EvictionPolicy;
 import dev.splitkernel.monitor.status.MonitorStatus;
 import org.agrona.BufferUtil;
@@ -42,12 +43,13 @@ import java.util.concurrent.locks.LockSupport;
  * <p>
  * {@code observe}: true, the cache counts into a monitor's status file (mapped) and a thread publishes it every
  * interval (hits summed from the per-thread stripes, as a monitor does); false, its counters are private and nothing
- * publishes. The hit path touches neither (hits go to per-thread stripes either way), so the two differ only by a
- * publisher thread waking every 250 ms; what counting a hit costs shows with {@code -Dsplitkernel.stat.count=false}
- * as well (no stripe touched), which {@code observe-cost} sets on its off side. Do not compare them with {@code -p observe=true,false} in one run: JMH runs
- * every fork of one value before the other, minutes apart, and this DRAM-bound random walk over 256 MB drifts by tens
- * of percent over minutes on a shared host (observe=false once came out 50% slower than true). {@code scripts/bench
- * observe-cost} alternates them, each in its own JVM, and takes the ratio per round.
+ * publishes. The hit path touches neither (hits go to per-thread stripes, or to the thread's {@link ExCacheHits} in
+ * {@link #randomLoadCacheHeld}, either way), so the two differ only by a publisher thread waking every 250 ms; what
+ * counting a hit costs shows with {@code -Dsplitkernel.stat.count=false} as well (nothing counted), which
+ * {@code observe-cost} sets on its off side. Do not compare them with {@code -p observe=true,false} in one run: JMH
+ * runs every fork of one value before the other, minutes apart, and this DRAM-bound random walk over 256 MB drifts
+ * by tens of percent over minutes on a shared host (observe=false once came out 50% slower than true).
+ * {@code scripts/bench observe-cost} alternates them, each in its own JVM, and takes the ratio per round.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -153,12 +155,20 @@ public class ExCacheHitBenchmark
         long random = 0x9E3779B97F4A7C15L;
         long position;
         ExCacheCursor cursor;
+        ExCacheHits hits;
 
         @Setup(Level.Trial)
         public void setUp(final ExCacheHitBenchmark benchmark)
         {
             random ^= Thread.currentThread().getId() * 0xBF58476D1CE4E5B9L;
             cursor = benchmark.cache.cursor(ASID);
+            hits = benchmark.cache.newHits();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown()
+        {
+            hits.close();
         }
     }
 
@@ -195,6 +205,27 @@ public class ExCacheHitBenchmark
             x ^= x >>> 7;
             x ^= x << 17;
             sum += cache.getLong(ASID, x & mask);
+        }
+        state.random = x;
+        return sum;
+    }
+
+    /** As randomLoadCache, each hit counted in the thread's own {@link ExCacheHits} (as the main job's threads do). */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long randomLoadCacheHeld(final ThreadState state)
+    {
+        final ExCache cache = this.cache;
+        final ExCacheHits hits = state.hits;
+        final long mask = addressMask;
+        long x = state.random;
+        long sum = 0;
+        for (int i = 0; i < BATCH; i++)
+        {
+            x ^= x << 13;
+            x ^= x >>> 7;
+            x ^= x << 17;
+            sum += cache.getLong(hits, ASID, x & mask);
         }
         state.random = x;
         return sum;

@@ -2,6 +2,7 @@ package dev.splitkernel.monitor.processor;
 
 import dev.splitkernel.excache.ExCache;
 import dev.splitkernel.excache.ExCacheFault;
+import dev.splitkernel.excache.ExCacheHits;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.MemoryMonitorProxy;
 import dev.splitkernel.protocol.Prot;
@@ -530,6 +531,116 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     {
         checkAlive();
         cache.putBytes(pid, address, src, srcOffset, length);
+    }
+
+    /**
+     * @return this process's memory for the calling thread alone: its loads count their cache hits in a count the
+     * view holds ({@link ExCacheHits}) rather than in the thread's stripe, a few instructions fewer on every hit.
+     * Everything else goes to the process. Close it when the thread is done (its hits stay in the cache's total).
+     */
+    public ThreadMemory threadMemory()
+    {
+        return new ThreadMemory(cache.newHits());
+    }
+
+    /** {@link #threadMemory()}: one thread's view of the process's memory. Not thread-safe. */
+    public final class ThreadMemory implements WordMemory, AutoCloseable
+    {
+        private final ExCacheHits hits;
+
+        private ThreadMemory(final ExCacheHits hits)
+        {
+            this.hits = hits;
+        }
+
+        @Override
+        public byte getByte(final long address)
+        {
+            checkAlive();
+            return cache.getByte(hits, pid, address);
+        }
+
+        @Override
+        public void putByte(final long address, final byte value)
+        {
+            LegoProcess.this.putByte(address, value);
+        }
+
+        @Override
+        public int getInt(final long address)
+        {
+            checkAlive();
+            return cache.getInt(hits, pid, address);
+        }
+
+        @Override
+        public void putInt(final long address, final int value)
+        {
+            LegoProcess.this.putInt(address, value);
+        }
+
+        @Override
+        public long getLong(final long address)
+        {
+            checkAlive();
+            return cache.getLong(hits, pid, address);
+        }
+
+        @Override
+        public void putLong(final long address, final long value)
+        {
+            LegoProcess.this.putLong(address, value);
+        }
+
+        @Override
+        public float getFloat(final long address)
+        {
+            checkAlive();
+            return cache.getFloat(hits, pid, address);
+        }
+
+        @Override
+        public void putFloat(final long address, final float value)
+        {
+            LegoProcess.this.putFloat(address, value);
+        }
+
+        @Override
+        public double getDouble(final long address)
+        {
+            checkAlive();
+            return cache.getDouble(hits, pid, address);
+        }
+
+        @Override
+        public void putDouble(final long address, final double value)
+        {
+            LegoProcess.this.putDouble(address, value);
+        }
+
+        @Override
+        public void getBytes(final long address, final MutableDirectBuffer dst, final int dstOffset, final int length)
+        {
+            LegoProcess.this.getBytes(address, dst, dstOffset, length);
+        }
+
+        @Override
+        public void putBytes(final long address, final DirectBuffer src, final int srcOffset, final int length)
+        {
+            LegoProcess.this.putBytes(address, src, srcOffset, length);
+        }
+
+        @Override
+        public FileCalls files()
+        {
+            return LegoProcess.this.files();
+        }
+
+        @Override
+        public void close()
+        {
+            hits.close();
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------

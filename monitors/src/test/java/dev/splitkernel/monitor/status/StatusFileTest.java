@@ -31,7 +31,7 @@ class StatusFileTest
 
     /** N fresh lines written (N p-local misses), flushed (N write-backs), read back (N fetches), read again (N hits). */
     @Test
-    void shouldCountAKnownWorkloadExactlyInTheStatusFile() throws IOException
+    void shouldCountAKnownWorkloadExactlyInTheStatusFile() throws IOException, InterruptedException
     {
         try (EmbeddedCluster cluster = EmbeddedCluster.start(new ClusterContext()
             .fabric("local")
@@ -72,6 +72,28 @@ class StatusFileTest
                     assertEquals(i, p.getLong(a + (long)i * LINE));
                 }
                 assertEquals(LINES, processor.cache().counters().hits() - hitsBefore);
+                // Through per-thread views, as the main job's threads load: their hits are counted in the views and
+                // in the file's total too, exactly, whether the view is still open (this one, until the end) or not.
+                final LegoProcess.ThreadMemory view = p.threadMemory();
+                for (int i = 0; i < LINES; i++)
+                {
+                    assertEquals(i, view.getLong(a + (long)i * LINE));
+                }
+                final long[] otherSum = new long[1];
+                final Thread other = new Thread(() ->
+                {
+                    try (LegoProcess.ThreadMemory memory = p.threadMemory())
+                    {
+                        for (int i = 0; i < LINES; i++)
+                        {
+                            otherSum[0] += memory.getLong(a + (long)i * LINE);
+                        }
+                    }
+                });
+                other.start();
+                other.join(60_000);
+                assertEquals((long)LINES * (LINES - 1) / 2, otherSum[0]);
+                assertEquals(3 * LINES, processor.cache().counters().hits() - hitsBefore);
 
                 status.publish();
                 memoryStatus.publish();
@@ -85,7 +107,9 @@ class StatusFileTest
                 assertEquals(LINES, value(reader, "processor: write-backs"));
                 assertEquals(LINES, value(reader, "processor: rpc fetches") - fetches0);
                 assertEquals(processor.cache().counters().hits(), value(reader, "excache: hits"));
-                assertTrue(value(reader, "excache: hits") - hits0 >= LINES);
+                assertTrue(value(reader, "excache: hits") - hits0 >= 3 * LINES);
+                view.close();
+                assertEquals(value(reader, "excache: hits"), processor.cache().counters().hits());
                 assertEquals(LINES, reader.histogram(StatusFileDescriptor.MISS_LATENCY).getTotalCount() - missCount0);
                 assertEquals(LINES, reader.histogram(StatusFileDescriptor.WRITE_BACK_LATENCY).getTotalCount());
                 // The processor's side of the same RPCs: sent by opcode, and each call's round trip.

@@ -1,0 +1,109 @@
+package dev.splitkernel.excache;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Hits counted in the callers' {@link ExCacheHits} handles and in the threads' stripes add up to exactly the loads
+ * that hit: read while every handle is still open (their counts live), after the handles close (moved to the
+ * retired total), and after a second close (not counted twice).
+ */
+class ExCacheHitsTest
+{
+    private static final int THREADS = 4;
+    private static final int LINES = 16;
+    private static final int LINE_BYTES = 4096;
+    private static final int ROUNDS = 2_000;
+
+    @ParameterizedTest
+    @EnumSource(value = EvictionPolicy.class, names = {"FIFO", "CLOCK"})
+    void shouldCountEveryHitExactlyOnceThroughHandlesAndStripes(final EvictionPolicy policy) throws Exception
+    {
+        // FIFO counts aligned loads with a handle in the handle and unaligned ones in the stripe (readSlow); CLOCK
+        // serves every load through readSlow, so its hits all land in stripes, handle or not.
+        final int asid = 3;
+        try (ExCache cache = new ExCache(new ExCacheContext().capacityBytes(64L * LINE_BYTES).lineBytes(LINE_BYTES)
+            .ways(4).policy(policy), new TestLineSource(LINE_BYTES)))
+        {
+            for (int line = 0; line < LINES; line++)
+            {
+                cache.putLong(asid, (long)line * LINE_BYTES, line);
+                cache.putLong(asid, (long)line * LINE_BYTES + 8, 0);
+            }
+            final long hitsBefore = cache.counters().hits();
+            final long missesBefore = cache.counters().misses();
+            final CountDownLatch loaded = new CountDownLatch(THREADS);
+            final CountDownLatch closeNow = new CountDownLatch(1);
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final List<ExCacheHits> handles = new ArrayList<>();
+            final List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++)
+            {
+                final ExCacheHits hits = cache.newHits();
+                handles.add(hits);
+                final Thread thread = new Thread(() ->
+                {
+                    try
+                    {
+                        for (int round = 0; round < ROUNDS; round++)
+                        {
+                            final long vaddr = (long)(round % LINES) * LINE_BYTES;
+                            assertEquals(round % LINES, cache.getLong(hits, asid, vaddr));
+                            assertEquals(round % LINES, cache.getLong(asid, vaddr));
+                            assertEquals(0, cache.getInt(hits, asid, vaddr + 1)); // unaligned: readSlow
+                            assertEquals(0.0, cache.getDouble(hits, asid, vaddr + 8));
+                        }
+                    }
+                    catch (final Throwable ex)
+                    {
+                        failure.compareAndSet(null, ex);
+                    }
+                    loaded.countDown();
+                    try
+                    {
+                        closeNow.await(); // the handle stays open (live) while the main thread reads the total
+                    }
+                    catch (final InterruptedException ex)
+                    {
+                        Thread.currentThread().interrupt();
+                    }
+                    hits.close();
+                }, "hits-" + t);
+                threads.add(thread);
+                thread.start();
+            }
+            assertTrue(loaded.await(60, TimeUnit.SECONDS), "loads did not finish");
+            final long expected = hitsBefore + (long)THREADS * ROUNDS * 4;
+            assertEquals(expected, cache.counters().hits(), "handles open: " + cache.counters());
+            closeNow.countDown();
+            for (final Thread thread : threads)
+            {
+                thread.join(TimeUnit.SECONDS.toMillis(60));
+                assertFalse(thread.isAlive(), thread.getName() + " did not finish");
+            }
+            if (failure.get() != null)
+            {
+                throw new AssertionError(failure.get());
+            }
+            assertEquals(expected, cache.counters().hits(), "handles closed: " + cache.counters());
+            handles.forEach(ExCacheHits::close);
+            assertEquals(expected, cache.counters().hits(), "handles closed twice: " + cache.counters());
+            assertEquals(missesBefore, cache.counters().misses(), cache.counters().toString());
+            if (policy == EvictionPolicy.FIFO)
+            {
+                // The aligned loads with a handle took the inline path and were counted there, not in a stripe.
+                assertTrue(handles.stream().allMatch(h -> h.count() == 2L * ROUNDS), "per-handle counts");
+            }
+        }
+    }
+}

@@ -18,10 +18,12 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Runs one benchmark suite: {@code BenchMain SUITE [--quick] [--results DIR] [JMH options...]}. Prints a table
@@ -89,6 +91,15 @@ public final class BenchMain
             }
         }
 
+        final Set<String> givenParams = new HashSet<>();
+        for (int i = 0; i + 1 < jmhArgs.size(); i++)
+        {
+            if ("-p".equals(jmhArgs.get(i)) && jmhArgs.get(i + 1).contains("="))
+            {
+                givenParams.add(jmhArgs.get(i + 1).substring(0, jmhArgs.get(i + 1).indexOf('=')));
+            }
+        }
+
         Files.createDirectories(resultsDir);
         final String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         final Path json = resultsDir.resolve(suiteName + "-" + stamp + ".json");
@@ -105,8 +116,12 @@ public final class BenchMain
             {
                 for (final String param : suite.quickParams())
                 {
+                    // A parameter given on the command line (-p NAME=...) wins over the quick run's choice.
                     final int eq = param.indexOf('=');
-                    options.param(param.substring(0, eq), param.substring(eq + 1).split(","));
+                    if (!givenParams.contains(param.substring(0, eq)))
+                    {
+                        options.param(param.substring(0, eq), param.substring(eq + 1).split(","));
+                    }
                 }
             }
         }

@@ -1,5 +1,7 @@
 package dev.splitkernel.bench.transport;
 
+import dev.splitkernel.bench.workload.EndToEndMissBenchmark;
+import dev.splitkernel.cluster.ChildMonitor;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.rdma.RdmaContext;
@@ -16,12 +18,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -48,7 +45,7 @@ public class RdmaFabricBenchmark extends FabricBenchmark
     @Param({ "true", "false" })
     public boolean busyPoll;
 
-    private Process peer;
+    private ChildMonitor peer;
     private RdmaFabric client;
 
     @Setup
@@ -70,41 +67,24 @@ public class RdmaFabricBenchmark extends FabricBenchmark
             Integer.parseInt(fields[2]));
     }
 
-    /** Start an RdmaPeerServer in a child JVM; returns the address, region address and rkey it printed. */
+    /**
+     * Start an RdmaPeerServer in a child JVM (this JVM's settings, then this trial's busy-poll); returns the address,
+     * region address and rkey it printed. Waits at most {@code splitkernel.bench.startTimeoutMs}.
+     */
     private String[] startLocalPeer() throws IOException
     {
-        final List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        final String jvmOptions = System.getProperty("splitkernel.jvmOptions");
-        if (jvmOptions != null && !jvmOptions.isEmpty())
+        try
         {
-            command.add("@" + jvmOptions);
+            peer = ChildMonitor.start(RdmaPeerServer.class.getName(), List.of(":0", Integer.toString(1024 * 1024)),
+                "READY ", List.of("-D" + FabricContext.BUSY_POLL_PROP_NAME + "=" + busyPoll),
+                EndToEndMissBenchmark.START_TIMEOUT_MS);
         }
-        // The fork's own settings (a slow host's raised deadlines, the device's address), then this trial's busy-poll.
-        for (final String name : System.getProperties().stringPropertyNames())
+        catch (final InterruptedException ex)
         {
-            if (name.startsWith("splitkernel.") && !name.equals(FabricContext.BUSY_POLL_PROP_NAME))
-            {
-                command.add("-D" + name + "=" + System.getProperty(name));
-            }
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting the rdma peer server", ex);
         }
-        command.add("-D" + FabricContext.BUSY_POLL_PROP_NAME + "=" + busyPoll);
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(RdmaPeerServer.class.getName());
-        command.add(":0");
-        command.add(Integer.toString(1024 * 1024));
-        peer = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        final BufferedReader lines = new BufferedReader(
-            new InputStreamReader(peer.getInputStream(), StandardCharsets.US_ASCII));
-        final String ready = lines.readLine();
-        if (ready == null || !ready.startsWith("READY "))
-        {
-            peer.destroyForcibly();
-            throw new IllegalStateException("rdma peer server did not start: " + ready + " (command " + command + ")");
-        }
-        final String[] words = ready.split(" ");
-        return new String[] { words[1], words[2], words[3] };
+        return peer.address().split(" ");
     }
 
     @TearDown
@@ -116,10 +96,10 @@ public class RdmaFabricBenchmark extends FabricBenchmark
         }
         if (peer != null)
         {
-            peer.getOutputStream().close();
-            if (!peer.waitFor(5, TimeUnit.SECONDS))
+            peer.process().getOutputStream().close();   // it exits when its stdin closes
+            if (!peer.process().waitFor(5, TimeUnit.SECONDS))
             {
-                peer.destroyForcibly();
+                peer.kill();
             }
         }
     }

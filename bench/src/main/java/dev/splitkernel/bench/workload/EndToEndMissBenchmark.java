@@ -51,7 +51,7 @@ public class EndToEndMissBenchmark
 {
     /** How long a child monitor may take to start listening: a setting, which a slow host (emulated CPU) raises. */
     public static final String START_TIMEOUT_PROP_NAME = "splitkernel.bench.startTimeoutMs";
-    private static final long START_TIMEOUT_MS = Long.getLong(START_TIMEOUT_PROP_NAME, 30_000);
+    public static final long START_TIMEOUT_MS = Long.getLong(START_TIMEOUT_PROP_NAME, 30_000);
 
     @Param({"true", "false"})
     public boolean oneSided;

@@ -47,8 +47,9 @@ final class WorkloadThreads
      * @param wallNs          wall-clock time of both phases.
      * @param criticalPathNs  per phase the slowest thread's CPU time plus its virtual stalls, summed over the phases.
      * @param stallNs         virtual stalls of all threads (0 unless the fabric accounts its time).
+     * @param criticalStallNs the virtual stalls on the critical path: per phase those of its slowest thread.
      */
-    record Outcome(long result, long wallNs, long criticalPathNs, long stallNs)
+    record Outcome(long result, long wallNs, long criticalPathNs, long stallNs, long criticalStallNs)
     {
     }
 
@@ -176,6 +177,8 @@ final class WorkloadThreads
         final long[] populateNs;
         final long[] runNs;
         final long[] stallNs;
+        final long[] populateStallNs;
+        final long[] runStallNs;
         final AtomicLong total = new AtomicLong();
 
         Timed(final int threads, final VoidPhase populate, final Phase run)
@@ -186,6 +189,8 @@ final class WorkloadThreads
             this.populateNs = new long[threads];
             this.runNs = new long[threads];
             this.stallNs = new long[threads];
+            this.populateStallNs = new long[threads];
+            this.runStallNs = new long[threads];
         }
 
         void body(final int thread) throws Exception
@@ -206,6 +211,8 @@ final class WorkloadThreads
             populateNs[thread] = (t1 - t0) + (stall1 - stall0);
             runNs[thread] = (t3 - t2) + (stall2 - stall1);
             stallNs[thread] = stall2 - stall0;
+            populateStallNs[thread] = stall1 - stall0;
+            runStallNs[thread] = stall2 - stall1;
         }
 
         /** The calling thread's CPU time (ns resolution on Linux: CLOCK_THREAD_CPUTIME_ID). */
@@ -230,16 +237,17 @@ final class WorkloadThreads
 
         Outcome outcome(final long wallNs)
         {
-            long populateMax = 0;
-            long runMax = 0;
+            int populateMax = 0;
+            int runMax = 0;
             long stalls = 0;
             for (int t = 0; t < runNs.length; t++)
             {
-                populateMax = Math.max(populateMax, populateNs[t]);
-                runMax = Math.max(runMax, runNs[t]);
+                populateMax = populateNs[t] > populateNs[populateMax] ? t : populateMax;
+                runMax = runNs[t] > runNs[runMax] ? t : runMax;
                 stalls += stallNs[t];
             }
-            return new Outcome(total.get(), wallNs, populateMax + runMax, stalls);
+            return new Outcome(total.get(), wallNs, populateNs[populateMax] + runNs[runMax], stalls,
+                populateStallNs[populateMax] + runStallNs[runMax]);
         }
     }
 

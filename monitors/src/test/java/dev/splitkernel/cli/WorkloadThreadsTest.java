@@ -61,6 +61,7 @@ class WorkloadThreadsTest
         assertTrue(outcome.criticalPathNs() >= 5_000_000_000L
             && outcome.criticalPathNs() < 5_000_000_000L + outcome.wallNs(), "critical path " + outcome.criticalPathNs());
         assertEquals(6_000_000_000L, outcome.stallNs());
+        assertEquals(5_000_000_000L, outcome.criticalStallNs());
     }
 
     @Test

@@ -133,6 +133,38 @@ final class RunReport
         return "wall".equals(base.timing()) || "wall".equals(other.timing()) ? other.timing() : base.timing();
     }
 
+    /** The CI target: a cell's 95% half-width at most this fraction of its median slowdown. */
+    static final double HALF_WIDTH_TARGET = 0.05;
+
+    /**
+     * One line on the confidence intervals: the widest half-width (in percent of its median) and its cell, and how
+     * many cells meet the {@value #HALF_WIDTH_TARGET} target.
+     */
+    static void printHalfWidthSummary(final PrintStream out, final List<Cell> cells)
+    {
+        Cell widest = null;
+        int met = 0;
+        for (final Cell c : cells)
+        {
+            final double h = c.slowdown().relativeCiHalfWidth95();
+            if (h <= HALF_WIDTH_TARGET)
+            {
+                met++;
+            }
+            if (widest == null || h > widest.slowdown().relativeCiHalfWidth95())
+            {
+                widest = c;
+            }
+        }
+        if (widest == null)
+        {
+            return;
+        }
+        out.printf(Locale.ROOT, "%n95%% CI half-widths: widest %.1f%% of the median (%s %.1f%% %s), %d of %d cells "
+            + "within %.0f%%%n", 100 * widest.slowdown().relativeCiHalfWidth95(), widest.workload(),
+            widest.sizePercent(), widest.timing(), met, cells.size(), 100 * HALF_WIDTH_TARGET);
+    }
+
     /**
      * With both timing modes: per cell, the median slowdown in account mode over the one in inject mode, measured in
      * the same run (1.00 = they agree).
@@ -157,9 +189,10 @@ final class RunReport
                         out.println("timing modes (median slowdown, account / inject; 1.00 = they agree):");
                         first = false;
                     }
-                    out.printf(Locale.ROOT, "%s %.1f%%: %.2fx / %.2fx = %.3f%n", account.workload(),
-                        account.sizePercent(), account.slowdown().median(), inject.slowdown().median(),
-                        account.slowdown().median() / inject.slowdown().median());
+                    final double ratio = account.slowdown().median() / inject.slowdown().median();
+                    out.printf(Locale.ROOT, "%s %.1f%%: %.2fx / %.2fx = %.3f (%s)%n", account.workload(),
+                        account.sizePercent(), account.slowdown().median(), inject.slowdown().median(), ratio,
+                        Math.abs(ratio - 1) <= 0.10 ? "within 10%" : "more than 10% apart");
                 }
             }
         }

@@ -12,7 +12,8 @@ package dev.splitkernel.cli;
  * @param workingSetBytes the workload's region.
  * @param runNs           time of populate + measured phase on the splitkernel.
  * @param localNs         time of the same phases on local memory.
- * @param stallNs         virtual network stalls charged to the workload's threads (account mode; else 0).
+ * @param stallNs         virtual network stalls on the run's critical path (account mode; else 0): per phase those of
+ *                        the slowest thread, the stalls that {@code runNs} contains.
  * @param hits            ExCache hits during the run.
  * @param misses          ExCache misses during the run (including p-local fills).
  * @param writeBacks      dirty lines written back during the run (including piggybacked ones).

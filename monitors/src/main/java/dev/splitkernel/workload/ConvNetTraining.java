@@ -5,8 +5,10 @@ import java.util.SplittableRandom;
 /**
  * A TensorFlow-like training loop, the shape of LegoOS's first application: a small convolutional network
  * (3x3 convolution 3 to 4 channels with ReLU, 2x2 max pooling, a dense layer to 10 classes, softmax cross-entropy)
- * trained by SGD on a synthetic CIFAR-10-shaped data set (32x32x3 float images, 10 classes), one epoch, mini-batches
- * of {@value #BATCH} split across the threads. Data, weights, activations and gradients all live in the region:
+ * trained by SGD on a synthetic CIFAR-10-shaped data set (32x32x3 float images, 10 classes), mini-batches of
+ * {@value #BATCH} split across the threads: one epoch, or at most {@code maxSteps} mini-batches spread evenly over the
+ * data set (step s trains batch s x batches / steps), so that a data set of hundreds of MB is populated whole but
+ * trained on in a bounded time. Data, weights, activations and gradients all live in the region:
  * every multiply-add reads its operands through {@link WordMemory}.
  * <p>
  * Each thread accumulates the gradients of its images in its own buffer; after a barrier each thread updates a
@@ -38,8 +40,38 @@ public final class ConvNetTraining implements MemoryWorkload
     private static final long ACT_BYTES = (CONV_OUT + POOLED + POOLED) * 4L;
     private static final float LEARNING_RATE = 0.01f;
 
+    private final long maxSteps;
     private PhaseBarrier barrier;
     private int threads;
+
+    /** One full epoch over the data set. */
+    public ConvNetTraining()
+    {
+        this(0);
+    }
+
+    /** At most {@code maxSteps} mini-batches spread over the data set; 0 for one full epoch. */
+    public ConvNetTraining(final long maxSteps)
+    {
+        if (maxSteps < 0)
+        {
+            throw new IllegalArgumentException("maxSteps must be >= 0 (0: one epoch): " + maxSteps);
+        }
+        this.maxSteps = maxSteps;
+    }
+
+    /** Mini-batches trained over {@code n} images. */
+    private long steps(final long n)
+    {
+        final long batches = n / BATCH;
+        return maxSteps == 0 ? batches : Math.min(batches, maxSteps);
+    }
+
+    /** The mini-batch that step {@code step} of {@code steps} trains: spread evenly over the data set. */
+    private static long batchOf(final long step, final long steps, final long n)
+    {
+        return step * (n / BATCH) / steps;
+    }
 
     @Override
     public String name()
@@ -155,7 +187,7 @@ public final class ConvNetTraining implements MemoryWorkload
         }
     }
 
-    /** One epoch: per mini-batch, forward and backward over this thread's images, a barrier, its weight slice. */
+    /** One epoch or {@code maxSteps} mini-batches: per mini-batch, forward and backward over this thread's images, a barrier, its weight slice. */
     @Override
     public long run(final WordMemory memory, final long base, final long lengthBytes, final int thread,
         final int threads)
@@ -163,7 +195,7 @@ public final class ConvNetTraining implements MemoryWorkload
         try
         {
             final long n = images(lengthBytes);
-            final long steps = n / BATCH;
+            final long steps = steps(n);
             final long p = params(base, n);
             final long g = grads(base, n, thread);
             final long act = activations(base, n, thread);
@@ -173,7 +205,7 @@ public final class ConvNetTraining implements MemoryWorkload
                 double loss = 0;
                 for (int b = thread; b < BATCH; b += threads)
                 {
-                    final long i = step * BATCH + b;
+                    final long i = batchOf(step, steps, n) * BATCH + b;
                     loss += trainOne(memory, base + i * IMAGE_FLOATS * 4L, memory.getInt(labels(base, n) + i * 4), p,
                         g, act);
                     trained++;
@@ -343,7 +375,7 @@ public final class ConvNetTraining implements MemoryWorkload
     public void verify(final WordMemory memory, final long base, final long lengthBytes, final long total)
     {
         final long n = images(lengthBytes);
-        final long steps = n / BATCH;
+        final long steps = steps(n);
         if (total != steps * BATCH)
         {
             throw new VerificationException("trained " + total + " images, expected " + steps * BATCH);
@@ -363,7 +395,7 @@ public final class ConvNetTraining implements MemoryWorkload
             checksum = checksum * 31 + Float.floatToRawIntBits(memory.getFloat(p + i * 4L));
         }
         // The final weights of the last local run of this size and thread count: the bit-exact reference.
-        final String key = "tf/" + lengthBytes + "/" + threads;
+        final String key = "tf/" + lengthBytes + "/" + threads + "/" + steps;
         if (memory instanceof LocalMemory)
         {
             LocalReference.put(key, checksum);

@@ -11,6 +11,12 @@ public final class Workloads
     public static final List<String> PATTERNS = List.of("seq", "random", "kv");
     public static final List<String> NAMES = List.of("tf", "wordcount", "pagerank", "ycsb", "seq", "random", "kv");
 
+    /**
+     * Mini-batches tf trains in the main job: its data set is hundreds of MB (populated whole), and a full epoch over
+     * it through the emulated ExCache would take minutes per run; these steps are spread over the whole data set.
+     */
+    public static final long TF_STEPS = 32;
+
     private Workloads()
     {
     }
@@ -36,7 +42,7 @@ public final class Workloads
         {
             switch (name)
         {
-                case "tf": return new ConvNetTraining();
+                case "tf": return new ConvNetTraining(TF_STEPS);
                 case "wordcount": return new WordCount();
                 case "pagerank": return new PageRank(10);
                 case "ycsb": return new YcsbStore(4);
@@ -55,18 +61,19 @@ public final class Workloads
     }
 
     /**
-     * Working set of a workload in the main job: tf and wordcount get LegoOS's (0.9 GB and 1.7 GB) scaled down (by
-     * 1/256 and 1/64: tf computes far more per byte), so that LegoOS's ExCache sizes, scaled alike, are the same fractions of it; the others a size
-     * that keeps the main job short.
+     * Working set of a workload in the main job, hundreds of MB for LegoOS's two applications: tf gets LegoOS's
+     * 0.9 GB / 4 (225 MB, trained for {@link #TF_STEPS} mini-batches spread over it) and wordcount 1.7 GB / 8
+     * (212.5 MB, one full pass), so that LegoOS's ExCache sizes, scaled alike, are the same fractions of them;
+     * pagerank (no LegoOS figure) 32 MB and ycsb 64 MB, sizes that keep the main job within its 10 minutes.
      */
     public static long defaultWorkingSetBytes(final String name)
     {
         switch (name)
         {
-            case "tf": return 900L * (1 << 20) / 256;
-            case "wordcount": return 1700L * (1 << 20) / 64;
-            case "pagerank": return 8L << 20;
-            case "ycsb": return 16L << 20;
+            case "tf": return 900L * (1 << 20) / 4;
+            case "wordcount": return 1700L * (1 << 20) / 8;
+            case "pagerank": return 32L << 20;
+            case "ycsb": return 64L << 20;
             default: return 128L << 20;
         }
     }

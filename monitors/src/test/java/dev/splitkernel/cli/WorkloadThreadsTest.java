@@ -1,10 +1,12 @@
 package dev.splitkernel.cli;
 
 import dev.splitkernel.verbs.VirtualClock;
+
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -59,5 +61,27 @@ class WorkloadThreadsTest
         assertTrue(outcome.criticalPathNs() >= 5_000_000_000L
             && outcome.criticalPathNs() < 5_000_000_000L + outcome.wallNs(), "critical path " + outcome.criticalPathNs());
         assertEquals(6_000_000_000L, outcome.stallNs());
+        assertEquals(5_000_000_000L, outcome.criticalStallNs());
+    }
+
+    @Test
+    void shouldLeaveTimeOffTheCpuOutOfTheCriticalPath() throws Exception
+    {
+        // Thread 1 is off its CPU for 300 ms (as when the scheduler gives its core to another job): the wall clock
+        // counts it, the critical path (CPU time plus virtual stalls) does not.
+        final WorkloadThreads.Outcome outcome = WorkloadThreads.parallel(2,
+            t -> { },
+            t ->
+            {
+                if (t == 1)
+                {
+                    LockSupport.parkNanos(300_000_000L);
+                }
+                VirtualClock.charge(1_000_000L);
+                return 1;
+            }, 10_000_000_000L);
+        assertTrue(outcome.wallNs() >= 300_000_000L, "waited " + outcome.wallNs());
+        assertTrue(outcome.criticalPathNs() >= 1_000_000L && outcome.criticalPathNs() < 100_000_000L,
+            "critical path " + outcome.criticalPathNs());
     }
 }

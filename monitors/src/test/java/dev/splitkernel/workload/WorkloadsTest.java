@@ -80,6 +80,53 @@ class WorkloadsTest
         assertThrows(VerificationException.class, () -> tf.verify(other, backing.baseAddress(), region, again));
     }
 
+    @Test
+    void shouldGiveLegoOsApplicationsWorkingSetsOfHundredsOfMegabytes()
+    {
+        // Deliver 1: tf a few hundred MB (LegoOS's 0.9 GB / 4), wordcount likewise (1.7 GB / 8).
+        for (final String name : new String[] {"tf", "wordcount"})
+        {
+            final long bytes = Workloads.defaultWorkingSetBytes(name);
+            assertTrue(bytes >= 200L << 20 && bytes <= 512L << 20, name + ": " + bytes);
+            final long region = Workloads.byName(name).regionBytes(bytes);
+            assertTrue(region >= 200L << 20 && region <= bytes + (1L << 20), name + " region: " + region);
+        }
+    }
+
+    @Test
+    void shouldSpreadABoundedNumberOfTrainingStepsOverTheWholeDataSet()
+    {
+        // B mini-batches of data (B about 64), 4 steps: batches 0, B/4, B/2 and 3B/4 are trained, not the first 4.
+        final ConvNetTraining tf = new ConvNetTraining(4);
+        final long region = tf.regionBytes(64L * ConvNetTraining.BATCH * 3072 * 4 + (4L << 20));
+        final long images = ConvNetTraining.images(region);
+        final long batches = images / ConvNetTraining.BATCH;
+        assertTrue(batches >= 64, "batches " + batches);
+        final LocalMemory backing = new LocalMemory(region);
+        final long imageBytes = 3072 * 4L;
+        final long lastQuarter = backing.baseAddress() + batches * 3 / 4 * ConvNetTraining.BATCH * imageBytes;
+        final long dataEnd = backing.baseAddress() + images * imageBytes;
+        final long[] readsInLastQuarter = new long[1];
+        final WordMemory recording = new ForwardingMemory(backing)
+        {
+            @Override
+            public float getFloat(final long a)
+            {
+                if (a >= lastQuarter && a < dataEnd)
+                {
+                    readsInLastQuarter[0]++;
+                }
+                return super.getFloat(a);
+            }
+        };
+        final long trained = train(tf, recording, region);
+        assertEquals(4 * ConvNetTraining.BATCH, trained);
+        assertTrue(readsInLastQuarter[0] > 0, "no image of the last quarter was trained on");
+        tf.verify(recording, backing.baseAddress(), region, trained);
+        assertThrows(VerificationException.class,
+            () -> tf.verify(recording, backing.baseAddress(), region, trained + ConvNetTraining.BATCH));
+    }
+
     private static long train(final MemoryWorkload workload, final WordMemory memory, final long region)
     {
         final long base = LocalMemory.BASE_ADDRESS;
@@ -142,7 +189,7 @@ class WorkloadsTest
     }
 
     /** A WordMemory that is not LocalMemory (as a splitkernel process is not), over a local buffer. */
-    private static final class ForwardingMemory implements WordMemory
+    private static class ForwardingMemory implements WordMemory
     {
         private final LocalMemory m;
 

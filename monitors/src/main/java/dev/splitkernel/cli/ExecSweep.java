@@ -113,8 +113,7 @@ final class ExecSweep
             final ExecCounts c = counts.get(pct).get(0);
             out.printf(Locale.ROOT, "%-8s %-10s %-10.3f %-22s %-10d %-10d %-11d %-10s%n", pct + "%",
                 Options.formatBytes(c.capacityPages() * 4096), runSeconds.median(),
-                String.format(Locale.ROOT, "%.2fx [%.2f, %.2f]", slowdown.median(), slowdown.ciLow95(),
-                    slowdown.ciHigh95()), c.missingFaults(), c.evictions(), c.writeBacks(),
+                String.format(Locale.ROOT, "%.2fx [%s]", slowdown.median(), slowdown.interval95Text()), c.missingFaults(), c.evictions(), c.writeBacks(),
                 Options.formatBytes(c.bytesMoved()));
             series.add(pct, slowdown);
             final Map<String, Object> row = new LinkedHashMap<>();

@@ -123,9 +123,9 @@ final class LegoosComparison
                 }
                 final Samples s = c.slowdown();
                 final double networkOnly = c.median(run -> (double)(run.localNs() + run.stallNs()) / run.localNs());
-                md.append(String.format(Locale.ROOT, "| %s | %s | %.1f%% | %.2fx | %s | %.1f%% | %.2fx | %.2f..%.2f | "
+                md.append(String.format(Locale.ROOT, "| %s | %s | %.1f%% | %.2fx | %s | %.1f%% | %.2fx | %s | "
                     + "%.2f | %s |%n", r.workload(), r.excache(), r.percent(), r.slowdown(), timing, c.sizePercent(),
-                    s.median(), s.ciLow95(), s.ciHigh95(), s.median() / r.slowdown(),
+                    s.median(), s.interval95Text(), s.median() / r.slowdown(),
                     "account".equals(timing) ? String.format(Locale.ROOT, "%.2fx", networkOnly) : "n/a"));
             }
         }

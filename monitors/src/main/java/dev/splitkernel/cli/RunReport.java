@@ -83,18 +83,13 @@ final class RunReport
         for (final Cell c : cells)
         {
             final Samples slowdown = c.slowdown();
-            out.printf(Locale.ROOT, "%-10s %-6s %-7s %10.1f %6.1f%% %3d %8.2fx %17s %6.1f%% %9.3f %9.3f %7.2f%% %11.0f %11.0f "
+            out.printf(Locale.ROOT, "%-10s %-6s %-7s %10.1f %6.1f%% %3d %8.2fx %17s %7s %9.3f %9.3f %7.2f%% %11.0f %11.0f "
                 + "%8.3f %7.1fus %7.1fus%n", c.workload(), c.fabric(), c.timing(), c.cacheBytes() / (1024.0 * 1024.0), c.sizePercent(),
-                slowdown.count(), slowdown.median(), interval(slowdown), 100 * slowdown.relativeCiHalfWidth95(),
+                slowdown.count(), slowdown.median(), slowdown.interval95Text(), slowdown.relativeCiHalfWidth95Text(),
                 c.runSeconds().median(), c.localSeconds().median(), 100 * c.median(RunResult::hitRatio),
                 c.median(RunResult::misses), c.median(RunResult::writeBacks), c.median(RunResult::roundTripsPerMiss),
                 c.median(RunResult::missP50Ns) / 1000.0, c.median(RunResult::missP99Ns) / 1000.0);
         }
-    }
-
-    private static String interval(final Samples s)
-    {
-        return s.count() < 2 ? "(one run)" : String.format(Locale.ROOT, "%.2f..%.2f", s.ciLow95(), s.ciHigh95());
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.splitkernel.report;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -134,6 +135,18 @@ public final class Samples
     {
         final double median = median();
         return median == 0 ? Double.POSITIVE_INFINITY : ciHalfWidth95() / Math.abs(median);
+    }
+
+    /** The 95% interval as "LOW..HIGH" for a table, or "(one run)": a single sample has none. */
+    public String interval95Text()
+    {
+        return values.length < 2 ? "(one run)" : String.format(Locale.ROOT, "%.2f..%.2f", ciLow95(), ciHigh95());
+    }
+
+    /** The half-width in percent of the median for a table, or "-" for a single sample. */
+    public String relativeCiHalfWidth95Text()
+    {
+        return values.length < 2 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * relativeCiHalfWidth95());
     }
 
     /** Every sample and the summaries, for a JSON report (an infinite half-width is written as null). */

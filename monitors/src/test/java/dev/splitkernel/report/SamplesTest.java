@@ -60,4 +60,13 @@ class SamplesTest
             () -> Samples.of(1.0, Double.NaN));
         assertTrue(ex.getMessage().contains("NaN"), ex.getMessage());
     }
+
+    @Test
+    void shouldPrintNoIntervalForOneSample()
+    {
+        assertEquals("(one run)", Samples.of(2.0).interval95Text());
+        assertEquals("-", Samples.of(2.0).relativeCiHalfWidth95Text());
+        assertEquals("10.07..17.93", Samples.of(10, 12, 14, 16, 18).interval95Text());
+        assertEquals("28.0%", Samples.of(10, 12, 14, 16, 18).relativeCiHalfWidth95Text());
+    }
 }

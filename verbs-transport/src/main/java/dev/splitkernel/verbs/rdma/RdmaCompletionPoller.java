@@ -8,11 +8,13 @@ import com.ibm.disni.verbs.SVCPollCq;
 import com.ibm.disni.verbs.SVCReqNotify;
 
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The fabric's one completion queue and the thread that drains it: busy-spinning when
- * {@code splitkernel.fabric.busyPoll} is true, otherwise sleeping on the completion channel once idle, never longer
+ * {@code splitkernel.fabric.busyPoll} is true, otherwise sleeping on the completion channel as soon as the queue is
+ * empty (its event wakes the thread when a completion arrives), never longer
  * than {@value #CQ_EVENT_TIMEOUT_MS} ms at a time (so stopping and teardown are never held up by a quiet queue).
  * Each completion goes to {@link RdmaFabric#dispatch}; between batches the fabric destroys connections nobody
  * posts on any more.
@@ -20,7 +22,12 @@ import java.util.concurrent.locks.LockSupport;
 final class RdmaCompletionPoller
 {
     private static final int POLL_BATCH = 16;
-    private static final int IDLE_POLLS_BEFORE_SLEEP = 1_000;
+    /**
+     * Empty polls before sleeping on the channel when not busy-polling: one. A poller that spins on while idle holds
+     * a CPU its callers and the device's kernel work need, and where CPUs are scarce (two emulated CPUs on one host
+     * thread, as in CI's guest) every operation then waits for the spin to end; the channel's event wakes it at once.
+     */
+    static final int IDLE_POLLS_BEFORE_SLEEP = 1;
     private static final int CQ_EVENT_TIMEOUT_MS = 10;
 
     private final RdmaFabric fabric;
@@ -32,6 +39,14 @@ final class RdmaCompletionPoller
     private final SVCReqNotify notifyCall;
     private final Thread thread;
     private volatile boolean running = true;
+    // Counted by the poller thread only (read by tests and diagnostics): waits on the channel, how they ended, and
+    // completions found right after a wait that timed out (ones the channel's event should have woken us for).
+    private final AtomicLong channelWaits = new AtomicLong();
+    private final AtomicLong channelEvents = new AtomicLong();
+    private final AtomicLong channelTimeouts = new AtomicLong();
+    private final AtomicLong completionsAfterTimeout = new AtomicLong();
+    private volatile long emptyPolls;
+    private boolean lastWaitTimedOut;
 
     RdmaCompletionPoller(final RdmaFabric fabric, final IbvContext verbs, final int entries, final boolean busyPoll)
         throws IOException
@@ -86,12 +101,30 @@ final class RdmaCompletionPoller
         compChannel.destroyCompChannel();
     }
 
+    /**
+     * {channel waits, ended by an event, timed out, completions found right after a timed-out wait, empty polls spun
+     * past before sleeping}.
+     */
+    long[] channelCounts()
+    {
+        return new long[] { channelWaits.get(), channelEvents.get(), channelTimeouts.get(),
+            completionsAfterTimeout.get(), emptyPolls };
+    }
+
     private void pollLoop()
     {
         int idlePolls = 0;
         while (running)
         {
             final int polled = pollOnce();
+            if (lastWaitTimedOut)
+            {
+                lastWaitTimedOut = false;
+                if (polled > 0)
+                {
+                    completionsAfterTimeout.incrementAndGet();
+                }
+            }
             fabric.destroyClosedConnections();
             if (polled > 0)
             {
@@ -99,6 +132,7 @@ final class RdmaCompletionPoller
             }
             else if (busyPoll || ++idlePolls < IDLE_POLLS_BEFORE_SLEEP)
             {
+                emptyPolls = emptyPolls + 1; // the poller thread is the only writer
                 Thread.onSpinWait();
             }
             else
@@ -135,9 +169,19 @@ final class RdmaCompletionPoller
         {
             notifyCall.execute();
             // A completion may have arrived between the last poll and arming the notification: poll once more.
-            if (pollOnce() == 0 && compChannel.getCqEvent(cq, CQ_EVENT_TIMEOUT_MS))
+            if (pollOnce() == 0)
             {
-                cq.ackEvents(1);
+                channelWaits.incrementAndGet();
+                if (compChannel.getCqEvent(cq, CQ_EVENT_TIMEOUT_MS))
+                {
+                    channelEvents.incrementAndGet();
+                    cq.ackEvents(1);
+                }
+                else
+                {
+                    channelTimeouts.incrementAndGet();
+                    lastWaitTimedOut = true;
+                }
             }
         }
         catch (final IOException ex)

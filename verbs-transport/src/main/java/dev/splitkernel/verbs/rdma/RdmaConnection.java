@@ -72,6 +72,8 @@ import static dev.splitkernel.verbs.rdma.RdmaWorkRequestId.KIND_SEND;
  */
 final class RdmaConnection implements Connection
 {
+    /** Without busy-polling, a caller spins this often for its reply before parking until it is delivered. */
+    private static final int REPLY_SPINS_BEFORE_PARK = 100;
     private static final int SUCCESS = IbvWC.IbvWcStatus.IBV_WC_SUCCESS.ordinal();
     private static final int REM_ACCESS_ERR = IbvWC.IbvWcStatus.IBV_WC_REM_ACCESS_ERR.ordinal();
     private static final int REM_INV_REQ_ERR = IbvWC.IbvWcStatus.IBV_WC_REM_INV_REQ_ERR.ordinal();
@@ -605,23 +607,45 @@ final class RdmaConnection implements Connection
         return count(result);
     }
 
+    /** The call's result is in: wake its caller if it parks (poller thread, or a teardown). */
+    private static void deliverReply(final RdmaSendSlot slot, final int result)
+    {
+        slot.replyResult = result;
+        slot.replyDone = true;
+        final Thread waiter = slot.replyWaiter;
+        if (waiter != null)
+        {
+            LockSupport.unpark(waiter);
+        }
+    }
+
+    /**
+     * Spin (busy-polling) or, after a few spins, park until {@link #deliverReply} wakes us: a caller that wakes on a
+     * timer instead holds a CPU the poller and the device need where CPUs are scarce, and answers late.
+     */
     private int awaitReply(final RdmaSendSlot slot, final long deadlineNs)
     {
         int spins = 0;
         final boolean busyPoll = ctx.fabricContext().busyPoll();
         while (!slot.replyDone)
         {
-            if (System.nanoTime() - deadlineNs > 0)
+            final long leftNs = deadlineNs - System.nanoTime();
+            if (leftNs < 0)
             {
                 return Status.TIMEOUT;
             }
-            if (busyPoll || ++spins < 10_000)
+            if (busyPoll || ++spins < REPLY_SPINS_BEFORE_PARK)
             {
                 Thread.onSpinWait();
             }
             else
             {
-                LockSupport.parkNanos(1_000);
+                slot.replyWaiter = Thread.currentThread();
+                if (!slot.replyDone)
+                {
+                    LockSupport.parkNanos(leftNs);
+                }
+                slot.replyWaiter = null;
             }
         }
         return slot.replyResult;
@@ -920,8 +944,7 @@ final class RdmaConnection implements Connection
             final long expected = slot.expectedCorrelationId.get();
             if (expected > 0 && slot.expectedCorrelationId.compareAndSet(expected, DELIVERING))
             {
-                slot.replyResult = status;
-                slot.replyDone = true;
+                deliverReply(slot, status);
             }
         }
         release(slot);
@@ -1053,8 +1076,7 @@ final class RdmaConnection implements Connection
             counters.add(FabricCounters.BYTES_REPLIED, length);
             result = length;
         }
-        slot.replyResult = result;
-        slot.replyDone = true;
+        deliverReply(slot, result);
     }
 
     private void onRegionAdd(final UnsafeBuffer buffer)
@@ -1183,6 +1205,10 @@ final class RdmaConnection implements Connection
     void markBroken()
     {
         closed = true;
+        if (service != null)
+        {
+            service.wake(); // its thread ends, so the teardown need not wait out its idle park
+        }
     }
 
     boolean isClosed()
@@ -1209,8 +1235,7 @@ final class RdmaConnection implements Connection
             final long expected = slot.expectedCorrelationId.get();
             if (expected > 0 && slot.expectedCorrelationId.compareAndSet(expected, DELIVERING))
             {
-                slot.replyResult = Status.NOT_CONNECTED;
-                slot.replyDone = true;
+                deliverReply(slot, Status.NOT_CONNECTED);
             }
             final Completion completion = slot.opCompletion;
             if (completion != null)

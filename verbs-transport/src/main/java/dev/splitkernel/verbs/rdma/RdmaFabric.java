@@ -696,6 +696,12 @@ public final class RdmaFabric implements Fabric
         connection.onCompletion(RdmaWorkRequestId.kind(wrId), RdmaWorkRequestId.index(wrId), wcStatus, byteLength);
     }
 
+    /** The completion poller's channel counts (see {@link RdmaCompletionPoller#channelCounts()}). */
+    long[] pollerChannelCounts()
+    {
+        return poller.channelCounts();
+    }
+
     /** Between completion batches: destroy closed connections that no thread posts on any more. */
     void destroyClosedConnections()
     {

@@ -10,12 +10,14 @@ import com.ibm.disni.verbs.SVCReqNotify;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The fabric's one completion queue and the thread that drains it: busy-spinning when
  * {@code splitkernel.fabric.busyPoll} is true, otherwise sleeping on the completion channel as soon as the queue is
  * empty (its event wakes the thread when a completion arrives), never longer
  * than {@value #CQ_EVENT_TIMEOUT_MS} ms at a time (so stopping and teardown are never held up by a quiet queue).
+ * A thread waiting for its own completion may poll too ({@link #pollFromCaller}); one thread polls at a time.
  * Each completion goes to {@link RdmaFabric#dispatch}; between batches the fabric destroys connections nobody
  * posts on any more.
  */
@@ -46,6 +48,10 @@ final class RdmaCompletionPoller
     private final AtomicLong channelTimeouts = new AtomicLong();
     private final AtomicLong completionsAfterTimeout = new AtomicLong();
     private volatile long emptyPolls;
+    private final AtomicLong callerPolled = new AtomicLong();
+    /** Held while polling: by the poller thread, or by a caller waiting for its own completion. */
+    private final ReentrantLock pollLock = new ReentrantLock();
+    private boolean released;
     private boolean lastWaitTimedOut;
 
     RdmaCompletionPoller(final RdmaFabric fabric, final IbvContext verbs, final int entries, final boolean busyPoll)
@@ -92,9 +98,48 @@ final class RdmaCompletionPoller
         }
     }
 
+    /**
+     * Poll the queue from a thread waiting for its own completion, unless another thread is polling it right now:
+     * the waiter then sees its completion at once instead of when the poller thread is next scheduled (which, where
+     * CPUs are scarce, can be a scheduler time slice away). Returns the completions dispatched.
+     */
+    int pollFromCaller()
+    {
+        if (!pollLock.tryLock())
+        {
+            return 0;
+        }
+        try
+        {
+            if (released)
+            {
+                return 0;
+            }
+            final int polled = drain();
+            if (polled > 0)
+            {
+                callerPolled.addAndGet(polled);
+            }
+            return polled;
+        }
+        finally
+        {
+            pollLock.unlock();
+        }
+    }
+
     /** Release the queue and its channel, after {@link #stop} and once no queue pair uses it. */
     void close() throws IOException
     {
+        pollLock.lock();
+        try
+        {
+            released = true; // a waiter may still poll: it must find the queue gone, not freed memory
+        }
+        finally
+        {
+            pollLock.unlock();
+        }
         pollCall.free();
         notifyCall.free();
         cq.destroyCQ();
@@ -103,12 +148,12 @@ final class RdmaCompletionPoller
 
     /**
      * {channel waits, ended by an event, timed out, completions found right after a timed-out wait, empty polls spun
-     * past before sleeping}.
+     * past before sleeping, completions dispatched by waiting callers}.
      */
     long[] channelCounts()
     {
         return new long[] { channelWaits.get(), channelEvents.get(), channelTimeouts.get(),
-            completionsAfterTimeout.get(), emptyPolls };
+            completionsAfterTimeout.get(), emptyPolls, callerPolled.get() };
     }
 
     private void pollLoop()
@@ -144,6 +189,20 @@ final class RdmaCompletionPoller
     }
 
     private int pollOnce()
+    {
+        pollLock.lock();
+        try
+        {
+            return released ? 0 : drain();
+        }
+        finally
+        {
+            pollLock.unlock();
+        }
+    }
+
+    /** Poll once and dispatch what was found (holding {@link #pollLock}: the call and its array are not shared). */
+    private int drain()
     {
         final int polled;
         try

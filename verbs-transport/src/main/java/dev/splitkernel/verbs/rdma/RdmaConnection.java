@@ -64,15 +64,16 @@ import static dev.splitkernel.verbs.rdma.RdmaWorkRequestId.KIND_SEND;
  * fences the connection before its caller's buffer is given back. Receives: {@code recvDepth} registered buffers
  * pre-posted ({@link RdmaRecvSlot}), each with its own prepared receive call, re-posted once the message is consumed.
  * <p>
- * Connector side: replies and the listener's region announcements are handled in the completion poller's thread.
+ * Connector side: replies and the listener's region announcements are handled where completions are polled.
  * Listener side: requests go to the connection's {@link RdmaRequestService}, so a handler that blocks never stalls
  * completions.
  * <p>
- * Thread-safe: any thread may post; completions are handled by the fabric's poller thread only.
+ * Thread-safe: any thread may post; completions are handled by one thread at a time (the fabric's poller thread, or
+ * a thread awaiting a one-sided operation, which polls the completion queue itself).
  */
 final class RdmaConnection implements Connection
 {
-    /** Without busy-polling, a caller spins this often for its reply before parking until it is delivered. */
+    /** Without busy-polling, a caller polls this often for its reply before parking until it is delivered. */
     private static final int REPLY_SPINS_BEFORE_PARK = 100;
     private static final int SUCCESS = IbvWC.IbvWcStatus.IBV_WC_SUCCESS.ordinal();
     private static final int REM_ACCESS_ERR = IbvWC.IbvWcStatus.IBV_WC_REM_ACCESS_ERR.ordinal();
@@ -469,7 +470,7 @@ final class RdmaConnection implements Connection
             return count(check);
         }
 
-        completion.reset();
+        completion.reset(fabric.callerPolling()); // its waiter polls the completion queue itself
         slot.opCompletion = completion;
         slot.opCounter = isRead ? FabricCounters.BYTES_READ : FabricCounters.BYTES_WRITTEN;
         slot.opBytes = lengthBytes;
@@ -620,8 +621,9 @@ final class RdmaConnection implements Connection
     }
 
     /**
-     * Spin (busy-polling) or, after a few spins, park until {@link #deliverReply} wakes us: a caller that wakes on a
-     * timer instead holds a CPU the poller and the device need where CPUs are scarce, and answers late.
+     * Poll the completion queue for the reply (busy-polling: until it comes) or, after a few empty polls, park until
+     * {@link #deliverReply} wakes us: a caller that wakes on a timer instead holds a CPU the poller and the device
+     * need where CPUs are scarce, and answers late.
      */
     private int awaitReply(final RdmaSendSlot slot, final long deadlineNs)
     {
@@ -634,7 +636,11 @@ final class RdmaConnection implements Connection
             {
                 return Status.TIMEOUT;
             }
-            if (busyPoll || ++spins < REPLY_SPINS_BEFORE_PARK)
+            if (fabric.callerPolling().progress() > 0)
+            {
+                spins = 0; // the reply may be among what this thread just dispatched
+            }
+            else if (busyPoll || ++spins < REPLY_SPINS_BEFORE_PARK)
             {
                 Thread.onSpinWait();
             }
@@ -887,7 +893,7 @@ final class RdmaConnection implements Connection
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Completions: called by the fabric's poller thread only
+    // Completions: called by the fabric's poller thread, or a waiter polling for its own (one at a time)
     // ---------------------------------------------------------------------------------------------------------
 
     void onEstablished()

@@ -10,6 +10,7 @@ import com.ibm.disni.verbs.RdmaCmEvent;
 import com.ibm.disni.verbs.RdmaCmId;
 import com.ibm.disni.verbs.RdmaConnParam;
 import com.ibm.disni.verbs.RdmaEventChannel;
+import dev.splitkernel.verbs.Completion;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricContext;
@@ -677,7 +678,7 @@ public final class RdmaFabric implements Fabric
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Completions (called by the poller thread)
+    // Completions (called by the poller thread, or by a waiter polling for its own; one thread at a time)
     // ---------------------------------------------------------------------------------------------------------
 
     /** Hand one completion to its connection; one flushed from a connection already torn down is dropped. */
@@ -694,6 +695,30 @@ public final class RdmaFabric implements Fabric
             return;
         }
         connection.onCompletion(RdmaWorkRequestId.kind(wrId), RdmaWorkRequestId.index(wrId), wcStatus, byteLength);
+    }
+
+    /**
+     * Drives a waiter's completion: it polls the completion queue itself; without busy-polling it may park once it
+     * has polled and yielded a while (the poller thread then completes and unparks it).
+     */
+    private final Completion.Progressor callerPolling = new Completion.Progressor()
+    {
+        @Override
+        public int progress()
+        {
+            return poller.pollFromCaller();
+        }
+
+        @Override
+        public boolean mayPark()
+        {
+            return !ctx.fabricContext().busyPoll();
+        }
+    };
+
+    Completion.Progressor callerPolling()
+    {
+        return callerPolling;
     }
 
     /** The completion poller's channel counts (see {@link RdmaCompletionPoller#channelCounts()}). */

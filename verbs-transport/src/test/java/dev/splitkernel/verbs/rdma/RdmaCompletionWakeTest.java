@@ -84,7 +84,8 @@ class RdmaCompletionWakeTest
             + " us; 128 B calls, median " + callNs[READS / 2] / 1000 + " us; channel waits "
             + (after[0] - before[0]) + ", woken by an event " + (after[1] - before[1]) + ", timed out "
             + (after[2] - before[2]) + ", completions found after a timeout " + (after[3] - before[3])
-            + ", empty polls spun past " + (after[4] - before[4]));
+            + ", empty polls spun past " + (after[4] - before[4]) + ", completions polled by their waiters "
+            + (after[5] - before[5]));
         assertEquals(0, after[3] - before[3], "completions the poller found only after its channel wait timed out");
         // Without busy-polling the poller sleeps on the channel at its first empty poll: it spins past none.
         assertEquals(0, after[4] - before[4], "empty completion-queue polls the poller spun past instead of sleeping");

@@ -69,6 +69,13 @@ import java.util.concurrent.locks.LockSupport;
 public final class RdmaFabric implements Fabric
 {
     private static final int CM_ROUND_PAUSE_MS = 1;
+    /**
+     * The longest pause between idle rounds of the connection manager: its pause doubles while no channel has an
+     * event (a thread that polls every channel each millisecond for ever takes a tenth of an emulated CPU, as in
+     * CI's guest, from the monitors' work) and falls back to {@value #CM_ROUND_PAUSE_MS} ms at the next event. A
+     * connect request or a disconnect waits at most this long to be seen; operations never wait on it.
+     */
+    static final int CM_MAX_PAUSE_MS = 32;
     private static final int LISTEN_BACKLOG = 128;
     private static final int REGION_ACCESS = IbvMr.IBV_ACCESS_LOCAL_WRITE | IbvMr.IBV_ACCESS_REMOTE_WRITE
         | IbvMr.IBV_ACCESS_REMOTE_READ;
@@ -742,6 +749,7 @@ public final class RdmaFabric implements Fabric
 
     private void cmLoop()
     {
+        int pauseMs = CM_ROUND_PAUSE_MS;
         while (running)
         {
             destroyRetiredChannels();
@@ -754,9 +762,14 @@ public final class RdmaFabric implements Fabric
             {
                 any |= pollConnector(connection);
             }
-            if (!any)
+            if (any)
             {
-                LockSupport.parkNanos(CM_ROUND_PAUSE_MS * 1_000_000L);
+                pauseMs = CM_ROUND_PAUSE_MS;
+            }
+            else
+            {
+                LockSupport.parkNanos(pauseMs * 1_000_000L);
+                pauseMs = Math.min(CM_MAX_PAUSE_MS, pauseMs * 2);
             }
         }
     }

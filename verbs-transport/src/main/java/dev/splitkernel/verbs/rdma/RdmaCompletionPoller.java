@@ -8,19 +8,28 @@ import com.ibm.disni.verbs.SVCPollCq;
 import com.ibm.disni.verbs.SVCReqNotify;
 
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The fabric's one completion queue and the thread that drains it: busy-spinning when
- * {@code splitkernel.fabric.busyPoll} is true, otherwise sleeping on the completion channel once idle, never longer
+ * {@code splitkernel.fabric.busyPoll} is true, otherwise sleeping on the completion channel as soon as the queue is
+ * empty (its event wakes the thread when a completion arrives), never longer
  * than {@value #CQ_EVENT_TIMEOUT_MS} ms at a time (so stopping and teardown are never held up by a quiet queue).
+ * A thread waiting for its own completion may poll too ({@link #pollFromCaller}); one thread polls at a time.
  * Each completion goes to {@link RdmaFabric#dispatch}; between batches the fabric destroys connections nobody
  * posts on any more.
  */
 final class RdmaCompletionPoller
 {
     private static final int POLL_BATCH = 16;
-    private static final int IDLE_POLLS_BEFORE_SLEEP = 1_000;
+    /**
+     * Empty polls before sleeping on the channel when not busy-polling: one. A poller that spins on while idle holds
+     * a CPU its callers and the device's kernel work need, and where CPUs are scarce (two emulated CPUs on one host
+     * thread, as in CI's guest) every operation then waits for the spin to end; the channel's event wakes it at once.
+     */
+    static final int IDLE_POLLS_BEFORE_SLEEP = 1;
     private static final int CQ_EVENT_TIMEOUT_MS = 10;
 
     private final RdmaFabric fabric;
@@ -32,6 +41,18 @@ final class RdmaCompletionPoller
     private final SVCReqNotify notifyCall;
     private final Thread thread;
     private volatile boolean running = true;
+    // Counted by the poller thread only (read by tests and diagnostics): waits on the channel, how they ended, and
+    // completions found right after a wait that timed out (ones the channel's event should have woken us for).
+    private final AtomicLong channelWaits = new AtomicLong();
+    private final AtomicLong channelEvents = new AtomicLong();
+    private final AtomicLong channelTimeouts = new AtomicLong();
+    private final AtomicLong completionsAfterTimeout = new AtomicLong();
+    private volatile long emptyPolls;
+    private final AtomicLong callerPolled = new AtomicLong();
+    /** Held while polling: by the poller thread, or by a caller waiting for its own completion. */
+    private final ReentrantLock pollLock = new ReentrantLock();
+    private boolean released;
+    private boolean lastWaitTimedOut;
 
     RdmaCompletionPoller(final RdmaFabric fabric, final IbvContext verbs, final int entries, final boolean busyPoll)
         throws IOException
@@ -77,13 +98,62 @@ final class RdmaCompletionPoller
         }
     }
 
+    /**
+     * Poll the queue from a thread waiting for its own completion, unless another thread is polling it right now:
+     * the waiter then sees its completion at once instead of when the poller thread is next scheduled (which, where
+     * CPUs are scarce, can be a scheduler time slice away). Returns the completions dispatched.
+     */
+    int pollFromCaller()
+    {
+        if (!pollLock.tryLock())
+        {
+            return 0;
+        }
+        try
+        {
+            if (released)
+            {
+                return 0;
+            }
+            final int polled = drain();
+            if (polled > 0)
+            {
+                callerPolled.addAndGet(polled);
+            }
+            return polled;
+        }
+        finally
+        {
+            pollLock.unlock();
+        }
+    }
+
     /** Release the queue and its channel, after {@link #stop} and once no queue pair uses it. */
     void close() throws IOException
     {
+        pollLock.lock();
+        try
+        {
+            released = true; // a waiter may still poll: it must find the queue gone, not freed memory
+        }
+        finally
+        {
+            pollLock.unlock();
+        }
         pollCall.free();
         notifyCall.free();
         cq.destroyCQ();
         compChannel.destroyCompChannel();
+    }
+
+    /**
+     * {channel waits, ended by an event, timed out, completions found right after a timed-out wait, empty polls spun
+     * past before sleeping, completions dispatched by waiting callers}.
+     */
+    long[] channelCounts()
+    {
+        return new long[] { channelWaits.get(), channelEvents.get(), channelTimeouts.get(),
+            completionsAfterTimeout.get(), emptyPolls, callerPolled.get() };
     }
 
     private void pollLoop()
@@ -92,6 +162,14 @@ final class RdmaCompletionPoller
         while (running)
         {
             final int polled = pollOnce();
+            if (lastWaitTimedOut)
+            {
+                lastWaitTimedOut = false;
+                if (polled > 0)
+                {
+                    completionsAfterTimeout.incrementAndGet();
+                }
+            }
             fabric.destroyClosedConnections();
             if (polled > 0)
             {
@@ -99,6 +177,7 @@ final class RdmaCompletionPoller
             }
             else if (busyPoll || ++idlePolls < IDLE_POLLS_BEFORE_SLEEP)
             {
+                emptyPolls = emptyPolls + 1; // the poller thread is the only writer
                 Thread.onSpinWait();
             }
             else
@@ -110,6 +189,20 @@ final class RdmaCompletionPoller
     }
 
     private int pollOnce()
+    {
+        pollLock.lock();
+        try
+        {
+            return released ? 0 : drain();
+        }
+        finally
+        {
+            pollLock.unlock();
+        }
+    }
+
+    /** Poll once and dispatch what was found (holding {@link #pollLock}: the call and its array are not shared). */
+    private int drain()
     {
         final int polled;
         try
@@ -135,9 +228,19 @@ final class RdmaCompletionPoller
         {
             notifyCall.execute();
             // A completion may have arrived between the last poll and arming the notification: poll once more.
-            if (pollOnce() == 0 && compChannel.getCqEvent(cq, CQ_EVENT_TIMEOUT_MS))
+            if (pollOnce() == 0)
             {
-                cq.ackEvents(1);
+                channelWaits.incrementAndGet();
+                if (compChannel.getCqEvent(cq, CQ_EVENT_TIMEOUT_MS))
+                {
+                    channelEvents.incrementAndGet();
+                    cq.ackEvents(1);
+                }
+                else
+                {
+                    channelTimeouts.incrementAndGet();
+                    lastWaitTimedOut = true;
+                }
             }
         }
         catch (final IOException ex)

@@ -64,14 +64,17 @@ import static dev.splitkernel.verbs.rdma.RdmaWorkRequestId.KIND_SEND;
  * fences the connection before its caller's buffer is given back. Receives: {@code recvDepth} registered buffers
  * pre-posted ({@link RdmaRecvSlot}), each with its own prepared receive call, re-posted once the message is consumed.
  * <p>
- * Connector side: replies and the listener's region announcements are handled in the completion poller's thread.
+ * Connector side: replies and the listener's region announcements are handled where completions are polled.
  * Listener side: requests go to the connection's {@link RdmaRequestService}, so a handler that blocks never stalls
  * completions.
  * <p>
- * Thread-safe: any thread may post; completions are handled by the fabric's poller thread only.
+ * Thread-safe: any thread may post; completions are handled by one thread at a time (the fabric's poller thread, or
+ * a thread awaiting a one-sided operation, which polls the completion queue itself).
  */
 final class RdmaConnection implements Connection
 {
+    /** Without busy-polling, a caller polls this often for its reply before parking until it is delivered. */
+    private static final int REPLY_SPINS_BEFORE_PARK = 100;
     private static final int SUCCESS = IbvWC.IbvWcStatus.IBV_WC_SUCCESS.ordinal();
     private static final int REM_ACCESS_ERR = IbvWC.IbvWcStatus.IBV_WC_REM_ACCESS_ERR.ordinal();
     private static final int REM_INV_REQ_ERR = IbvWC.IbvWcStatus.IBV_WC_REM_INV_REQ_ERR.ordinal();
@@ -467,7 +470,7 @@ final class RdmaConnection implements Connection
             return count(check);
         }
 
-        completion.reset();
+        completion.reset(fabric.callerPolling()); // its waiter polls the completion queue itself
         slot.opCompletion = completion;
         slot.opCounter = isRead ? FabricCounters.BYTES_READ : FabricCounters.BYTES_WRITTEN;
         slot.opBytes = lengthBytes;
@@ -605,23 +608,50 @@ final class RdmaConnection implements Connection
         return count(result);
     }
 
+    /** The call's result is in: wake its caller if it parks (poller thread, or a teardown). */
+    private static void deliverReply(final RdmaSendSlot slot, final int result)
+    {
+        slot.replyResult = result;
+        slot.replyDone = true;
+        final Thread waiter = slot.replyWaiter;
+        if (waiter != null)
+        {
+            LockSupport.unpark(waiter);
+        }
+    }
+
+    /**
+     * Poll the completion queue for the reply (busy-polling: until it comes) or, after a few empty polls, park until
+     * {@link #deliverReply} wakes us: a caller that wakes on a timer instead holds a CPU the poller and the device
+     * need where CPUs are scarce, and answers late.
+     */
     private int awaitReply(final RdmaSendSlot slot, final long deadlineNs)
     {
         int spins = 0;
         final boolean busyPoll = ctx.fabricContext().busyPoll();
         while (!slot.replyDone)
         {
-            if (System.nanoTime() - deadlineNs > 0)
+            final long leftNs = deadlineNs - System.nanoTime();
+            if (leftNs < 0)
             {
                 return Status.TIMEOUT;
             }
-            if (busyPoll || ++spins < 10_000)
+            if (fabric.callerPolling().progress() > 0)
+            {
+                spins = 0; // the reply may be among what this thread just dispatched
+            }
+            else if (busyPoll || ++spins < REPLY_SPINS_BEFORE_PARK)
             {
                 Thread.onSpinWait();
             }
             else
             {
-                LockSupport.parkNanos(1_000);
+                slot.replyWaiter = Thread.currentThread();
+                if (!slot.replyDone)
+                {
+                    LockSupport.parkNanos(leftNs);
+                }
+                slot.replyWaiter = null;
             }
         }
         return slot.replyResult;
@@ -863,7 +893,7 @@ final class RdmaConnection implements Connection
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Completions: called by the fabric's poller thread only
+    // Completions: called by the fabric's poller thread, or a waiter polling for its own (one at a time)
     // ---------------------------------------------------------------------------------------------------------
 
     void onEstablished()
@@ -920,8 +950,7 @@ final class RdmaConnection implements Connection
             final long expected = slot.expectedCorrelationId.get();
             if (expected > 0 && slot.expectedCorrelationId.compareAndSet(expected, DELIVERING))
             {
-                slot.replyResult = status;
-                slot.replyDone = true;
+                deliverReply(slot, status);
             }
         }
         release(slot);
@@ -1053,8 +1082,7 @@ final class RdmaConnection implements Connection
             counters.add(FabricCounters.BYTES_REPLIED, length);
             result = length;
         }
-        slot.replyResult = result;
-        slot.replyDone = true;
+        deliverReply(slot, result);
     }
 
     private void onRegionAdd(final UnsafeBuffer buffer)
@@ -1183,6 +1211,10 @@ final class RdmaConnection implements Connection
     void markBroken()
     {
         closed = true;
+        if (service != null)
+        {
+            service.wake(); // its thread ends, so the teardown need not wait out its idle park
+        }
     }
 
     boolean isClosed()
@@ -1209,8 +1241,7 @@ final class RdmaConnection implements Connection
             final long expected = slot.expectedCorrelationId.get();
             if (expected > 0 && slot.expectedCorrelationId.compareAndSet(expected, DELIVERING))
             {
-                slot.replyResult = Status.NOT_CONNECTED;
-                slot.replyDone = true;
+                deliverReply(slot, Status.NOT_CONNECTED);
             }
             final Completion completion = slot.opCompletion;
             if (completion != null)

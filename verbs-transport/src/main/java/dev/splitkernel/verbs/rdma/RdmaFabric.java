@@ -10,6 +10,7 @@ import com.ibm.disni.verbs.RdmaCmEvent;
 import com.ibm.disni.verbs.RdmaCmId;
 import com.ibm.disni.verbs.RdmaConnParam;
 import com.ibm.disni.verbs.RdmaEventChannel;
+import dev.splitkernel.verbs.Completion;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricContext;
@@ -68,6 +69,13 @@ import java.util.concurrent.locks.LockSupport;
 public final class RdmaFabric implements Fabric
 {
     private static final int CM_ROUND_PAUSE_MS = 1;
+    /**
+     * The longest pause between idle rounds of the connection manager: its pause doubles while no channel has an
+     * event (a thread that polls every channel each millisecond for ever takes a tenth of an emulated CPU, as in
+     * CI's guest, from the monitors' work) and falls back to {@value #CM_ROUND_PAUSE_MS} ms at the next event. A
+     * connect request or a disconnect waits at most this long to be seen; operations never wait on it.
+     */
+    static final int CM_MAX_PAUSE_MS = 32;
     private static final int LISTEN_BACKLOG = 128;
     private static final int REGION_ACCESS = IbvMr.IBV_ACCESS_LOCAL_WRITE | IbvMr.IBV_ACCESS_REMOTE_WRITE
         | IbvMr.IBV_ACCESS_REMOTE_READ;
@@ -677,7 +685,7 @@ public final class RdmaFabric implements Fabric
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Completions (called by the poller thread)
+    // Completions (called by the poller thread, or by a waiter polling for its own; one thread at a time)
     // ---------------------------------------------------------------------------------------------------------
 
     /** Hand one completion to its connection; one flushed from a connection already torn down is dropped. */
@@ -696,6 +704,36 @@ public final class RdmaFabric implements Fabric
         connection.onCompletion(RdmaWorkRequestId.kind(wrId), RdmaWorkRequestId.index(wrId), wcStatus, byteLength);
     }
 
+    /**
+     * Drives a waiter's completion: it polls the completion queue itself; without busy-polling it may park once it
+     * has polled and yielded a while (the poller thread then completes and unparks it).
+     */
+    private final Completion.Progressor callerPolling = new Completion.Progressor()
+    {
+        @Override
+        public int progress()
+        {
+            return poller.pollFromCaller();
+        }
+
+        @Override
+        public boolean mayPark()
+        {
+            return !ctx.fabricContext().busyPoll();
+        }
+    };
+
+    Completion.Progressor callerPolling()
+    {
+        return callerPolling;
+    }
+
+    /** The completion poller's channel counts (see {@link RdmaCompletionPoller#channelCounts()}). */
+    long[] pollerChannelCounts()
+    {
+        return poller.channelCounts();
+    }
+
     /** Between completion batches: destroy closed connections that no thread posts on any more. */
     void destroyClosedConnections()
     {
@@ -711,6 +749,7 @@ public final class RdmaFabric implements Fabric
 
     private void cmLoop()
     {
+        int pauseMs = CM_ROUND_PAUSE_MS;
         while (running)
         {
             destroyRetiredChannels();
@@ -723,9 +762,14 @@ public final class RdmaFabric implements Fabric
             {
                 any |= pollConnector(connection);
             }
-            if (!any)
+            if (any)
             {
-                LockSupport.parkNanos(CM_ROUND_PAUSE_MS * 1_000_000L);
+                pauseMs = CM_ROUND_PAUSE_MS;
+            }
+            else
+            {
+                LockSupport.parkNanos(pauseMs * 1_000_000L);
+                pauseMs = Math.min(CM_MAX_PAUSE_MS, pauseMs * 2);
             }
         }
     }

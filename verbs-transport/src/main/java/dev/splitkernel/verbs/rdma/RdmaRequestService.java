@@ -5,7 +5,6 @@ import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -13,6 +12,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import static dev.splitkernel.verbs.rdma.RdmaFrameDescriptor.CORRELATION_ID_OFFSET;
 import static dev.splitkernel.verbs.rdma.RdmaFrameDescriptor.HEADER_LENGTH;
@@ -28,6 +28,9 @@ import static dev.splitkernel.verbs.rdma.RdmaFrameDescriptor.TYPE_OFFSET;
  */
 final class RdmaRequestService
 {
+    /** Bounds an idle park only so a closed connection's thread ends; requests wake it at once. */
+    private static final long IDLE_PARK_BOUND_NS = 50_000_000L;
+
     private final RdmaConnection connection;
     private final RequestHandler handler;
     private final RdmaFabric fabric;
@@ -38,6 +41,8 @@ final class RdmaRequestService
     private final AtomicLong head = new AtomicLong();
     private final AtomicLong tail = new AtomicLong();
     private Thread thread;
+    /** The service thread while it parks for a request ({@link #offer} unparks it). */
+    private volatile Thread sleeper;
 
     RdmaRequestService(final RdmaConnection connection, final RequestHandler handler, final RdmaFabric fabric,
         final int recvCount, final FabricContext ctx)
@@ -58,7 +63,18 @@ final class RdmaRequestService
     {
         final long t = tail.get();
         ring.set((int)t & ringMask, recvIndex);
-        tail.lazySet(t + 1);
+        tail.set(t + 1);
+        wake();
+    }
+
+    /** Wake the service thread if it sleeps: a request came, or the connection closed. */
+    void wake()
+    {
+        final Thread waiting = sleeper;
+        if (waiting != null)
+        {
+            LockSupport.unpark(waiting);
+        }
     }
 
     void start(final String name)
@@ -76,8 +92,9 @@ final class RdmaRequestService
 
     private void loop()
     {
-        final IdleStrategy idle = ctx.busyPoll()
-            ? new BusySpinIdleStrategy() : new BackoffIdleStrategy(100, 10, 1_000, 100_000);
+        // Without busy-polling, an idle service sleeps until offer() wakes it: a thread per connection waking on a
+        // timer would take the CPUs that the callers and the device's kernel work need where CPUs are scarce.
+        final IdleStrategy idle = new BusySpinIdleStrategy();
         final int maxMessageBytes = connection.maxMessageBytes();
         final UnsafeBuffer discard = new UnsafeBuffer(ByteBuffer.allocateDirect(maxMessageBytes));
         final long replyWaitNs = ctx.operationTimeoutNs();
@@ -86,7 +103,14 @@ final class RdmaRequestService
             final long h = head.get();
             if (h == tail.get())
             {
-                idle.idle(0);
+                if (ctx.busyPoll())
+                {
+                    idle.idle(0);
+                }
+                else
+                {
+                    sleepUntilOffered(h);
+                }
                 continue;
             }
             idle.reset();
@@ -95,6 +119,17 @@ final class RdmaRequestService
             serve(recv, discard, replyWaitNs, maxMessageBytes);
             connection.repost(recv);
         }
+    }
+
+    /** Park until a request follows {@code head} (or the safety bound passes, for a closing connection). */
+    private void sleepUntilOffered(final long h)
+    {
+        sleeper = Thread.currentThread();
+        if (h == tail.get() && !connection.isClosed())
+        {
+            LockSupport.parkNanos(IDLE_PARK_BOUND_NS);
+        }
+        sleeper = null;
     }
 
     private void serve(final RdmaRecvSlot recv, final UnsafeBuffer discard, final long replyWaitNs,

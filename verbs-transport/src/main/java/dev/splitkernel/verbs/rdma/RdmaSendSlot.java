@@ -43,6 +43,8 @@ final class RdmaSendSlot
     int headerLength;
     volatile int replyResult;
     volatile boolean replyDone;
+    /** The caller while it parks for the reply (the deliverer unparks it). */
+    volatile Thread replyWaiter;
 
     RdmaSendSlot(final int index, final UnsafeBuffer buffer, final long bufferAddress,
         final SVCPostSend send, final SVCPostSend read, final SVCPostSend write)

@@ -780,6 +780,27 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     }
 
     /**
+     * The GMM was stalled for {@code stalledNs} (its membership check ran that late): that time does not count as any
+     * member's silence, since their heartbeats may be queued unread. Moves every live member's last heartbeat forward
+     * by it, never past {@code nowNs}. A member really dead is still declared once silent for the member timeout of
+     * the GMM's own running time. Called by the {@link MembershipAgent} before it checks.
+     */
+    public synchronized void forgiveStall(final long stalledNs, final long nowNs)
+    {
+        LOG.log(System.Logger.Level.INFO, "GMM: membership check ran " + stalledNs / 1_000_000L +
+            " ms late; that time is not counted as members' silence");
+        memoryMembers.forEach(m -> m.lastHeartbeatNs = forgiven(m.lastHeartbeatNs, stalledNs, nowNs));
+        processorMembers.forEach(m -> m.lastHeartbeatNs = forgiven(m.lastHeartbeatNs, stalledNs, nowNs));
+        storageMembers.forEach(m -> m.lastHeartbeatNs = forgiven(m.lastHeartbeatNs, stalledNs, nowNs));
+    }
+
+    private static long forgiven(final long lastHeartbeatNs, final long stalledNs, final long nowNs)
+    {
+        final long moved = lastHeartbeatNs + stalledNs;
+        return moved - nowNs > 0 ? nowNs : moved;
+    }
+
+    /**
      * Declare memory monitor {@code memberId} dead now, as a heartbeat timeout or a failed probe would, whether or not it
      * is alive: tests of a false death (a probe lost under load).
      *

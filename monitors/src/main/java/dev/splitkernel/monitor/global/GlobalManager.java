@@ -209,6 +209,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             }
             else if (placed[2] == deadId)
             {
+                // Released at the dead monitor too: if it was dead only by mistake, it rejoins without this replica.
+                placeReplica(deadId, placed[1], -1);
                 placed[2] = -1;
                 failover.execute(() -> replicate(asid, index));
             }
@@ -325,10 +327,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         return chosen == owner ? -1 : chosen;
     }
 
-    /** A replica's bytes count against its secondary's capacity (its standby copy commits them): +1 placed, -1 gone. */
+    /**
+     * A replica's bytes count against its secondary's capacity (its standby copy commits them): +1 placed, -1 gone.
+     * A dead secondary's count changes too: one declared dead by mistake rejoins with what it really holds.
+     */
     private void placeReplica(final int secondary, final long bytes, final int sign)
     {
-        final MemoryMember member = secondary < 0 ? null : memoryMember(secondary);
+        final MemoryMember member = secondary < 0 ? null : memoryMemberLiveOrDead(secondary);
         if (member != null)
         {
             member.committedBytes = Math.max(0, member.committedBytes + sign * bytes);
@@ -680,7 +685,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             r.getInt(GlobalDescriptor.VREGION_INDEX_OFFSET)));
         if (placed != null)
         {
-            final MemoryMember member = memoryMember((int)placed[0]);
+            final MemoryMember member = memoryMemberLiveOrDead((int)placed[0]);
             if (member != null)
             {
                 member.committedBytes = Math.max(0, member.committedBytes - placed[1]);
@@ -836,14 +841,20 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         final long[] placed = vRegions.get(key(asid, vRegionIndex));
         if (placed != null && placed[0] != ownerId)
         {
-            final MemoryMember from = memoryMember((int)placed[0]);
+            // The former owner is usually dead: its count drops all the same, or a monitor declared dead by mistake
+            // would rejoin still charged with every vRegion moved away from it (and fill up with nothing).
+            final MemoryMember from = memoryMemberLiveOrDead((int)placed[0]);
             if (from != null)
             {
                 from.committedBytes = Math.max(0, from.committedBytes - placed[1]);
                 from.placedBytes = Math.max(0, from.placedBytes - placed[1]);
+                from.ownedVRegions = Math.max(0, from.ownedVRegions - 1);
+                from.placedVRegions = Math.max(0, from.placedVRegions - 1);
             }
             to.committedBytes += placed[1];
             to.placedBytes += placed[1];
+            to.ownedVRegions++;
+            to.placedVRegions++;
             placed[0] = ownerId;
         }
         for (final ProcessorMember processor : processorMembers)
@@ -1069,6 +1080,41 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             }
         }
         return null;
+    }
+
+    /** A memory member, live or declared dead, or null: for its counts, which must stay true while it is dead. */
+    private MemoryMember memoryMemberLiveOrDead(final int memberId)
+    {
+        final MemoryMember live = memoryMember(memberId);
+        if (live != null)
+        {
+            return live;
+        }
+        for (final MemoryMember member : deadMemoryMembers)
+        {
+            if (member.memberId == memberId)
+            {
+                return member;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * For tests: the bytes the GMM counts as placed at memory monitor {@code memberId} (live or dead), the bytes of
+     * the vRegions its placements say the monitor owns or holds a replica of (equal unless the count leaks), and the
+     * committed bytes it counts there (at least the monitor's last report).
+     */
+    public synchronized long[] placedBytes(final int memberId)
+    {
+        final MemoryMember member = memoryMemberLiveOrDead(memberId);
+        long fromPlacements = 0;
+        for (final long[] placed : vRegions.values())
+        {
+            fromPlacements += placed[0] == memberId || placed[2] == memberId ? placed[1] : 0;
+        }
+        return new long[] {member == null ? -1 : member.placedBytes, fromPlacements,
+            member == null ? -1 : member.committedBytes};
     }
 
     private ProcessorMember processorMember(final int memberId)

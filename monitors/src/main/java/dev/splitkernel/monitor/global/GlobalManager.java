@@ -47,6 +47,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     private final Map<Long, long[]> vRegions = new HashMap<>();
     /** The home memory monitor of each process (told when a vRegion of the process moves). */
     private final Map<Integer, Integer> homes = new HashMap<>();
+    /**
+     * Memory monitor to the vRegions (keys) it was the secondary of when declared dead: if it comes back (dead by
+     * mistake) it is told to free those standby copies, unless it has been named their secondary again.
+     */
+    private final Map<Integer, java.util.Set<Long>> abandonedReplicas = new HashMap<>();
+    /** vRegions (keys) with a re-replication queued on the failover thread: queued once until it runs. */
+    private final java.util.Set<Long> replicationsQueued = new java.util.HashSet<>();
     /** Memory monitors being probed after a failed call (one probe at a time each). */
     private final java.util.Set<Integer> suspects = new java.util.HashSet<>();
     private final Failover failover;
@@ -212,7 +219,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 // Released at the dead monitor too: if it was dead only by mistake, it rejoins without this replica.
                 placeReplica(deadId, placed[1], -1);
                 placed[2] = -1;
-                failover.execute(() -> replicate(asid, index));
+                abandonedReplicas.computeIfAbsent(deadId, id -> new java.util.HashSet<>()).add(e.getKey());
+                queueReplication(e.getKey());
             }
         }
     }
@@ -269,6 +277,70 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         }
     }
 
+    /**
+     * On the failover thread (where every re-replication runs, so none names this monitor between the check and the
+     * call): tell memory monitor {@code memberId}, back after being declared dead, to free its standby copy of vRegion
+     * {@code key}, unless it is that vRegion's secondary (or owner) again.
+     */
+    private void dropReplica(final int memberId, final long key)
+    {
+        final String memberAddress;
+        synchronized (this)
+        {
+            final long[] placed = vRegions.get(key);
+            if (placed != null && (placed[0] == memberId || placed[2] == memberId))
+            {
+                return;
+            }
+            memberAddress = addresses.get(memberId);
+        }
+        final long result = failover.callMemory(memberAddress, Opcodes.REPLICA_VMA, (int)(key >>> 32), 0,
+            Opcodes.REPLICA_DROP, (int)key);
+        synchronized (this)
+        {
+            if (result < 0)
+            {
+                // Unreachable again: told when it is back next time.
+                abandonedReplicas.computeIfAbsent(memberId, id -> new java.util.HashSet<>()).add(key);
+            }
+            else
+            {
+                replicateUnreplicated(); // room freed there
+            }
+        }
+    }
+
+    /** Re-replicate vRegion {@code key} on the failover thread, unless that is queued already. Lock held. */
+    private void queueReplication(final long key)
+    {
+        if (replicationsQueued.add(key))
+        {
+            failover.execute(() -> replicate((int)(key >>> 32), (int)key));
+        }
+    }
+
+    /**
+     * Queue a re-replication of every vRegion left without a secondary whose owner lives: one that found no monitor
+     * with room when its secondary died (or whose copy failed) gets one once a monitor joins or comes back, or room is
+     * freed. Only on those events, not periodically: a slow owner would hold the failover thread on each retry.
+     * Lock held.
+     */
+    private void replicateUnreplicated()
+    {
+        if (!ctx.replication())
+        {
+            return;
+        }
+        for (final Map.Entry<Long, long[]> e : vRegions.entrySet())
+        {
+            final long[] placed = e.getValue();
+            if (placed[2] < 0 && memoryMember((int)placed[0]) != null)
+            {
+                queueReplication(e.getKey());
+            }
+        }
+    }
+
     /** On the failover thread: give a vRegion without a replica a new secondary, if a live monitor can take it. */
     private void replicate(final int asid, final int index)
     {
@@ -277,6 +349,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         final String ownerAddress;
         synchronized (this)
         {
+            replicationsQueued.remove(key(asid, index));
             final long[] placed = vRegions.get(key(asid, index));
             if (placed == null || placed[2] >= 0 || memoryMember((int)placed[0]) == null)
             {
@@ -352,6 +425,12 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     {
         final long[] placed = vRegions.get(key(asid, index));
         return placed == null ? -1 : (int)placed[2];
+    }
+
+    /** True while a re-replication of vRegion {@code index} of process {@code asid} is queued: for tests. */
+    public synchronized boolean replicationQueued(final int asid, final int index)
+    {
+        return replicationsQueued.contains(key(asid, index));
     }
 
     /** The owner of vRegion {@code index} of process {@code asid}, or -1: for tests. */
@@ -568,6 +647,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             memoryMembers.add(new MemoryMember(id, memberAddress, capacityBytes, r.nowNs));
             pushMember(id, memberAddress, true);
+            replicateUnreplicated();
         }
         else if (r.role == GlobalDescriptor.ROLE_STORAGE)
         {
@@ -597,6 +677,12 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             if (wasDead)
             {
                 pushMember(member.memberId, member.address, true);
+                final java.util.Set<Long> abandoned = abandonedReplicas.remove(member.memberId);
+                if (abandoned != null)
+                {
+                    abandoned.forEach(key -> failover.execute(() -> dropReplica(member.memberId, key)));
+                }
+                replicateUnreplicated();
             }
             member.capacityBytes = r.getLong(GlobalDescriptor.CAPACITY_OFFSET);
             // A report may predate the vRegions placed here since it was taken: never let it undo them, or a burst of
@@ -694,6 +780,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 member.placedVRegions = Math.max(0, member.placedVRegions - 1);
             }
             placeReplica((int)placed[2], placed[1], -1);
+            replicateUnreplicated(); // room freed
         }
         return 0;
     }

@@ -206,6 +206,9 @@ class FailoverTest
             final long[] counted = cluster.global().placedBytes(m.memberId());
             assertEquals(counted[1], counted[0], () -> "bytes counted at memory monitor " + m.memberId() +
                 " (expected: its placements' bytes): " + state(cluster));
+            // The monitor's own count too: a copy it no longer replicates (another secondary was named) is freed.
+            await(() -> m.reportLoadNow() == 0 && cluster.global().placedBytes(m.memberId())[2] == counted[1],
+                "memory monitor " + m.memberId() + " reporting its placements' " + counted[1] + " committed bytes");
         }
     }
 

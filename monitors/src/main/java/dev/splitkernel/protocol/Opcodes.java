@@ -33,6 +33,12 @@ public final class Opcodes
      */
     public static final int REPLICA_FENCE = 62;
     /**
+     * REPLICA_VMA's {@code flags}, sent by the GMM to a monitor declared dead by mistake once it is back: you are no
+     * longer the secondary of vRegion {@code newAddress} (an index) of {@code asid} (another was named): free your
+     * standby copy of it.
+     */
+    public static final int REPLICA_DROP = 63;
+    /**
      * The primary of vRegion {@code newAddress} (an index) of process {@code asid} is dead: the secondary takes it
      * over (its standby copy becomes an owned vRegion). Sent by the GMM. Result 0, ENOENT if nothing is here, or EAGAIN if its copy is not complete (the vRegion is lost).
      */

@@ -47,6 +47,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     private final Map<Long, long[]> vRegions = new HashMap<>();
     /** The home memory monitor of each process (told when a vRegion of the process moves). */
     private final Map<Integer, Integer> homes = new HashMap<>();
+    /**
+     * Memory monitor to the vRegions (keys) it was the secondary of when declared dead: if it comes back (dead by
+     * mistake) it is told to free those standby copies, unless it has been named their secondary again.
+     */
+    private final Map<Integer, java.util.Set<Long>> abandonedReplicas = new HashMap<>();
+    /** vRegions (keys) with a re-replication queued on the failover thread: queued once until it runs. */
+    private final java.util.Set<Long> replicationsQueued = new java.util.HashSet<>();
     /** Memory monitors being probed after a failed call (one probe at a time each). */
     private final java.util.Set<Integer> suspects = new java.util.HashSet<>();
     private final Failover failover;
@@ -209,8 +216,11 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             }
             else if (placed[2] == deadId)
             {
+                // Released at the dead monitor too: if it was dead only by mistake, it rejoins without this replica.
+                placeReplica(deadId, placed[1], -1);
                 placed[2] = -1;
-                failover.execute(() -> replicate(asid, index));
+                abandonedReplicas.computeIfAbsent(deadId, id -> new java.util.HashSet<>()).add(e.getKey());
+                queueReplication(e.getKey());
             }
         }
     }
@@ -267,6 +277,70 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         }
     }
 
+    /**
+     * On the failover thread (where every re-replication runs, so none names this monitor between the check and the
+     * call): tell memory monitor {@code memberId}, back after being declared dead, to free its standby copy of vRegion
+     * {@code key}, unless it is that vRegion's secondary (or owner) again.
+     */
+    private void dropReplica(final int memberId, final long key)
+    {
+        final String memberAddress;
+        synchronized (this)
+        {
+            final long[] placed = vRegions.get(key);
+            if (placed != null && (placed[0] == memberId || placed[2] == memberId))
+            {
+                return;
+            }
+            memberAddress = addresses.get(memberId);
+        }
+        final long result = failover.callMemory(memberAddress, Opcodes.REPLICA_VMA, (int)(key >>> 32), 0,
+            Opcodes.REPLICA_DROP, (int)key);
+        synchronized (this)
+        {
+            if (result < 0)
+            {
+                // Unreachable again: told when it is back next time.
+                abandonedReplicas.computeIfAbsent(memberId, id -> new java.util.HashSet<>()).add(key);
+            }
+            else
+            {
+                replicateUnreplicated(); // room freed there
+            }
+        }
+    }
+
+    /** Re-replicate vRegion {@code key} on the failover thread, unless that is queued already. Lock held. */
+    private void queueReplication(final long key)
+    {
+        if (replicationsQueued.add(key))
+        {
+            failover.execute(() -> replicate((int)(key >>> 32), (int)key));
+        }
+    }
+
+    /**
+     * Queue a re-replication of every vRegion left without a secondary whose owner lives: one that found no monitor
+     * with room when its secondary died (or whose copy failed) gets one once a monitor joins or comes back, or room is
+     * freed. Only on those events, not periodically: a slow owner would hold the failover thread on each retry.
+     * Lock held.
+     */
+    private void replicateUnreplicated()
+    {
+        if (!ctx.replication())
+        {
+            return;
+        }
+        for (final Map.Entry<Long, long[]> e : vRegions.entrySet())
+        {
+            final long[] placed = e.getValue();
+            if (placed[2] < 0 && memoryMember((int)placed[0]) != null)
+            {
+                queueReplication(e.getKey());
+            }
+        }
+    }
+
     /** On the failover thread: give a vRegion without a replica a new secondary, if a live monitor can take it. */
     private void replicate(final int asid, final int index)
     {
@@ -275,6 +349,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         final String ownerAddress;
         synchronized (this)
         {
+            replicationsQueued.remove(key(asid, index));
             final long[] placed = vRegions.get(key(asid, index));
             if (placed == null || placed[2] >= 0 || memoryMember((int)placed[0]) == null)
             {
@@ -325,10 +400,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         return chosen == owner ? -1 : chosen;
     }
 
-    /** A replica's bytes count against its secondary's capacity (its standby copy commits them): +1 placed, -1 gone. */
+    /**
+     * A replica's bytes count against its secondary's capacity (its standby copy commits them): +1 placed, -1 gone.
+     * A dead secondary's count changes too: one declared dead by mistake rejoins with what it really holds.
+     */
     private void placeReplica(final int secondary, final long bytes, final int sign)
     {
-        final MemoryMember member = secondary < 0 ? null : memoryMember(secondary);
+        final MemoryMember member = secondary < 0 ? null : memoryMemberLiveOrDead(secondary);
         if (member != null)
         {
             member.committedBytes = Math.max(0, member.committedBytes + sign * bytes);
@@ -347,6 +425,12 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     {
         final long[] placed = vRegions.get(key(asid, index));
         return placed == null ? -1 : (int)placed[2];
+    }
+
+    /** True while a re-replication of vRegion {@code index} of process {@code asid} is queued: for tests. */
+    public synchronized boolean replicationQueued(final int asid, final int index)
+    {
+        return replicationsQueued.contains(key(asid, index));
     }
 
     /** The owner of vRegion {@code index} of process {@code asid}, or -1: for tests. */
@@ -563,6 +647,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         {
             memoryMembers.add(new MemoryMember(id, memberAddress, capacityBytes, r.nowNs));
             pushMember(id, memberAddress, true);
+            replicateUnreplicated();
         }
         else if (r.role == GlobalDescriptor.ROLE_STORAGE)
         {
@@ -592,6 +677,12 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             if (wasDead)
             {
                 pushMember(member.memberId, member.address, true);
+                final java.util.Set<Long> abandoned = abandonedReplicas.remove(member.memberId);
+                if (abandoned != null)
+                {
+                    abandoned.forEach(key -> failover.execute(() -> dropReplica(member.memberId, key)));
+                }
+                replicateUnreplicated();
             }
             member.capacityBytes = r.getLong(GlobalDescriptor.CAPACITY_OFFSET);
             // A report may predate the vRegions placed here since it was taken: never let it undo them, or a burst of
@@ -680,7 +771,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             r.getInt(GlobalDescriptor.VREGION_INDEX_OFFSET)));
         if (placed != null)
         {
-            final MemoryMember member = memoryMember((int)placed[0]);
+            final MemoryMember member = memoryMemberLiveOrDead((int)placed[0]);
             if (member != null)
             {
                 member.committedBytes = Math.max(0, member.committedBytes - placed[1]);
@@ -689,6 +780,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 member.placedVRegions = Math.max(0, member.placedVRegions - 1);
             }
             placeReplica((int)placed[2], placed[1], -1);
+            replicateUnreplicated(); // room freed
         }
         return 0;
     }
@@ -780,6 +872,27 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     }
 
     /**
+     * The GMM was stalled for {@code stalledNs} (its membership check ran that late): that time does not count as any
+     * member's silence, since their heartbeats may be queued unread. Moves every live member's last heartbeat forward
+     * by it, never past {@code nowNs}. A member really dead is still declared once silent for the member timeout of
+     * the GMM's own running time. Called by the {@link MembershipAgent} before it checks.
+     */
+    public synchronized void forgiveStall(final long stalledNs, final long nowNs)
+    {
+        LOG.log(System.Logger.Level.INFO, "GMM: membership check ran " + stalledNs / 1_000_000L +
+            " ms late; that time is not counted as members' silence");
+        memoryMembers.forEach(m -> m.lastHeartbeatNs = forgiven(m.lastHeartbeatNs, stalledNs, nowNs));
+        processorMembers.forEach(m -> m.lastHeartbeatNs = forgiven(m.lastHeartbeatNs, stalledNs, nowNs));
+        storageMembers.forEach(m -> m.lastHeartbeatNs = forgiven(m.lastHeartbeatNs, stalledNs, nowNs));
+    }
+
+    private static long forgiven(final long lastHeartbeatNs, final long stalledNs, final long nowNs)
+    {
+        final long moved = lastHeartbeatNs + stalledNs;
+        return moved - nowNs > 0 ? nowNs : moved;
+    }
+
+    /**
      * Declare memory monitor {@code memberId} dead now, as a heartbeat timeout or a failed probe would, whether or not it
      * is alive: tests of a false death (a probe lost under load).
      *
@@ -815,14 +928,20 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         final long[] placed = vRegions.get(key(asid, vRegionIndex));
         if (placed != null && placed[0] != ownerId)
         {
-            final MemoryMember from = memoryMember((int)placed[0]);
+            // The former owner is usually dead: its count drops all the same, or a monitor declared dead by mistake
+            // would rejoin still charged with every vRegion moved away from it (and fill up with nothing).
+            final MemoryMember from = memoryMemberLiveOrDead((int)placed[0]);
             if (from != null)
             {
                 from.committedBytes = Math.max(0, from.committedBytes - placed[1]);
                 from.placedBytes = Math.max(0, from.placedBytes - placed[1]);
+                from.ownedVRegions = Math.max(0, from.ownedVRegions - 1);
+                from.placedVRegions = Math.max(0, from.placedVRegions - 1);
             }
             to.committedBytes += placed[1];
             to.placedBytes += placed[1];
+            to.ownedVRegions++;
+            to.placedVRegions++;
             placed[0] = ownerId;
         }
         for (final ProcessorMember processor : processorMembers)
@@ -1048,6 +1167,41 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             }
         }
         return null;
+    }
+
+    /** A memory member, live or declared dead, or null: for its counts, which must stay true while it is dead. */
+    private MemoryMember memoryMemberLiveOrDead(final int memberId)
+    {
+        final MemoryMember live = memoryMember(memberId);
+        if (live != null)
+        {
+            return live;
+        }
+        for (final MemoryMember member : deadMemoryMembers)
+        {
+            if (member.memberId == memberId)
+            {
+                return member;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * For tests: the bytes the GMM counts as placed at memory monitor {@code memberId} (live or dead), the bytes of
+     * the vRegions its placements say the monitor owns or holds a replica of (equal unless the count leaks), and the
+     * committed bytes it counts there (at least the monitor's last report).
+     */
+    public synchronized long[] placedBytes(final int memberId)
+    {
+        final MemoryMember member = memoryMemberLiveOrDead(memberId);
+        long fromPlacements = 0;
+        for (final long[] placed : vRegions.values())
+        {
+            fromPlacements += placed[0] == memberId || placed[2] == memberId ? placed[1] : 0;
+        }
+        return new long[] {member == null ? -1 : member.placedBytes, fromPlacements,
+            member == null ? -1 : member.committedBytes};
     }
 
     private ProcessorMember processorMember(final int memberId)

@@ -281,6 +281,10 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
             incompleteCopies.remove(copyKey);
             result = 0;
         }
+        else if (vmaOpcode == Opcodes.REPLICA_DROP)
+        {
+            result = dropStandby(asid, SyscallRequestDescriptor.newAddress(request, offset));
+        }
         else if (vmaOpcode == Opcodes.REPLICA_FENCE)
         {
             final long index = SyscallRequestDescriptor.newAddress(request, offset);
@@ -307,6 +311,21 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
                     0) : Errno.EINVAL;
         }
         return SyscallReplyDescriptor.encodeHeader(reply, replyOffset, result, 0);
+    }
+
+    /**
+     * Secondary no more: free the standby copy of vRegion {@code index} (this monitor was declared dead by mistake
+     * and another secondary was named), or it would count against this monitor's capacity for good.
+     */
+    private long dropStandby(final int asid, final long index)
+    {
+        if (index < 0 || index > Integer.MAX_VALUE)
+        {
+            return Errno.EINVAL;
+        }
+        incompleteCopies.remove(VRegion.key(asid, (int)index));
+        final long result = standby.ownerOperation(Opcodes.VMA_UNMAP, asid, index * vRegionBytes, vRegionBytes, 0, 0);
+        return result < 0 ? result : 0;
     }
 
     /** Secondary: the standby copy of vRegion {@code index} becomes an owned vRegion. */

@@ -5,6 +5,7 @@ import dev.splitkernel.protocol.GlobalDescriptor;
 import dev.splitkernel.protocol.GlobalManagerProxy;
 import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.protocol.Placement;
+import dev.splitkernel.protocol.SyscallReplyDescriptor;
 import dev.splitkernel.verbs.Fabric;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.Status;
@@ -47,6 +48,44 @@ class GlobalManagerTest
         manager.close();
         clientFabric.close();
         serverFabric.close();
+    }
+
+    @Test
+    void shouldNameASecondaryOnceAMonitorJoinsForAVRegionLeftWithoutOne()
+    {
+        manager.close();
+        proxy.close();
+        serverFabric = new LocalFabric(new FabricContext().fabric("local"), network);
+        manager = new GlobalManager(new GlobalManagerContext().fabric(serverFabric).listenAddress("gm-replicated")
+            .replication(true).memberTimeoutMs(0)).start();
+        proxy = new GlobalManagerProxy(clientFabric.connect("gm-replicated", TIMEOUT_NS), TIMEOUT_NS);
+        // Memory monitors that accept every replication the GMM asks of them.
+        for (final String address : new String[] {"ma", "mb", "mc"})
+        {
+            clientFabric.listen(address, (opcode, request, offset, length, reply, replyOffset, replyCapacity) ->
+                SyscallReplyDescriptor.encodeHeader(reply, replyOffset, 0, 0));
+        }
+        final int a = proxy.registerMember(GlobalDescriptor.ROLE_MEMORY, 100, "ma");
+        final int b = proxy.registerMember(GlobalDescriptor.ROLE_MEMORY, 100, "mb");
+        final int asid = proxy.chooseHome(0).asid();
+        final Placement p = proxy.allocateVRegion(asid, 16, 50, -1);
+        final int owner = p.memberId();
+        final int secondary = owner == a ? b : a;
+        assertEquals(secondary, manager.secondaryOf(asid, 16));
+        assertTrue(manager.declareDead(secondary));
+        final long deadlineNs = System.nanoTime() + TIMEOUT_NS;
+        while (manager.replicationQueued(asid, 16))
+        {
+            assertTrue(System.nanoTime() < deadlineNs, "the re-replication never ran");
+            Thread.yield();
+        }
+        assertEquals(-1, manager.secondaryOf(asid, 16), "no monitor but the owner had room");
+        final int c = proxy.registerMember(GlobalDescriptor.ROLE_MEMORY, 100, "mc");
+        while (manager.secondaryOf(asid, 16) != c)
+        {
+            assertTrue(System.nanoTime() < deadlineNs, () -> "no new secondary: " + manager.membersText());
+            Thread.yield();
+        }
     }
 
     @Test

@@ -66,6 +66,47 @@ class MembershipTest
         return manager;
     }
 
+    /** The GMM running for {@code ms}: its agent checks every 100 ms, on time. */
+    private void runFor(final long ms)
+    {
+        for (long t = 0; t < ms; t += 100)
+        {
+            nowNs[0] += 100 * MS;
+            agent.doWork();
+        }
+    }
+
+    @Test
+    void shouldNotDeclareMembersDeadWhenTheGmmItselfWasStalled()
+    {
+        managerWithTimeout();
+        final int a = proxy.registerMember(GlobalDescriptor.ROLE_MEMORY, 1000, "a");
+        final int b = proxy.registerMember(GlobalDescriptor.ROLE_MEMORY, 1000, "b");
+        final int p = proxy.registerMember(GlobalDescriptor.ROLE_PROCESSOR, 0, "p");
+        runFor(500);
+        // The GMM stalls for 3 member timeouts (a starved process): its check runs late, before the heartbeats that
+        // came meanwhile are read. Every member looks silent for 3.5 s, none was.
+        nowNs[0] += 3 * MEMBER_TIMEOUT_MS * MS;
+        assertEquals(0, agent.doWork(), "a stalled GMM declares no one dead");
+        assertTrue(manager.isAlive(a) && manager.isAlive(b) && manager.isAlive(p));
+        assertEquals(0, proxy.reportMemoryLoad(a, 1000, 0, 0, 0), "the queued heartbeats are read");
+        assertEquals(0, proxy.reportMemoryLoad(b, 1000, 0, 0, 0));
+        assertEquals(0, proxy.reportProcessorLoad(p, 0));
+        // Then b dies for real: it is declared once silent for the timeout of the GMM's own running time.
+        for (int step = 0; step < 10; step++)
+        {
+            nowNs[0] += 100 * MS;
+            assertEquals(0, proxy.reportMemoryLoad(a, 1000, 0, 0, 0));
+            assertEquals(0, proxy.reportProcessorLoad(p, 0));
+            agent.doWork();
+            assertTrue(manager.isAlive(b), "b silent for " + (step + 1) * 100 + " ms of the GMM's time");
+        }
+        nowNs[0] += 100 * MS;
+        agent.doWork();
+        assertFalse(manager.isAlive(b), "b silent for 1.1 s > 1 s");
+        assertTrue(manager.isAlive(a) && manager.isAlive(p));
+    }
+
     @Test
     void shouldDeclareASilentMemoryMonitorDeadAndSkipItInPlacement()
     {
@@ -96,8 +137,7 @@ class MembershipTest
     {
         managerWithTimeout();
         final int a = proxy.registerMember(GlobalDescriptor.ROLE_MEMORY, 1000, "a");
-        nowNs[0] += MEMBER_TIMEOUT_MS * MS;
-        agent.doWork();
+        runFor(MEMBER_TIMEOUT_MS);
         assertTrue(manager.isAlive(a), "exactly at the timeout is not past it");
         nowNs[0] += MS;
         assertEquals(0, agent.doWork(), "the agent checks once per interval");
@@ -111,8 +151,7 @@ class MembershipTest
     {
         managerWithTimeout();
         final int a = proxy.registerMember(GlobalDescriptor.ROLE_MEMORY, 1000, "a");
-        nowNs[0] += 2 * MEMBER_TIMEOUT_MS * MS;
-        agent.doWork();
+        runFor(2 * MEMBER_TIMEOUT_MS);
         assertFalse(manager.isAlive(a));
         assertEquals(Errno.ENOMEM, proxy.allocateVRegion(1, 16, 100, -1).result());
         assertEquals(0, proxy.reportMemoryLoad(a, 1000, 0, 0, 0), "a dead member's report is accepted");
@@ -125,8 +164,7 @@ class MembershipTest
     {
         managerWithTimeout();
         final int first = proxy.registerMember(GlobalDescriptor.ROLE_MEMORY, 1000, "m");
-        nowNs[0] += 2 * MEMBER_TIMEOUT_MS * MS;
-        agent.doWork();
+        runFor(2 * MEMBER_TIMEOUT_MS);
         final int second = proxy.registerMember(GlobalDescriptor.ROLE_MEMORY, 1000, "m");
         assertTrue(second != first);
         assertEquals(second, proxy.allocateVRegion(1, 16, 100, -1).memberId());
@@ -142,10 +180,9 @@ class MembershipTest
         final int p = proxy.registerMember(GlobalDescriptor.ROLE_PROCESSOR, 0, "p");
         final int q = proxy.registerMember(GlobalDescriptor.ROLE_PROCESSOR, 0, "q");
         assertEquals(0, proxy.reportProcessorLoad(p, 5));
-        nowNs[0] += 600 * MS;
+        runFor(600);
         assertEquals(0, proxy.reportProcessorLoad(p, 5));
-        nowNs[0] += 600 * MS;
-        agent.doWork();
+        runFor(600);
         assertFalse(manager.isAlive(q));
         assertEquals(p, proxy.chooseProcessor().memberId(), "q has fewer threads but is dead");
     }

@@ -171,6 +171,48 @@ class FailoverTest
     }
 
     @Test
+    void shouldCountNoVRegionTwiceAtMonitorsDeclaredDeadByMistakeThatReturn() throws Exception
+    {
+        try (EmbeddedCluster cluster = start())
+        {
+            final Victim v = writtenAndFlushed(cluster, "false-deaths");
+            final int pid = v.p().pid();
+            assertTrue(monitor(cluster, v.owner()).awaitReplicaCopies(WAIT_NS / 1_000_000L));
+            // The secondary is declared dead by mistake: the vRegion gets another, the monitor rejoins.
+            assertTrue(cluster.global().declareDead(v.secondary()));
+            await(() -> cluster.global().secondaryOf(pid, v.index()) >= 0, "a new secondary");
+            assertEquals(0, monitor(cluster, v.secondary()).reportLoadNow());
+            assertPlacedBytesTrue(cluster);
+            // Then the owner: the vRegion is promoted at its new secondary, the old owner rejoins empty-handed.
+            final int promoted = cluster.global().secondaryOf(pid, v.index());
+            assertTrue(monitor(cluster, v.owner()).awaitReplicaCopies(WAIT_NS / 1_000_000L));
+            assertTrue(cluster.global().declareDead(v.owner()));
+            await(() -> cluster.global().ownerOf(pid, v.index()) == promoted, "the secondary promoted");
+            assertEquals(0, monitor(cluster, v.owner()).reportLoadNow());
+            assertTrue(cluster.global().isAlive(v.owner()) && cluster.global().isAlive(v.secondary()));
+            assertPlacedBytesTrue(cluster);
+
+            checkAndWrite(v.p(), v.base(), 1, 2);
+            assertTrue(cluster.processor().cache().flushAndDropAll(pid) >= 0);
+            check(v.p(), v.base(), 2);
+        }
+    }
+
+    /** The GMM counts at each monitor exactly the bytes of the vRegions its placements put there. */
+    private static void assertPlacedBytesTrue(final EmbeddedCluster cluster)
+    {
+        for (final MemoryMonitor m : cluster.memoryMonitors())
+        {
+            final long[] counted = cluster.global().placedBytes(m.memberId());
+            assertEquals(counted[1], counted[0], () -> "bytes counted at memory monitor " + m.memberId() +
+                " (expected: its placements' bytes): " + state(cluster));
+            // The monitor's own count too: a copy it no longer replicates (another secondary was named) is freed.
+            await(() -> m.reportLoadNow() == 0 && cluster.global().placedBytes(m.memberId())[2] == counted[1],
+                "memory monitor " + m.memberId() + " reporting its placements' " + counted[1] + " committed bytes");
+        }
+    }
+
+    @Test
     void shouldReplicateAgainWhenASecondaryDiesAndKeepRunning()
     {
         try (EmbeddedCluster cluster = start())

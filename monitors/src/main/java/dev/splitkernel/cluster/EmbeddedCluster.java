@@ -115,7 +115,7 @@ public final class EmbeddedCluster implements AutoCloseable
             .vRegionBytes(ctx.vRegionBytes())
             .timeoutNs(ctx.timeoutNs()));
         processors.add(processor);
-        gpm = new GlobalManagerProxy(newFabric("cluster").connect(globalAddress), ctx.timeoutNs());
+        gpm = new GlobalManagerProxy(newPeerFabric("cluster").connect(globalAddress), ctx.timeoutNs());
     }
 
     /** One storage monitor on a temporary directory (deleted at close) and the vNode "default" on it. */
@@ -138,7 +138,7 @@ public final class EmbeddedCluster implements AutoCloseable
             .requestTimeoutNs(ctx.timeoutNs()))
             .start();
         try (StorageManagerProxy gsm = new StorageManagerProxy(
-            newFabric("cluster").connect(globalAddress), ctx.timeoutNs()))
+            newPeerFabric("cluster").connect(globalAddress), ctx.timeoutNs()))
         {
             final int vNode = gsm.createVNode("default", "/");
             if (vNode != FileCalls.DEFAULT_VNODE_ID)
@@ -171,7 +171,12 @@ public final class EmbeddedCluster implements AutoCloseable
     /** A fabric for one monitor, its agents run by the cluster's runtime and their errors reported as that monitor's. */
     private Fabric newFabric(final String monitorName)
     {
-        final MonitorErrors errors = runtime.errors(monitorName);
+        return newFabric(runtime.errors(monitorName));
+    }
+
+    /** A fabric counting into {@code errors}' status file: a monitor's (its resources publish it) or a peer's. */
+    private Fabric newFabric(final MonitorErrors errors)
+    {
         final FabricContext fabricCtx = new FabricContext().fabric(ctx.fabric()).busyPoll(ctx.busyPoll())
             .agentHost(runtime.fabricHost(errors)).countersManager(errors.status().countersManager());
         if ("local".equals(ctx.fabric()))
@@ -186,12 +191,13 @@ public final class EmbeddedCluster implements AutoCloseable
     }
 
     /**
-     * A fabric of this cluster (its network, timing and runtime) for a peer that is not a monitor: a benchmark's or a
-     * tool's client. Closed with the cluster.
+     * A fabric of this cluster (its network, timing and runtime) for a peer that is not a monitor: the cluster's own
+     * client ("cluster"), a benchmark's or a tool's. Closed with the cluster; its status file is published meanwhile.
      */
     public Fabric newPeerFabric(final String name)
     {
-        return newFabric(name);
+        // A peer has no monitor whose resources publish its status: the runtime does, so stat shows it running.
+        return newFabric(runtime.peerErrors(name));
     }
 
     public ClusterContext context()

@@ -1,6 +1,5 @@
 package dev.splitkernel.monitor.runtime;
 
-import dev.splitkernel.monitor.IntervalAgent;
 import dev.splitkernel.monitor.status.MonitorStatus;
 import dev.splitkernel.monitor.status.ObservedFabric;
 import dev.splitkernel.protocol.Opcodes;
@@ -10,7 +9,6 @@ import dev.splitkernel.verbs.Fabrics;
 import dev.splitkernel.verbs.RequestHandler;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.SystemNanoClock;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -166,31 +164,6 @@ public final class MonitorResources implements AutoCloseable
         if (ownsRuntime)
         {
             runtime.close();
-        }
-    }
-
-    /** Publishes the monitor's status (gauges, histograms, heartbeat) every interval, on the background thread. */
-    private static final class StatusPublisher extends IntervalAgent
-    {
-        private final MonitorStatus status;
-
-        StatusPublisher(final MonitorStatus status)
-        {
-            super(SystemNanoClock.INSTANCE, status.intervalMs() * 1_000_000L);
-            this.status = status;
-        }
-
-        @Override
-        protected int onInterval(final long nowNs)
-        {
-            status.publish();
-            return 1;
-        }
-
-        @Override
-        public String roleName()
-        {
-            return "status-publisher " + status.monitorName();
         }
     }
 }

@@ -12,7 +12,10 @@ import org.agrona.concurrent.DynamicCompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 
@@ -40,6 +43,8 @@ public final class MonitorRuntime implements AutoCloseable
     private final MonitorContext ctx;
     private final ThreadingMode mode;
     private final ConcurrentHashMap<String, MonitorErrors> errors = new ConcurrentHashMap<>();
+    /** Peers' statuses with a publisher of this runtime ({@link #peerErrors}); guards itself. */
+    private final Set<MonitorStatus> publishedPeers = Collections.newSetFromMap(new IdentityHashMap<>());
     private final MonitorErrors runtimeErrors;
     private final List<AgentRunner> dedicatedRunners = new ArrayList<>();
     private volatile Group network;
@@ -85,6 +90,25 @@ public final class MonitorRuntime implements AutoCloseable
         return errors.compute(monitorName, (name, existing) ->
             existing != null && !existing.status().isClosed() ? existing : new MonitorErrors(name,
                 MonitorStatus.open(name)));
+    }
+
+    /**
+     * The errors and status file of a peer that is not a monitor (an embedded cluster's own client, a benchmark's
+     * fabric), published every interval on the background thread until this runtime closes: without a publisher the
+     * file's heartbeat stops and {@code stat} lists the peer as dead while it runs. A monitor's status is published
+     * by its {@link MonitorResources}; the peer's is closed with this runtime.
+     */
+    public MonitorErrors peerErrors(final String peerName)
+    {
+        final MonitorErrors peer = errors(peerName);
+        synchronized (publishedPeers)
+        {
+            if (publishedPeers.add(peer.status()))
+            {
+                runBackground(new StatusPublisher(peer.status()), peer);
+            }
+        }
+        return peer;
     }
 
     /** Every monitor's errors, for a report at close or a stat command. */

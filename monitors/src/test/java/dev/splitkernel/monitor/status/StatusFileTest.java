@@ -131,6 +131,48 @@ class StatusFileTest
     }
 
     /** An agent that fails every duty cycle: one distinct error with its count, and the agent keeps running. */
+    /**
+     * The embedded cluster's own client ("cluster", a peer that is no monitor) keeps its status file's heartbeat
+     * going: stat once listed it dead while its JVM ran, because nothing published its file after it opened.
+     */
+    @Test
+    void shouldKeepAPeersStatusRunningWhileItsClusterRuns() throws IOException
+    {
+        final int intervalMs = 20;
+        final String previous = System.setProperty(MonitorStatus.INTERVAL_PROP_NAME, Integer.toString(intervalMs));
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(new ClusterContext()
+            .fabric("local")
+            .preset("none")
+            .memoryMonitors(1)
+            .memoryCapacityBytes(64L << 20)
+            .excache(new ExCacheContext().capacityBytes(1L << 20))))
+        {
+            final StatusReader peer = StatusReader.open(cluster.runtime().errors("cluster").status().file());
+            assertEquals(intervalMs, peer.intervalMs());
+            // Past the liveness window: a file nobody publishes has gone stale by then.
+            final long staleAfterMs = peer.startTimeMs() + (StatusReader.LIVENESS_INTERVALS + 2L) * intervalMs;
+            final long deadlineMs = System.currentTimeMillis() + 30_000;
+            while (peer.heartbeatMs() <= staleAfterMs && System.currentTimeMillis() < deadlineMs)
+            {
+                LockSupport.parkNanos(intervalMs * 1_000_000L);
+            }
+            assertTrue(peer.heartbeatMs() > staleAfterMs, "the peer's heartbeat stopped at " +
+                (peer.heartbeatMs() - peer.startTimeMs()) + " ms after its start");
+            assertEquals("running", peer.state(System.currentTimeMillis()));
+        }
+        finally
+        {
+            if (previous == null)
+            {
+                System.clearProperty(MonitorStatus.INTERVAL_PROP_NAME);
+            }
+            else
+            {
+                System.setProperty(MonitorStatus.INTERVAL_PROP_NAME, previous);
+            }
+        }
+    }
+
     @Test
     void shouldLogARepeatedAgentErrorOnceWithItsCountWhileTheAgentKeepsRunning() throws IOException
     {

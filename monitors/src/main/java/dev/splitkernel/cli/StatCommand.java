@@ -169,6 +169,10 @@ final class StatCommand
         final List<StatusReader> readers = new ArrayList<>();
         for (final Path file : candidates)
         {
+            if (!all && !explicit && StatusReader.isClosedFile(file))
+            {
+                continue; // closed: not shown, and not worth a mapping
+            }
             final StatusReader reader;
             try
             {
@@ -186,6 +190,7 @@ final class StatCommand
                 || (clusterNames != null && !clusterNames.contains(reader.monitorName()))
                 || (monitor != null && !monitor.matcher(reader.monitorName()).find()))
             {
+                reader.unmap();
                 continue;
             }
             readers.add(reader);

@@ -2,6 +2,8 @@ package dev.splitkernel.cli;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import dev.splitkernel.cluster.ChildMonitor;
+import dev.splitkernel.monitor.status.MonitorStatus;
+import dev.splitkernel.monitor.status.StatusFileDescriptor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +54,30 @@ class StatCommandTest
             final Map<String, Object> errors = JSON.std.mapFrom(run("errors", "--json", "--dir", statDir.toString()));
             assertEquals(2, ((List<?>)errors.get("monitors")).size(), errors.toString());
         }
+    }
+
+    /**
+     * Closed files are skipped by their header alone (no mapping), a file that is no status file is passed over, and
+     * --all shows the closed ones too.
+     */
+    @Test
+    void shouldShowClosedMonitorsOnlyWithAll() throws Exception
+    {
+        MonitorStatus.open("stopped", statDir, false, 50).close();
+        java.nio.file.Files.writeString(statDir.resolve("not-a-status" + StatusFileDescriptor.SUFFIX), "hello");
+        try (MonitorStatus running = MonitorStatus.open("running", statDir, false, 50))
+        {
+            running.publish();
+            assertEquals(List.of("running"), names(run("stat", "--json", "--dir", statDir.toString())));
+            assertEquals(List.of("running", "stopped"),
+                names(run("stat", "--json", "--all", "--dir", statDir.toString())).stream().sorted().toList());
+        }
+    }
+
+    private static List<Object> names(final String json) throws java.io.IOException
+    {
+        return ((List<?>)JSON.std.mapFrom(json).get("monitors")).stream()
+            .map(m -> ((Map<?, ?>)m).get("monitor")).map(Object.class::cast).toList();
     }
 
     private Map<String, Object> awaitMonitor(final String name, final String state, final String counter)

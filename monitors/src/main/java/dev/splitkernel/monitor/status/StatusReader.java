@@ -8,6 +8,7 @@ import org.agrona.concurrent.status.CountersReader;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -74,6 +75,30 @@ public final class StatusReader
             }
             return new StatusReader(file, buffer);
         }
+    }
+
+    /**
+     * Whether {@code file} is a status file (of this layout) marked closed, from its first bytes: one small read, no
+     * mapping. {@code stat} skips closed files this way: a shared status directory keeps a day's worth of them
+     * (8541 files on the shared test host), and mapping each to read one word was most of {@code stat}'s time.
+     * False when it is not readable or not such a file ({@link #open} says why).
+     */
+    public static boolean isClosedFile(final Path file)
+    {
+        final ByteBuffer head = ByteBuffer.allocate(STATE_OFFSET + Integer.BYTES).order(ByteOrder.nativeOrder());
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
+        {
+            while (head.hasRemaining() && channel.read(head) >= 0)
+            {
+                // a regular file fills the buffer or ends
+            }
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
+        return !head.hasRemaining() && head.getInt(MAGIC_OFFSET) == MAGIC &&
+            head.getInt(VERSION_OFFSET) == LAYOUT_VERSION && head.getInt(STATE_OFFSET) == STATE_CLOSED;
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
+import dev.splitkernel.monitor.runtime.MonitorContext;
 import dev.splitkernel.monitor.status.MonitorStatus;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.rdma.RdmaInterfaces;
@@ -70,6 +71,15 @@ public class EndToEndMissBenchmark
     @Param({"true"})
     public boolean observe;
 
+    /**
+     * The monitors' idle spins before they yield and park ({@code splitkernel.runtime.idleSpins}); -1: the runtime's
+     * default. {@code observe-cost} sets 100000 (as for a dedicated thread): misses come about 10 us apart, and on a
+     * loaded host whether a monitor's thread had gone to park by then decided a whole run's median (9, 12 or 450 us
+     * from one JVM to the next), a scheduling mode that hid the cost of observing.
+     */
+    @Param({"-1"})
+    public long idleSpins;
+
     private final List<ChildMonitor> children = new ArrayList<>();
     private ProcessorMonitor processor;
     private LegoProcess process;
@@ -88,6 +98,10 @@ public class EndToEndMissBenchmark
         System.setProperty(MonitorStatus.COUNT_PROP_NAME, Boolean.toString(observe));
         System.setProperty(MonitorStatus.FILE_PROP_NAME, Boolean.toString(observe));
         System.setProperty(MonitorStatus.LATENCY_PROP_NAME, Boolean.toString(observe));
+        if (idleSpins >= 0)
+        {
+            System.setProperty(MonitorContext.SPINS_PROP_NAME, Long.toString(idleSpins));
+        }
         final String global = startChild("global", "global", "--fabric", fabric, "--listen", listen);
         startChild("memory", "memory", "--fabric", fabric, "--listen", listen, "--global", global,
             "--capacity", "256m", "--workers", "1");
@@ -126,11 +140,16 @@ public class EndToEndMissBenchmark
 
     private String startChild(final String role, final String... args) throws Exception
     {
-        final ChildMonitor child = ChildMonitor.startRole(role,
-            List.of("-Xmx512m", "-D" + FabricContext.BUSY_POLL_PROP_NAME + "=" + busyPoll,
-                "-D" + MonitorStatus.COUNT_PROP_NAME + "=" + observe, "-D" + MonitorStatus.FILE_PROP_NAME + "=" + observe,
-                "-D" + MonitorStatus.LATENCY_PROP_NAME + "=" + observe),
-            List.of(args).subList(1, args.length), START_TIMEOUT_MS);
+        final List<String> jvm = new ArrayList<>(List.of("-Xmx512m",
+            "-D" + FabricContext.BUSY_POLL_PROP_NAME + "=" + busyPoll,
+            "-D" + MonitorStatus.COUNT_PROP_NAME + "=" + observe, "-D" + MonitorStatus.FILE_PROP_NAME + "=" + observe,
+            "-D" + MonitorStatus.LATENCY_PROP_NAME + "=" + observe));
+        if (idleSpins >= 0)
+        {
+            jvm.add("-D" + MonitorContext.SPINS_PROP_NAME + "=" + idleSpins);
+        }
+        final ChildMonitor child = ChildMonitor.startRole(role, jvm, List.of(args).subList(1, args.length),
+            START_TIMEOUT_MS);
         children.add(child);
         return child.address();
     }

@@ -29,7 +29,8 @@ import java.util.List;
  * {@code splitkernel.stat.count=false}, {@code splitkernel.stat.file=false} and {@code splitkernel.stat.latency=false}
  * (nothing counted: no hit stripe touched, every counter a no-op; no file; no clock read).
  * <p>
- * Usage: {@code scripts/bench observe-cost [--quick] [--rounds N] [--busy-poll true|false] [--only hit|miss]}.
+ * Usage: {@code scripts/bench observe-cost [--quick] [--rounds N] [--busy-poll true|false] [--only hit|miss]
+ * [--idle-spins N]}.
  */
 public final class ObserveCost
 {
@@ -50,6 +51,7 @@ public final class ObserveCost
         boolean quick = false;
         int rounds = 5;
         String only = "";
+        String idleSpins = "-1";
         String busyPoll = Boolean.toString(Runtime.getRuntime().availableProcessors() >= 4);
         for (int i = 0; i < args.length; i++)
         {
@@ -64,6 +66,7 @@ public final class ObserveCost
                 case "--rounds" -> rounds = Integer.parseInt(value(args, ++i, "--rounds"));
                 case "--busy-poll" -> busyPoll = value(args, ++i, "--busy-poll");
                 case "--only" -> only = value(args, ++i, "--only");
+                case "--idle-spins" -> idleSpins = value(args, ++i, "--idle-spins");
                 default ->
                 {
                     System.err.println("observe-cost: unknown option " + args[i] + " (--help)");
@@ -96,7 +99,7 @@ public final class ObserveCost
             // moves the median between modes from one JVM to the next (8.5 or 12 us idle, up to 450 us at load 18);
             // the fast tenth of the misses is the miss's own work in every run.
             cases.add(new Case("end-to-end miss (tcp, rpc)", EndToEndMissBenchmark.class.getName() + ".miss$",
-                new String[] {"oneSided", "false", "fabric", "tcp", "busyPoll", busyPoll, "idleSpins", "100000"},
+                new String[] {"oneSided", "false", "fabric", "tcp", "busyPoll", busyPoll, "idleSpins", idleSpins},
                 "us/op p10"));
         }
         final List<String> lines = new ArrayList<>();
@@ -240,11 +243,12 @@ public final class ObserveCost
     {
         System.out.println("""
             usage: scripts/bench observe-cost [--quick] [--rounds N] [--busy-poll true|false] [--only hit|miss]
+                                   [--idle-spins N]
               What counting and histograms cost: the ExCache hit benchmark, loads without a handle (randomLoadCache:
               each hit counted in the thread's stripe) and with the thread's own hit count (randomLoadCacheHeld, as
-              the main job's threads load), and the end-to-end miss benchmark (tcp loopback, RPC misses; the
-              monitors spin 100000 idle cycles, -p idleSpins, so none parks between misses; each run's 10th
-              percentile, with p10/p50/p90 printed per run: the median moved with the host's scheduling), each
+              the main job's threads load), and the end-to-end miss benchmark (tcp loopback, RPC misses; each
+              run's 10th percentile, with p10/p50/p90 printed per run: the median moved with the host's
+              scheduling), each
               N rounds (default 5) of two runs, observing on and
               off, each in its own JVM, the order alternating per round. Prints per benchmark the median of the
               per-round ratios on/off with min and max, every round's scores, and the verdict against the 2%
@@ -255,6 +259,9 @@ public final class ObserveCost
               --quick      2 rounds of one short iteration: a smoke run, no verdict
               --busy-poll  the miss benchmark's monitors spin on the network (default: true with 4 cores or more)
               --only       the hit benchmarks (both) or the miss benchmark only
+              --idle-spins the miss benchmark's monitors' idle spins before they yield and park (default: the
+                           runtime's); 100000 keeps them from parking between misses (a run in which they
+                           parked measured 450 us, not 9), but at load 30 on 2 cores starved a heartbeat once
               Run time: each run is a JVM of its own, about 15 s for a hit case and 20 s for miss on an idle
               machine, so about 100 s per round (5 rounds: about 8 minutes); --quick about 2 minutes. At load 40
               to 50 on 2 cores, 3 rounds (one hit case then) took 7 minutes.""");

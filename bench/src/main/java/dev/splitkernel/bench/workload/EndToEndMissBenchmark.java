@@ -73,9 +73,9 @@ public class EndToEndMissBenchmark
 
     /**
      * The monitors' idle spins before they yield and park ({@code splitkernel.runtime.idleSpins}); -1: the runtime's
-     * default. {@code observe-cost} sets 100000 (as for a dedicated thread): misses come about 10 us apart, and on a
-     * loaded host whether a monitor's thread had gone to park by then decided a whole run's median (9, 12 or 450 us
-     * from one JVM to the next), a scheduling mode that hid the cost of observing.
+     * default. 100000 (as for a dedicated thread; {@code observe-cost --idle-spins}): misses come about 10 us apart,
+     * and on a loaded host whether a monitor's thread had gone to park by then decided a whole run's median (9, 12 or
+     * 450 us from one JVM to the next), a scheduling mode that hides the cost of observing.
      */
     @Param({"-1"})
     public long idleSpins;

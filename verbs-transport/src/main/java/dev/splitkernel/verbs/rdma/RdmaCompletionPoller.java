@@ -17,8 +17,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * The fabric's one completion queue and the thread that drains it. Without {@code splitkernel.fabric.busyPoll} it
  * sleeps on the completion channel as soon as the queue is empty (its event wakes the thread when a completion
  * arrives); with it, it spins, but only for {@value #BUSY_SPIN_WINDOW_NS} ns after the last completion (then it sleeps
- * on the channel as well), and not at all while a caller busy-polls for its own completion ({@link #callerWaits}):
- * that caller is then the one thread spinning on the queue, as in perftest. Never asleep longer than
+ * on the channel as well), and not at all while callers busy-poll for their own completions ({@link #callerWaits}):
+ * such a caller is then the one thread spinning on the queue, as in perftest's, and dispatches whatever it finds. Never asleep longer than
  * {@value #CQ_EVENT_TIMEOUT_MS} ms at a time (so stopping and teardown are never held up by a quiet queue).
  * A thread waiting for its own completion may poll too ({@link #pollFromCaller}); one thread polls at a time.
  * Each completion goes to {@link RdmaFabric#dispatch}; between batches the fabric destroys connections nobody
@@ -40,6 +40,14 @@ final class RdmaCompletionPoller
      * the reader) holds no CPU.
      */
     static final long BUSY_SPIN_WINDOW_NS = 100_000;
+    /**
+     * Busy-polling: while callers poll the queue themselves the poller parks this long at a time, and takes the queue
+     * back only after a whole period without a caller. Waking it as each caller leaves cost a futex call and a thread
+     * switch per operation, and the woken poller then raced the next operation's caller for its completion (in a
+     * guest it took 196 of 200). The price: a completion that arrives within this period after the last caller left,
+     * with no caller polling, waits for the poller's next look (at most this long).
+     */
+    static final long STAND_ASIDE_NS = 1_000_000;
 
     private final RdmaFabric fabric;
     private final boolean busyPoll;
@@ -61,8 +69,8 @@ final class RdmaCompletionPoller
     private final AtomicLong standAsides = new AtomicLong();
     /** Busy-polling callers waiting for their own completion right now: the poller parks while there are any. */
     private final AtomicInteger callersWaiting = new AtomicInteger();
-    /** The poller thread parks (or is about to) because callers poll: the last one to leave unparks it. */
-    private volatile boolean standingAside;
+    /** How many waits callers have begun: the poller sees whether any came during its last stand-aside period. */
+    private final AtomicLong callerWaitsBegun = new AtomicLong();
     /** When a completion was last dispatched, by anyone (busy-polling's spin window starts there). */
     private volatile long lastCompletionNs;
     /** Held while polling: by the poller thread, or by a caller waiting for its own completion. */
@@ -101,7 +109,7 @@ final class RdmaCompletionPoller
     void stop(final long joinMs)
     {
         running = false;
-        LockSupport.unpark(thread); // not to wait out a stand-aside
+        LockSupport.unpark(thread); // not to wait out a stand-aside period
         if (thread.isAlive() && thread != Thread.currentThread())
         {
             try
@@ -153,16 +161,17 @@ final class RdmaCompletionPoller
      */
     void callerWaits()
     {
+        callerWaitsBegun.incrementAndGet();
         callersWaiting.incrementAndGet();
     }
 
-    /** The caller's wait ended (see {@link #callerWaits}): the last one hands the queue back to the poller thread. */
+    /**
+     * The caller's wait ended (see {@link #callerWaits}). The poller is not woken: it takes the queue back once a
+     * whole {@link #STAND_ASIDE_NS} period has passed without callers.
+     */
     void callerDone()
     {
-        if (callersWaiting.decrementAndGet() == 0 && standingAside)
-        {
-            LockSupport.unpark(thread);
-        }
+        callersWaiting.decrementAndGet();
     }
 
     /** Release the queue and its channel, after {@link #stop} and once no queue pair uses it. */
@@ -198,6 +207,11 @@ final class RdmaCompletionPoller
         int idlePolls = 0;
         while (running)
         {
+            if (busyPoll && callersWaiting.get() > 0)
+            {
+                standAside(); // before polling: the callers' completions are theirs to find
+                continue;
+            }
             final int polled = pollOnce();
             if (lastWaitTimedOut)
             {
@@ -211,10 +225,6 @@ final class RdmaCompletionPoller
             if (polled > 0)
             {
                 idlePolls = 0;
-            }
-            else if (busyPoll && callersWaiting.get() > 0)
-            {
-                standAside();
             }
             else if (busyPoll ? System.nanoTime() - lastCompletionNs < BUSY_SPIN_WINDOW_NS
                 : ++idlePolls < IDLE_POLLS_BEFORE_SLEEP)
@@ -230,16 +240,18 @@ final class RdmaCompletionPoller
         }
     }
 
-    /** Park while busy-polling callers poll the queue themselves; the last to leave unparks us. */
+    /** Park while busy-polling callers poll the queue themselves, until a whole period passes without any. */
     private void standAside()
     {
-        standAsides.incrementAndGet();
-        standingAside = true;
-        if (callersWaiting.get() > 0 && running)
+        long begun;
+        do
         {
-            LockSupport.parkNanos(CQ_EVENT_TIMEOUT_MS * 1_000_000L);
+            standAsides.incrementAndGet();
+            begun = callerWaitsBegun.get();
+            LockSupport.parkNanos(STAND_ASIDE_NS);
+            fabric.destroyClosedConnections(); // teardown does not wait for the callers to pause
         }
-        standingAside = false;
+        while (running && (callersWaiting.get() > 0 || callerWaitsBegun.get() != begun));
     }
 
     private int pollOnce()

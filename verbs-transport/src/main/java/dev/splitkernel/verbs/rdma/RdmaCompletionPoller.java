@@ -8,15 +8,18 @@ import com.ibm.disni.verbs.SVCPollCq;
 import com.ibm.disni.verbs.SVCReqNotify;
 
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The fabric's one completion queue and the thread that drains it: busy-spinning when
- * {@code splitkernel.fabric.busyPoll} is true, otherwise sleeping on the completion channel as soon as the queue is
- * empty (its event wakes the thread when a completion arrives), never longer
- * than {@value #CQ_EVENT_TIMEOUT_MS} ms at a time (so stopping and teardown are never held up by a quiet queue).
+ * The fabric's one completion queue and the thread that drains it. Without {@code splitkernel.fabric.busyPoll} it
+ * sleeps on the completion channel as soon as the queue is empty (its event wakes the thread when a completion
+ * arrives); with it, it spins, but only for {@value #BUSY_SPIN_WINDOW_NS} ns after the last completion (then it sleeps
+ * on the channel as well), and not at all while callers busy-poll for their own completions ({@link #callerWaits}):
+ * such a caller is then the one thread spinning on the queue, as in perftest's, and dispatches whatever it finds. Never asleep longer than
+ * {@value #CQ_EVENT_TIMEOUT_MS} ms at a time (so stopping and teardown are never held up by a quiet queue).
  * A thread waiting for its own completion may poll too ({@link #pollFromCaller}); one thread polls at a time.
  * Each completion goes to {@link RdmaFabric#dispatch}; between batches the fabric destroys connections nobody
  * posts on any more.
@@ -31,6 +34,20 @@ final class RdmaCompletionPoller
      */
     static final int IDLE_POLLS_BEFORE_SLEEP = 1;
     private static final int CQ_EVENT_TIMEOUT_MS = 10;
+    /**
+     * Busy-polling: how long the poller spins on after the last completion before it sleeps on the channel. Back to
+     * back traffic keeps it spinning; an idle fabric (a memory monitor serving only one-sided READs, which complete at
+     * the reader) holds no CPU.
+     */
+    static final long BUSY_SPIN_WINDOW_NS = 100_000;
+    /**
+     * Busy-polling: while callers poll the queue themselves the poller parks this long at a time, and takes the queue
+     * back only after a whole period without a caller. Waking it as each caller leaves cost a futex call and a thread
+     * switch per operation, and the woken poller then raced the next operation's caller for its completion (in a
+     * guest it took 196 of 200). The price: a completion that arrives within this period after the last caller left,
+     * with no caller polling, waits for the poller's next look (at most this long).
+     */
+    static final long STAND_ASIDE_NS = 1_000_000;
 
     private final RdmaFabric fabric;
     private final boolean busyPoll;
@@ -49,6 +66,13 @@ final class RdmaCompletionPoller
     private final AtomicLong completionsAfterTimeout = new AtomicLong();
     private volatile long emptyPolls;
     private final AtomicLong callerPolled = new AtomicLong();
+    private final AtomicLong standAsides = new AtomicLong();
+    /** Busy-polling callers waiting for their own completion right now: the poller parks while there are any. */
+    private final AtomicInteger callersWaiting = new AtomicInteger();
+    /** How many waits callers have begun: the poller sees whether any came during its last stand-aside period. */
+    private final AtomicLong callerWaitsBegun = new AtomicLong();
+    /** When a completion was last dispatched, by anyone (busy-polling's spin window starts there). */
+    private volatile long lastCompletionNs;
     /** Held while polling: by the poller thread, or by a caller waiting for its own completion. */
     private final ReentrantLock pollLock = new ReentrantLock();
     private boolean released;
@@ -85,6 +109,7 @@ final class RdmaCompletionPoller
     void stop(final long joinMs)
     {
         running = false;
+        LockSupport.unpark(thread); // not to wait out a stand-aside period
         if (thread.isAlive() && thread != Thread.currentThread())
         {
             try
@@ -128,6 +153,27 @@ final class RdmaCompletionPoller
         }
     }
 
+    /**
+     * A busy-polling caller starts waiting for its own completion, polling the queue itself: the poller thread stands
+     * aside (parks) until the last such caller is done, so two threads never spin on one queue (where CPUs are scarce,
+     * as on two emulated CPUs, the second spinner takes the CPU the operation's device work needs). Pair with
+     * {@link #callerDone}. Callers that may park (no busy-polling) rely on the poller and do not call this.
+     */
+    void callerWaits()
+    {
+        callerWaitsBegun.incrementAndGet();
+        callersWaiting.incrementAndGet();
+    }
+
+    /**
+     * The caller's wait ended (see {@link #callerWaits}). The poller is not woken: it takes the queue back once a
+     * whole {@link #STAND_ASIDE_NS} period has passed without callers.
+     */
+    void callerDone()
+    {
+        callersWaiting.decrementAndGet();
+    }
+
     /** Release the queue and its channel, after {@link #stop} and once no queue pair uses it. */
     void close() throws IOException
     {
@@ -148,12 +194,12 @@ final class RdmaCompletionPoller
 
     /**
      * {channel waits, ended by an event, timed out, completions found right after a timed-out wait, empty polls spun
-     * past before sleeping, completions dispatched by waiting callers}.
+     * past before sleeping, completions dispatched by waiting callers, times the poller stood aside for callers}.
      */
     long[] channelCounts()
     {
         return new long[] { channelWaits.get(), channelEvents.get(), channelTimeouts.get(),
-            completionsAfterTimeout.get(), emptyPolls, callerPolled.get() };
+            completionsAfterTimeout.get(), emptyPolls, callerPolled.get(), standAsides.get() };
     }
 
     private void pollLoop()
@@ -161,6 +207,11 @@ final class RdmaCompletionPoller
         int idlePolls = 0;
         while (running)
         {
+            if (busyPoll && callersWaiting.get() > 0)
+            {
+                standAside(); // before polling: the callers' completions are theirs to find
+                continue;
+            }
             final int polled = pollOnce();
             if (lastWaitTimedOut)
             {
@@ -175,7 +226,8 @@ final class RdmaCompletionPoller
             {
                 idlePolls = 0;
             }
-            else if (busyPoll || ++idlePolls < IDLE_POLLS_BEFORE_SLEEP)
+            else if (busyPoll ? System.nanoTime() - lastCompletionNs < BUSY_SPIN_WINDOW_NS
+                : ++idlePolls < IDLE_POLLS_BEFORE_SLEEP)
             {
                 emptyPolls = emptyPolls + 1; // the poller thread is the only writer
                 Thread.onSpinWait();
@@ -186,6 +238,20 @@ final class RdmaCompletionPoller
                 idlePolls = 0;
             }
         }
+    }
+
+    /** Park while busy-polling callers poll the queue themselves, until a whole period passes without any. */
+    private void standAside()
+    {
+        long begun;
+        do
+        {
+            standAsides.incrementAndGet();
+            begun = callerWaitsBegun.get();
+            LockSupport.parkNanos(STAND_ASIDE_NS);
+            fabric.destroyClosedConnections(); // teardown does not wait for the callers to pause
+        }
+        while (running && (callersWaiting.get() > 0 || callerWaitsBegun.get() != begun));
     }
 
     private int pollOnce()
@@ -213,6 +279,10 @@ final class RdmaCompletionPoller
         {
             fabric.recordError("polling the completion queue", ex);
             return 0;
+        }
+        if (polled > 0 && busyPoll)
+        {
+            lastCompletionNs = System.nanoTime();
         }
         for (int i = 0; i < polled; i++)
         {

@@ -380,6 +380,24 @@ final class RdmaConnection implements Connection
         final long remoteAddress, final int rkey, final int lengthBytes, final long timeoutNs)
     {
         final long deadlineNs = System.nanoTime() + timeoutNs;
+        // From before the post: the poller thread then stays aside across back-to-back operations of this caller.
+        final boolean polling = fabric.callerWaits();
+        try
+        {
+            return postAndAwait(isRead, local, localOffset, remoteAddress, rkey, lengthBytes, deadlineNs);
+        }
+        finally
+        {
+            if (polling)
+            {
+                fabric.callerDone();
+            }
+        }
+    }
+
+    private int postAndAwait(final boolean isRead, final MemoryRegion local, final int localOffset,
+        final long remoteAddress, final int rkey, final int lengthBytes, final long deadlineNs)
+    {
         final int slotIndex = acquireSlot(deadlineNs);
         if (slotIndex < 0)
         {
@@ -548,8 +566,30 @@ final class RdmaConnection implements Connection
             dataCapacity, timeoutNs);
     }
 
-    /** A call whose reply's first {@code headerLength} bytes go to {@code reply}, the rest (if any) to {@code data}. */
+    /**
+     * A call whose reply's first {@code headerLength} bytes go to {@code reply}, the rest (if any) to {@code data}.
+     * Busy-polling, the caller is the one thread spinning on the completion queue from before its post.
+     */
     private int callInto(final int opcode, final DirectBuffer request, final int offset, final int length,
+        final MutableDirectBuffer reply, final int replyOffset, final int headerLength, final MutableDirectBuffer data,
+        final int dataOffset, final int dataCapacity, final long timeoutNs)
+    {
+        final boolean polling = fabric.callerWaits();
+        try
+        {
+            return callAndAwait(opcode, request, offset, length, reply, replyOffset, headerLength, data, dataOffset,
+                dataCapacity, timeoutNs);
+        }
+        finally
+        {
+            if (polling)
+            {
+                fabric.callerDone();
+            }
+        }
+    }
+
+    private int callAndAwait(final int opcode, final DirectBuffer request, final int offset, final int length,
         final MutableDirectBuffer reply, final int replyOffset, final int headerLength, final MutableDirectBuffer data,
         final int dataOffset, final int dataCapacity, final long timeoutNs)
     {

@@ -728,6 +728,27 @@ public final class RdmaFabric implements Fabric
         return callerPolling;
     }
 
+    /**
+     * A caller starts waiting for its own completion or reply: when busy-polling it is then the one thread spinning
+     * on the completion queue ({@link RdmaCompletionPoller#callerWaits}). Returns whether {@link #callerDone} must
+     * follow.
+     */
+    boolean callerWaits()
+    {
+        if (!ctx.fabricContext().busyPoll())
+        {
+            return false;
+        }
+        poller.callerWaits();
+        return true;
+    }
+
+    /** The wait begun by {@link #callerWaits} (when it returned true) ended. */
+    void callerDone()
+    {
+        poller.callerDone();
+    }
+
     /** The completion poller's channel counts (see {@link RdmaCompletionPoller#channelCounts()}). */
     long[] pollerChannelCounts()
     {

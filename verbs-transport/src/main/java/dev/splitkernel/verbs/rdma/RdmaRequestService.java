@@ -92,18 +92,21 @@ final class RdmaRequestService
 
     private void loop()
     {
-        // Without busy-polling, an idle service sleeps until offer() wakes it: a thread per connection waking on a
-        // timer would take the CPUs that the callers and the device's kernel work need where CPUs are scarce.
+        // An idle service sleeps until offer() wakes it: a thread per connection spinning or waking on a timer
+        // would take the CPUs that the callers and the device's kernel work need where CPUs are scarce.
         final IdleStrategy idle = new BusySpinIdleStrategy();
         final int maxMessageBytes = connection.maxMessageBytes();
         final UnsafeBuffer discard = new UnsafeBuffer(ByteBuffer.allocateDirect(maxMessageBytes));
         final long replyWaitNs = ctx.operationTimeoutNs();
+        long lastServedNs = System.nanoTime();
         while (!connection.isClosed())
         {
             final long h = head.get();
             if (h == tail.get())
             {
-                if (ctx.busyPoll())
+                // Busy-polling spins only shortly after a request, as the completion poller does: an idle
+                // connection's service thread holds no CPU (the poller unparks it when a request comes).
+                if (ctx.busyPoll() && System.nanoTime() - lastServedNs < RdmaCompletionPoller.BUSY_SPIN_WINDOW_NS)
                 {
                     idle.idle(0);
                 }
@@ -118,6 +121,7 @@ final class RdmaRequestService
             head.lazySet(h + 1);
             serve(recv, discard, replyWaitNs, maxMessageBytes);
             connection.repost(recv);
+            lastServedNs = System.nanoTime();
         }
     }
 

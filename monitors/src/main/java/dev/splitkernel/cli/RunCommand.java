@@ -500,6 +500,7 @@ public final class RunCommand
         {
             final long base = memory.baseAddress();
             workload.prepare(memory, base, regionBytes, threads);
+            JvmQuiet.settle();
             final WorkloadThreads.Outcome outcome = WorkloadThreads.parallel(threads,
                 t -> workload.populate(memory, base, regionBytes, t, threads),
                 t -> workload.run(memory, base, regionBytes, t, threads));
@@ -529,6 +530,7 @@ public final class RunCommand
             {
                 final long base = process.mmapWorkingSet(regionBytes);
                 workload.prepare(process, base, regionBytes, threads);
+                JvmQuiet.settle();
                 final ExCacheCounters counters = processor.cache().counters();
                 final long hits0 = counters.hits();
                 final long misses0 = counters.misses();

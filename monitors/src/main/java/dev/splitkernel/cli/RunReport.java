@@ -132,11 +132,17 @@ final class RunReport
     static final double HALF_WIDTH_TARGET = 0.05;
 
     /**
-     * One line on the confidence intervals: the widest half-width (in percent of its median) and its cell, and how
-     * many cells meet the {@value #HALF_WIDTH_TARGET} target.
+     * One line on the confidence intervals of the medians: the widest half-width (in percent of its median) and its
+     * cell, and how many cells meet the {@value #HALF_WIDTH_TARGET} target.
      */
     static void printHalfWidthSummary(final PrintStream out, final List<Cell> cells)
     {
+        if (cells.stream().anyMatch(c -> !c.slowdown().hasMedianCi95()))
+        {
+            out.printf(Locale.ROOT, "%n95%% CI: no 95%% interval of the median with fewer than %d repeats (the "
+                + "table shows min..max and its confidence)%n", Samples.MEDIAN_CI_MIN_SAMPLES);
+            return;
+        }
         Cell widest = null;
         int met = 0;
         for (final Cell c : cells)

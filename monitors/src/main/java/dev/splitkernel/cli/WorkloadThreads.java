@@ -3,10 +3,10 @@ package dev.splitkernel.cli;
 import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.LegoThread;
 import dev.splitkernel.verbs.VirtualClock;
+import dev.splitkernel.workload.StepClock;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
@@ -16,12 +16,13 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Runs a workload's two phases (populate, then the measured phase after a barrier) in N threads, plain ones or
  * threads of a splitkernel process, under a watchdog, and times them two ways: the wall clock, and the critical
- * path in virtual time: per phase, the slowest thread's CPU time plus the network stalls that the {@code account}
- * timing mode charged to its {@link VirtualClock}. CPU time, not the thread's wall time: on a machine with fewer
- * cores than threads, or one shared with other jobs, a thread's wall time counts the time the scheduler gave its
- * core to someone else, which varies from run to run; its CPU time is the work it did, as on a machine with a core
- * per thread (LegoOS's). Time a thread spends blocked (a parked lock) is not in it; the workloads' own barriers
- * ({@code PhaseBarrier}) spin, so a thread waiting for a slower one is on its CPU.
+ * path in virtual time: per step (the phases, and inside them the workload's {@code PhaseBarrier}s), the slowest
+ * thread's CPU time plus the network stalls that the {@code account} timing mode charged to its
+ * {@link VirtualClock}, summed over the steps ({@link StepClock}). CPU time, not the thread's wall time: on a
+ * machine with fewer cores than threads, or one shared with other jobs, a thread's wall time counts the time the
+ * scheduler gave its core to someone else, which varies from run to run; its CPU time is the work it did, as on a
+ * machine with a core per thread (LegoOS's). The time a thread waits at a barrier is left out (it spins there, and
+ * how long depends on when the scheduler runs the thread it waits for), and so is time it spends blocked.
  */
 final class WorkloadThreads
 {
@@ -45,9 +46,9 @@ final class WorkloadThreads
      *
      * @param result          the sum of the measured phase's results over the threads.
      * @param wallNs          wall-clock time of both phases.
-     * @param criticalPathNs  per phase the slowest thread's CPU time plus its virtual stalls, summed over the phases.
+     * @param criticalPathNs  per step the slowest thread's CPU time plus its virtual stalls, summed over the steps.
      * @param stallNs         virtual stalls of all threads (0 unless the fabric accounts its time).
-     * @param criticalStallNs the virtual stalls on the critical path: per phase those of its slowest thread.
+     * @param criticalStallNs the virtual stalls on the critical path: per step those of its slowest thread.
      */
     record Outcome(long result, long wallNs, long criticalPathNs, long stallNs, long criticalStallNs)
     {
@@ -166,19 +167,14 @@ final class WorkloadThreads
         return timed.outcome(System.nanoTime() - startNs);
     }
 
-    /** The phases of every thread with their per-thread times; each thread writes only its own slots. */
+    /** The phases of every thread with their steps; each thread writes only its own slot. */
     private static final class Timed
     {
-        private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
-
         final CyclicBarrier barrier;
         final VoidPhase populate;
         final Phase run;
-        final long[] populateNs;
-        final long[] runNs;
+        final StepClock.Steps[] steps;
         final long[] stallNs;
-        final long[] populateStallNs;
-        final long[] runStallNs;
         final AtomicLong total = new AtomicLong();
 
         Timed(final int threads, final VoidPhase populate, final Phase run)
@@ -186,39 +182,31 @@ final class WorkloadThreads
             this.barrier = new CyclicBarrier(threads);
             this.populate = populate;
             this.run = run;
-            this.populateNs = new long[threads];
-            this.runNs = new long[threads];
+            this.steps = new StepClock.Steps[threads];
             this.stallNs = new long[threads];
-            this.populateStallNs = new long[threads];
-            this.runStallNs = new long[threads];
         }
 
+        /** Populate and run, each at least one step: the barrier between them ends one and starts the next. */
         void body(final int thread) throws Exception
         {
             final long stall0 = VirtualClock.stallNs();
-            final long t0 = cpuNs();
-            populate.run(thread);
-            final long stall1 = VirtualClock.stallNs();
-            final long t1 = cpuNs();
-            if (barrier.getParties() > 1)
+            StepClock.start();
+            try
             {
-                barrier.await();
+                populate.run(thread);
+                StepClock.arrive();
+                if (barrier.getParties() > 1)
+                {
+                    barrier.await();
+                }
+                StepClock.depart();
+                total.addAndGet(run.run(thread));
             }
-            final long t2 = cpuNs();
-            total.addAndGet(run.run(thread));
-            final long t3 = cpuNs();
-            final long stall2 = VirtualClock.stallNs();
-            populateNs[thread] = (t1 - t0) + (stall1 - stall0);
-            runNs[thread] = (t3 - t2) + (stall2 - stall1);
-            stallNs[thread] = stall2 - stall0;
-            populateStallNs[thread] = stall1 - stall0;
-            runStallNs[thread] = stall2 - stall1;
-        }
-
-        /** The calling thread's CPU time (ns resolution on Linux: CLOCK_THREAD_CPUTIME_ID). */
-        private static long cpuNs()
-        {
-            return THREADS.getCurrentThreadCpuTime();
+            finally
+            {
+                steps[thread] = StepClock.finish();
+            }
+            stallNs[thread] = VirtualClock.stallNs() - stall0;
         }
 
         /** One thread: the phases in the caller's thread, no barrier. */
@@ -237,17 +225,8 @@ final class WorkloadThreads
 
         Outcome outcome(final long wallNs)
         {
-            int populateMax = 0;
-            int runMax = 0;
-            long stalls = 0;
-            for (int t = 0; t < runNs.length; t++)
-            {
-                populateMax = populateNs[t] > populateNs[populateMax] ? t : populateMax;
-                runMax = runNs[t] > runNs[runMax] ? t : runMax;
-                stalls += stallNs[t];
-            }
-            return new Outcome(total.get(), wallNs, populateNs[populateMax] + runNs[runMax], stalls,
-                populateStallNs[populateMax] + runStallNs[runMax]);
+            final long[] path = StepClock.criticalPath(steps);
+            return new Outcome(total.get(), wallNs, path[0], Arrays.stream(stallNs).sum(), path[1]);
         }
     }
 

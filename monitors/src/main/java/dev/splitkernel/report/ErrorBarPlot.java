@@ -167,10 +167,13 @@ public final class ErrorBarPlot
             return add(x, y, y, y);
         }
 
-        /** The median of {@code samples} at {@code x}, with their 95% confidence interval as the bar. */
+        /**
+         * The median of {@code samples} at {@code x}, with the median's 95% confidence interval as the bar (min..max
+         * under 6 samples, see {@link Samples#medianCiLow95()}).
+         */
         public Series add(final double x, final Samples samples)
         {
-            return add(x, samples.median(), samples.ciLow95(), samples.ciHigh95());
+            return add(x, samples.median(), samples.medianCiLow95(), samples.medianCiHigh95());
         }
 
         public int count()

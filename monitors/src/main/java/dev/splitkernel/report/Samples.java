@@ -7,8 +7,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Repeated measurements of one quantity (a run time, a slowdown): median, spread and a 95% confidence interval of
- * the mean (Student's t, so it is honest for the handful of repeats a benchmark can afford).
+ * Repeated measurements of one quantity (a run time, a slowdown): median, spread, and two 95% confidence intervals.
+ * The one reported beside the median is the median's own, distribution-free interval (two order statistics, chosen
+ * by the binomial distribution): it assumes nothing about the samples' distribution, and one sample thrown far off
+ * by a burst of load on a shared machine moves it by one rank, not by its distance (it widens a Student's t interval
+ * in proportion). It needs 6 samples to reach 95% (5 give at most 93.75%: min..max). The mean's Student's t
+ * interval is kept for the JSON.
  * <p>
  * Thread-safe: immutable.
  */
@@ -113,6 +117,61 @@ public final class Samples
         return median == 0 ? 0.0 : (max() - min()) / Math.abs(median);
     }
 
+    /** The fewest samples with a 95% distribution-free interval of the median (1 - 2 / 2^6 = 96.9%: min..max). */
+    public static final int MEDIAN_CI_MIN_SAMPLES = 6;
+
+    /**
+     * The rank k (1-based) of the median's 95% interval [x(k), x(n + 1 - k)] over the sorted samples: the largest k
+     * whose coverage, 1 - 2 P(B(n, 1/2) < k), is at least 95%; 1 (min..max) when no k reaches it (n < 6).
+     */
+    int medianCiRank()
+    {
+        final int n = sorted.length;
+        int k = 1;
+        while (k < (n + 1) / 2 && medianCoverage(n, k + 1) >= 0.95)
+        {
+            k++;
+        }
+        return k;
+    }
+
+    /** Coverage of [x(k), x(n + 1 - k)] as an interval of the median: 1 - 2 P(B(n, 1/2) <= k - 1). */
+    static double medianCoverage(final int n, final int k)
+    {
+        double tail = 0;
+        double logTerm = -n * Math.log(2); // log(C(n, 0) / 2^n)
+        for (int i = 0; i < k; i++)
+        {
+            tail += Math.exp(logTerm);
+            logTerm += Math.log((double)(n - i) / (i + 1));
+        }
+        return Math.max(0.0, 1 - 2 * tail);
+    }
+
+    /** Whether the samples are enough for a 95% interval of the median (at least {@value #MEDIAN_CI_MIN_SAMPLES}). */
+    public boolean hasMedianCi95()
+    {
+        return sorted.length >= MEDIAN_CI_MIN_SAMPLES;
+    }
+
+    /** Low end of the median's distribution-free interval (the minimum when there are under 6 samples). */
+    public double medianCiLow95()
+    {
+        return sorted[medianCiRank() - 1];
+    }
+
+    /** High end of the median's distribution-free interval (the maximum when there are under 6 samples). */
+    public double medianCiHigh95()
+    {
+        return sorted[sorted.length - medianCiRank()];
+    }
+
+    /** The confidence of the interval {@link #medianCiLow95()}..{@link #medianCiHigh95()}: 95% or more from 6 samples. */
+    public double medianCiCoverage()
+    {
+        return medianCoverage(sorted.length, medianCiRank());
+    }
+
     /** Half-width of the 95% confidence interval of the mean; infinite for a single sample (no interval). */
     public double ciHalfWidth95()
     {
@@ -130,23 +189,36 @@ public final class Samples
         return mean() + ciHalfWidth95();
     }
 
-    /** The confidence interval's half-width over the median (0.05 = "within 5%"). */
+    /**
+     * Half the median's 95% interval over the median (0.05 = "within 5%"); infinite under 6 samples, which have no
+     * 95% interval of the median.
+     */
     public double relativeCiHalfWidth95()
     {
         final double median = median();
-        return median == 0 ? Double.POSITIVE_INFINITY : ciHalfWidth95() / Math.abs(median);
+        return median == 0 || !hasMedianCi95() ? Double.POSITIVE_INFINITY
+            : (medianCiHigh95() - medianCiLow95()) / 2 / Math.abs(median);
     }
 
-    /** The 95% interval as "LOW..HIGH" for a table, or "(one run)": a single sample has none. */
+    /**
+     * The median's 95% interval as "LOW..HIGH" for a table; under 6 samples, min..max with its lower confidence
+     * ("LOW..HIGH 94%"), and "(one run)" for a single sample.
+     */
     public String interval95Text()
     {
-        return values.length < 2 ? "(one run)" : String.format(Locale.ROOT, "%.2f..%.2f", ciLow95(), ciHigh95());
+        if (values.length < 2)
+        {
+            return "(one run)";
+        }
+        final String range = String.format(Locale.ROOT, "%.2f..%.2f", medianCiLow95(), medianCiHigh95());
+        return hasMedianCi95() ? range
+            : range + String.format(Locale.ROOT, " %.0f%%", Math.floor(100 * medianCiCoverage()));
     }
 
-    /** The half-width in percent of the median for a table, or "-" for a single sample. */
+    /** The half-width in percent of the median for a table, or "-" under 6 samples (no 95% interval). */
     public String relativeCiHalfWidth95Text()
     {
-        return values.length < 2 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * relativeCiHalfWidth95());
+        return !hasMedianCi95() ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * relativeCiHalfWidth95());
     }
 
     /** Every sample and the summaries, for a JSON report (an infinite half-width is written as null). */
@@ -158,9 +230,12 @@ public final class Samples
         map.put("stddev", stddev());
         map.put("min", min());
         map.put("max", max());
-        map.put("ci95Low", ciLow95());
-        map.put("ci95High", ciHigh95());
-        map.put("ci95HalfWidthOfMedian", relativeCiHalfWidth95());
+        map.put("medianCiLow", medianCiLow95());
+        map.put("medianCiHigh", medianCiHigh95());
+        map.put("medianCiConfidence", medianCiCoverage());
+        map.put("medianCiHalfWidthOfMedian", relativeCiHalfWidth95());
+        map.put("meanCi95Low", ciLow95());
+        map.put("meanCi95High", ciHigh95());
         map.put("samples", Arrays.stream(values).boxed().toList());
         return map;
     }
@@ -185,7 +260,7 @@ public final class Samples
     @Override
     public String toString()
     {
-        return String.format(java.util.Locale.ROOT, "%.4g (95%% CI %.4g..%.4g, n=%d)", median(), ciLow95(),
-            ciHigh95(), count());
+        return String.format(java.util.Locale.ROOT, "%.4g (%.1f%% CI %.4g..%.4g, n=%d)", median(),
+            100 * medianCiCoverage(), medianCiLow95(), medianCiHigh95(), count());
     }
 }

@@ -20,7 +20,7 @@ public final class TwinLoader extends ClassLoader
     private static final Set<String> SHARED = Set.of(MemoryWorkload.class.getName(), WordMemory.class.getName(),
         WorkloadFiles.class.getName(), VerificationException.class.getName(), LocalMemory.class.getName(),
         LocalFiles.class.getName(), LocalReference.class.getName(), TwinLoader.class.getName(),
-        Workloads.class.getName());
+        StepClock.class.getName(), Workloads.class.getName());
 
     static
     {

@@ -27,12 +27,24 @@ class RunReportTest
     @Test
     void shouldNameTheWidestIntervalAndCountTheCellsWithinTheTarget()
     {
-        final List<RunResult> results = new ArrayList<>(runs("steady", 2.00, 2.01, 1.99, 2.00, 2.00));
-        // Mean 2, sample sd sqrt(0.5), n 5: half-width 2.776 * 0.7071 / sqrt(5) = 0.878, 43.9% of the median 2.
-        results.addAll(runs("noisy", 1.0, 2.0, 2.0, 2.0, 3.0));
+        final List<RunResult> results = new ArrayList<>(runs("steady", 2.00, 2.01, 1.99, 2.00, 2.00, 2.02));
+        // Six samples: the median's 95% interval is min..max, 1.0..3.0 around a median of 2: half-width 50%.
+        results.addAll(runs("noisy", 1.0, 2.0, 2.0, 2.0, 3.0, 2.0));
+        final String text = summary(results);
+        assertTrue(text.contains("widest 50.0% of the median (noisy 25.0% account), 1 of 2 cells within 5%"), text);
+    }
+
+    @Test
+    void shouldSayThatFewerThanSixRepeatsHaveNoIntervalOfTheMedian()
+    {
+        final String text = summary(runs("short", 2.0, 2.1));
+        assertTrue(text.contains("no 95% interval of the median with fewer than 6 repeats"), text);
+    }
+
+    private static String summary(final List<RunResult> results)
+    {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         RunReport.printHalfWidthSummary(new PrintStream(bytes, true, StandardCharsets.UTF_8), RunReport.cells(results));
-        final String text = bytes.toString(StandardCharsets.UTF_8);
-        assertTrue(text.contains("widest 43.9% of the median (noisy 25.0% account), 1 of 2 cells within 5%"), text);
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 }

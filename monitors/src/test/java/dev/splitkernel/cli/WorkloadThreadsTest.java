@@ -1,6 +1,7 @@
 package dev.splitkernel.cli;
 
 import dev.splitkernel.verbs.VirtualClock;
+import dev.splitkernel.workload.PhaseBarrier;
 
 import org.junit.jupiter.api.Test;
 
@@ -82,6 +83,31 @@ class WorkloadThreadsTest
             }, 10_000_000_000L);
         assertTrue(outcome.wallNs() >= 300_000_000L, "waited " + outcome.wallNs());
         assertTrue(outcome.criticalPathNs() >= 1_000_000L && outcome.criticalPathNs() < 100_000_000L,
+            "critical path " + outcome.criticalPathNs());
+    }
+
+    @Test
+    void shouldLeaveTheWaitAtABarrierOutOfTheCriticalPath() throws Exception
+    {
+        // Thread 0 is off its CPU for 300 ms before the barrier (as when it lost its core); thread 1 spins at the
+        // barrier meanwhile, burning CPU. A core per thread would have waited, not worked: the critical path is the
+        // two threads' little work and the 1 ms stall, not thread 1's spinning.
+        final PhaseBarrier barrier = new PhaseBarrier(2);
+        final WorkloadThreads.Outcome outcome = WorkloadThreads.parallel(2,
+            t -> { },
+            t ->
+            {
+                if (t == 0)
+                {
+                    LockSupport.parkNanos(300_000_000L);
+                    VirtualClock.charge(1_000_000L);
+                }
+                barrier.await();
+                return 1;
+            }, 10_000_000_000L);
+        assertTrue(outcome.wallNs() >= 300_000_000L, "waited " + outcome.wallNs());
+        assertEquals(1_000_000L, outcome.criticalStallNs());
+        assertTrue(outcome.criticalPathNs() >= 1_000_000L && outcome.criticalPathNs() < 60_000_000L,
             "critical path " + outcome.criticalPathNs());
     }
 }

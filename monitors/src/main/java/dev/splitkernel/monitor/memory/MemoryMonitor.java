@@ -147,6 +147,12 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         return replication.holdForwards();
     }
 
+    /** How many forwards to secondaries this monitor queued so far (tests). */
+    long replicaForwardsQueued()
+    {
+        return replication.forwardsQueued();
+    }
+
     /** vRegions this monitor holds a standby copy of, as a secondary. */
     public int standbyVRegions()
     {

@@ -578,6 +578,12 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         return stream.hold();
     }
 
+    /** How many forwards to secondaries were queued so far (tests). */
+    long forwardsQueued()
+    {
+        return stream.queued();
+    }
+
     /** Hold the page copies queued after this call until the latch is counted down, at most a minute (tests). */
     java.util.concurrent.CountDownLatch holdCopies()
     {

@@ -197,9 +197,10 @@ class FailoverTest
             final UnsafeBuffer bytes = new UnsafeBuffer(new byte[lineBytes]);
             final UnsafeBuffer fetched = new UnsafeBuffer(new byte[lineBytes]);
             final LineLocation location = new LineLocation();
-            // Versions 1..n of one line, queued behind a held forward, then a plain write-back of version n + 1, with
-            // a page copy of the same page in between: the secondary must end with n + 1.
-            final java.util.concurrent.CountDownLatch release = monitor(cluster, v.owner()).holdReplicaForwards();
+            // Versions 1..n of one line, queued behind a held forward, then a plain write-back of version n + 1
+            // (which waits for its own forward): the secondary must end with n + 1.
+            final MemoryMonitor ownerMonitor = monitor(cluster, v.owner());
+            final java.util.concurrent.CountDownLatch release = ownerMonitor.holdReplicaForwards();
             final int n = 50;
             long lastTicket = 0;
             for (int version = 1; version <= n; version++)
@@ -210,9 +211,22 @@ class FailoverTest
                 assertTrue(location.replicaTicket() > lastTicket, "a later ticket for a later version");
                 lastTicket = location.replicaTicket();
             }
+            final long queued = ownerMonitor.replicaForwardsQueued();
+            final long forwarded = ownerMonitor.counters().get(MemoryMonitorCounters.REPLICA_FORWARDS);
+            final UnsafeBuffer newest = new UnsafeBuffer(new byte[lineBytes]);
+            newest.putLong(0, n + 1);
+            final int[] plain = {Integer.MIN_VALUE};
+            final Thread writer = new Thread(() -> plain[0] = new MemoryMonitorProxy(
+                fabric.connect(ownerMonitor.address()), v.owner(), lineBytes, WAIT_NS)
+                .writeBackLine(pid, line, lineBytes, newest, 0));
+            writer.start();
+            // Queued behind the others (or, were it sent past the queue, sent already).
+            await(() -> ownerMonitor.replicaForwardsQueued() > queued ||
+                ownerMonitor.counters().get(MemoryMonitorCounters.REPLICA_FORWARDS) > forwarded,
+                "the plain write-back's forward queued");
             release.countDown();
-            bytes.putLong(0, n + 1);
-            assertEquals(0, owner.writeBackLine(pid, line, lineBytes, bytes, 0));
+            writer.join(WAIT_NS / 1_000_000L);
+            assertEquals(0, plain[0], "the plain write-back acknowledged");
             final long[] acks = new long[2];
             assertEquals(0, owner.replicaAcks(lastTicket, true, acks));
             assertTrue(acks[0] >= lastTicket, "every forward done: " + acks[0]);

@@ -175,17 +175,8 @@ public final class MemoryMonitorProxy implements AutoCloseable
     {
         final Scratch s = scratch.get();
         LineRequestDescriptor.encode(s.request, 0, 0, wait ? LineRequestDescriptor.FLAG_WAIT : 0, ticket, 0, 0, 0);
-        final int replyLength = connection.call(Opcodes.LINE_REPLICA_ACKS, s.request, 0,
-            LineRequestDescriptor.HEADER_LENGTH, s.reply, 0, LineReplyDescriptor.HEADER_LENGTH, timeoutNs);
-        if (replyLength < 0)
-        {
-            return replyLength;
-        }
-        if (replyLength < LineReplyDescriptor.HEADER_LENGTH)
-        {
-            return Status.MALFORMED;
-        }
-        final int result = LineReplyDescriptor.result(s.reply, 0);
+        final int result = headerResult(s, connection.call(Opcodes.LINE_REPLICA_ACKS, s.request, 0,
+            LineRequestDescriptor.HEADER_LENGTH, s.reply, 0, LineReplyDescriptor.HEADER_LENGTH, timeoutNs));
         if (result >= 0)
         {
             acks[0] = LineReplyDescriptor.remoteAddress(s.reply, 0);
@@ -261,8 +252,13 @@ public final class MemoryMonitorProxy implements AutoCloseable
         final Scratch s = scratch.get();
         LineRequestDescriptor.encode(s.request, 0, asid, flags, lineAddress, lengthBytes, 0, 0);
         s.request.putBytes(LineRequestDescriptor.DATA_OFFSET, src, srcOffset, lengthBytes);
-        final int replyLength = connection.call(opcode, s.request, 0,
-            LineRequestDescriptor.HEADER_LENGTH + lengthBytes, s.reply, 0, LineReplyDescriptor.HEADER_LENGTH, timeoutNs);
+        return headerResult(s, connection.call(opcode, s.request, 0,
+            LineRequestDescriptor.HEADER_LENGTH + lengthBytes, s.reply, 0, LineReplyDescriptor.HEADER_LENGTH, timeoutNs));
+    }
+
+    /** A header-only reply's result: the transport's failure, MALFORMED when short, else the result it carries. */
+    private static int headerResult(final Scratch s, final int replyLength)
+    {
         if (replyLength < 0)
         {
             return replyLength;

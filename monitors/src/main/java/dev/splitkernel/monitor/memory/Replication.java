@@ -43,6 +43,7 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
     private static final long FORWARD_WAIT_NS = TimeUnit.SECONDS.toNanos(10);
     /** The longest a processor's request for acknowledgements waits (it then writes its victim back plainly). */
     private static final long ACK_WAIT_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final int MAX_FREE_BUFFERS = 1024;
 
     private final VmaOwner owner;
     private final VmaOwner standby;
@@ -66,6 +67,12 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
     private final Set<Long> movedAway = ConcurrentHashMap.newKeySet();
     private final Thread copier;
     private final ForwardStream stream;
+    /** Recycled forward copies, by log2 of their length (lines are powers of two up to a page). */
+    @SuppressWarnings("unchecked")
+    private final java.util.concurrent.ConcurrentLinkedQueue<org.agrona.concurrent.UnsafeBuffer>[] freeBuffers =
+        new java.util.concurrent.ConcurrentLinkedQueue[32];
+    private final java.util.concurrent.atomic.AtomicInteger freeBufferCount =
+        new java.util.concurrent.atomic.AtomicInteger();
     /** Fences so far: a pending write-back applied before a fence may have been refused by the new owner. */
     private final java.util.concurrent.atomic.AtomicInteger fences = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
@@ -86,6 +93,10 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         for (int i = 0; i < STRIPES; i++)
         {
             stripes[i] = new Object();
+        }
+        for (int i = 0; i < freeBuffers.length; i++)
+        {
+            freeBuffers[i] = new java.util.concurrent.ConcurrentLinkedQueue<>();
         }
         // Not a runtime agent: a copy waits on the network, which must not stall the runtime's shared thread. Started
         // at the first replication.
@@ -137,9 +148,19 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         {
             return 0;
         }
-        final org.agrona.concurrent.UnsafeBuffer copy = new org.agrona.concurrent.UnsafeBuffer(new byte[lengthBytes]);
+        final org.agrona.concurrent.UnsafeBuffer copy = takeBuffer(lengthBytes);
         copy.putBytes(0, src, srcOffset, lengthBytes);
-        final ForwardStream.Ticket ticket = stream.add(() -> sendWriteBack(region, secondary, lineAddress, copy));
+        final ForwardStream.Ticket ticket = stream.add(() ->
+        {
+            try
+            {
+                return sendWriteBack(region, secondary, lineAddress, copy);
+            }
+            finally
+            {
+                giveBuffer(copy);
+            }
+        });
         if (async && ticket.number <= Integer.MAX_VALUE)
         {
             return ticket.number; // past an int (never in practice), the caller waits as for a plain one
@@ -149,6 +170,33 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
             return Status.TIMEOUT;
         }
         return ticket.result() == Errno.ESTALE ? Errno.ESTALE : 0;
+    }
+
+    /** A buffer of {@code lengthBytes} for a forward's copy: a recycled one when there is one (no garbage per miss). */
+    private org.agrona.concurrent.UnsafeBuffer takeBuffer(final int lengthBytes)
+    {
+        final java.util.concurrent.ConcurrentLinkedQueue<org.agrona.concurrent.UnsafeBuffer> free =
+            freeBuffers[Integer.numberOfTrailingZeros(lengthBytes)];
+        final org.agrona.concurrent.UnsafeBuffer buffer = free.poll();
+        if (buffer != null)
+        {
+            freeBufferCount.decrementAndGet();
+            return buffer;
+        }
+        return new org.agrona.concurrent.UnsafeBuffer(new byte[lengthBytes]);
+    }
+
+    /** A forward's copy, sent: kept for reuse while few are kept. */
+    private void giveBuffer(final org.agrona.concurrent.UnsafeBuffer buffer)
+    {
+        if (freeBufferCount.incrementAndGet() <= MAX_FREE_BUFFERS)
+        {
+            freeBuffers[Integer.numberOfTrailingZeros(buffer.capacity())].offer(buffer);
+        }
+        else
+        {
+            freeBufferCount.decrementAndGet();
+        }
     }
 
     /** Send one forwarded write-back (the stream's order); a refusal fences the region, a failure drops the secondary. */

@@ -16,7 +16,8 @@ import java.util.List;
  * one per thread in flight).
  * <p>
  * Every change of a line's entry, and every write of a line to a memory monitor, is made under the line's
- * {@link #stripe}: an older copy re-sent can then never land after a newer write-back of the same line.
+ * {@link #stripe}: an older copy re-sent can then never land after a newer write-back of the same line. An entry's
+ * bytes are read only under its stripe and while {@link #isCurrent}.
  * <p>
  * Thread-safe.
  */
@@ -50,6 +51,11 @@ final class PendingWriteBacks
     private final int capacity;
     private final Object[] stripes = new Object[STRIPES];
     private final Int2ObjectHashMap<Long2ObjectHashMap<Entry>> byProcess = new Int2ObjectHashMap<>();
+    /**
+     * Line buffers of removed entries, for reuse (no garbage per miss). Safe: an entry's bytes are read only while
+     * holding its stripe and while it is current, and it is removed (its buffer freed) only under that stripe.
+     */
+    private final java.util.ArrayDeque<UnsafeBuffer> free = new java.util.ArrayDeque<>();
     private volatile int size;
 
     PendingWriteBacks(final int lineBytes, final int capacity)
@@ -89,7 +95,7 @@ final class PendingWriteBacks
         final Owners.Owner owner, final long ticket, final int fences)
     {
         removeLocked(asid, line);
-        final UnsafeBuffer data = new UnsafeBuffer(new byte[lineBytes]);
+        final UnsafeBuffer data = free.isEmpty() ? new UnsafeBuffer(new byte[lineBytes]) : free.pollFirst();
         data.putBytes(0, src, srcOffset, lineBytes);
         final Entry e = new Entry(asid, line, data, owner, ticket, fences);
         Long2ObjectHashMap<Entry> lines = byProcess.get(asid);
@@ -154,6 +160,10 @@ final class PendingWriteBacks
         if (old != null)
         {
             size--;
+            if (free.size() < capacity)
+            {
+                free.addLast(old.data);
+            }
             if (lines.isEmpty())
             {
                 byProcess.remove(asid);

@@ -69,7 +69,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     private final int memberId;
     private final String listenAddress;
     /** How often the write-back agent asks owners for acknowledgements of pending victims. */
-    private static final long ACK_POLL_NS = 100_000L;
+    private static final long ACK_POLL_NS = 1_000_000L;
     private final AtomicInteger runningThreads = new AtomicInteger();
     private final ThreadLocal<LineLocation> locations = ThreadLocal.withInitial(LineLocation::new);
     private final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
@@ -644,6 +644,10 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     /** A miss on a line still pending at an owner that no longer owns it: re-send it there first (never older). */
     private void resendIfStale(final int asid, final long lineNumber, final Owners.Owner owner)
     {
+        if (owners.moves() == 0)
+        {
+            return; // no vRegion ever changed owner: every pending victim is at its line's owner
+        }
         final PendingWriteBacks.Entry e = pending.get(asid, lineNumber);
         if (e != null && e.owner != owner)
         {

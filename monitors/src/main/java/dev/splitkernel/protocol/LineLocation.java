@@ -10,6 +10,8 @@ public final class LineLocation
 {
     private long remoteAddress;
     private int rkey;
+    private int replicaTicket;
+    private int fences;
 
     /** True when the last reply named a registered address (the page exists at the owner). */
     public boolean isKnown()
@@ -36,6 +38,30 @@ public final class LineLocation
 
     public LineLocation reset()
     {
+        replicaTicket = 0;
+        fences = 0;
         return set(0, 0);
+    }
+
+    /**
+     * A piggybacked write-back sent with {@link LineRequestDescriptor#FLAG_REPLICA_ASYNC}: its ticket when the owner
+     * answered "applied here, replication pending" (&gt; 0), or 0 when it was acknowledged outright.
+     */
+    public int replicaTicket()
+    {
+        return replicaTicket;
+    }
+
+    /** The owner's fence count when it applied the pending write-back. */
+    public int fences()
+    {
+        return fences;
+    }
+
+    LineLocation pending(final int replicaTicket, final int fences)
+    {
+        this.replicaTicket = replicaTicket;
+        this.fences = fences;
+        return this;
     }
 }

@@ -45,6 +45,13 @@ public final class LineRequestDescriptor
     public static final int FLAG_NO_CREATE = 1;
     /** Write even without PROT_WRITE (moving pages between owners, never by the processor). */
     public static final int FLAG_FORCE = 2;
+    /**
+     * Piggyback: the processor keeps the victim until it is replicated, so the owner may answer before its secondary
+     * has it (the reply's writeBackResult is then a positive ticket, see {@link Opcodes#LINE_REPLICA_ACKS}).
+     */
+    public static final int FLAG_REPLICA_ASYNC = 4;
+    /** {@link Opcodes#LINE_REPLICA_ACKS}: wait (at most the request timeout) until the ticket is done. */
+    public static final int FLAG_WAIT = 8;
 
     private LineRequestDescriptor()
     {

@@ -125,12 +125,27 @@ public final class MemoryMonitorProxy implements AutoCloseable
         final LineLocation location,
         final int victimAsid, final long victimLineAddress, final DirectBuffer victim, final int victimOffset)
     {
+        return fetchLineWithWriteBack(asid, 0, lineAddress, lengthBytes, dst, dstOffset, location, victimAsid,
+            victimLineAddress, victim, victimOffset);
+    }
+
+    /**
+     * As {@link #fetchLineWithWriteBack(int, long, int, MutableDirectBuffer, int, LineLocation, int, long,
+     * DirectBuffer, int)} with request flags: with {@link LineRequestDescriptor#FLAG_REPLICA_ASYNC} the write-back
+     * may come back pending replication, its ticket and the owner's fence count in {@code location} (not null then).
+     */
+    public int fetchLineWithWriteBack(
+        final int asid, final int flags, final long lineAddress, final int lengthBytes, final MutableDirectBuffer dst,
+        final int dstOffset, final LineLocation location,
+        final int victimAsid, final long victimLineAddress, final DirectBuffer victim, final int victimOffset)
+    {
         if (lengthBytes > maxLineBytes || lengthBytes <= 0)
         {
             return Status.TOO_LARGE;
         }
         final Scratch s = scratch.get();
-        LineRequestDescriptor.encode(s.request, 0, asid, 0, lineAddress, lengthBytes, victimAsid, victimLineAddress);
+        LineRequestDescriptor.encode(s.request, 0, asid, flags, lineAddress, lengthBytes, victimAsid,
+            victimLineAddress);
         s.request.putBytes(LineRequestDescriptor.DATA_OFFSET, victim, victimOffset, lengthBytes);
         final int result = fetchReply(Opcodes.LINE_FETCH_WITH_WRITE_BACK, s,
             LineRequestDescriptor.HEADER_LENGTH + lengthBytes, lengthBytes, dst, dstOffset, location);
@@ -141,6 +156,31 @@ public final class MemoryMonitorProxy implements AutoCloseable
             {
                 return writeBackResult;
             }
+            if (writeBackResult > 0 && location != null)
+            {
+                location.pending(writeBackResult, LineReplyDescriptor.fences(s.reply, 0));
+            }
+        }
+        return result;
+    }
+
+    /**
+     * How far this owner's forwards to its secondaries have gone ({@link Opcodes#LINE_REPLICA_ACKS}): with
+     * {@code wait}, first wait (at most its request timeout) until {@code ticket} is done.
+     *
+     * @param acks receives [0] the tickets done (every ticket up to it), [1] the owner's fence count.
+     * @return 0, or a negative Errno / Status.
+     */
+    public int replicaAcks(final long ticket, final boolean wait, final long[] acks)
+    {
+        final Scratch s = scratch.get();
+        LineRequestDescriptor.encode(s.request, 0, 0, wait ? LineRequestDescriptor.FLAG_WAIT : 0, ticket, 0, 0, 0);
+        final int result = headerResult(s, connection.call(Opcodes.LINE_REPLICA_ACKS, s.request, 0,
+            LineRequestDescriptor.HEADER_LENGTH, s.reply, 0, LineReplyDescriptor.HEADER_LENGTH, timeoutNs));
+        if (result >= 0)
+        {
+            acks[0] = LineReplyDescriptor.remoteAddress(s.reply, 0);
+            acks[1] = LineReplyDescriptor.rkey(s.reply, 0);
         }
         return result;
     }
@@ -212,8 +252,13 @@ public final class MemoryMonitorProxy implements AutoCloseable
         final Scratch s = scratch.get();
         LineRequestDescriptor.encode(s.request, 0, asid, flags, lineAddress, lengthBytes, 0, 0);
         s.request.putBytes(LineRequestDescriptor.DATA_OFFSET, src, srcOffset, lengthBytes);
-        final int replyLength = connection.call(opcode, s.request, 0,
-            LineRequestDescriptor.HEADER_LENGTH + lengthBytes, s.reply, 0, LineReplyDescriptor.HEADER_LENGTH, timeoutNs);
+        return headerResult(s, connection.call(opcode, s.request, 0,
+            LineRequestDescriptor.HEADER_LENGTH + lengthBytes, s.reply, 0, LineReplyDescriptor.HEADER_LENGTH, timeoutNs));
+    }
+
+    /** A header-only reply's result: the transport's failure, MALFORMED when short, else the result it carries. */
+    private static int headerResult(final Scratch s, final int replyLength)
+    {
         if (replyLength < 0)
         {
             return replyLength;

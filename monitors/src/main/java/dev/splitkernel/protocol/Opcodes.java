@@ -13,6 +13,15 @@ public final class Opcodes
     public static final int LINE_WRITE_BACK = 2;
     /** Write back the victim (victim fields + data) and fetch the line, in one round trip. */
     public static final int LINE_FETCH_WITH_WRITE_BACK = 3;
+    /**
+     * How far the owner's forwards to its secondaries have gone: a piggybacked write-back sent with
+     * {@link LineRequestDescriptor#FLAG_REPLICA_ASYNC} may be answered "applied here, replication pending" with a
+     * ticket; it is acknowledged (the processor may forget it) once this reports that ticket done with the same fence
+     * count. Request: LineRequestDescriptor, the ticket in lineAddress, {@link LineRequestDescriptor#FLAG_WAIT} to
+     * wait (the caller sends the forwards before it). Reply: header only, the tickets done in remoteAddress, the
+     * fence count in rkey.
+     */
+    public static final int LINE_REPLICA_ACKS = 4;
 
     // Memory monitor as a secondary (primary -> secondary). REPLICA_WRITE_BACK: request LineRequestDescriptor with
     // the line, reply LineReplyDescriptor header only. REPLICA_VMA and REPLICA_PROMOTE: SyscallRequestDescriptor and
@@ -151,10 +160,10 @@ public final class Opcodes
     public static final int FILE_DROP_VNODE = 82;
 
     /** True for the file opcodes ({@link #FILE_OPEN} to {@link #FILE_DROP_VNODE}). */
-    /** The data path: line fetch, write-back, and both in one. */
+    /** The data path: line fetch, write-back, both in one, and the replication acknowledgements. */
     public static boolean isLineOpcode(final int opcode)
     {
-        return opcode >= LINE_FETCH && opcode <= LINE_FETCH_WITH_WRITE_BACK;
+        return opcode >= LINE_FETCH && opcode <= LINE_REPLICA_ACKS;
     }
 
     public static boolean isFileOpcode(final int opcode)
@@ -179,6 +188,7 @@ public final class Opcodes
             case LINE_FETCH: return "LINE_FETCH";
             case LINE_WRITE_BACK: return "LINE_WRITE_BACK";
             case LINE_FETCH_WITH_WRITE_BACK: return "LINE_FETCH_WITH_WRITE_BACK";
+            case LINE_REPLICA_ACKS: return "LINE_REPLICA_ACKS";
             case REPLICA_VMA: return "REPLICA_VMA";
             case REPLICA_PROMOTE: return "REPLICA_PROMOTE";
             case REPLICA_WRITE_BACK: return "REPLICA_WRITE_BACK";

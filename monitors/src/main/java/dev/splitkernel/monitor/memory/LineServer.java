@@ -14,7 +14,9 @@ import org.agrona.MutableDirectBuffer;
  * The memory monitor as a line server, the data path: line fetches (a page is created zero-filled at its first miss),
  * write-backs (or at the first write-back of a p-local line), and both in one request when the processor piggybacks
  * a dirty victim on a fetch. A write-back of a replicated vRegion is acknowledged once its secondary has it too
- * ({@link Replication}). A fetch reply names the page's registered address and key, so the processor can re-read
+ * ({@link Replication}): a plain one waits for that; a piggybacked one whose processor keeps the victim until then
+ * ({@link LineRequestDescriptor#FLAG_REPLICA_ASYNC}) does not: the fetch is served at once and the reply carries the
+ * forward's ticket, acknowledged later ({@link Opcodes#LINE_REPLICA_ACKS}). A fetch reply names the page's registered address and key, so the processor can re-read
  * it one-sided, without this monitor's CPU. At most {@code workers} requests are served at once.
  * <p>
  * Thread-safe: lock-free on the vma tables, with a short lock on the page pool.
@@ -87,6 +89,15 @@ final class LineServer implements RequestHandler
         final int asid = LineRequestDescriptor.asid(request, offset);
         final int flags = LineRequestDescriptor.flags(request, offset);
         final long lineAddress = LineRequestDescriptor.lineAddress(request, offset);
+        if (opcode == Opcodes.LINE_REPLICA_ACKS)
+        {
+            // lineAddress: the ticket the processor waits for. Fences read first: a ticket done with an unchanged
+            // count was not refused by a new owner.
+            final int fenceCount = replication.fences();
+            final long done = replication.acks(lineAddress, (flags & LineRequestDescriptor.FLAG_WAIT) != 0);
+            LineReplyDescriptor.encode(reply, replyOffset, 0, done, fenceCount, 0);
+            return LineReplyDescriptor.HEADER_LENGTH;
+        }
         final int lengthBytes = LineRequestDescriptor.lengthBytes(request, offset);
         if (!isValidLine(lineAddress, lengthBytes))
         {
@@ -110,8 +121,8 @@ final class LineServer implements RequestHandler
             final int result;
             try
             {
-                result = serveWriteBack(asid, flags, lineAddress, lengthBytes, request,
-                    offset + LineRequestDescriptor.DATA_OFFSET);
+                result = serveWriteBack(asid, flags & ~LineRequestDescriptor.FLAG_REPLICA_ASYNC, lineAddress,
+                    lengthBytes, request, offset + LineRequestDescriptor.DATA_OFFSET);
             }
             finally
             {
@@ -127,6 +138,7 @@ final class LineServer implements RequestHandler
             return Status.TOO_LARGE;
         }
         int writeBackResult = 0;
+        int fenceCount = 0;
         if (!gate.acquire(requestTimeoutNs))
         {
             counters.increment(MemoryMonitorCounters.WORKER_TIMEOUTS);
@@ -145,8 +157,9 @@ final class LineServer implements RequestHandler
                     return Status.MALFORMED;
                 }
                 counters.increment(MemoryMonitorCounters.PIGGYBACKED_WRITE_BACKS);
-                writeBackResult = serveWriteBack(victimAsid, 0, victimLineAddress, lengthBytes, request,
-                    offset + LineRequestDescriptor.DATA_OFFSET);
+                fenceCount = replication.fences(); // before the write-back: see Replication#fence
+                writeBackResult = serveWriteBack(victimAsid, flags & LineRequestDescriptor.FLAG_REPLICA_ASYNC,
+                    victimLineAddress, lengthBytes, request, offset + LineRequestDescriptor.DATA_OFFSET);
             }
             serveFetch(asid, flags, lineAddress, lengthBytes, reply, replyOffset, data, dataOffset);
         }
@@ -155,6 +168,7 @@ final class LineServer implements RequestHandler
             gate.release();
         }
         reply.putInt(replyOffset + LineReplyDescriptor.WRITE_BACK_RESULT_OFFSET, writeBackResult);
+        reply.putInt(replyOffset + LineReplyDescriptor.FENCES_OFFSET, fenceCount);
         return LineReplyDescriptor.result(reply, replyOffset) >= 0 ?
             LineReplyDescriptor.HEADER_LENGTH + lengthBytes : LineReplyDescriptor.HEADER_LENGTH;
     }
@@ -221,6 +235,11 @@ final class LineServer implements RequestHandler
         return prot;
     }
 
+    /**
+     * Apply a write-back and forward it to the vRegion's secondary. Returns 0 (acknowledged), a negative Errno, or,
+     * with {@link LineRequestDescriptor#FLAG_REPLICA_ASYNC} in {@code flags}, possibly a ticket (&gt; 0): applied
+     * here, the secondary's acknowledgement pending.
+     */
     int serveWriteBack(
         final int asid, final int flags, final long lineAddress, final int lengthBytes, final DirectBuffer src,
         final int srcOffset)
@@ -261,7 +280,13 @@ final class LineServer implements RequestHandler
                 return Errno.ESTALE;
             }
             pool.buffer(page).putBytes(pool.offset(page) + inPage, src, srcOffset, lengthBytes);
-            return replication.forwardWriteBack(region, lineAddress, lengthBytes, src, srcOffset);
+            final long result = replication.forwardWriteBack(region, lineAddress, lengthBytes, src, srcOffset,
+                (flags & LineRequestDescriptor.FLAG_REPLICA_ASYNC) != 0);
+            if (result > 0)
+            {
+                counters.increment(MemoryMonitorCounters.REPLICA_PENDING_ACKS);
+            }
+            return (int)result;
         }
     }
 }

@@ -93,7 +93,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         roles[Opcodes.REPLICA_VMA] = replication;
         roles[Opcodes.REPLICA_PROMOTE] = replication;
         for (final int opcode : new int[] {Opcodes.LINE_FETCH, Opcodes.LINE_WRITE_BACK,
-            Opcodes.LINE_FETCH_WITH_WRITE_BACK})
+            Opcodes.LINE_FETCH_WITH_WRITE_BACK, Opcodes.LINE_REPLICA_ACKS})
         {
             roles[opcode] = lineServer;
         }
@@ -139,6 +139,18 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     public boolean awaitReplicaCopies(final long timeoutMs) throws InterruptedException
     {
         return replication.awaitCopies(timeoutMs);
+    }
+
+    /** Hold this monitor's forwards to its secondaries until the latch is counted down (tests). */
+    java.util.concurrent.CountDownLatch holdReplicaForwards()
+    {
+        return replication.holdForwards();
+    }
+
+    /** How many forwards to secondaries this monitor queued so far (tests). */
+    long replicaForwardsQueued()
+    {
+        return replication.forwardsQueued();
     }
 
     /** vRegions this monitor holds a standby copy of, as a secondary. */

@@ -47,7 +47,9 @@ public final class MemoryMonitorCounters
     public static final int PROMOTIONS = 22;
     /** Owned vRegions this monitor stopped serving because another owns them now (it was declared dead while alive). */
     public static final int VREGIONS_FENCED = 23;
-    public static final int COUNT = 24;
+    /** Piggybacked write-backs answered before their secondary had them (the processor kept them until then). */
+    public static final int REPLICA_PENDING_ACKS = 24;
+    public static final int COUNT = 25;
 
     private static final String[] NAMES =
     {
@@ -56,7 +58,7 @@ public final class MemoryMonitorCounters
         "owner operations", "handler errors", "load reports", "load report failures", "pages moved",
         "worker timeouts", "replica forwards", "replica pages copied", "replications started",
         "replications completed", "replicas lost", "replica write-backs", "promotions",
-        "vRegions fenced"
+        "vRegions fenced", "replica acks deferred"
     };
 
     private final AtomicCounter[] values = new AtomicCounter[COUNT];

@@ -22,10 +22,13 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  * <li>As a <b>primary</b>: each owned vRegion with a secondary ({@link VRegion#secondary}, set by
  * {@link Opcodes#VMA_REPLICATE}) forwards every write-back ({@link Opcodes#REPLICA_WRITE_BACK}) and every vma change
- * ({@link Opcodes#REPLICA_VMA}) to it before acknowledging; a new secondary first gets the vma table, then the pages
- * (copied by a background thread). Write-backs and page copies of one page are serialised by a striped lock, so the
- * secondary sees a page's versions in the primary's order. A secondary that fails in transport is dropped (the
- * write-back is still acknowledged: the primary has it) and reported to the GMM, which picks a new one.</li>
+ * ({@link Opcodes#REPLICA_VMA}) to it; a new secondary first gets the vma table, then the pages (copied by a
+ * background thread). Every forward goes through one ordered {@link ForwardStream}, and a write-back or page copy
+ * queues its forward under its page's striped lock, so the secondary applies a page's versions in the primary's
+ * order. A write-back is acknowledged once the secondary has it: at once for a plain one (the caller waits for its
+ * forward); a piggybacked one the processor keeps until then is answered at once with a ticket, acknowledged later
+ * ({@link Opcodes#LINE_REPLICA_ACKS}). A secondary that fails in transport is dropped (the write-back is still
+ * acknowledged: the primary has it) and reported to the GMM, which picks a new one.</li>
  * <li>As a <b>secondary</b>: a {@code standby} vma owner holds the replicated vRegions' vma tables and the pages built
  * from the forwarded write-backs (which also go to the {@link WriteBackLog} and its backup file when one is
  * configured); {@link Opcodes#REPLICA_PROMOTE} moves a standby vRegion, pages and all, into this monitor's owned
@@ -36,6 +39,11 @@ import java.util.concurrent.TimeUnit;
 final class Replication implements VmaOwner.ReplicaListener, RequestHandler, AutoCloseable
 {
     private static final int STRIPES = 64;
+    /** The longest a write-back waits for its forward (they queue behind others, each bounded by its own timeout). */
+    private static final long FORWARD_WAIT_NS = TimeUnit.SECONDS.toNanos(10);
+    /** The longest a processor's request for acknowledgements waits (it then writes its victim back plainly). */
+    private static final long ACK_WAIT_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final int MAX_FREE_BUFFERS = 1024;
 
     private final VmaOwner owner;
     private final VmaOwner standby;
@@ -58,6 +66,15 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
     /** Primary: the vRegions ({@link VRegion#key}) fenced here because another monitor owns them now. */
     private final Set<Long> movedAway = ConcurrentHashMap.newKeySet();
     private final Thread copier;
+    private final ForwardStream stream;
+    /** Recycled forward copies, by log2 of their length (lines are powers of two up to a page). */
+    @SuppressWarnings("unchecked")
+    private final java.util.concurrent.ConcurrentLinkedQueue<org.agrona.concurrent.UnsafeBuffer>[] freeBuffers =
+        new java.util.concurrent.ConcurrentLinkedQueue[32];
+    private final java.util.concurrent.atomic.AtomicInteger freeBufferCount =
+        new java.util.concurrent.atomic.AtomicInteger();
+    /** Fences so far: a pending write-back applied before a fence may have been refused by the new owner. */
+    private final java.util.concurrent.atomic.AtomicInteger fences = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
     private volatile boolean forwarding;
 
@@ -77,8 +94,13 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         {
             stripes[i] = new Object();
         }
+        for (int i = 0; i < freeBuffers.length; i++)
+        {
+            freeBuffers[i] = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        }
         // Not a runtime agent: a copy waits on the network, which must not stall the runtime's shared thread. Started
         // at the first replication.
+        stream = new ForwardStream(errors);
         copier = new Thread(this::copyLoop, "memory-replica-copier");
         copier.setDaemon(true);
         owner.replicaListener(this);
@@ -90,6 +112,7 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         if (!forwarding)
         {
             forwarding = true;
+            stream.start();
             copier.start();
         }
     }
@@ -108,23 +131,81 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
 
     /**
      * Primary: forward a write-back just applied to {@code region}'s page (the caller holds {@link #stripe}) to the
-     * region's secondary, if it has one, and wait for its acknowledgement.
+     * region's secondary, if it has one: queued now, in the page's order. With {@code async} the caller does not
+     * wait: the forward's ticket comes back, for the processor to learn later that it is done
+     * ({@link #acks}); otherwise it waits for the secondary's acknowledgement.
      *
-     * @return 0 (the write-back may be acknowledged), or ESTALE: the secondary owns the vRegion now (this monitor was
-     * declared dead while alive and the vRegion promoted there), so the region is fenced here and the write-back
-     * must fail: the processor writes it back to the new owner.
+     * @return 0 (the write-back may be acknowledged), a ticket (&gt; 0, async only: applied here, pending at the
+     * secondary), ESTALE: the secondary owns the vRegion now (this monitor was declared dead while alive and the
+     * vRegion promoted there), so the region is fenced here and the write-back must fail: the processor writes it
+     * back to the new owner; or TIMEOUT (the forwards before it did not go out in time: not acknowledged).
      */
-    int forwardWriteBack(final VRegion region, final long lineAddress, final int lengthBytes,
-        final DirectBuffer src, final int srcOffset)
+    long forwardWriteBack(final VRegion region, final long lineAddress, final int lengthBytes,
+        final DirectBuffer src, final int srcOffset, final boolean async)
     {
         final int secondary = region.secondary;
         if (secondary == VRegion.NO_SECONDARY)
         {
             return 0;
         }
+        final org.agrona.concurrent.UnsafeBuffer copy = takeBuffer(lengthBytes);
+        copy.putBytes(0, src, srcOffset, lengthBytes);
+        final ForwardStream.Ticket ticket = stream.add(() ->
+        {
+            try
+            {
+                return sendWriteBack(region, secondary, lineAddress, copy);
+            }
+            finally
+            {
+                giveBuffer(copy);
+            }
+        });
+        if (async && ticket.number <= Integer.MAX_VALUE)
+        {
+            return ticket.number; // past an int (never in practice), the caller waits as for a plain one
+        }
+        if (!stream.await(ticket.number, FORWARD_WAIT_NS))
+        {
+            return Status.TIMEOUT;
+        }
+        return ticket.result() == Errno.ESTALE ? Errno.ESTALE : 0;
+    }
+
+    /** A buffer of {@code lengthBytes} for a forward's copy: a recycled one when there is one (no garbage per miss). */
+    private org.agrona.concurrent.UnsafeBuffer takeBuffer(final int lengthBytes)
+    {
+        final java.util.concurrent.ConcurrentLinkedQueue<org.agrona.concurrent.UnsafeBuffer> free =
+            freeBuffers[Integer.numberOfTrailingZeros(lengthBytes)];
+        final org.agrona.concurrent.UnsafeBuffer buffer = free.poll();
+        if (buffer != null)
+        {
+            freeBufferCount.decrementAndGet();
+            return buffer;
+        }
+        return new org.agrona.concurrent.UnsafeBuffer(new byte[lengthBytes]);
+    }
+
+    /** A forward's copy, sent: kept for reuse while few are kept. */
+    private void giveBuffer(final org.agrona.concurrent.UnsafeBuffer buffer)
+    {
+        if (freeBufferCount.incrementAndGet() <= MAX_FREE_BUFFERS)
+        {
+            freeBuffers[Integer.numberOfTrailingZeros(buffer.capacity())].offer(buffer);
+        }
+        else
+        {
+            freeBufferCount.decrementAndGet();
+        }
+    }
+
+    /** Send one forwarded write-back (the stream's order); a refusal fences the region, a failure drops the secondary. */
+    private long sendWriteBack(final VRegion region, final int secondary, final long lineAddress,
+        final org.agrona.concurrent.UnsafeBuffer copy)
+    {
         final MemoryMonitorProxy peer = secondaryPeer(secondary);
         final int result = peer == null ? Status.NOT_CONNECTED :
-            peer.replicaWriteBack(region.asid, lineAddress, lengthBytes, src, srcOffset);
+            peer.replicaWriteBack(region.asid, lineAddress, copy.capacity(), copy, 0);
         if (result == Errno.ESTALE)
         {
             fence(region.asid, region.index, "its secondary, memory monitor " + secondary + ", owns it now");
@@ -138,7 +219,26 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         {
             counters.increment(MemoryMonitorCounters.REPLICA_FORWARDS);
         }
-        return 0;
+        return result;
+    }
+
+    /** The fences so far ({@link #fence}): read before a pending write-back is applied. */
+    int fences()
+    {
+        return fences.get();
+    }
+
+    /**
+     * How far the forwards have gone: every ticket up to the result is done. With {@code wait}, first send the
+     * forwards up to {@code ticket} (in this thread, when the stream is not sending one), at most a second.
+     */
+    long acks(final long ticket, final boolean wait)
+    {
+        if (wait && ticket > stream.done())
+        {
+            stream.await(Math.min(ticket, stream.queued()), ACK_WAIT_NS);
+        }
+        return stream.done();
     }
 
     /**
@@ -154,6 +254,7 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         if (region != null)
         {
             region.fenced = true;
+            fences.incrementAndGet(); // after the flag: a write-back that read the older count sees it fenced
             counters.increment(MemoryMonitorCounters.VREGIONS_FENCED);
             errors.onError(new IllegalStateException("memory monitor " + peers.memberId() + ": vRegion " + index +
                 " of process " + asid + " has moved away (" + why + "): this monitor was declared dead while alive " +
@@ -214,6 +315,8 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         }
         lostSecondaries.remove(secondary);
         startCopier();
+        // Forwards queued for an earlier secondary go first: none may land after the copy restarts from nothing.
+        stream.await(stream.queued(), FORWARD_WAIT_NS);
         final MemoryMonitorProxy peer = secondaryPeer(secondary);
         if (peer == null)
         {
@@ -389,12 +492,26 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         final int prot)
     {
         final int secondary = region.secondary;
-        final MemoryMonitorProxy peer = secondary == VRegion.NO_SECONDARY ? null : secondaryPeer(secondary);
-        final long result = peer == null ? Status.NOT_CONNECTED :
-            peer.ownerOperation(Opcodes.REPLICA_VMA, region.asid, address, lengthBytes, prot, opcode, 0, 0);
-        if (result < 0 && secondary != VRegion.NO_SECONDARY)
+        if (secondary == VRegion.NO_SECONDARY)
         {
-            lose(region, secondary, "a forwarded vma change failed: " + describe(result));
+            return;
+        }
+        // In the stream: after the write-backs queued before it (an unmap must not overtake them).
+        final ForwardStream.Ticket ticket = stream.add(() ->
+        {
+            final MemoryMonitorProxy peer = secondaryPeer(secondary);
+            final long result = peer == null ? Status.NOT_CONNECTED :
+                peer.ownerOperation(Opcodes.REPLICA_VMA, region.asid, address, lengthBytes, prot, opcode, 0, 0);
+            if (result < 0)
+            {
+                lose(region, secondary, "a forwarded vma change failed: " + describe(result));
+            }
+            return result;
+        });
+        if (!stream.await(ticket.number, FORWARD_WAIT_NS))
+        {
+            lose(region, secondary, "a forwarded vma change waited longer than " +
+                TimeUnit.NANOSECONDS.toMillis(FORWARD_WAIT_NS) + " ms");
         }
     }
 
@@ -442,6 +559,7 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
 
     private void copyPage(final VRegion region, final int secondary, final long pageAddress)
     {
+        final ForwardStream.Ticket ticket;
         synchronized (stripe(pageAddress))
         {
             final int page = region.pageIfPresent((pageAddress - region.base) >>> pageShift);
@@ -449,17 +567,29 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
             {
                 return;
             }
-            final MemoryMonitorProxy peer = secondaryPeer(secondary);
-            final int result = peer == null ? Status.NOT_CONNECTED :
-                peer.replicaWriteBack(region.asid, pageAddress, pageBytes, pool.buffer(page), pool.offset(page));
-            if (result < 0)
+            // Taken and queued under the stripe: after the write-backs applied before, before those after.
+            final org.agrona.concurrent.UnsafeBuffer copy = new org.agrona.concurrent.UnsafeBuffer(new byte[pageBytes]);
+            copy.putBytes(0, pool.buffer(page), pool.offset(page), pageBytes);
+            ticket = stream.add(() ->
             {
-                lose(region, secondary, "a page copy failed: " + describe(result));
-            }
-            else
-            {
-                counters.increment(MemoryMonitorCounters.REPLICA_PAGES_COPIED);
-            }
+                final MemoryMonitorProxy peer = secondaryPeer(secondary);
+                final int result = peer == null ? Status.NOT_CONNECTED :
+                    peer.replicaWriteBack(region.asid, pageAddress, pageBytes, copy, 0);
+                if (result < 0)
+                {
+                    lose(region, secondary, "a page copy failed: " + describe(result));
+                }
+                else
+                {
+                    counters.increment(MemoryMonitorCounters.REPLICA_PAGES_COPIED);
+                }
+                return result;
+            });
+        }
+        if (!stream.await(ticket.number, FORWARD_WAIT_NS))
+        {
+            lose(region, secondary, "a page copy waited longer than " +
+                TimeUnit.NANOSECONDS.toMillis(FORWARD_WAIT_NS) + " ms");
         }
     }
 
@@ -489,7 +619,19 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         }
     }
 
-    /** Wait until the pages of every replication started so far have been copied (tests), at most {@code timeoutMs}. */
+    /** Hold the forwards to secondaries queued after this call until the latch is counted down (tests). */
+    java.util.concurrent.CountDownLatch holdForwards()
+    {
+        startCopier();
+        return stream.hold();
+    }
+
+    /** How many forwards to secondaries were queued so far (tests). */
+    long forwardsQueued()
+    {
+        return stream.queued();
+    }
+
     /** Hold the page copies queued after this call until the latch is counted down, at most a minute (tests). */
     java.util.concurrent.CountDownLatch holdCopies()
     {
@@ -545,6 +687,7 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
     public void close()
     {
         closed = true;
+        stream.close();
         copier.interrupt();
         try
         {

@@ -55,6 +55,7 @@ final class Owners implements AutoCloseable
     private final long timeoutNs;
     private final Consumer<String> errors;
     private final Object changes = new Object();
+    private final java.util.concurrent.atomic.AtomicLong moves = new java.util.concurrent.atomic.AtomicLong();
     private volatile Int2ObjectHashMap<Owner> owners = new Int2ObjectHashMap<>();
     private long changeCount;
     private final AtomicCounter lookups;
@@ -174,6 +175,18 @@ final class Owners implements AutoCloseable
     }
 
     /** Tell waiting misses that a member or a vRegion's owner changed. */
+    /** A vRegion changed owner: pending write-backs sent to its old owner go to the new one before any miss there. */
+    void moved()
+    {
+        moves.incrementAndGet();
+    }
+
+    /** How many vRegion owner changes so far. */
+    long moves()
+    {
+        return moves.get();
+    }
+
     void changed()
     {
         synchronized (changes)

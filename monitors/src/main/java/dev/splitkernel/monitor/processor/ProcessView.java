@@ -193,6 +193,7 @@ final class ProcessView implements VRegionMap.Listener
         if (old != null && old != owner)
         {
             r.forgetLocations();
+            owners.moved(); // before the new owner shows: a miss that sees it first re-sends what is pending
         }
         r.owner = owner;
         owners.changed();

@@ -15,6 +15,7 @@ import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.GlobalDescriptor;
 import dev.splitkernel.protocol.GlobalManagerProxy;
 import dev.splitkernel.protocol.LineLocation;
+import dev.splitkernel.protocol.LineRequestDescriptor;
 import dev.splitkernel.protocol.MemoryMonitorProxy;
 import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.protocol.Placement;
@@ -67,6 +68,8 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     private final GlobalManagerProxy global;
     private final int memberId;
     private final String listenAddress;
+    /** How often the write-back agent asks owners for acknowledgements of pending victims. */
+    private static final long ACK_POLL_NS = 1_000_000L;
     private final AtomicInteger runningThreads = new AtomicInteger();
     private final ThreadLocal<LineLocation> locations = ThreadLocal.withInitial(LineLocation::new);
     private final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
@@ -94,6 +97,15 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     private final AtomicCounter firstOwnerDownMs;
     private final AtomicCounter firstRecoveredMs;
     private final MonitorStatus status;
+    private final PendingWriteBacks pending;
+    private final AtomicCounter pendingAdded;
+    private final AtomicCounter pendingResent;
+    private final AtomicCounter pendingFull;
+    /** Owner changes whose pending write-backs were re-sent ({@link #settleMoves}); guarded by itself for writes. */
+    private final Object settleLock = new Object();
+    private volatile long settledMoves;
+    private long lastAckPollNs; // the write-back agent's thread only
+    private final long[] agentAcks = new long[2];
     private volatile boolean closed;
 
     /**
@@ -126,6 +138,9 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         firstOwnerDownMs = status.newCounter("processor: first owner down, epoch ms", MonitorStatus.TYPE_MONITOR);
         firstRecoveredMs = status.newCounter("processor: first served by a replacement, epoch ms",
             MonitorStatus.TYPE_MONITOR);
+        pendingAdded = status.newCounter("processor: write-backs kept until replicated", MonitorStatus.TYPE_MONITOR);
+        pendingResent = status.newCounter("processor: pending write-backs re-sent", MonitorStatus.TYPE_MONITOR);
+        pendingFull = status.newCounter("processor: pending write-backs full", MonitorStatus.TYPE_MONITOR);
         missLatency = status.histogram(StatusFileDescriptor.MISS_LATENCY);
         writeBackLatency = status.histogram(StatusFileDescriptor.WRITE_BACK_LATENCY);
         timeoutNs = ctx.timeoutNs();
@@ -167,6 +182,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         cache = excache;
         lineBytes = cache.lineBytes();
         lineShift = Integer.numberOfTrailingZeros(lineBytes);
+        pending = new PendingWriteBacks(lineBytes, ctx.pendingWriteBacks());
         resources.runBackground(new LoadReporter());
         resources.runBackground(new WriteBackAgent());
     }
@@ -331,6 +347,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
 
     private int fetchLine(final int asid, final long lineNumber, final UnsafeBuffer dst, final int dstOffset)
     {
+        settleMoves();
         final LegoProcess p = processes.get(asid);
         if (p == null)
         {
@@ -359,8 +376,10 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
                 missErrors.increment();
                 return Errno.EHOSTDOWN;
             }
+            settleMoves();
             recovered();
         }
+        resendIfStale(asid, lineNumber, owner);
         final int i = view.indexOf(lineNumber);
         if (oneSided && !InjectedRegression.NO_ONE_SIDED_ON)
         {
@@ -399,6 +418,8 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             {
                 owner = next;
                 movedOwner = true;
+                settleMoves();
+                resendIfStale(asid, lineNumber, owner);
                 result = owner.proxy.fetchLine(asid, address, lineBytes, dst, dstOffset, location.reset());
             }
             else
@@ -434,6 +455,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     public int fetchWithWriteBack(final int asid, final long lineNumber, final UnsafeBuffer dst, final int dstOffset,
         final int victimAsid, final long victimLine, final UnsafeBuffer victim, final int victimOffset)
     {
+        settleMoves();
         final LegoProcess p = processes.get(asid);
         final LegoProcess vp = processes.get(victimAsid);
         final ProcessView.Region r = p == null ? null : p.view().region(lineNumber);
@@ -447,16 +469,36 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             return LineSource.super.fetchWithWriteBack(asid, lineNumber, dst, dstOffset, victimAsid, victimLine,
                 victim, victimOffset);
         }
+        resendIfStale(asid, lineNumber, owner);
         final LineLocation location = locations.get().reset();
         long busySinceNs = 0;
         final long measuredNs = missLatency.startNs();
+        // The victim's secondary may acknowledge it later when there is room to keep it until then.
+        final int flags = pending.capacity() > 0 && (pending.hasRoom() || awaitRoom(owner)) ?
+            LineRequestDescriptor.FLAG_REPLICA_ASYNC : 0;
         int result;
-        do
+        synchronized (pending.stripe(victimAsid, victimLine))
         {
-            result = owner.proxy.fetchLineWithWriteBack(asid, address, lineBytes, dst, dstOffset, location.reset(),
-                victimAsid, victimLine << lineShift, victim, victimOffset);
+            do
+            {
+                result = owner.proxy.fetchLineWithWriteBack(asid, flags, address, lineBytes, dst, dstOffset,
+                    location.reset(), victimAsid, victimLine << lineShift, victim, victimOffset);
+            }
+            while (result == Status.BACK_PRESSURED && retryBusy(busySinceNs = busySince(busySinceNs)));
+            if (result >= 0)
+            {
+                if (location.replicaTicket() > 0)
+                {
+                    pending.add(victimAsid, victimLine, victim, victimOffset, owner, location.replicaTicket(),
+                        location.fences());
+                    pendingAdded.increment();
+                }
+                else
+                {
+                    pending.remove(victimAsid, victimLine); // acknowledged: an older pending copy is superseded
+                }
+            }
         }
-        while (result == Status.BACK_PRESSURED && retryBusy(busySinceNs = busySince(busySinceNs)));
         missLatency.recordSince(measuredNs);
         if (result >= 0)
         {
@@ -490,8 +532,13 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
     @Override
     public int writeBack(final int asid, final long lineNumber, final UnsafeBuffer src, final int srcOffset)
     {
+        settleMoves();
         final long startNs = writeBackLatency.startNs();
-        final int result = writeBackLine(asid, lineNumber, src, srcOffset);
+        final int result;
+        synchronized (pending.stripe(asid, lineNumber))
+        {
+            result = writeBackLine(asid, lineNumber, src, srcOffset);
+        }
         writeBackLatency.recordSince(startNs);
         return result;
     }
@@ -550,6 +597,7 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             writeBacks.increment();
             Owners.markUp(owner);
             r.markWrittenBack(p.view().indexOf(lineNumber));
+            pending.remove(asid, lineNumber); // this newer copy is acknowledged (the caller holds the stripe)
             return 0;
         }
         if (result == Errno.EFAULT)
@@ -558,6 +606,164 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
             return 0;
         }
         return unwritable(p, result);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Pending write-backs: piggybacked victims kept until their owner's secondary has them
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Re-send, before any miss goes on, every pending write-back whose vRegion has changed owner since it was sent
+     * (its old owner may have died before its secondary, now the owner, had it): one volatile read when nothing
+     * moved.
+     */
+    private void settleMoves()
+    {
+        if (pending.size() == 0 || owners.moves() == settledMoves)
+        {
+            return;
+        }
+        synchronized (settleLock)
+        {
+            final long moves = owners.moves();
+            if (moves == settledMoves)
+            {
+                return;
+            }
+            for (final PendingWriteBacks.Entry e : pending.snapshot())
+            {
+                if (e.owner != currentOwner(e))
+                {
+                    resend(e);
+                }
+            }
+            settledMoves = moves;
+        }
+    }
+
+    /** A miss on a line still pending at an owner that no longer owns it: re-send it there first (never older). */
+    private void resendIfStale(final int asid, final long lineNumber, final Owners.Owner owner)
+    {
+        if (owners.moves() == 0)
+        {
+            return; // no vRegion ever changed owner: every pending victim is at its line's owner
+        }
+        final PendingWriteBacks.Entry e = pending.get(asid, lineNumber);
+        if (e != null && e.owner != owner)
+        {
+            resend(e);
+        }
+    }
+
+    private Owners.Owner currentOwner(final PendingWriteBacks.Entry e)
+    {
+        final LegoProcess p = processes.get(e.asid);
+        final ProcessView.Region r = p == null ? null : p.view().region(e.line);
+        return r == null ? null : r.owner;
+    }
+
+    /**
+     * Write a pending victim again, to its line's owner now, as a plain write-back (acknowledged once that owner's
+     * secondary has it). It stays pending if that fails, unless its process is gone or faulted.
+     */
+    private void resend(final PendingWriteBacks.Entry e)
+    {
+        synchronized (pending.stripe(e.asid, e.line))
+        {
+            if (!pending.isCurrent(e))
+            {
+                return; // acknowledged, or superseded by a newer write-back, meanwhile
+            }
+            pendingResent.increment();
+            if (writeBackLine(e.asid, e.line, e.data, 0) >= 0)
+            {
+                pending.remove(e.asid, e.line);
+            }
+        }
+    }
+
+    /** Every pending victim is full: wait (at most the request timeout) for {@code owner}'s acknowledgements. */
+    private boolean awaitRoom(final Owners.Owner owner)
+    {
+        pendingFull.increment();
+        pollAcks(owner, true, new long[2]);
+        return pending.hasRoom();
+    }
+
+    /**
+     * Ask the owners with pending write-backs (or only {@code only}) how far their forwards have gone, and forget
+     * the victims they are done with; one answered after a fence there (the new owner may have refused it), or
+     * pending at an owner that no longer owns its line, is written again.
+     *
+     * @return how many victims were settled.
+     */
+    private int pollAcks(final Owners.Owner only, final boolean wait, final long[] acks)
+    {
+        final List<PendingWriteBacks.Entry> entries = pending.snapshot();
+        int settled = 0;
+        final List<Owners.Owner> asked = new ArrayList<>(2);
+        for (final PendingWriteBacks.Entry first : entries)
+        {
+            final Owners.Owner owner = first.owner;
+            if (asked.contains(owner) || (only != null && owner != only))
+            {
+                continue;
+            }
+            asked.add(owner);
+            long highest = 0;
+            for (final PendingWriteBacks.Entry e : entries)
+            {
+                if (e.owner == owner)
+                {
+                    highest = Math.max(highest, e.ticket);
+                }
+            }
+            final MemoryMonitorProxy proxy = owner.proxy;
+            final boolean answered = proxy != null && owner.usable() && proxy.replicaAcks(highest, wait, acks) >= 0;
+            for (final PendingWriteBacks.Entry e : entries)
+            {
+                if (e.owner != owner)
+                {
+                    continue;
+                }
+                if (currentOwner(e) != owner)
+                {
+                    resend(e);
+                    settled++;
+                }
+                else if (answered && e.ticket <= acks[0])
+                {
+                    if (acks[1] == e.fences)
+                    {
+                        synchronized (pending.stripe(e.asid, e.line))
+                        {
+                            if (pending.isCurrent(e))
+                            {
+                                pending.remove(e.asid, e.line);
+                            }
+                        }
+                    }
+                    else
+                    {
+                        resend(e);
+                    }
+                    settled++;
+                }
+            }
+        }
+        return settled;
+    }
+
+    /** How many victims are kept until their secondary has them (tests and status). */
+    public int pendingWriteBacks()
+    {
+        return pending.size();
+    }
+
+    /** How many pending victims were written again (their vRegion moved, or their owner fenced one), so far. */
+    public long pendingWriteBacksResent()
+    {
+        return pendingResent.get();
     }
 
     /**
@@ -1003,7 +1209,22 @@ public final class ProcessorMonitor implements LineSource, AutoCloseable
         @Override
         public int doWork()
         {
-            return closed ? 0 : cache.drainWriteBacks();
+            if (closed)
+            {
+                return 0;
+            }
+            int work = cache.drainWriteBacks();
+            // Acknowledgements of pending victims: asked for at most every ACK_POLL_NS, not on every duty cycle.
+            if (pending.size() != 0)
+            {
+                final long nowNs = System.nanoTime();
+                if (nowNs - lastAckPollNs >= ACK_POLL_NS)
+                {
+                    lastAckPollNs = nowNs;
+                    work += pollAcks(null, false, agentAcks);
+                }
+            }
+            return work;
         }
 
         @Override

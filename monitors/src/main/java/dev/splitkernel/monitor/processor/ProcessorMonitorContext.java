@@ -32,6 +32,14 @@ public final class ProcessorMonitorContext
      */
     public static final String OWNER_WAIT_PROP_NAME = "splitkernel.processor.ownerWaitNs";
     public static final long OWNER_WAIT_DEFAULT_NS = 2_000_000_000L;
+    /**
+     * How many piggybacked victims this processor keeps while their owner's secondary has not acknowledged them (so
+     * a miss need not wait for the secondary); 0 waits for it on every miss, as without replication. When they are
+     * all taken, a miss first waits (at most its timeout) for acknowledgements, then writes its victim back and
+     * waits for its secondary.
+     */
+    public static final String PENDING_WRITE_BACKS_PROP_NAME = "splitkernel.processor.pendingWriteBacks";
+    public static final int PENDING_WRITE_BACKS_DEFAULT = 256;
     public static final String REPORT_INTERVAL_PROP_NAME = "splitkernel.processor.reportIntervalNs";
     public static final long REPORT_INTERVAL_DEFAULT_NS = 100_000_000L;
 
@@ -43,6 +51,7 @@ public final class ProcessorMonitorContext
     private long timeoutNs = Long.getLong(TIMEOUT_PROP_NAME, TIMEOUT_DEFAULT_NS);
     private long ownerWaitNs = Long.getLong(OWNER_WAIT_PROP_NAME, OWNER_WAIT_DEFAULT_NS);
     private long reportIntervalNs = Long.getLong(REPORT_INTERVAL_PROP_NAME, REPORT_INTERVAL_DEFAULT_NS);
+    private int pendingWriteBacks = Integer.getInteger(PENDING_WRITE_BACKS_PROP_NAME, PENDING_WRITE_BACKS_DEFAULT);
     private Fabric fabric;
     private dev.splitkernel.monitor.runtime.MonitorRuntime runtime;
     private FabricContext fabricContext;
@@ -88,6 +97,11 @@ public final class ProcessorMonitorContext
         {
             throw new IllegalArgumentException("ownerWaitNs " + ownerWaitNs + " must be >= 0 (" + OWNER_WAIT_PROP_NAME
                 + ")");
+        }
+        if (pendingWriteBacks < 0)
+        {
+            throw new IllegalArgumentException("pendingWriteBacks " + pendingWriteBacks + " must be >= 0 ("
+                + PENDING_WRITE_BACKS_PROP_NAME + ")");
         }
         if (reportIntervalNs <= 0)
         {
@@ -191,6 +205,18 @@ public final class ProcessorMonitorContext
     public long ownerWaitNs()
     {
         return ownerWaitNs;
+    }
+
+    public ProcessorMonitorContext pendingWriteBacks(final int pendingWriteBacks)
+    {
+        this.pendingWriteBacks = pendingWriteBacks;
+        concluded = false;
+        return this;
+    }
+
+    public int pendingWriteBacks()
+    {
+        return pendingWriteBacks;
     }
 
     public ProcessorMonitorContext reportIntervalNs(final long reportIntervalNs)

@@ -5,9 +5,11 @@ import dev.splitkernel.cluster.EmbeddedCluster;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
+import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
 import dev.splitkernel.monitor.processor.SegmentationFault;
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.LineLocation;
+import dev.splitkernel.protocol.LineRequestDescriptor;
 import dev.splitkernel.protocol.MemoryMonitorProxy;
 import dev.splitkernel.protocol.Prot;
 import dev.splitkernel.verbs.Fabric;
@@ -54,6 +56,21 @@ class FailoverTest
             .memoryCapacityBytes(64L << 20)
             .vRegionBytes(VREGION_BYTES)
             .excache(new ExCacheContext().capacityBytes(1L << 20)));
+    }
+
+    /** As {@link #start()}, with room for {@code pending} victims kept until their secondary has them. */
+    private static EmbeddedCluster startWithPendingWriteBacks(final int pending)
+    {
+        final String property = ProcessorMonitorContext.PENDING_WRITE_BACKS_PROP_NAME;
+        System.setProperty(property, Integer.toString(pending));
+        try
+        {
+            return start();
+        }
+        finally
+        {
+            System.clearProperty(property);
+        }
     }
 
     @Test
@@ -133,6 +150,127 @@ class FailoverTest
     }
 
     @Test
+    void shouldLoseNoPendingWriteBackWhenTheOwnerDiesBeforeItsSecondaryHasThem() throws Exception
+    {
+        try (EmbeddedCluster cluster = startWithPendingWriteBacks(4096))
+        {
+            final ProcessorMonitor processor = cluster.processor();
+            final Victim v = writtenAndFlushed(cluster, "pending-failover");
+            assertTrue(monitor(cluster, v.owner()).awaitReplicaCopies(WAIT_NS / 1_000_000L));
+            // The owner applies every write-back but forwards none: they are all pending at the processor.
+            monitor(cluster, v.owner()).holdReplicaForwards();
+            final long first = Math.max(v.base(), v.index() * VREGION_BYTES);
+            final long end = Math.min(v.base() + REGION_BYTES, (v.index() + 1) * VREGION_BYTES);
+            for (long a = first; a < end; a += STRIDE)
+            {
+                v.p().putLong(a, value(a, 2)); // only this vRegion: every victim rides on a fetch from its owner
+            }
+            final int pendingAtKill = processor.pendingWriteBacks();
+            assertTrue(pendingAtKill > 0, "victims pending at the kill");
+
+            cluster.killMemoryMonitor(v.owner());
+            for (long a = first; a < end; a += STRIDE)
+            {
+                assertEquals(value(a, 2), v.p().getLong(a), "at 0x" + Long.toHexString(a) + " (" + pendingAtKill +
+                    " pending at the kill)");
+            }
+            assertTrue(processor.cache().flushAndDropAll(v.p().pid()) >= 0);
+            check(v.p(), v.base(), first, end, 2, 1);
+            assertEquals(v.secondary(), cluster.global().ownerOf(v.p().pid(), v.index()), "the secondary took over");
+            assertTrue(processor.pendingWriteBacksResent() > 0, "pending victims were re-sent to the new owner");
+        }
+    }
+
+    @Test
+    void shouldNeverApplyAnOlderVersionOverANewerOneAtTheSecondary() throws Exception
+    {
+        try (EmbeddedCluster cluster = start())
+        {
+            final Victim v = writtenAndFlushed(cluster, "ordered-forwards");
+            final int pid = v.p().pid();
+            assertTrue(monitor(cluster, v.owner()).awaitReplicaCopies(WAIT_NS / 1_000_000L));
+            final int lineBytes = cluster.context().excache().lineBytes();
+            final long line = Math.max(v.base(), v.index() * VREGION_BYTES);
+            final Fabric fabric = cluster.newPeerFabric("writer");
+            final MemoryMonitorProxy owner = new MemoryMonitorProxy(
+                fabric.connect(monitor(cluster, v.owner()).address()), v.owner(), lineBytes, WAIT_NS);
+            final UnsafeBuffer bytes = new UnsafeBuffer(new byte[lineBytes]);
+            final UnsafeBuffer fetched = new UnsafeBuffer(new byte[lineBytes]);
+            final LineLocation location = new LineLocation();
+            // Versions 1..n of one line, queued behind a held forward, then a plain write-back of version n + 1
+            // (which waits for its own forward): the secondary must end with n + 1.
+            final MemoryMonitor ownerMonitor = monitor(cluster, v.owner());
+            final java.util.concurrent.CountDownLatch release = ownerMonitor.holdReplicaForwards();
+            final int n = 50;
+            long lastTicket = 0;
+            for (int version = 1; version <= n; version++)
+            {
+                bytes.putLong(0, version);
+                assertTrue(owner.fetchLineWithWriteBack(pid, LineRequestDescriptor.FLAG_REPLICA_ASYNC,
+                    line + lineBytes, lineBytes, fetched, 0, location.reset(), pid, line, bytes, 0) >= 0);
+                assertTrue(location.replicaTicket() > lastTicket, "a later ticket for a later version");
+                lastTicket = location.replicaTicket();
+            }
+            final long queued = ownerMonitor.replicaForwardsQueued();
+            final long forwarded = ownerMonitor.counters().get(MemoryMonitorCounters.REPLICA_FORWARDS);
+            final UnsafeBuffer newest = new UnsafeBuffer(new byte[lineBytes]);
+            newest.putLong(0, n + 1);
+            final int[] plain = {Integer.MIN_VALUE};
+            final Thread writer = new Thread(() -> plain[0] = new MemoryMonitorProxy(
+                fabric.connect(ownerMonitor.address()), v.owner(), lineBytes, WAIT_NS)
+                .writeBackLine(pid, line, lineBytes, newest, 0));
+            writer.start();
+            // Queued behind the others (or, were it sent past the queue, sent already).
+            await(() -> ownerMonitor.replicaForwardsQueued() > queued ||
+                ownerMonitor.counters().get(MemoryMonitorCounters.REPLICA_FORWARDS) > forwarded,
+                "the plain write-back's forward queued");
+            release.countDown();
+            writer.join(WAIT_NS / 1_000_000L);
+            assertEquals(0, plain[0], "the plain write-back acknowledged");
+            final long[] acks = new long[2];
+            assertEquals(0, owner.replicaAcks(lastTicket, true, acks));
+            assertTrue(acks[0] >= lastTicket, "every forward done: " + acks[0]);
+
+            cluster.killMemoryMonitor(v.owner());
+            await(() -> cluster.global().ownerOf(pid, v.index()) == v.secondary(), "the secondary promoted");
+            final MemoryMonitorProxy promoted = new MemoryMonitorProxy(
+                fabric.connect(monitor(cluster, v.secondary()).address()), v.secondary(), lineBytes, WAIT_NS);
+            assertTrue(promoted.fetchLine(pid, line, lineBytes, fetched, 0, location.reset()) >= 0);
+            assertEquals(n + 1, fetched.getLong(0), "the secondary applied the versions in order");
+        }
+    }
+
+    @Test
+    void shouldBoundThePendingWriteBacksAndFailClearlyWhenTheSecondaryNeverAcknowledges() throws Exception
+    {
+        final int capacity = 8;
+        try (EmbeddedCluster cluster = startWithPendingWriteBacks(capacity))
+        {
+            final ProcessorMonitor processor = cluster.processor();
+            final Victim v = writtenAndFlushed(cluster, "pending-bound");
+            assertTrue(monitor(cluster, v.owner()).awaitReplicaCopies(WAIT_NS / 1_000_000L));
+            final java.util.concurrent.CountDownLatch release = monitor(cluster, v.owner()).holdReplicaForwards();
+            final long first = Math.max(v.base(), v.index() * VREGION_BYTES);
+            final long end = Math.min(v.base() + REGION_BYTES, (v.index() + 1) * VREGION_BYTES);
+            final int[] most = new int[1];
+            // Every forward is stuck: once the pending victims are full, a miss waits for acknowledgements (bounded),
+            // then writes its victim back plainly, which times out: a clear error, never a hang.
+            final RuntimeException fault = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThrows(
+                RuntimeException.class, () ->
+                {
+                    for (long a = first; a < end; a += STRIDE)
+                    {
+                        v.p().putLong(a, value(a, 2));
+                        most[0] = Math.max(most[0], processor.pendingWriteBacks());
+                    }
+                }, "a write-back that its secondary never acknowledged"));
+            release.countDown();
+            assertTrue(most[0] > 0 && most[0] <= capacity, "pending victims " + most[0] + ", at most " + capacity);
+            assertTrue(fault instanceof SegmentationFault, fault.toString());
+        }
+    }
+
+    @Test
     void shouldFenceAnOwnerDeclaredDeadWhileAliveSoItAcknowledgesNoWriteBackTheNewOwnerLacks() throws Exception
     {
         try (EmbeddedCluster cluster = start())
@@ -203,12 +341,19 @@ class FailoverTest
     {
         for (final MemoryMonitor m : cluster.memoryMonitors())
         {
-            final long[] counted = cluster.global().placedBytes(m.memberId());
-            assertEquals(counted[1], counted[0], () -> "bytes counted at memory monitor " + m.memberId() +
-                " (expected: its placements' bytes): " + state(cluster));
+            // Read again at each try: a new secondary may still be being named (in the background) meanwhile.
+            final long[] counted = new long[3];
+            await(() ->
+            {
+                System.arraycopy(cluster.global().placedBytes(m.memberId()), 0, counted, 0, 3);
+                return counted[1] == counted[0];
+            }, "bytes counted at memory monitor " + m.memberId() + " equal to its placements' bytes");
             // The monitor's own count too: a copy it no longer replicates (another secondary was named) is freed.
-            await(() -> m.reportLoadNow() == 0 && cluster.global().placedBytes(m.memberId())[2] == counted[1],
-                "memory monitor " + m.memberId() + " reporting its placements' " + counted[1] + " committed bytes");
+            await(() ->
+            {
+                final long placed = cluster.global().placedBytes(m.memberId())[1];
+                return m.reportLoadNow() == 0 && cluster.global().placedBytes(m.memberId())[2] == placed;
+            }, "memory monitor " + m.memberId() + " reporting its placements' committed bytes: " + state(cluster));
         }
     }
 
@@ -418,6 +563,17 @@ class FailoverTest
         {
             assertEquals(value(a, was), p.getLong(a), "at 0x" + Long.toHexString(a));
             p.putLong(a, value(a, round));
+        }
+    }
+
+    /** Round {@code inside} in [first, end), {@code outside} elsewhere in the region. */
+    private static void check(final LegoProcess p, final long base, final long first, final long end,
+        final int inside, final int outside)
+    {
+        for (long a = base; a < base + REGION_BYTES; a += STRIDE)
+        {
+            assertEquals(value(a, a >= first && a < end ? inside : outside), p.getLong(a),
+                "at 0x" + Long.toHexString(a));
         }
     }
 

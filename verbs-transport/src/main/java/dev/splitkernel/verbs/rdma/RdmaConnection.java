@@ -1319,7 +1319,7 @@ final class RdmaConnection implements Connection
         {
             recv.post.free();
         }
-        fabric.deregisterLocal(buffersMr);
+        fabric.deregisterMessageBuffers(buffersMr);
         try
         {
             id.destroyId();

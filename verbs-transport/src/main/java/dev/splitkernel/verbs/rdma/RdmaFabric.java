@@ -37,6 +37,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 
@@ -129,6 +130,7 @@ public final class RdmaFabric implements Fabric
     private final ConcurrentLinkedDeque<String> recentErrors = new ConcurrentLinkedDeque<>();
     /** Listener handshakes ever started: only grows (a test waits on it; the live threads come and go). */
     private final AtomicInteger handshakesStarted = new AtomicInteger();
+    private final AtomicLong messageBytesPinned = new AtomicLong();
 
     private final Thread cmThread;
     private volatile boolean running = true;
@@ -311,7 +313,25 @@ public final class RdmaFabric implements Fabric
     /** Register a connection's message buffers (local access only). */
     IbvMr registerMessageBuffers(final ByteBuffer buffer)
     {
-        return registerLocal(buffer, MESSAGE_ACCESS);
+        final IbvMr mr = registerLocal(buffer, MESSAGE_ACCESS);
+        messageBytesPinned.addAndGet(mr.getLength());
+        return mr;
+    }
+
+    /** Deregister a connection's message buffers. */
+    void deregisterMessageBuffers(final IbvMr mr)
+    {
+        messageBytesPinned.addAndGet(-mr.getLength());
+        deregisterLocal(mr);
+    }
+
+    /**
+     * Bytes of message buffers registered (pinned) right now, as the NIC was given them: what the locked-memory
+     * bound ({@link RdmaContext#connectionsPinnedBytes()}) must cover.
+     */
+    public long messageBytesPinned()
+    {
+        return messageBytesPinned.get();
     }
 
     private IbvMr registerLocal(final ByteBuffer buffer, final int access)

@@ -3,6 +3,7 @@ package dev.splitkernel.verbs.rdma;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricContractTest;
+import dev.splitkernel.verbs.FabricException;
 import dev.splitkernel.verbs.MemoryRegion;
 import dev.splitkernel.verbs.RequestHandler;
 import dev.splitkernel.verbs.Status;
@@ -21,12 +22,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The rdma path's safety properties, each on real verbs (Soft-RoCE in CI's guest): remote access only after the
  * cluster secret is proved, a timed-out READ never lands in a buffer its caller got back, a peer that posts no
- * receive breaks the connection within a bounded time instead of stalling it forever. Tagged
+ * receive breaks the connection within a bounded time instead of stalling it forever, and the memory a fabric pins
+ * for its connections is what the locked-memory bound the doctor checks counts, never more. Tagged
  * {@value RdmaTestEnvironment#TAG}; waits follow {@value FabricContractTest#TIMEOUT_PROP_NAME} and the fabric's
  * settings, which a slow guest raises.
  */
@@ -212,6 +215,40 @@ class RdmaSafetyTest
         assertFalse(connection.isConnected(), "a peer that posts no receive stalled the connection for "
             + TimeUnit.NANOSECONDS.toMillis(boundNs) + " ms");
         assertTrue(release.getCount() > 0, "the server was never released: the break came from the RNR bound");
+    }
+
+    @Test
+    void shouldPinForItsConnectionsExactlyWhatTheLockedMemoryBoundCountsAndRefuseOneBeyondIt()
+    {
+        final String local = RdmaTestEnvironment.localAddress();
+        final MemoryRegion[] region = new MemoryRegion[1];
+        final RdmaContext serverContext = context(local);
+        final String address = startServer(serverContext, region);
+        final int maxConnections = 2;
+        final RdmaContext ctx = context(local).maxConnections(maxConnections);
+        client = new RdmaFabric(ctx);
+        final long timeoutNs = client.context().connectTimeoutNs();
+        assertEquals(0, client.messageBytesPinned());
+
+        for (int i = 1; i <= maxConnections; i++)
+        {
+            client.connect(address, timeoutNs);
+            // What the NIC was given to register, against the per-connection figure the doctor's sum is made of.
+            assertEquals(i * ctx.pinnedBytesPerConnection(), client.messageBytesPinned(), "after connection " + i);
+        }
+        assertTrue(client.messageBytesPinned() <= ctx.connectionsPinnedBytes());
+        assertTrue(ctx.connectionsPinnedBytes() <= ctx.requiredMemlockBytes());
+
+        final FabricException beyond = assertThrows(FabricException.class, () -> client.connect(address, timeoutNs),
+            "a connection beyond maxConnections was made");
+        assertTrue(beyond.getMessage().contains(RdmaContext.MAX_CONNECTIONS_PROP_NAME), beyond.getMessage());
+        assertEquals(maxConnections * ctx.pinnedBytesPerConnection(), client.messageBytesPinned(),
+            "the refused connection left memory pinned");
+        assertTrue(server.messageBytesPinned() <= serverContext.connectionsPinnedBytes());
+
+        client.close();
+        assertEquals(0, client.messageBytesPinned(), "closing the fabric left message buffers pinned");
+        client = null;
     }
 
     /**

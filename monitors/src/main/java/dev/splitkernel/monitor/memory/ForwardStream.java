@@ -4,6 +4,7 @@ import dev.splitkernel.verbs.Status;
 import org.agrona.ErrorHandler;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -88,9 +89,9 @@ final class ForwardStream implements AutoCloseable
      * Hold the stream (tests): the forwards queued after this call wait until the latch is counted down, the stream
      * closes, or a minute passes.
      */
-    java.util.concurrent.CountDownLatch hold()
+    CountDownLatch hold()
     {
-        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
         add(() ->
         {
             final long deadlineNs = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);

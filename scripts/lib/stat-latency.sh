@@ -6,14 +6,15 @@ stat_latency_usage() {
 usage: scripts/bench stat-latency [--calls N] [--keep-dir] [--dir DIR]
   Starts a three-monitor cluster as processes on loopback (tcp: global managers, one memory monitor, one
   processor monitor; scripts/splitkernel global|memory|processor), each writing its status file into a
-  fresh directory of its own, then times N calls (default 10) of `scripts/splitkernel stat --json --dir DIR`
+  fresh directory (or --dir DIR), then times N calls (default 10) of `scripts/splitkernel stat --json --dir DIR`
   from start to exit (the whole CLI: JVM start, reading the files, JSON out), checks that each call's JSON
-  lists the three monitors, prints every call's wall time, their median and max and the verdict against the
+  lists the three monitors' JVMs (by pid) as running, prints every call's wall time, their median and max and the verdict against the
   target (within 1 s), and stops the cluster. Exit 1 when the JSON lacks a monitor or the max is over 1 s.
   --calls N     how many stat calls (default 10)
-  --keep-dir    leave the status directory and the monitors' logs (printed) for a look afterwards
+  --keep-dir    leave the monitors' logs and status files (where, printed) for a look afterwards
   --dir DIR     the monitors' status files go to DIR (e.g. the default /dev/shm/splitkernel-stat, with every
-                other file there: stat reads them all), their logs to a fresh directory; DIR is left as it is
+                other file there: stat reads them all), their logs to a fresh directory; afterwards only
+                the three monitors' own files are removed from DIR
 EOF
 }
 

@@ -570,7 +570,8 @@ public final class RunCommand
                 return new RunResult(workload.name(), fabric, timing, pct, cacheBytes, regionBytes,
                     account ? outcome.criticalPathNs() : outcome.wallNs(),
                     account ? local.criticalPathNs() : local.wallNs(), outcome.criticalStallNs(), hits, misses,
-                    writeBacks, oneSided, pLocal, roundTrips, percentile(missLatency, 50), percentile(missLatency, 99));
+                    writeBacks, oneSided, pLocal, roundTrips, percentile(missLatency, 50), percentile(missLatency, 99),
+                    outcome.cacheWaitNs(), outcome.activity(), local.activity());
             }
             finally
             {

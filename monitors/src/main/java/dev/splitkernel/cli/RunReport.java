@@ -233,6 +233,16 @@ final class RunReport
                 run.put("roundTripsPerMiss", r.roundTripsPerMiss());
                 run.put("missP50Ns", r.missP50Ns());
                 run.put("missP99Ns", r.missP99Ns());
+                // The parts of the sample, to tell a slow one's cause: waits left out, the JVM's and kernel's work.
+                run.put("criticalCpuSeconds", (r.runNs() - r.stallNs()) / 1e9);
+                run.put("cacheWaitSeconds", r.cacheWaitNs() / 1e9);
+                run.put("gcMs", r.activity().gcMs());
+                run.put("jitMs", r.activity().jitMs());
+                run.put("minorFaults", r.activity().minorFaults());
+                run.put("majorFaults", r.activity().majorFaults());
+                run.put("localGcMs", r.localActivity().gcMs());
+                run.put("localJitMs", r.localActivity().jitMs());
+                run.put("localMinorFaults", r.localActivity().minorFaults());
                 runs.add(run);
             }
             cell.put("runs", runs);

@@ -19,7 +19,7 @@ class RunReportTest
         for (final double s : slowdowns)
         {
             runs.add(new RunResult(workload, "local", "account", 25.0, 1 << 20, 4 << 20, (long)(s * 1e9),
-                1_000_000_000L, 0, 100, 10, 1, 0, 0, 10, 0, 0));
+                1_000_000_000L, 0, 100, 10, 1, 0, 0, 10, 0, 0, 0, JvmActivity.NONE, JvmActivity.NONE));
         }
         return runs;
     }

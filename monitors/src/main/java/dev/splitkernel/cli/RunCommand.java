@@ -434,6 +434,7 @@ public final class RunCommand
         final List<RunReport.Cell> cells = RunReport.cells(results);
         out.println();
         RunReport.printTable(out, cells);
+        RunReport.printVariation(out, cells);
         RunReport.printHalfWidthSummary(out, cells);
         RunReport.printFabricRatios(out, cells);
         RunReport.printTimingAgreement(out, cells);

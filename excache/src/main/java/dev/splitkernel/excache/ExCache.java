@@ -1230,10 +1230,16 @@ public final class ExCache implements AutoCloseable
     /** Wait (without the set lock) until the slot's fetch of {@code key} ends: bounded by that fetch's own timeout. */
     private void awaitFetch(final int slot, final long key)
     {
+        if (fetchingKey(slot) != key)
+        {
+            return;
+        }
+        final long wait = CacheWaits.begin();
         for (int i = 0; fetchingKey(slot) == key; i++)
         {
             backOff(i);
         }
+        CacheWaits.end(wait);
     }
 
     private static void backOff(final int i)
@@ -1683,9 +1689,14 @@ public final class ExCache implements AutoCloseable
     private void beginExclusive(final long meta, final boolean changeBytes)
     {
         UnsafeApi.getAndAddInt(null, cold(meta) + SLOT_GUARD_OFFSET, GUARD_EXCLUSIVE);
-        while (UnsafeApi.getIntVolatile(null, cold(meta) + SLOT_GUARD_OFFSET) != GUARD_EXCLUSIVE)
+        if (UnsafeApi.getIntVolatile(null, cold(meta) + SLOT_GUARD_OFFSET) != GUARD_EXCLUSIVE)
         {
-            Thread.onSpinWait();
+            final long wait = CacheWaits.begin();
+            while (UnsafeApi.getIntVolatile(null, cold(meta) + SLOT_GUARD_OFFSET) != GUARD_EXCLUSIVE)
+            {
+                Thread.onSpinWait();
+            }
+            CacheWaits.end(wait);
         }
         if (changeBytes)
         {
@@ -1939,6 +1950,11 @@ public final class ExCache implements AutoCloseable
 
     private static void lock(final long lockAddress)
     {
+        if (tryLock(lockAddress))
+        {
+            return;
+        }
+        final long wait = CacheWaits.begin();
         int spins = 0;
         while (!tryLock(lockAddress))
         {
@@ -1951,6 +1967,7 @@ public final class ExCache implements AutoCloseable
                 Thread.yield();
             }
         }
+        CacheWaits.end(wait);
     }
 
     private static boolean tryLock(final long lockAddress)

@@ -167,6 +167,32 @@ final class RunReport
     }
 
     /**
+     * Per cell, which side of the slowdown varies: the 95% half-width (of the median) of the slowdown, of the
+     * splitkernel run's time and of the local twin's, with the medians of what the JSON keeps per sample beside the
+     * run's own work (the cache's contended waits left out of it, collection and compile time in the process during
+     * each side).
+     */
+    static void printVariation(final PrintStream out, final List<Cell> cells)
+    {
+        if (cells.isEmpty() || cells.stream().anyMatch(c -> !c.slowdown().hasMedianCi95()))
+        {
+            return;
+        }
+        out.printf(Locale.ROOT, "%nwhere the spread is (95%% CI half-width, %% of the median; medians per sample):%n");
+        out.printf(Locale.ROOT, "%-10s %-7s %7s %9s %9s %9s %13s %8s %8s %9s %9s%n", "workload", "timing", "% WS",
+            "slowdown", "run side", "local", "cache waits", "JIT ms", "GC ms", "local JIT", "local GC");
+        for (final Cell c : cells)
+        {
+            out.printf(Locale.ROOT, "%-10s %-7s %6.1f%% %8.1f%% %8.1f%% %8.1f%% %10.3f s %8.0f %8.0f %9.0f %9.0f%n",
+                c.workload(), c.timing(), c.sizePercent(), 100 * c.slowdown().relativeCiHalfWidth95(),
+                100 * c.runSeconds().relativeCiHalfWidth95(), 100 * c.localSeconds().relativeCiHalfWidth95(),
+                c.median(r -> r.cacheWaitNs() / 1e9), c.median(r -> r.activity().jitMs()),
+                c.median(r -> r.activity().gcMs()), c.median(r -> r.localActivity().jitMs()),
+                c.median(r -> r.localActivity().gcMs()));
+        }
+    }
+
+    /**
      * With both timing modes: per cell, the median slowdown in account mode over the one in inject mode, measured in
      * the same run (1.00 = they agree).
      */
@@ -233,6 +259,19 @@ final class RunReport
                 run.put("roundTripsPerMiss", r.roundTripsPerMiss());
                 run.put("missP50Ns", r.missP50Ns());
                 run.put("missP99Ns", r.missP99Ns());
+                // The parts of the sample, to tell a slow one's cause: waits left out, the JVM's and kernel's work.
+                if ("account".equals(r.timing()))
+                {
+                    run.put("criticalCpuSeconds", (r.runNs() - r.stallNs()) / 1e9);
+                }
+                run.put("cacheWaitSeconds", r.cacheWaitNs() / 1e9);
+                run.put("gcMs", r.activity().gcMs());
+                run.put("jitMs", r.activity().jitMs());
+                run.put("minorFaults", r.activity().minorFaults());
+                run.put("majorFaults", r.activity().majorFaults());
+                run.put("localGcMs", r.localActivity().gcMs());
+                run.put("localJitMs", r.localActivity().jitMs());
+                run.put("localMinorFaults", r.localActivity().minorFaults());
                 runs.add(run);
             }
             cell.put("runs", runs);

@@ -23,10 +23,15 @@ package dev.splitkernel.cli;
  * @param missP50Ns       median time of a fetched miss (measured: in account mode without the modelled network time),
  *                        0 without fetches or with latency histograms off.
  * @param missP99Ns       its 99th percentile.
+ * @param cacheWaitNs     CPU time the run's threads spun in the cache waiting for each other, left out of
+ *                        {@code runNs}.
+ * @param activity        collections, compiles and page faults of the process during the splitkernel run.
+ * @param localActivity   the same during the local run.
  */
 public record RunResult(String workload, String fabric, String timing, double sizePercent, long cacheBytes,
     long workingSetBytes, long runNs, long localNs, long stallNs, long hits, long misses, long writeBacks, long oneSided,
-    long pLocalFills, long roundTrips, long missP50Ns, long missP99Ns)
+    long pLocalFills, long roundTrips, long missP50Ns, long missP99Ns, long cacheWaitNs, JvmActivity activity,
+    JvmActivity localActivity)
 {
     /** Round trips per miss (p-local fills count as misses that took none). */
     public double roundTripsPerMiss()

@@ -1,5 +1,6 @@
 package dev.splitkernel.cli;
 
+import dev.splitkernel.excache.CacheWaits;
 import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.LegoThread;
 import dev.splitkernel.verbs.VirtualClock;
@@ -49,8 +50,12 @@ final class WorkloadThreads
      * @param criticalPathNs  per step the slowest thread's CPU time plus its virtual stalls, summed over the steps.
      * @param stallNs         virtual stalls of all threads (0 unless the fabric accounts its time).
      * @param criticalStallNs the virtual stalls on the critical path: per step those of its slowest thread.
+     * @param cacheWaitNs     CPU time all threads spun in the cache waiting for another thread ({@link CacheWaits}),
+     *                        left out of the critical path.
+     * @param activity        what the JVM and kernel did to the process meanwhile (collections, compiles, faults).
      */
-    record Outcome(long result, long wallNs, long criticalPathNs, long stallNs, long criticalStallNs)
+    record Outcome(long result, long wallNs, long criticalPathNs, long stallNs, long criticalStallNs,
+        long cacheWaitNs, JvmActivity activity)
     {
     }
 
@@ -175,7 +180,9 @@ final class WorkloadThreads
         final Phase run;
         final StepClock.Steps[] steps;
         final long[] stallNs;
+        final long[] waitNs;
         final AtomicLong total = new AtomicLong();
+        final JvmActivity activity0 = JvmActivity.now();
 
         Timed(final int threads, final VoidPhase populate, final Phase run)
         {
@@ -184,12 +191,14 @@ final class WorkloadThreads
             this.run = run;
             this.steps = new StepClock.Steps[threads];
             this.stallNs = new long[threads];
+            this.waitNs = new long[threads];
         }
 
         /** Populate and run, each at least one step: the barrier between them ends one and starts the next. */
         void body(final int thread) throws Exception
         {
             final long stall0 = VirtualClock.stallNs();
+            final long wait0 = CacheWaits.waitedNs();
             StepClock.start();
             try
             {
@@ -207,6 +216,7 @@ final class WorkloadThreads
                 steps[thread] = StepClock.finish();
             }
             stallNs[thread] = VirtualClock.stallNs() - stall0;
+            waitNs[thread] = CacheWaits.waitedNs() - wait0;
         }
 
         /** One thread: the phases in the caller's thread, no barrier. */
@@ -226,7 +236,8 @@ final class WorkloadThreads
         Outcome outcome(final long wallNs)
         {
             final long[] path = StepClock.criticalPath(steps);
-            return new Outcome(total.get(), wallNs, path[0], Arrays.stream(stallNs).sum(), path[1]);
+            return new Outcome(total.get(), wallNs, path[0], Arrays.stream(stallNs).sum(), path[1],
+                Arrays.stream(waitNs).sum(), JvmActivity.now().since(activity0));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.splitkernel.workload;
 
+import dev.splitkernel.excache.CacheWaits;
 import dev.splitkernel.verbs.VirtualClock;
 
 import java.lang.management.ManagementFactory;
@@ -8,7 +9,8 @@ import java.util.Arrays;
 
 /**
  * The work each thread of a run does between barriers, without the time it waits at them: per step, the thread's
- * CPU time plus the network stalls charged to its {@link VirtualClock}. The run command sums, over the steps, the
+ * CPU time (less the time it spun in the cache waiting for another thread, {@link CacheWaits}) plus the network stalls
+ * charged to its {@link VirtualClock}. The run command sums, over the steps, the
  * slowest thread's work: the run's critical path on a machine with a core per thread (LegoOS's). Waiting is left out
  * because what a waiting thread burns depends on the machine, not on the workload: with more threads than cores a
  * thread spinning at a barrier for one that lost its core burns CPU for as long as the scheduler keeps the other
@@ -27,7 +29,10 @@ public final class StepClock
     {
     }
 
-    /** A thread's steps: per step its work (CPU time plus stalls) and the stalls in it, in nanoseconds. */
+    /**
+     * A thread's steps: per step its work (CPU time, without its contended waits in the cache, plus stalls) and the
+     * stalls in it, in nanoseconds.
+     */
     public record Steps(long[] workNs, long[] stallNs)
     {
         public int count()
@@ -129,12 +134,14 @@ public final class StepClock
         private int count;
         private long cpu0;
         private long stall0;
+        private long wait0;
         private boolean inStep;
 
         void begin()
         {
             inStep = true;
             stall0 = VirtualClock.stallNs();
+            wait0 = CacheWaits.waitedNs();
             cpu0 = cpuNs();
         }
 
@@ -142,6 +149,7 @@ public final class StepClock
         {
             final long cpu = cpuNs();
             final long stall = VirtualClock.stallNs();
+            final long waited = CacheWaits.waitedNs() - wait0;
             if (!inStep)
             {
                 return;
@@ -152,7 +160,8 @@ public final class StepClock
                 work = Arrays.copyOf(work, count * 2);
                 stalls = Arrays.copyOf(stalls, count * 2);
             }
-            work[count] = (cpu - cpu0) + (stall - stall0);
+            // The cache's contended waits are left out like barrier waits (CacheWaits says why).
+            work[count] = Math.max(0, cpu - cpu0 - waited) + (stall - stall0);
             stalls[count] = stall - stall0;
             count++;
         }

@@ -19,7 +19,7 @@ class RunReportTest
         for (final double s : slowdowns)
         {
             runs.add(new RunResult(workload, "local", "account", 25.0, 1 << 20, 4 << 20, (long)(s * 1e9),
-                1_000_000_000L, 0, 100, 10, 1, 0, 0, 10, 0, 0));
+                1_000_000_000L, 0, 100, 10, 1, 0, 0, 10, 0, 0, 0, JvmActivity.NONE, JvmActivity.NONE));
         }
         return runs;
     }
@@ -46,5 +46,25 @@ class RunReportTest
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         RunReport.printHalfWidthSummary(new PrintStream(bytes, true, StandardCharsets.UTF_8), RunReport.cells(results));
         return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void shouldShowWhichSideOfTheSlowdownVaries()
+    {
+        // The splitkernel side steady at 10 s, the local side 1.0 s but one round's at 1.5 s: the local side varies.
+        final List<RunResult> results = new ArrayList<>();
+        final double[] local = {1.0, 1.0, 1.02, 0.98, 1.5, 1.0};
+        for (final double l : local)
+        {
+            results.add(new RunResult("twin", "local", "account", 25.0, 1 << 20, 4 << 20, 10_000_000_000L,
+                (long)(l * 1e9), 0, 100, 10, 1, 0, 0, 10, 0, 0, 3_000_000L, new JvmActivity(2, 7, 0, 0),
+                new JvmActivity(0, 1, 0, 0)));
+        }
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        RunReport.printVariation(new PrintStream(bytes, true, StandardCharsets.UTF_8), RunReport.cells(results));
+        final String text = bytes.toString(StandardCharsets.UTF_8);
+        // Six samples: half-widths from min..max; run side 0%, local (1.5 - 0.98) / 2 / 1.0 = 26%.
+        assertTrue(text.matches("(?s).*twin +account +25\\.0% +\\d+\\.\\d% +0\\.0% +26\\.0% +0\\.003 s +7 +2 +1 +0\\n.*"),
+            text);
     }
 }

@@ -30,7 +30,8 @@ import java.util.zip.CRC32;
  * shipped entries from the file, then the unshipped tail.</li>
  * <li>Without one, the whole log lives in memory and is compacted when it outgrows {@code maxUnshippedBytes} (or twice
  * its size after the last compaction): an entry is dropped when a later entry or discard covers all its bytes, so it
- * keeps at most each line's newest version of the replicated, mapped memory.</li>
+ * keeps at most each line's newest version of the replicated, mapped memory. A process's exit (a discard of its
+ * whole address space) compacts it at once.</li>
  * </ul>
  * Thread-safe: appends from request threads under a short lock; shipping ({@link #doWork()}, {@link #flush()}) and
  * replay take a second lock, and do their network I/O without the append lock.
@@ -147,8 +148,14 @@ final class WriteBackLog implements Agent, AutoCloseable
             return Errno.EINVAL;
         }
         discardData.putLong(0, Math.min(length, Long.MAX_VALUE - start), ByteOrder.LITTLE_ENDIAN);
-        return appendEntry(WriteBackLogDescriptor.KIND_DISCARD, asid, start, discardData, 0,
+        final int result = appendEntry(WriteBackLogDescriptor.KIND_DISCARD, asid, start, discardData, 0,
             WriteBackLogDescriptor.DISCARD_DATA_LENGTH);
+        if (result == 0 && backup == null && start == 0 && length == Long.MAX_VALUE)
+        {
+            // A process is gone: drop its entries now, so no later promotion replays past them.
+            compact();
+        }
+        return result;
     }
 
     private int appendEntry(final int kind, final int asid, final long address, final DirectBuffer src,

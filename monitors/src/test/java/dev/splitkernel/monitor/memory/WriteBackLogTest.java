@@ -182,11 +182,7 @@ class WriteBackLogTest
     @Test
     void shouldLogTheWriteBacksAPrimaryForwardsAndShipThemInTheBackground() throws Exception
     {
-        startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));
-        final MemoryMonitor secondary = new MemoryMonitor(new MemoryMonitorContext()
-            .fabric(fabric()).listenAddress("memory").globalAddress("").capacityBytes(16L << 20).chunkBytes(1 << 20)
-            .replicaBackupAddress("storage").replicaLogBatchBytes(BATCH)).start();
-        closeables.add(secondary);
+        final MemoryMonitor secondary = startSecondaryWithBackup();
         final Connection primary = fabric().connect("memory", TIMEOUT_NS);
         final UnsafeBuffer request = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
             LineRequestDescriptor.HEADER_LENGTH + LINE, 64));
@@ -249,11 +245,7 @@ class WriteBackLogTest
     @Test
     void shouldServeEveryNewestValueAfterAPromotionBuiltFromALongLog() throws Exception
     {
-        startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));
-        final MemoryMonitor secondary = new MemoryMonitor(new MemoryMonitorContext()
-            .fabric(fabric()).listenAddress("memory").globalAddress("").capacityBytes(16L << 20).chunkBytes(1 << 20)
-            .replicaBackupAddress("storage").replicaLogBatchBytes(BATCH)).start();
-        closeables.add(secondary);
+        final MemoryMonitor secondary = startSecondaryWithBackup();
         final MemoryMonitorProxy primary = new MemoryMonitorProxy(fabric().connect("memory", TIMEOUT_NS), 0, LINE,
             TIMEOUT_NS);
         final int pages = 48;
@@ -366,6 +358,12 @@ class WriteBackLogTest
         {
             assertTrue(Arrays.equals(page.getValue(), replayedPages.get(page.getKey())), "page " + page.getKey());
         }
+        final long before = log.compactions();
+        assertEquals(0, log.appendDiscard(1, 0, Long.MAX_VALUE), "process 1 exits");
+        assertEquals(before + 1, log.compactions(), "a process's exit compacts the log at once");
+        final long[] left = new long[2];
+        log.replay((asid, lineAddress, data, dataOffset, lengthBytes) -> left[asid - 1]++);
+        assertTrue(left[0] == 0 && left[1] > 0, "only process 2's lines are left: " + Arrays.toString(left));
     }
 
     private static void write(final java.util.Map<Long, byte[]> pages, final int asid, final long address,
@@ -382,6 +380,17 @@ class WriteBackLogTest
         {
             pages.remove(((long)asid << 32) | (at / LINE));
         }
+    }
+
+    /** A storage monitor at "storage", and a memory monitor at "memory" whose log ships there in batches of BATCH. */
+    private MemoryMonitor startSecondaryWithBackup()
+    {
+        startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));
+        final MemoryMonitor secondary = new MemoryMonitor(new MemoryMonitorContext()
+            .fabric(fabric()).listenAddress("memory").globalAddress("").capacityBytes(16L << 20).chunkBytes(1 << 20)
+            .replicaBackupAddress("storage").replicaLogBatchBytes(BATCH)).start();
+        closeables.add(secondary);
+        return secondary;
     }
 
     private void assertReplaysEverything(final WriteBackLog log)

@@ -436,8 +436,8 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
     }
 
     /**
-     * Secondary no more: free the standby copy of vRegion {@code index} (this monitor was declared dead by mistake
-     * and another secondary was named), or it would count against this monitor's capacity for good.
+     * Secondary no more: free the replica (vma table, logged lines) of vRegion {@code index} (this monitor was
+     * declared dead by mistake and another secondary was named), or it would count against its capacity for good.
      */
     private long dropStandby(final int asid, final long index)
     {

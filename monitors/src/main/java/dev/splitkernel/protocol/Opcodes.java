@@ -29,7 +29,8 @@ public final class Opcodes
     /**
      * Apply owner operation {@code flags} (VMA_MAP_FIXED, VMA_UNMAP, VMA_PROTECT, VMA_DROP_PROCESS) to the
      * secondary's copy of the vma tables (an unmap also voids the logged lines of its range), so a promoted secondary
-     * has them; or mark the replica of the vRegion at {@code address} as being copied ({@link #REPLICA_COPY_BEGIN}) or complete ({@link #REPLICA_COPY_DONE}).
+     * has them; or mark the replica of the vRegion at {@code address} as being copied ({@link #REPLICA_COPY_BEGIN})
+     * or complete ({@link #REPLICA_COPY_DONE}).
      */
     public static final int REPLICA_VMA = 7;
     /** REPLICA_VMA's {@code flags}: a replication starts; the replica is incomplete (not promotable) until... */

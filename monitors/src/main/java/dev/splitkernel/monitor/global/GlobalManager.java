@@ -401,7 +401,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     }
 
     /**
-     * A replica's bytes count against its secondary's capacity (its copy of the vma table commits them): +1 placed, -1 gone.
+     * A replica's bytes count against its secondary's capacity (its copy of the vma table commits them): +1 placed,
+     * -1 gone.
      * A dead secondary's count changes too: one declared dead by mistake rejoins with what it really holds.
      */
     private void placeReplica(final int secondary, final long bytes, final int sign)

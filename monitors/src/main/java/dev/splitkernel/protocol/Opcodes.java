@@ -28,13 +28,14 @@ public final class Opcodes
     // SyscallReplyDescriptor, as the owner operations.
     /**
      * Apply owner operation {@code flags} (VMA_MAP_FIXED, VMA_UNMAP, VMA_PROTECT, VMA_DROP_PROCESS) to the
-     * secondary's standby copy of the vma tables, so a promoted secondary has them; or mark the standby copy of the
-     * vRegion at {@code address} as being copied ({@link #REPLICA_COPY_BEGIN}) or complete ({@link #REPLICA_COPY_DONE}).
+     * secondary's copy of the vma tables (an unmap also voids the logged lines of its range), so a promoted secondary
+     * has them; or mark the replica of the vRegion at {@code address} as being copied ({@link #REPLICA_COPY_BEGIN})
+     * or complete ({@link #REPLICA_COPY_DONE}).
      */
     public static final int REPLICA_VMA = 7;
-    /** REPLICA_VMA's {@code flags}: a replication starts; the standby copy is incomplete (not promotable) until... */
+    /** REPLICA_VMA's {@code flags}: a replication starts; the replica is incomplete (not promotable) until... */
     public static final int REPLICA_COPY_BEGIN = 60;
-    /** ...REPLICA_VMA's {@code flags}: the primary has copied every older page; the standby copy can take over. */
+    /** ...REPLICA_VMA's {@code flags}: the primary has copied every older page; the replica can take over. */
     public static final int REPLICA_COPY_DONE = 61;
     /**
      * REPLICA_VMA's {@code flags}, sent by the GMM to a vRegion's former owner after promoting its secondary: vRegion
@@ -44,15 +45,17 @@ public final class Opcodes
     /**
      * REPLICA_VMA's {@code flags}, sent by the GMM to a monitor declared dead by mistake once it is back: you are no
      * longer the secondary of vRegion {@code newAddress} (an index) of {@code asid} (another was named): free your
-     * standby copy of it.
+     * replica of it (its vma table; its logged lines are voided).
      */
     public static final int REPLICA_DROP = 63;
     /**
      * The primary of vRegion {@code newAddress} (an index) of process {@code asid} is dead: the secondary takes it
-     * over (its standby copy becomes an owned vRegion). Sent by the GMM. Result 0, ENOENT if nothing is here, or EAGAIN if its copy is not complete (the vRegion is lost).
+     * over (its pages built by replaying its write-back log, then an owned vRegion). Sent by the GMM. Result 0, ENOENT
+     * if nothing is here, EAGAIN if its copy is not complete, or EIO if its log cannot be read back (the vRegion is
+     * lost).
      */
     public static final int REPLICA_PROMOTE = 8;
-    /** Log a write-back of a replicated vRegion in the secondary's write-back log; the primary acknowledges after. */
+    /** Log a write-back or page copy in the secondary's write-back log; the primary acknowledges after. */
     public static final int REPLICA_WRITE_BACK = 9;
 
     // Memory monitor, system calls at the process's home. Request: SyscallRequestDescriptor; reply: SyscallReplyDescriptor.

@@ -49,7 +49,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     private final Map<Integer, Integer> homes = new HashMap<>();
     /**
      * Memory monitor to the vRegions (keys) it was the secondary of when declared dead: if it comes back (dead by
-     * mistake) it is told to free those standby copies, unless it has been named their secondary again.
+     * mistake) it is told to free those replicas, unless it has been named their secondary again.
      */
     private final Map<Integer, java.util.Set<Long>> abandonedReplicas = new HashMap<>();
     /** vRegions (keys) with a re-replication queued on the failover thread: queued once until it runs. */
@@ -279,7 +279,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
 
     /**
      * On the failover thread (where every re-replication runs, so none names this monitor between the check and the
-     * call): tell memory monitor {@code memberId}, back after being declared dead, to free its standby copy of vRegion
+     * call): tell memory monitor {@code memberId}, back after being declared dead, to free its replica of vRegion
      * {@code key}, unless it is that vRegion's secondary (or owner) again.
      */
     private void dropReplica(final int memberId, final long key)
@@ -401,7 +401,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     }
 
     /**
-     * A replica's bytes count against its secondary's capacity (its standby copy commits them): +1 placed, -1 gone.
+     * A replica's bytes count against its secondary's capacity (its copy of the vma table commits them): +1 placed,
+     * -1 gone.
      * A dead secondary's count changes too: one declared dead by mistake rejoins with what it really holds.
      */
     private void placeReplica(final int secondary, final long bytes, final int sign)

@@ -24,7 +24,8 @@ import org.agrona.MutableDirectBuffer;
  * the GMM for the owner of a new one);</li>
  * <li>{@link PageMover}: the page moves of mremap, within an owner or across owners;</li>
  * <li>{@link Secondary}: the write-backs primaries forward for replication, in a {@link WriteBackLog} shipped in
- * batches to a backup file on a storage monitor (when {@link MemoryMonitorContext#replicaBackupAddress()} is set).</li>
+ * batches to a backup file on a storage monitor (when {@link MemoryMonitorContext#replicaBackupAddress()} is set;
+ * else kept in memory, compacted), replayed into pages at a promotion ({@link Replication}).</li>
  * </ul>
  * It also keeps the storage buffer cache of the vNodes the GSM assigned it. Requests reach the roles through a table
  * by opcode.
@@ -46,14 +47,14 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     private final PagePool pool;
     private final MemoryMonitorCounters counters;
     private final VmaOwner owner;
-    /** The standby copies of the vRegions this monitor is the secondary of. */
+    /** The vma tables of the vRegions this monitor is the secondary of (no pages: those are in the log). */
     private final VmaOwner standby;
     private final Replication replication;
     private final LineServer lineServer;
     private final Peers peers;
     private final ProcessHome home;
     private final StorageBufferCache bufferCache;
-    /** Null unless a backup storage monitor is configured. */
+    /** The secondary's log: shipped to a backup storage monitor if one is configured, else in memory. */
     private final WriteBackLog writeBackLog;
     /** The role serving each opcode; null for opcodes no role serves. */
     private final RequestHandler[] roles = new RequestHandler[Opcodes.FILE_DROP_VNODE + 1];
@@ -75,8 +76,13 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         standby = new VmaOwner(pool, counters, pageBytes, vRegionBytes, ctx.capacityBytes(), maxVRegionIndex);
         resources.status().onPublish(new VRegionGauges(resources.status(), owner));
         peers = new Peers(fabric, owner, pageBytes, ctx.requestTimeoutNs());
-        replication = new Replication(owner, standby, pool, peers, counters, resources.errors(), pageBytes,
-            vRegionBytes);
+        writeBackLog = new WriteBackLog(ctx.replicaBackupAddress().isEmpty() ? null :
+            new LogBackup(fabric, ctx.replicaBackupAddress(), "memory-" + java.util.UUID.randomUUID(),
+                ctx.requestTimeoutNs()),
+            org.agrona.concurrent.SystemNanoClock.INSTANCE, ctx.replicaLogBatchBytes(), ctx.replicaLogMaxBytes(),
+            ctx.loadReportIntervalNs(), resources.status().countersManager());
+        replication = new Replication(owner, standby, writeBackLog, pool, peers, counters, resources.errors(),
+            pageBytes, vRegionBytes);
         lineServer = new LineServer(owner, replication, pool, counters, ctx.workers(), pageBytes, vRegionBytes,
             maxVRegionIndex, ctx.requestTimeoutNs());
         home = new ProcessHome(peers, new PageMover(peers, lineServer, counters, pageBytes, vRegionBytes), counters,
@@ -84,12 +90,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         bufferCache = new StorageBufferCache(fabric, ctx.globalAddress(), ctx.bufferCacheBytes(), ctx.requestTimeoutNs(),
             resources.status().countersManager());
 
-        writeBackLog = ctx.replicaBackupAddress().isEmpty() ? null : new WriteBackLog(
-            new LogBackup(fabric, ctx.replicaBackupAddress(), "memory-" + java.util.UUID.randomUUID(),
-                ctx.requestTimeoutNs()),
-            org.agrona.concurrent.SystemNanoClock.INSTANCE, ctx.replicaLogBatchBytes(), ctx.replicaLogMaxBytes(),
-            ctx.loadReportIntervalNs(), resources.status().countersManager());
-        roles[Opcodes.REPLICA_WRITE_BACK] = new Secondary(writeBackLog, standby, owner, pool, counters, pageBytes);
+        roles[Opcodes.REPLICA_WRITE_BACK] = new Secondary(writeBackLog, standby, owner, counters, pageBytes);
         roles[Opcodes.REPLICA_VMA] = replication;
         roles[Opcodes.REPLICA_PROMOTE] = replication;
         for (final int opcode : new int[] {Opcodes.LINE_FETCH, Opcodes.LINE_WRITE_BACK,
@@ -153,13 +154,13 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         return replication.forwardsQueued();
     }
 
-    /** vRegions this monitor holds a standby copy of, as a secondary. */
+    /** vRegions this monitor holds the replica (vma table and log) of, as a secondary. */
     public int standbyVRegions()
     {
         return standby.ownedVRegions();
     }
 
-    /** The write-back log this monitor keeps as a secondary, or null (no backup storage configured). */
+    /** The write-back log this monitor keeps as a secondary. */
     WriteBackLog writeBackLog()
     {
         return writeBackLog;
@@ -179,7 +180,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
      */
     public MemoryMonitor start()
     {
-        if (writeBackLog != null)
+        if (writeBackLog.hasBackup())
         {
             resources.runBackground(writeBackLog);
         }
@@ -320,7 +321,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     public boolean mayBlock(final int opcode)
     {
         // A write-back waits on the secondary once this monitor replicates anything; owner operations forward their
-        // vma changes to it. A secondary's own work never waits.
+        // vma changes to it. A secondary's own work never waits, but a promotion may read its log's backup file.
         if (opcode == Opcodes.LINE_FETCH)
         {
             return false;
@@ -329,8 +330,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         {
             return replication.forwarding();
         }
-        return opcode != Opcodes.REPLICA_WRITE_BACK && opcode != Opcodes.REPLICA_VMA &&
-            opcode != Opcodes.REPLICA_PROMOTE;
+        return opcode != Opcodes.REPLICA_WRITE_BACK && opcode != Opcodes.REPLICA_VMA;
     }
 
     /** Report the load now (tests, and after a burst of allocation). Returns 0 or a negative code. */
@@ -356,10 +356,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     {
         resources.stopAgents();
         replication.close();
-        if (writeBackLog != null)
-        {
-            writeBackLog.close();
-        }
+        writeBackLog.close();
         peers.close();
         bufferCache.close();
         pool.close();

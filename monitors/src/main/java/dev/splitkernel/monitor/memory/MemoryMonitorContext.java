@@ -48,7 +48,7 @@ public final class MemoryMonitorContext
 
     /**
      * The storage monitor that keeps this monitor's write-back log backup when it is a secondary; empty (the default):
-     * no write-back log, and forwarded write-backs are refused with ENOSYS.
+     * no backup, the log stays in memory and is compacted (each line's newest version kept).
      */
     public static final String REPLICA_BACKUP_ADDRESS_PROP_NAME = "splitkernel.memory.replicaBackupAddress";
     public static final String REPLICA_BACKUP_ADDRESS_DEFAULT = "";
@@ -57,7 +57,10 @@ public final class MemoryMonitorContext
     public static final String REPLICA_LOG_BATCH_BYTES_PROP_NAME = "splitkernel.memory.replicaLogBatchBytes";
     public static final int REPLICA_LOG_BATCH_BYTES_DEFAULT = 1 << 20;
 
-    /** Bytes of write-back log entries kept in memory while they wait to be shipped; beyond, appends get EAGAIN. */
+    /**
+     * Bytes of write-back log entries kept in memory while they wait to be shipped, beyond which appends get EAGAIN;
+     * without a backup, the size at which the in-memory log is first compacted.
+     */
     public static final String REPLICA_LOG_MAX_BYTES_PROP_NAME = "splitkernel.memory.replicaLogMaxBytes";
     public static final long REPLICA_LOG_MAX_BYTES_DEFAULT = 64L << 20;
 

@@ -41,15 +41,19 @@ public final class MemoryMonitorCounters
     public static final int REPLICATIONS_COMPLETED = 19;
     /** vRegions left without a replica because their secondary failed (as a primary). */
     public static final int REPLICAS_LOST = 20;
-    /** Write-backs logged and applied to the standby copy (as a secondary). */
+    /** Write-backs and page copies logged (as a secondary). */
     public static final int REPLICA_WRITE_BACKS = 21;
-    /** Standby vRegions taken over after their primary died (as a secondary). */
+    /** Replicated vRegions taken over after their primary died, their pages built from the log (as a secondary). */
     public static final int PROMOTIONS = 22;
     /** Owned vRegions this monitor stopped serving because another owns them now (it was declared dead while alive). */
     public static final int VREGIONS_FENCED = 23;
     /** Piggybacked write-backs answered before their secondary had them (the processor kept them until then). */
     public static final int REPLICA_PENDING_ACKS = 24;
-    public static final int COUNT = 25;
+    /** Log entries a promotion replayed into the promoted vRegions' pages (as a secondary). */
+    public static final int REPLAYED_ENTRIES = 25;
+    /** Time the promotions spent replaying the log, in microseconds (as a secondary). */
+    public static final int REPLAY_MICROS = 26;
+    public static final int COUNT = 27;
 
     private static final String[] NAMES =
     {
@@ -58,7 +62,7 @@ public final class MemoryMonitorCounters
         "owner operations", "handler errors", "load reports", "load report failures", "pages moved",
         "worker timeouts", "replica forwards", "replica pages copied", "replications started",
         "replications completed", "replicas lost", "replica write-backs", "promotions",
-        "vRegions fenced", "replica acks deferred"
+        "vRegions fenced", "replica acks deferred", "log entries replayed", "log replay us"
     };
 
     private final AtomicCounter[] values = new AtomicCounter[COUNT];
@@ -74,6 +78,11 @@ public final class MemoryMonitorCounters
     void increment(final int counter)
     {
         values[counter].increment();
+    }
+
+    void add(final int counter, final long delta)
+    {
+        values[counter].getAndAdd(delta);
     }
 
     public long get(final int counter)

@@ -29,10 +29,11 @@ import java.util.concurrent.TimeUnit;
  * forward); a piggybacked one the processor keeps until then is answered at once with a ticket, acknowledged later
  * ({@link Opcodes#LINE_REPLICA_ACKS}). A secondary that fails in transport is dropped (the write-back is still
  * acknowledged: the primary has it) and reported to the GMM, which picks a new one.</li>
- * <li>As a <b>secondary</b>: a {@code standby} vma owner holds the replicated vRegions' vma tables and the pages built
- * from the forwarded write-backs (which also go to the {@link WriteBackLog} and its backup file when one is
- * configured); {@link Opcodes#REPLICA_PROMOTE} moves a standby vRegion, pages and all, into this monitor's owned
- * ones: the failover, without copying.</li>
+ * <li>As a <b>secondary</b>: a {@code standby} vma owner holds the replicated vRegions' vma tables (no pages), and the
+ * forwarded write-backs and page copies go to the {@link WriteBackLog} ({@link Secondary}); an unmap there appends a
+ * discard to the log. {@link Opcodes#REPLICA_PROMOTE} builds the vRegion's pages by replaying the log in order
+ * (shipped batches from the backup file, then the tail in memory, each entry checked) and moves the vRegion into this
+ * monitor's owned ones: the failover.</li>
  * </ul>
  * Thread-safe.
  */
@@ -47,6 +48,7 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
 
     private final VmaOwner owner;
     private final VmaOwner standby;
+    private final WriteBackLog log;
     private final PagePool pool;
     private final Peers peers;
     private final MemoryMonitorCounters counters;
@@ -78,11 +80,13 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
     private volatile boolean closed;
     private volatile boolean forwarding;
 
-    Replication(final VmaOwner owner, final VmaOwner standby, final PagePool pool, final Peers peers,
-        final MemoryMonitorCounters counters, final ErrorHandler errors, final int pageBytes, final long vRegionBytes)
+    Replication(final VmaOwner owner, final VmaOwner standby, final WriteBackLog log, final PagePool pool,
+        final Peers peers, final MemoryMonitorCounters counters, final ErrorHandler errors, final int pageBytes,
+        final long vRegionBytes)
     {
         this.owner = owner;
         this.standby = standby;
+        this.log = log;
         this.pool = pool;
         this.peers = peers;
         this.counters = counters;
@@ -407,18 +411,33 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
             {
                 incompleteCopies.removeIf(key -> (int)(key >>> 32) == asid);
             }
-            result = vmaOpcode == Opcodes.VMA_MAP_FIXED || vmaOpcode == Opcodes.VMA_UNMAP ||
+            final long address = SyscallRequestDescriptor.address(request, offset);
+            final long lengthBytes = SyscallRequestDescriptor.lengthBytes(request, offset);
+            final long changed = vmaOpcode == Opcodes.VMA_MAP_FIXED || vmaOpcode == Opcodes.VMA_UNMAP ||
                 vmaOpcode == Opcodes.VMA_PROTECT || vmaOpcode == Opcodes.VMA_DROP_PROCESS ?
-                standby.ownerOperation(vmaOpcode, asid, SyscallRequestDescriptor.address(request, offset),
-                    SyscallRequestDescriptor.lengthBytes(request, offset), SyscallRequestDescriptor.prot(request, offset),
-                    0) : Errno.EINVAL;
+                standby.ownerOperation(vmaOpcode, asid, address, lengthBytes,
+                    SyscallRequestDescriptor.prot(request, offset), 0) : Errno.EINVAL;
+            if (changed >= 0 && vmaOpcode == Opcodes.VMA_DROP_PROCESS)
+            {
+                result = log.appendDiscard(asid, 0, Long.MAX_VALUE);
+            }
+            else if (changed >= 0 && vmaOpcode == Opcodes.VMA_UNMAP)
+            {
+                // Lines logged there before are void: a later map of the range starts from zeros, as at the primary.
+                final int discarded = log.appendDiscard(asid, address, lengthBytes);
+                result = discarded < 0 ? discarded : changed;
+            }
+            else
+            {
+                result = changed;
+            }
         }
         return SyscallReplyDescriptor.encodeHeader(reply, replyOffset, result, 0);
     }
 
     /**
-     * Secondary no more: free the standby copy of vRegion {@code index} (this monitor was declared dead by mistake
-     * and another secondary was named), or it would count against this monitor's capacity for good.
+     * Secondary no more: free the replica (vma table, logged lines) of vRegion {@code index} (this monitor was
+     * declared dead by mistake and another secondary was named), or it would count against its capacity for good.
      */
     private long dropStandby(final int asid, final long index)
     {
@@ -428,10 +447,14 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         }
         incompleteCopies.remove(VRegion.key(asid, (int)index));
         final long result = standby.ownerOperation(Opcodes.VMA_UNMAP, asid, index * vRegionBytes, vRegionBytes, 0, 0);
-        return result < 0 ? result : 0;
+        return result < 0 ? result : log.appendDiscard(asid, index * vRegionBytes, vRegionBytes);
     }
 
-    /** Secondary: the standby copy of vRegion {@code index} becomes an owned vRegion. */
+    /**
+     * Secondary: vRegion {@code index} becomes an owned vRegion, its pages built from the log: 0, EINVAL, ENOENT (not
+     * replicated here), EAGAIN (its copy was incomplete), EIO (the log cannot be read back: the vRegion is lost),
+     * ENOMEM, or EEXIST.
+     */
     private long promote(final int asid, final long index)
     {
         if (index < 0 || index > Integer.MAX_VALUE)
@@ -444,27 +467,110 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
             {
                 return 0; // promoted already (the GMM asked again)
             }
-            // An owned copy left from before this monitor was declared dead and never fenced: stale, the standby
-            // copy (replicated here since) is the current one.
+            // An owned copy left from before this monitor was declared dead and never fenced: stale, the replica
+            // (replicated here since) is the current one.
             fence(asid, (int)index, "a newer copy replicated here is promoted");
         }
         if (incompleteCopies.contains(VRegion.key(asid, (int)index)))
         {
             return Errno.EAGAIN; // its primary died before it had copied every page here
         }
-        final VRegion region = standby.detach(asid, (int)index);
+        final VRegion region;
+        synchronized (log)
+        {
+            // From here a forwarded line of it is refused (Secondary checks under the same lock): the log is complete.
+            region = standby.detach(asid, (int)index);
+        }
         if (region == null)
         {
             return Errno.ENOENT;
         }
+        final long startNs = System.nanoTime();
+        final LogReplay replay = new LogReplay(region);
+        try
+        {
+            log.replay(replay);
+        }
+        catch (final IllegalStateException ex)
+        {
+            replay.failure = Errno.EIO;
+            errors.onError(new IllegalStateException("memory monitor " + peers.memberId() + ": vRegion " + index +
+                " of process " + asid + " cannot be promoted: " + ex.getMessage(), ex));
+        }
+        if (replay.failure != 0)
+        {
+            region.freePages(0, vRegionBytes >>> pageShift, pool);
+            return replay.failure;
+        }
+        final long replayNs = System.nanoTime() - startNs;
         region.secondary = VRegion.NO_SECONDARY;
         movedAway.remove(VRegion.key(asid, (int)index)); // it came back here
         final int result = owner.adopt(region);
-        if (result == 0)
+        if (result != 0)
         {
-            counters.increment(MemoryMonitorCounters.PROMOTIONS);
+            region.freePages(0, vRegionBytes >>> pageShift, pool);
+            return result;
         }
-        return result;
+        // Its entries here are done with (a later replication here starts with a discard too).
+        log.appendDiscard(asid, region.base, vRegionBytes);
+        counters.increment(MemoryMonitorCounters.PROMOTIONS);
+        counters.add(MemoryMonitorCounters.REPLAYED_ENTRIES, replay.entries);
+        counters.add(MemoryMonitorCounters.REPLAY_MICROS, TimeUnit.NANOSECONDS.toMicros(replayNs));
+        System.out.println("memory monitor " + peers.memberId() + ": promoted vRegion " + index + " of process " +
+            asid + ": replayed " + replay.entries + " of " + replay.scanned + " log entries into " +
+            region.pageCount() + " pages in " + TimeUnit.NANOSECONDS.toMicros(replayNs) + " us" +
+            (log.hasBackup() ? " (" + log.shippedBytes() + " bytes shipped to the backup file)" : ""));
+        return 0;
+    }
+
+    /** Builds a promoted vRegion's pages from the log's entries of it, in order. */
+    private final class LogReplay implements WriteBackLog.EntryHandler
+    {
+        private final VRegion region;
+        private final boolean[] created = new boolean[1];
+        long entries;
+        long scanned;
+        int failure;
+
+        LogReplay(final VRegion region)
+        {
+            this.region = region;
+        }
+
+        @Override
+        public void onLine(final int asid, final long lineAddress, final DirectBuffer data, final int dataOffset,
+            final int lengthBytes)
+        {
+            scanned++;
+            if (asid != region.asid || lineAddress < region.base || lineAddress >= region.limit || failure != 0)
+            {
+                return;
+            }
+            final int page = region.page((lineAddress - region.base) >>> pageShift, pool, created);
+            if (page == PagePool.NO_PAGE)
+            {
+                counters.increment(MemoryMonitorCounters.OUT_OF_MEMORY);
+                failure = Errno.ENOMEM;
+                return;
+            }
+            pool.buffer(page).putBytes(pool.offset(page) + (int)(lineAddress & (pageBytes - 1)), data, dataOffset,
+                lengthBytes);
+            entries++;
+        }
+
+        @Override
+        public void onDiscard(final int asid, final long start, final long length)
+        {
+            scanned++;
+            final long end = start + length;
+            if (asid != region.asid || end <= region.base || start >= region.limit)
+            {
+                return;
+            }
+            region.freePages((Math.max(start, region.base) - region.base) >>> pageShift,
+                (Math.min(end, region.limit) - region.base + pageBytes - 1) >>> pageShift, pool);
+            entries++;
+        }
     }
 
     /** Write-backs a secondary refused, or forwards that failed: the vRegion was left without a replica. */

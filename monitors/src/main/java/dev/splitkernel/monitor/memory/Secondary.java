@@ -10,12 +10,13 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 /**
- * The memory monitor as a secondary (LegoOS's memory replication): a primary forwards each write-back of a
- * replicated vRegion ({@link Opcodes#REPLICA_WRITE_BACK}) and acknowledges its own only after this reply, which comes
- * once the line is in the standby copy of the vRegion (the pages a promotion takes over: the log applied as it
- * arrives) and, when backup storage is configured, in the {@link WriteBackLog} shipped to it. A line of a vRegion with
- * no standby copy here (its vma table was never replicated here) is refused with EFAULT unless the log takes it; one
- * of a vRegion promoted here (the sender was declared dead while alive) with ESTALE, which fences it at the sender.
+ * The memory monitor as a secondary (LegoOS's memory replication): a primary forwards each write-back and page copy
+ * of a replicated vRegion ({@link Opcodes#REPLICA_WRITE_BACK}) and acknowledges its own only after this reply, which
+ * comes once the line is in the {@link WriteBackLog} (shipped in batches to a backup file when backup storage is
+ * configured). The secondary keeps no pages: only the vRegion's vma table ({@code standby}, which commits the
+ * replica's bytes against the capacity) and the log, which a promotion replays into pages ({@link Replication}). A line
+ * outside the standby vma table (its vma table was never replicated here) is refused with EFAULT; one of a vRegion
+ * promoted here (the sender was declared dead while alive) with ESTALE, which fences it at the sender.
  * <p>
  * Thread-safe.
  */
@@ -24,25 +25,17 @@ final class Secondary implements RequestHandler
     private final WriteBackLog log;
     private final VmaOwner standby;
     private final VmaOwner owner;
-    private final PagePool pool;
     private final MemoryMonitorCounters counters;
     private final int pageBytes;
-    private final int pageShift;
-    private final ThreadLocal<boolean[]> createdFlag = ThreadLocal.withInitial(() -> new boolean[1]);
 
-    /**
-     * @param log null: this monitor keeps no write-back log.
-     */
-    Secondary(final WriteBackLog log, final VmaOwner standby, final VmaOwner owner, final PagePool pool,
+    Secondary(final WriteBackLog log, final VmaOwner standby, final VmaOwner owner,
         final MemoryMonitorCounters counters, final int pageBytes)
     {
         this.log = log;
         this.standby = standby;
         this.owner = owner;
-        this.pool = pool;
         this.counters = counters;
         this.pageBytes = pageBytes;
-        this.pageShift = Integer.numberOfTrailingZeros(pageBytes);
     }
 
     @Override
@@ -80,9 +73,7 @@ final class Secondary implements RequestHandler
                 LineReplyDescriptor.encode(reply, replyOffset, Errno.ESTALE, 0, 0, 0);
                 return LineReplyDescriptor.HEADER_LENGTH;
             }
-            final int applied = applyToStandby(asid, lineAddress, lengthBytes, request, dataOffset);
-            final int logged = log == null ? applied : log.append(asid, lineAddress, request, dataOffset, lengthBytes);
-            result = applied == 0 || logged == 0 ? Math.min(0, Math.max(applied, logged)) : applied;
+            result = logLine(asid, lineAddress, lengthBytes, request, dataOffset);
             if (result == 0)
             {
                 counters.increment(MemoryMonitorCounters.REPLICA_WRITE_BACKS);
@@ -92,23 +83,20 @@ final class Secondary implements RequestHandler
         return LineReplyDescriptor.HEADER_LENGTH;
     }
 
-    /** Write the line into the standby copy's page (created at its first line): 0, EFAULT (no copy), ENOMEM. */
-    private int applyToStandby(final int asid, final long lineAddress, final int lengthBytes, final DirectBuffer src,
+    /** Append the line to the log if the standby vma table maps it: 0, EFAULT, or the log's refusal. */
+    private int logLine(final int asid, final long lineAddress, final int lengthBytes, final DirectBuffer src,
         final int srcOffset)
     {
-        final VRegion region = standby.region(asid, lineAddress);
-        if (region == null || region.vmas.protAt(lineAddress) < 0)
+        // Under the log's lock: a promotion takes the vRegion out of the standby table under it too, so no line of
+        // the vRegion enters the log after the promotion's replay has read it.
+        synchronized (log)
         {
-            return Errno.EFAULT;
+            final VRegion region = standby.region(asid, lineAddress);
+            if (region == null || region.vmas.protAt(lineAddress) < 0)
+            {
+                return Errno.EFAULT;
+            }
+            return log.append(asid, lineAddress, src, srcOffset, lengthBytes);
         }
-        final int page = region.page((lineAddress - region.base) >>> pageShift, pool, createdFlag.get());
-        if (page == PagePool.NO_PAGE)
-        {
-            counters.increment(MemoryMonitorCounters.OUT_OF_MEMORY);
-            return Errno.ENOMEM;
-        }
-        pool.buffer(page).putBytes(pool.offset(page) + (int)(lineAddress & (pageBytes - 1)), src, srcOffset,
-            lengthBytes);
-        return 0;
     }
 }

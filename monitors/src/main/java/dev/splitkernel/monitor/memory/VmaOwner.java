@@ -102,8 +102,8 @@ final class VmaOwner implements RequestHandler
     }
 
     /**
-     * Own {@code region} from now on, with its vmas and pages (a promoted secondary's standby copy). Never refused for
-     * capacity: the data must not be lost.
+     * Own {@code region} from now on, with its vmas and pages (a promoted secondary's replica, its pages built from
+     * the log). Never refused for capacity: the data must not be lost.
      *
      * @return 0, or EEXIST if this monitor owns that vRegion already.
      */

@@ -17,13 +17,22 @@ import java.util.List;
 import java.util.zip.CRC32;
 
 /**
- * A secondary memory monitor's write-back log (LegoOS's memory replication): each write-back forwarded by a primary
- * is appended here, and only then acknowledged. Full batches (about {@code batchBytes}, 1 MiB by default) are shipped
- * to a backup file on a storage monitor ({@link LogBackup}), forced there, and dropped from memory, so the log's
- * memory stays bounded; while shipping fails, batches wait (and are retried) up to {@code maxUnshippedBytes}, beyond
- * which appends are refused with EAGAIN. {@link #replay} gives back every entry in order, the shipped ones read from
- * the backup file, then the unshipped tail: what a promoted secondary rebuilds its pages from.
+ * A secondary memory monitor's write-back log (LegoOS's memory replication): each write-back and page copy forwarded
+ * by a primary is appended here, and only then acknowledged; a promoted secondary builds the vRegion's pages by
+ * replaying it ({@link #replay}: every entry in order, each checked). Unmaps at the secondary append a discard, which
+ * voids the older entries of its range.
  * <p>
+ * Memory stays bounded either way:
+ * <ul>
+ * <li>With a backup ({@link LogBackup} on a storage monitor): full batches (about {@code batchBytes}, 1 MiB by
+ * default) are shipped to the backup file, forced there, and dropped from memory; while shipping fails, batches wait
+ * (and are retried) up to {@code maxUnshippedBytes}, beyond which appends are refused with EAGAIN. Replay reads the
+ * shipped entries from the file, then the unshipped tail.</li>
+ * <li>Without one, the whole log lives in memory and is compacted when it outgrows {@code maxUnshippedBytes} (or twice
+ * its size after the last compaction): an entry is dropped when a later entry or discard covers all its bytes, so it
+ * keeps at most each line's newest version of the replicated, mapped memory. A process's exit (a discard of its
+ * whole address space) compacts it at once.</li>
+ * </ul>
  * Thread-safe: appends from request threads under a short lock; shipping ({@link #doWork()}, {@link #flush()}) and
  * replay take a second lock, and do their network I/O without the append lock.
  */
@@ -32,8 +41,17 @@ final class WriteBackLog implements Agent, AutoCloseable
     /** Receives the log's entries in order. */
     interface EntryHandler
     {
-        void onEntry(int asid, long lineAddress, DirectBuffer data, int dataOffset, int lengthBytes);
+        /** A write-back or page copy of {@code lengthBytes} at {@code lineAddress}. */
+        void onLine(int asid, long lineAddress, DirectBuffer data, int dataOffset, int lengthBytes);
+
+        /** The entries before this one in {@code [start, start + length)} of {@code asid} are void. */
+        default void onDiscard(final int asid, final long start, final long length)
+        {
+        }
     }
+
+    /** Compaction tracks which bytes later entries cover in blocks of this size (no line crosses one). */
+    private static final int COVER_BLOCK_BYTES = 4096;
 
     private static final class Batch
     {
@@ -53,6 +71,7 @@ final class WriteBackLog implements Agent, AutoCloseable
     private final long retryIntervalNs;
     private final Object shipLock = new Object();
     private final CRC32 crc = new CRC32();
+    private final UnsafeBuffer discardData = new UnsafeBuffer(new byte[WriteBackLogDescriptor.DISCARD_DATA_LENGTH]);
     private final ArrayDeque<Batch> sealed = new ArrayDeque<>();
     private Batch open;
     private Batch spare;
@@ -61,21 +80,27 @@ final class WriteBackLog implements Agent, AutoCloseable
     private long shippedBytes;
     private final AtomicCounter batchesShipped;
     private final AtomicCounter shipFailures;
+    private final AtomicCounter compactions;
+    /** Without a backup: the log is compacted before it grows past this. */
+    private long compactAtBytes;
     private long lastShipResult;
     private long retryAtNs;
 
     /**
+     * @param backup            where full batches go, or null: none (the log stays in memory, compacted).
      * @param batchBytes        bytes of entries shipped at once (a line's entry must fit).
-     * @param maxUnshippedBytes bytes of entries kept in memory at most, waiting to be shipped.
+     * @param maxUnshippedBytes bytes of entries kept in memory at most, waiting to be shipped; without a backup, the
+     *                          size at which the log is first compacted.
      * @param retryIntervalNs   wait after a failed shipment before the next try.
      * @param counters          where its counters live (the monitor's status file), or null for private ones.
      */
     WriteBackLog(final LogBackup backup, final NanoClock clock, final int batchBytes, final long maxUnshippedBytes,
         final long retryIntervalNs, final CountersManager counters)
     {
-        final CountersManager m = counters != null ? counters : PrivateCounters.newManager(2);
+        final CountersManager m = counters != null ? counters : PrivateCounters.newManager(3);
         batchesShipped = m.newCounter("write-back log: batches shipped", MonitorStatus.TYPE_MONITOR);
         shipFailures = m.newCounter("write-back log: ship failures", MonitorStatus.TYPE_MONITOR);
+        compactions = m.newCounter("write-back log: compactions", MonitorStatus.TYPE_MONITOR);
         if (batchBytes < WriteBackLogDescriptor.entryLength(1) || maxUnshippedBytes < batchBytes)
         {
             throw new IllegalArgumentException("write-back log: batchBytes " + batchBytes +
@@ -86,7 +111,14 @@ final class WriteBackLog implements Agent, AutoCloseable
         this.batchBytes = batchBytes;
         this.maxUnshippedBytes = maxUnshippedBytes;
         this.retryIntervalNs = retryIntervalNs;
+        this.compactAtBytes = maxUnshippedBytes;
         this.open = new Batch(batchBytes);
+    }
+
+    /** True if full batches are shipped to a backup file (else the log is compacted in memory). */
+    boolean hasBackup()
+    {
+        return backup != null;
     }
 
     /**
@@ -97,12 +129,48 @@ final class WriteBackLog implements Agent, AutoCloseable
     synchronized int append(
         final int asid, final long lineAddress, final DirectBuffer src, final int srcOffset, final int lengthBytes)
     {
-        final int entryLength = WriteBackLogDescriptor.entryLength(lengthBytes);
-        if (lengthBytes <= 0 || entryLength > batchBytes)
+        if (lengthBytes <= 0)
         {
             return Errno.EINVAL;
         }
-        if (unshippedBytes + entryLength > maxUnshippedBytes)
+        return appendEntry(WriteBackLogDescriptor.KIND_LINE, asid, lineAddress, src, srcOffset, lengthBytes);
+    }
+
+    /**
+     * Log that {@code [start, start + length)} of {@code asid} was unmapped here: the entries before are void.
+     *
+     * @return 0; EINVAL for a bad range; EAGAIN if the unshipped bytes are at their bound.
+     */
+    synchronized int appendDiscard(final int asid, final long start, final long length)
+    {
+        if (start < 0 || length <= 0)
+        {
+            return Errno.EINVAL;
+        }
+        discardData.putLong(0, Math.min(length, Long.MAX_VALUE - start), ByteOrder.LITTLE_ENDIAN);
+        final int result = appendEntry(WriteBackLogDescriptor.KIND_DISCARD, asid, start, discardData, 0,
+            WriteBackLogDescriptor.DISCARD_DATA_LENGTH);
+        if (result == 0 && backup == null && start == 0 && length == Long.MAX_VALUE)
+        {
+            // A process is gone: drop its entries now, so no later promotion replays past them.
+            compact();
+        }
+        return result;
+    }
+
+    private int appendEntry(final int kind, final int asid, final long address, final DirectBuffer src,
+        final int srcOffset, final int lengthBytes)
+    {
+        final int entryLength = WriteBackLogDescriptor.entryLength(lengthBytes);
+        if (entryLength > batchBytes)
+        {
+            return Errno.EINVAL;
+        }
+        if (backup == null && unshippedBytes + entryLength > compactAtBytes)
+        {
+            compact();
+        }
+        else if (backup != null && unshippedBytes + entryLength > maxUnshippedBytes)
         {
             return Errno.EAGAIN;
         }
@@ -110,27 +178,148 @@ final class WriteBackLog implements Agent, AutoCloseable
         {
             seal();
         }
-        final UnsafeBuffer b = open.buffer;
-        final int at = open.length;
+        write(open, kind, asid, address, sequence++, src, srcOffset, lengthBytes);
+        unshippedBytes += entryLength;
+        return 0;
+    }
+
+    /** Encode one entry at the end of {@code batch}, with its checksum. */
+    private void write(final Batch batch, final int kind, final int asid, final long address, final long entrySequence,
+        final DirectBuffer src, final int srcOffset, final int lengthBytes)
+    {
+        final int entryLength = WriteBackLogDescriptor.entryLength(lengthBytes);
+        final UnsafeBuffer b = batch.buffer;
+        final int at = batch.length;
         b.putInt(at + WriteBackLogDescriptor.ENTRY_LENGTH_OFFSET, entryLength, ByteOrder.LITTLE_ENDIAN);
         b.putInt(at + WriteBackLogDescriptor.ASID_OFFSET, asid, ByteOrder.LITTLE_ENDIAN);
-        b.putLong(at + WriteBackLogDescriptor.LINE_ADDRESS_OFFSET, lineAddress, ByteOrder.LITTLE_ENDIAN);
-        b.putLong(at + WriteBackLogDescriptor.SEQUENCE_OFFSET, sequence++, ByteOrder.LITTLE_ENDIAN);
+        b.putLong(at + WriteBackLogDescriptor.LINE_ADDRESS_OFFSET, address, ByteOrder.LITTLE_ENDIAN);
+        b.putLong(at + WriteBackLogDescriptor.SEQUENCE_OFFSET, entrySequence, ByteOrder.LITTLE_ENDIAN);
         b.putInt(at + WriteBackLogDescriptor.LENGTH_OFFSET, lengthBytes, ByteOrder.LITTLE_ENDIAN);
+        b.putInt(at + WriteBackLogDescriptor.KIND_OFFSET, kind, ByteOrder.LITTLE_ENDIAN);
         b.putBytes(at + WriteBackLogDescriptor.DATA_OFFSET, src, srcOffset, lengthBytes);
         crc.reset();
         crc.update(b.byteArray(), at, entryLength - WriteBackLogDescriptor.CHECKSUM_LENGTH);
         b.putInt(at + entryLength - WriteBackLogDescriptor.CHECKSUM_LENGTH, (int)crc.getValue(),
             ByteOrder.LITTLE_ENDIAN);
-        open.length += entryLength;
-        unshippedBytes += entryLength;
-        return 0;
+        batch.length += entryLength;
+    }
+
+    /**
+     * Without a backup (the whole log is here, append lock held): keep only the entries no later entry or discard
+     * covers, renumbered from 0, and compact next at twice what is left (at least {@code maxUnshippedBytes}).
+     */
+    private void compact()
+    {
+        final List<Batch> batches = new ArrayList<>(sealed);
+        batches.add(open);
+        final org.agrona.collections.LongArrayList entries = new org.agrona.collections.LongArrayList();
+        for (int i = 0; i < batches.size(); i++)
+        {
+            final Batch batch = batches.get(i);
+            for (int at = 0; at < batch.length;)
+            {
+                entries.addLong(((long)i << 32) | at);
+                at += batch.buffer.getInt(at + WriteBackLogDescriptor.ENTRY_LENGTH_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            }
+        }
+        // Newest first: an entry is kept unless later ones cover every byte of it.
+        final boolean[] keep = new boolean[entries.size()];
+        final org.agrona.collections.Int2ObjectHashMap<org.agrona.collections.Long2ObjectHashMap<java.util.BitSet>>
+            covered = new org.agrona.collections.Int2ObjectHashMap<>();
+        final List<long[]> discards = new ArrayList<>();
+        for (int e = entries.size() - 1; e >= 0; e--)
+        {
+            final long where = entries.getLong(e);
+            final UnsafeBuffer b = batches.get((int)(where >>> 32)).buffer;
+            final int at = (int)where;
+            final int asid = b.getInt(at + WriteBackLogDescriptor.ASID_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            final long address = b.getLong(at + WriteBackLogDescriptor.LINE_ADDRESS_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            final int lengthBytes = b.getInt(at + WriteBackLogDescriptor.LENGTH_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            if (b.getInt(at + WriteBackLogDescriptor.KIND_OFFSET, ByteOrder.LITTLE_ENDIAN) ==
+                WriteBackLogDescriptor.KIND_DISCARD)
+            {
+                // Voids only older entries, all of which are here: once they are dropped it has nothing left to do.
+                final long length = b.getLong(at + WriteBackLogDescriptor.DATA_OFFSET, ByteOrder.LITTLE_ENDIAN);
+                discards.add(new long[] {asid, address, address + length});
+                continue;
+            }
+            if (discarded(discards, asid, address, lengthBytes))
+            {
+                continue;
+            }
+            final long block = address / COVER_BLOCK_BYTES;
+            final int from = (int)(address % COVER_BLOCK_BYTES);
+            if (from + lengthBytes > COVER_BLOCK_BYTES)
+            {
+                keep[e] = true; // spans blocks (never, for lines of at most a page): kept, covering nothing
+                continue;
+            }
+            final java.util.BitSet bytes = covered
+                .computeIfAbsent(asid, k -> new org.agrona.collections.Long2ObjectHashMap<>())
+                .computeIfAbsent(block, k -> new java.util.BitSet(COVER_BLOCK_BYTES));
+            if (bytes.nextClearBit(from) < from + lengthBytes)
+            {
+                keep[e] = true;
+                bytes.set(from, from + lengthBytes);
+            }
+        }
+        final ArrayDeque<Batch> kept = new ArrayDeque<>();
+        Batch into = new Batch(batchBytes);
+        long keptBytes = 0;
+        long keptEntries = 0;
+        for (int e = 0; e < keep.length; e++)
+        {
+            if (!keep[e])
+            {
+                continue;
+            }
+            final long where = entries.getLong(e);
+            final UnsafeBuffer b = batches.get((int)(where >>> 32)).buffer;
+            final int at = (int)where;
+            final int lengthBytes = b.getInt(at + WriteBackLogDescriptor.LENGTH_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            final int entryLength = WriteBackLogDescriptor.entryLength(lengthBytes);
+            if (into.length + entryLength > batchBytes)
+            {
+                kept.addLast(into);
+                into = new Batch(batchBytes);
+            }
+            write(into, WriteBackLogDescriptor.KIND_LINE, b.getInt(at + WriteBackLogDescriptor.ASID_OFFSET,
+                ByteOrder.LITTLE_ENDIAN), b.getLong(at + WriteBackLogDescriptor.LINE_ADDRESS_OFFSET,
+                ByteOrder.LITTLE_ENDIAN), keptEntries++, b, at + WriteBackLogDescriptor.DATA_OFFSET, lengthBytes);
+            keptBytes += entryLength;
+        }
+        sealed.clear();
+        sealed.addAll(kept);
+        open = into;
+        spare = null;
+        sequence = keptEntries;
+        unshippedBytes = keptBytes;
+        compactAtBytes = Math.max(maxUnshippedBytes, 2 * keptBytes);
+        compactions.increment();
+    }
+
+    private static boolean discarded(final List<long[]> discards, final int asid, final long address,
+        final int lengthBytes)
+    {
+        for (int i = 0; i < discards.size(); i++)
+        {
+            final long[] d = discards.get(i);
+            if (d[0] == asid && d[1] <= address && address + lengthBytes <= d[2])
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Ship the oldest full batch, unless the last shipment failed less than the retry interval ago. */
     @Override
     public int doWork()
     {
+        if (backup == null)
+        {
+            return 0;
+        }
         synchronized (shipLock)
         {
             if (clock.nanoTime() - retryAtNs < 0)
@@ -148,6 +337,10 @@ final class WriteBackLog implements Agent, AutoCloseable
      */
     long flush()
     {
+        if (backup == null)
+        {
+            return 0;
+        }
         synchronized (shipLock)
         {
             synchronized (this)
@@ -178,7 +371,10 @@ final class WriteBackLog implements Agent, AutoCloseable
         synchronized (shipLock)
         {
             final long[] nextSequence = {0};
-            replayBackup(handler, nextSequence);
+            if (backup != null)
+            {
+                replayBackup(handler, nextSequence);
+            }
             final List<Batch> inMemory;
             synchronized (this)
             {
@@ -222,6 +418,11 @@ final class WriteBackLog implements Agent, AutoCloseable
         return shipFailures.get();
     }
 
+    synchronized long compactions()
+    {
+        return compactions.get();
+    }
+
     synchronized long entries()
     {
         return sequence;
@@ -238,7 +439,10 @@ final class WriteBackLog implements Agent, AutoCloseable
     {
         synchronized (shipLock)
         {
-            backup.close();
+            if (backup != null)
+            {
+                backup.close();
+            }
         }
     }
 
@@ -339,10 +543,16 @@ final class WriteBackLog implements Agent, AutoCloseable
         {
             final int entryLength = b.getInt(at + WriteBackLogDescriptor.ENTRY_LENGTH_OFFSET, ByteOrder.LITTLE_ENDIAN);
             final int lengthBytes = b.getInt(at + WriteBackLogDescriptor.LENGTH_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            final int kind = b.getInt(at + WriteBackLogDescriptor.KIND_OFFSET, ByteOrder.LITTLE_ENDIAN);
             if (lengthBytes <= 0 || entryLength != WriteBackLogDescriptor.entryLength(lengthBytes) ||
                 entryLength > batchBytes)
             {
                 throw damaged(where, base + at, "a bad entry length " + entryLength);
+            }
+            if (kind != WriteBackLogDescriptor.KIND_LINE && (kind != WriteBackLogDescriptor.KIND_DISCARD ||
+                lengthBytes != WriteBackLogDescriptor.DISCARD_DATA_LENGTH))
+            {
+                throw damaged(where, base + at, "a bad entry kind " + kind + " of " + lengthBytes + " bytes");
             }
             if (to - at < entryLength)
             {
@@ -361,9 +571,17 @@ final class WriteBackLog implements Agent, AutoCloseable
                 throw damaged(where, base + at, "entry " + entrySequence + " where " + nextSequence[0] + " was due");
             }
             nextSequence[0]++;
-            handler.onEntry(b.getInt(at + WriteBackLogDescriptor.ASID_OFFSET, ByteOrder.LITTLE_ENDIAN),
-                b.getLong(at + WriteBackLogDescriptor.LINE_ADDRESS_OFFSET, ByteOrder.LITTLE_ENDIAN), b,
-                at + WriteBackLogDescriptor.DATA_OFFSET, lengthBytes);
+            final int asid = b.getInt(at + WriteBackLogDescriptor.ASID_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            final long address = b.getLong(at + WriteBackLogDescriptor.LINE_ADDRESS_OFFSET, ByteOrder.LITTLE_ENDIAN);
+            if (kind == WriteBackLogDescriptor.KIND_LINE)
+            {
+                handler.onLine(asid, address, b, at + WriteBackLogDescriptor.DATA_OFFSET, lengthBytes);
+            }
+            else
+            {
+                handler.onDiscard(asid, address,
+                    b.getLong(at + WriteBackLogDescriptor.DATA_OFFSET, ByteOrder.LITTLE_ENDIAN));
+            }
             at += entryLength;
         }
         return at;

@@ -19,12 +19,16 @@ package dev.splitkernel.monitor.memory;
  *  +---------------------------------------------------------------+
  *  |                          lengthBytes                          | 24
  *  +---------------------------------------------------------------+
- *  |  the line's bytes                                          ... 28
+ *  |                  kind (KIND_LINE or KIND_DISCARD)             | 28
+ *  +---------------------------------------------------------------+
+ *  |  the line's bytes, or a discard's range length (64 bits)  ... 32
  *  +---------------------------------------------------------------+
  *  |                CRC32 of bytes 0 .. here                       |
  *  +---------------------------------------------------------------+
  * </pre>
- * Replaying the entries in sequence order rebuilds the logged lines (a later entry of a line wins).
+ * Replaying the entries in sequence order rebuilds the logged lines (a later entry of a line wins); a discard (the
+ * range was unmapped at the secondary, or its vRegion promoted or dropped there) voids the entries before it in
+ * {@code [lineAddress, lineAddress + length)} of its asid.
  */
 final class WriteBackLogDescriptor
 {
@@ -33,8 +37,14 @@ final class WriteBackLogDescriptor
     static final int LINE_ADDRESS_OFFSET = 8;
     static final int SEQUENCE_OFFSET = 16;
     static final int LENGTH_OFFSET = 24;
-    static final int DATA_OFFSET = 28;
-    static final int HEADER_LENGTH = 28;
+    static final int KIND_OFFSET = 28;
+    static final int DATA_OFFSET = 32;
+    static final int HEADER_LENGTH = 32;
+    /** A write-back or a page copy: the line's bytes. */
+    static final int KIND_LINE = 1;
+    /** The range's older entries are void: its data is the range's length. */
+    static final int KIND_DISCARD = 2;
+    static final int DISCARD_DATA_LENGTH = 8;
     static final int CHECKSUM_LENGTH = 4;
 
     private WriteBackLogDescriptor()

@@ -50,8 +50,10 @@ final class RoleFixture implements AutoCloseable
         owner = new VmaOwner(pool, counters, PAGE, VREGION_BYTES, capacityBytes, MAX_VREGION_INDEX);
         peers = new Peers(fabric, owner, PAGE, TIMEOUT_NS);
         final VmaOwner standby = new VmaOwner(pool, counters, PAGE, VREGION_BYTES, capacityBytes, MAX_VREGION_INDEX);
-        final Replication replication = new Replication(owner, standby, pool, peers, counters, Throwable::printStackTrace,
-            PAGE, VREGION_BYTES);
+        final WriteBackLog log = new WriteBackLog(null, org.agrona.concurrent.SystemNanoClock.INSTANCE, 64 * 1024,
+            1 << 20, 1_000_000L, null);
+        final Replication replication = new Replication(owner, standby, log, pool, peers, counters,
+            Throwable::printStackTrace, PAGE, VREGION_BYTES);
         lines = new LineServer(owner, replication, pool, counters, 1, PAGE, VREGION_BYTES, MAX_VREGION_INDEX,
             TIMEOUT_NS);
         peers.joined(MEMBER_ID, null);

@@ -11,7 +11,9 @@ import dev.splitkernel.protocol.FileFlags;
 import dev.splitkernel.protocol.FileStat;
 import dev.splitkernel.protocol.LineReplyDescriptor;
 import dev.splitkernel.protocol.LineRequestDescriptor;
+import dev.splitkernel.protocol.MemoryMonitorProxy;
 import dev.splitkernel.protocol.Opcodes;
+import dev.splitkernel.protocol.Prot;
 import dev.splitkernel.protocol.StorageProxy;
 import dev.splitkernel.verbs.Connection;
 import dev.splitkernel.verbs.Fabric;
@@ -180,16 +182,14 @@ class WriteBackLogTest
     @Test
     void shouldLogTheWriteBacksAPrimaryForwardsAndShipThemInTheBackground() throws Exception
     {
-        startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));
-        final MemoryMonitor secondary = new MemoryMonitor(new MemoryMonitorContext()
-            .fabric(fabric()).listenAddress("memory").globalAddress("").capacityBytes(16L << 20).chunkBytes(1 << 20)
-            .replicaBackupAddress("storage").replicaLogBatchBytes(BATCH)).start();
-        closeables.add(secondary);
+        final MemoryMonitor secondary = startSecondaryWithBackup();
         final Connection primary = fabric().connect("memory", TIMEOUT_NS);
         final UnsafeBuffer request = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
             LineRequestDescriptor.HEADER_LENGTH + LINE, 64));
         final UnsafeBuffer reply = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64, 64));
         final int lines = 3 * ENTRIES_PER_BATCH;
+        assertEquals(0, new MemoryMonitorProxy(primary, 0, LINE, TIMEOUT_NS).ownerOperation(Opcodes.REPLICA_VMA, 5, 0,
+            (long)lines * LINE, Prot.PROT_READ | Prot.PROT_WRITE, Opcodes.VMA_MAP_FIXED, 0, 0), "the replica's vmas");
         for (int i = 0; i < lines; i++)
         {
             final byte[] bytes = randomBytes(LINE);
@@ -220,7 +220,7 @@ class WriteBackLogTest
     }
 
     @Test
-    void shouldRefuseForwardedWriteBacksOfAVRegionNeitherReplicatedHereNorLogged()
+    void shouldRefuseForwardedWriteBacksOfAVRegionNotReplicatedHere()
     {
         final MemoryMonitor monitor = new MemoryMonitor(new MemoryMonitorContext()
             .fabric(fabric()).listenAddress("memory").globalAddress("").capacityBytes(16L << 20).chunkBytes(1 << 20))
@@ -233,7 +233,164 @@ class WriteBackLogTest
         primary.call(Opcodes.REPLICA_WRITE_BACK, request, 0, request.capacity(), reply, 0, reply.capacity(),
             TIMEOUT_NS);
         assertEquals(Errno.EFAULT, LineReplyDescriptor.result(reply, 0),
-            "no standby copy of the vRegion (its vma table never came) and no log to take the line");
+            "the vRegion's vma table never came here: the line is not logged");
+    }
+
+    /**
+     * A promotion builds the vRegion's pages from the whole log, in order: the batches shipped to the backup file
+     * (several; some pages last written there) and the tail in memory, with other vRegions' entries in between, lines
+     * overwritten many times (page copies and sub-page lines), and a range unmapped and mapped again (zeros before its
+     * newer lines). Fails if the replay skips the shipped batches or applies entries out of order.
+     */
+    @Test
+    void shouldServeEveryNewestValueAfterAPromotionBuiltFromALongLog() throws Exception
+    {
+        final MemoryMonitor secondary = startSecondaryWithBackup();
+        final MemoryMonitorProxy primary = new MemoryMonitorProxy(fabric().connect("memory", TIMEOUT_NS), 0, LINE,
+            TIMEOUT_NS);
+        final int pages = 48;
+        final int rw = Prot.PROT_READ | Prot.PROT_WRITE;
+        for (final int asid : new int[] {5, 6})
+        {
+            assertEquals(0, primary.ownerOperation(Opcodes.REPLICA_VMA, asid, 0, (long)pages * LINE, rw,
+                Opcodes.VMA_MAP_FIXED, 0, 0));
+        }
+        final byte[][] expected = new byte[pages][LINE];
+        for (int round = 0; round < 8; round++)
+        {
+            // Pages below 16 are written in the first round only: their newest values are in the backup file.
+            for (int p = round == 0 ? 0 : 16; p < pages; p++)
+            {
+                final int length = round % 2 == 0 ? LINE : 512 << random.nextInt(3);
+                final int at = length * random.nextInt(LINE / length);
+                final byte[] bytes = randomBytes(length);
+                assertEquals(0, primary.replicaWriteBack(5, (long)p * LINE + at, length, new UnsafeBuffer(bytes), 0));
+                System.arraycopy(bytes, 0, expected[p], at, length);
+                assertEquals(0, primary.replicaWriteBack(6, (long)p * LINE, LINE, new UnsafeBuffer(randomBytes(LINE)),
+                    0), "another process's vRegion, logged in between");
+            }
+            if (round == 6) // round 7 writes sub-page lines: the rest of those pages must read zeros
+            {
+                assertTrue(primary.ownerOperation(Opcodes.REPLICA_VMA, 5, 20L * LINE, 4L * LINE, 0, Opcodes.VMA_UNMAP,
+                    0, 0) >= 0);
+                assertEquals(0, primary.ownerOperation(Opcodes.REPLICA_VMA, 5, 20L * LINE, 4L * LINE, rw,
+                    Opcodes.VMA_MAP_FIXED, 0, 0));
+                for (int p = 20; p < 24; p++)
+                {
+                    Arrays.fill(expected[p], (byte)0);
+                }
+            }
+        }
+        final WriteBackLog log = secondary.writeBackLog();
+        final long deadlineNs = System.nanoTime() + TIMEOUT_NS;
+        while (log.unshippedBytes() >= BATCH && System.nanoTime() - deadlineNs < 0)
+        {
+            Thread.sleep(1);
+        }
+        assertTrue(log.batchesShipped() >= 10 && log.unshippedBytes() > 0,
+            "the replay should read many shipped batches and a tail in memory: " + log.batchesShipped() + " shipped, " +
+            log.unshippedBytes() + " bytes in memory");
+
+        assertEquals(0, primary.ownerOperation(Opcodes.REPLICA_PROMOTE, 5, 0, 0, 0, 0, 0, 0));
+        final UnsafeBuffer line = new UnsafeBuffer(new byte[LINE]);
+        for (int p = 0; p < pages; p++)
+        {
+            assertTrue(primary.fetchLine(5, (long)p * LINE, LINE, line, 0, null) >= 0);
+            final byte[] served = new byte[LINE];
+            line.getBytes(0, served);
+            assertTrue(Arrays.equals(expected[p], served), "page " + p + " of the promoted vRegion is not its newest");
+        }
+        assertEquals(1, secondary.counters().get(MemoryMonitorCounters.PROMOTIONS));
+        assertTrue(secondary.counters().get(MemoryMonitorCounters.REPLAYED_ENTRIES) > 8 * (pages - 16));
+        assertEquals(Errno.ESTALE, primary.replicaWriteBack(5, 0, LINE, line, 0),
+            "owned here now: a forward from its former primary is refused, which fences it there");
+    }
+
+    /**
+     * Without a backup the log stays in memory and compacts: it keeps each line's newest version (no older one, none
+     * a discard voids), stays within twice its live size, and replays to the same memory as everything appended.
+     */
+    @Test
+    void shouldCompactALogWithoutBackupToEachLinesNewestVersion()
+    {
+        final WriteBackLog log = new WriteBackLog(null, SystemNanoClock.INSTANCE, BATCH, 4L * BATCH, 1_000_000L, null);
+        closeables.add(log);
+        final java.util.Map<Long, byte[]> appendedPages = new java.util.HashMap<>();
+        for (int i = 0; i < 2000; i++)
+        {
+            final int asid = 1 + random.nextInt(2);
+            final long page = random.nextInt(12);
+            if (i % 97 == 96)
+            {
+                assertEquals(0, log.appendDiscard(asid, page * LINE, 2L * LINE));
+                discard(appendedPages, asid, page * LINE, 2L * LINE);
+                continue;
+            }
+            final int length = 512 << random.nextInt(4);
+            final long address = page * LINE + (long)length * random.nextInt(LINE / length);
+            final byte[] bytes = randomBytes(length);
+            assertEquals(0, log.append(asid, address, new UnsafeBuffer(bytes), 0, length));
+            write(appendedPages, asid, address, bytes, 0, length);
+        }
+        assertTrue(log.compactions() > 0, "the log should have compacted");
+        assertTrue(log.unshippedBytes() <= 4L * BATCH, "bounded: " + log.unshippedBytes());
+
+        final java.util.Map<Long, byte[]> replayedPages = new java.util.HashMap<>();
+        log.replay(new WriteBackLog.EntryHandler()
+        {
+            @Override
+            public void onLine(final int asid, final long lineAddress, final org.agrona.DirectBuffer data,
+                final int dataOffset, final int lengthBytes)
+            {
+                final byte[] bytes = new byte[lengthBytes];
+                data.getBytes(dataOffset, bytes);
+                write(replayedPages, asid, lineAddress, bytes, 0, lengthBytes);
+            }
+
+            @Override
+            public void onDiscard(final int asid, final long start, final long length)
+            {
+                discard(replayedPages, asid, start, length);
+            }
+        });
+        assertEquals(appendedPages.keySet(), replayedPages.keySet());
+        for (final java.util.Map.Entry<Long, byte[]> page : appendedPages.entrySet())
+        {
+            assertTrue(Arrays.equals(page.getValue(), replayedPages.get(page.getKey())), "page " + page.getKey());
+        }
+        final long before = log.compactions();
+        assertEquals(0, log.appendDiscard(1, 0, Long.MAX_VALUE), "process 1 exits");
+        assertEquals(before + 1, log.compactions(), "a process's exit compacts the log at once");
+        final long[] left = new long[2];
+        log.replay((asid, lineAddress, data, dataOffset, lengthBytes) -> left[asid - 1]++);
+        assertTrue(left[0] == 0 && left[1] > 0, "only process 2's lines are left: " + Arrays.toString(left));
+    }
+
+    private static void write(final java.util.Map<Long, byte[]> pages, final int asid, final long address,
+        final byte[] bytes, final int from, final int length)
+    {
+        final byte[] page = pages.computeIfAbsent(((long)asid << 32) | (address / LINE), k -> new byte[LINE]);
+        System.arraycopy(bytes, from, page, (int)(address % LINE), length);
+    }
+
+    private static void discard(final java.util.Map<Long, byte[]> pages, final int asid, final long start,
+        final long length)
+    {
+        for (long at = start; at < start + length; at += LINE)
+        {
+            pages.remove(((long)asid << 32) | (at / LINE));
+        }
+    }
+
+    /** A storage monitor at "storage", and a memory monitor at "memory" whose log ships there in batches of BATCH. */
+    private MemoryMonitor startSecondaryWithBackup()
+    {
+        startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));
+        final MemoryMonitor secondary = new MemoryMonitor(new MemoryMonitorContext()
+            .fabric(fabric()).listenAddress("memory").globalAddress("").capacityBytes(16L << 20).chunkBytes(1 << 20)
+            .replicaBackupAddress("storage").replicaLogBatchBytes(BATCH)).start();
+        closeables.add(secondary);
+        return secondary;
     }
 
     private void assertReplaysEverything(final WriteBackLog log)

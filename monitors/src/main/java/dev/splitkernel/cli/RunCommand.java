@@ -417,7 +417,7 @@ public final class RunCommand
             }
             for (int rep = 0; rep < repeats && !failed; rep++)
             {
-                final LocalReference reference = new LocalReference();
+                final RoundReference reference = new RoundReference();
                 final List<RunResult> measured = new ArrayList<>();
                 int index = 0;
                 for (final double pct : sizes)
@@ -427,7 +427,7 @@ public final class RunCommand
                         for (final String timing : timingsOf(fabric, timings))
                         {
                             failed = failed || !runLocals(localTwin, regionBytes, threads, reference,
-                                LocalReference.runsAt(index, roundSize, localRuns), rep, progress);
+                                RoundReference.runsAt(index, roundSize, localRuns), rep, progress);
                             index++;
                             if (failed)
                             {
@@ -461,7 +461,7 @@ public final class RunCommand
                     }
                 }
                 failed = failed || !runLocals(localTwin, regionBytes, threads, reference,
-                    LocalReference.runsAt(roundSize, roundSize, localRuns), rep, progress);
+                    RoundReference.runsAt(roundSize, roundSize, localRuns), rep, progress);
                 if (failed)
                 {
                     break;
@@ -540,7 +540,7 @@ public final class RunCommand
      * false (after saying why) when one fails.
      */
     private boolean runLocals(final MemoryWorkload localTwin, final long regionBytes, final int threads,
-        final LocalReference reference, final int count, final int rep, final Progress progress)
+        final RoundReference reference, final int count, final int rep, final Progress progress)
     {
         final String name = localTwin.name();
         for (int i = 0; i < count; i++)

@@ -14,7 +14,7 @@ import java.util.List;
  * @param workingSetBytes the workload's region.
  * @param runNs           time of populate + measured phase on the splitkernel.
  * @param localNs         time of the same phases on local memory: the round's reference, the median of its local
- *                        runs ({@link LocalReference}).
+ *                        runs ({@link RoundReference}).
  * @param stallNs         virtual network stalls on the run's critical path (account mode; else 0): per phase those of
  *                        the slowest thread, the stalls that {@code runNs} contains.
  * @param hits            ExCache hits during the run.

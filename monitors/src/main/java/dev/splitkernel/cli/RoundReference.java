@@ -11,7 +11,7 @@ import java.util.List;
  * the measurement, not a selection of samples: every local run is kept in the JSON. The median rather than the
  * mean: the slow runs come one at a time and only upwards, and the median of three ignores one of them entirely.
  */
-final class LocalReference
+final class RoundReference
 {
     private final List<WorkloadThreads.Outcome> runs = new ArrayList<>();
 

@@ -6,7 +6,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-class LocalReferenceTest
+class RoundReferenceTest
 {
     private static WorkloadThreads.Outcome run(final long wallNs, final long criticalPathNs)
     {
@@ -16,7 +16,7 @@ class LocalReferenceTest
     @Test
     void shouldTakeTheMedianOfTheRoundsLocalRunsNotTheFirstOrTheMean()
     {
-        final LocalReference reference = new LocalReference();
+        final RoundReference reference = new RoundReference();
         // The first run slow (a compile): one run as the reference would give 0.30 s, the mean 0.17 s.
         reference.add(run(300, 310));
         reference.add(run(100, 90));
@@ -30,7 +30,7 @@ class LocalReferenceTest
     @Test
     void shouldAverageTheMiddleTwoOfAnEvenCount()
     {
-        assertEquals(15, LocalReference.median(List.of(40L, 10L, 20L, 5L)));
+        assertEquals(15, RoundReference.median(List.of(40L, 10L, 20L, 5L)));
     }
 
     @Test
@@ -51,6 +51,6 @@ class LocalReferenceTest
 
     private static List<Integer> slots(final int n, final int k)
     {
-        return java.util.stream.IntStream.rangeClosed(0, n).mapToObj(i -> LocalReference.runsAt(i, n, k)).toList();
+        return java.util.stream.IntStream.rangeClosed(0, n).mapToObj(i -> RoundReference.runsAt(i, n, k)).toList();
     }
 }

@@ -73,6 +73,12 @@ public final class RunCommand
         "                                 (default 9); the table shows the median slowdown and the median's",
         "                                 distribution-free 95% CI (order statistics: x(2)..x(8) of 9; at least",
         "                                 6 repeats, fewer show min..max and its lower confidence)",
+        "  --local-runs K                 runs of the local twin per round (default 3), spread from before the",
+        "                                 round's first splitkernel run to after its last (3: before, in the",
+        "                                 middle, after); each repeat's slowdown divides by the median of its own",
+        "                                 round's K runs. A design of the measurement, not a dropping of samples:",
+        "                                 one local run (0.1-0.2 s) varied 9-15% between rounds, the splitkernel",
+        "                                 side 0.3-3.6%; the JSON keeps every local run (localRunsSeconds)",
         "  --warmup N                     unreported warm-up rounds per workload (default 2): all but the last on",
         "                                 a 4m working set, the last on the full one at the middle ExCache size;",
         "                                 then the local twin alone until a run of it compiles nothing (at most 5)",
@@ -98,8 +104,14 @@ public final class RunCommand
      */
     static final int DEFAULT_REPEATS = 9;
 
+    /** Local runs per round by default: before, in the middle of and after its splitkernel runs. */
+    static final int DEFAULT_LOCAL_RUNS = 3;
+
     private final PrintStream out;
     private final PrintStream err;
+    /** The job's runs (local and splitkernel, warm-ups not counted) and the number of the last one started. */
+    private int totalRuns;
+    private int runNumber;
 
     RunCommand(final PrintStream out, final PrintStream err)
     {
@@ -122,6 +134,7 @@ public final class RunCommand
         Path outDir = Path.of("results");
         int repeats = DEFAULT_REPEATS;
         int warmups = 2;
+        int localRuns = DEFAULT_LOCAL_RUNS;
         List<String> timings = List.of(FabricContext.TIMING_MODE_ACCOUNT);
         String replication = "off";
         if (List.of(args).contains("--quick"))
@@ -256,6 +269,13 @@ public final class RunCommand
                             return usageError("--repeat: " + value + " must be in 1..1000");
                         }
                         break;
+                    case "--local-runs":
+                        localRuns = Integer.parseInt(value);
+                        if (localRuns < 1 || localRuns > 100)
+                        {
+                            return usageError("--local-runs: " + value + " must be in 1..100");
+                        }
+                        break;
                     case "--warmup":
                         warmups = Integer.parseInt(value);
                         if (warmups < 0 || warmups > 100)
@@ -327,13 +347,13 @@ public final class RunCommand
         {
             runsPerSize += timingsOf(fabric, timings).size();
         }
-        int totalRuns = 0;
+        totalRuns = 0;
         for (final String name : workloads)
         {
-            totalRuns += ((sizesOption != null ? sizesOption : Workloads.defaultSizes(name)).size() * runsPerSize + 1)
-                * repeats;
+            final int sizeCount = (sizesOption != null ? sizesOption : Workloads.defaultSizes(name)).size();
+            totalRuns += (sizeCount * runsPerSize + localRuns) * repeats;
         }
-        int runNumber = 0;
+        runNumber = 0;
         boolean failed = false;
         for (final MemoryWorkload[] twins : toRun)
         {
@@ -359,13 +379,13 @@ public final class RunCommand
                 final double warmPct = full ? sizes.get(sizes.size() / 2) : 25.0;
                 try
                 {
-                    final WorkloadThreads.Outcome warmLocal = runLocal(localTwin, warmBytes, threads);
+                    runLocal(localTwin, warmBytes, threads);
                     for (final String fabric : fabrics)
                     {
                         for (final String timing : timingsOf(fabric, timings))
                         {
                             runSplitkernel(workload, warmBytes, warmPct, cacheBytes(warmBytes, warmPct), threads,
-                                warmLocal, fabric, timing, preset, memoryMonitors);
+                                fabric, timing, preset, memoryMonitors);
                         }
                     }
                 }
@@ -388,35 +408,31 @@ public final class RunCommand
                     failed = true;
                 }
             }
-            // Local and splitkernel runs interleaved: a slow spell of the machine hits both sides of a ratio.
+            // Local and splitkernel runs interleaved: a slow spell of the machine hits both sides of a ratio. Each
+            // round's reference is the median of its localRuns local runs, spread around its splitkernel runs.
+            int roundSize = 0;
+            for (final String fabric : fabrics)
+            {
+                roundSize += sizes.size() * timingsOf(fabric, timings).size();
+            }
             for (int rep = 0; rep < repeats && !failed; rep++)
             {
-                runNumber++;
-                progress.clear();
-                out.printf(Locale.ROOT, "[%d/%d] %s on local memory (repeat %d) ...%n", runNumber, totalRuns, name,
-                    rep + 1);
-                out.flush();
-                progress.update(runNumber - 1, totalRuns, name + " on local memory");
-                final WorkloadThreads.Outcome local;
-                try
-                {
-                    local = runLocal(localTwin, regionBytes, threads);
-                }
-                catch (final RuntimeException ex)
-                {
-                    err.println("error: " + name + " on local memory failed: " + ex);
-                    failed = true;
-                    break;
-                }
-                progress.clear();
-                out.printf(Locale.ROOT, "        %.3f s (critical path in CPU time %.3f s), verified%n",
-                    local.wallNs() / 1e9, local.criticalPathNs() / 1e9);
+                final RoundReference reference = new RoundReference();
+                final List<RunResult> measured = new ArrayList<>();
+                int index = 0;
                 for (final double pct : sizes)
                 {
                     for (final String fabric : fabrics)
                     {
                         for (final String timing : timingsOf(fabric, timings))
                         {
+                            failed = failed || !runLocals(localTwin, regionBytes, threads, reference,
+                                RoundReference.runsAt(index, roundSize, localRuns), rep, progress);
+                            index++;
+                            if (failed)
+                            {
+                                continue;
+                            }
                             runNumber++;
                             final long cacheBytes = cacheBytes(regionBytes, pct);
                             final double actualPct = 100.0 * cacheBytes / regionBytes;
@@ -428,11 +444,11 @@ public final class RunCommand
                             try
                             {
                                 final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes,
-                                    threads, local, fabric, timing, preset, memoryMonitors);
-                                results.add(r);
+                                    threads, fabric, timing, preset, memoryMonitors);
+                                measured.add(r);
                                 progress.clear();
-                                out.printf(Locale.ROOT, "        %.3f s, slowdown %.2fx, hit ratio %.2f%%, verified%n",
-                                    r.runNs() / 1e9, r.slowdown(), 100 * r.hitRatio());
+                                out.printf(Locale.ROOT, "        %.3f s, hit ratio %.2f%%, verified%n",
+                                    r.runNs() / 1e9, 100 * r.hitRatio());
                             }
                             catch (final Exception ex)
                             {
@@ -443,6 +459,23 @@ public final class RunCommand
                             }
                         }
                     }
+                }
+                failed = failed || !runLocals(localTwin, regionBytes, threads, reference,
+                    RoundReference.runsAt(roundSize, roundSize, localRuns), rep, progress);
+                if (failed)
+                {
+                    break;
+                }
+                // Each repeat's slowdown over its own round's reference: the pairing of a round's two sides is kept.
+                for (final RunResult r : measured)
+                {
+                    final boolean account = FabricContext.TIMING_MODE_ACCOUNT.equals(r.timing());
+                    final RunResult paired = r.withLocal(reference.ns(account), reference.runsNs(account),
+                        reference.activity());
+                    results.add(paired);
+                    out.printf(Locale.ROOT, "        %s at %.1f%% (%s): slowdown %.2fx over the median of %d local "
+                        + "run(s), %.3f s%n", name, r.sizePercent(), r.timing(), paired.slowdown(), reference.size(),
+                        paired.localNs() / 1e9);
                 }
             }
         }
@@ -473,11 +506,14 @@ public final class RunCommand
         settings.put("memoryMonitors", memoryMonitors);
         settings.put("repeats", repeats);
         settings.put("warmupRounds", warmups);
+        settings.put("localRuns", localRuns);
         settings.put("timingModes", timings);
         settings.put("timing", "populate + measured phase; inject: wall clock, the network time busy-waited, on both "
             + "sides; account: on both sides, per step between barriers the slowest thread's CPU time plus its virtual "
             + "network stalls, summed (waits at barriers left out); local = same code on a plain off-heap buffer; "
-            + "slowdown of a repeat = its run time over the local run of its round; interval: the median's "
+            + "slowdown of a repeat = its run time over its round's local reference, the median of the round's "
+            + "localRuns runs of the local twin spread before, among and after its splitkernel runs (a short "
+            + "quantity measured several times; every one in localRunsSeconds); interval: the median's "
             + "distribution-free 95% interval (order statistics)");
         settings.put("jobSeconds", jobSeconds);
         RunReport.writeJson(json, settings, cells);
@@ -497,6 +533,41 @@ public final class RunCommand
             return 1;
         }
         return 0;
+    }
+
+    /**
+     * Runs the local twin {@code count} times into {@code reference}, each verified and settled like every run;
+     * false (after saying why) when one fails.
+     */
+    private boolean runLocals(final MemoryWorkload localTwin, final long regionBytes, final int threads,
+        final RoundReference reference, final int count, final int rep, final Progress progress)
+    {
+        final String name = localTwin.name();
+        for (int i = 0; i < count; i++)
+        {
+            runNumber++;
+            progress.clear();
+            out.printf(Locale.ROOT, "[%d/%d] %s on local memory (repeat %d, local run %d) ...%n", runNumber,
+                totalRuns, name, rep + 1, reference.size() + 1);
+            out.flush();
+            progress.update(runNumber - 1, totalRuns, name + " on local memory");
+            final WorkloadThreads.Outcome local;
+            try
+            {
+                local = runLocal(localTwin, regionBytes, threads);
+            }
+            catch (final InterruptedException | RuntimeException ex)
+            {
+                progress.clear();
+                err.println("error: " + name + " on local memory failed: " + ex);
+                return false;
+            }
+            reference.add(local);
+            progress.clear();
+            out.printf(Locale.ROOT, "        %.3f s (critical path in CPU time %.3f s), verified%n",
+                local.wallNs() / 1e9, local.criticalPathNs() / 1e9);
+        }
+        return true;
     }
 
     /** At most this many unreported local runs after the warm-up rounds, waiting for one that compiles nothing. */
@@ -557,9 +628,7 @@ public final class RunCommand
     }
 
     private RunResult runSplitkernel(final MemoryWorkload workload, final long regionBytes, final double pct,
-        final long cacheBytes, final int threads, final WorkloadThreads.Outcome local, final String fabric,
-        final String timing,
-        final String preset, final int memoryMonitors) throws Exception
+        final long cacheBytes, final int threads, final String fabric, final String timing, final String preset, final int memoryMonitors) throws Exception
     {
         final ClusterContext ctx = new ClusterContext()
             .fabric(baseFabric(fabric))
@@ -612,13 +681,14 @@ public final class RunCommand
                 missLatency.subtract(missLatency0);
                 workload.verify(process, base, regionBytes, outcome.result());
                 // account: both sides on the critical path in CPU time plus stalls (what a core per thread would
-                // take, steady on a shared machine); inject and wall: both sides on the wall clock.
+                // take, steady on a shared machine); inject and wall: both sides on the wall clock. The local side
+                // comes from the round's reference once its last local run is in (RunResult.withLocal).
                 final boolean account = FabricContext.TIMING_MODE_ACCOUNT.equals(timing);
                 return new RunResult(workload.name(), fabric, timing, pct, cacheBytes, regionBytes,
-                    account ? outcome.criticalPathNs() : outcome.wallNs(),
-                    account ? local.criticalPathNs() : local.wallNs(), outcome.criticalStallNs(), hits, misses,
-                    writeBacks, oneSided, pLocal, roundTrips, percentile(missLatency, 50), percentile(missLatency, 99),
-                    outcome.cacheWaitNs(), outcome.activity(), local.activity());
+                    account ? outcome.criticalPathNs() : outcome.wallNs(), 0, outcome.criticalStallNs(), hits,
+                    misses, writeBacks, oneSided, pLocal, roundTrips, percentile(missLatency, 50),
+                    percentile(missLatency, 99), outcome.cacheWaitNs(), outcome.activity(), JvmActivity.NONE,
+                    List.of());
             }
             finally
             {

@@ -247,6 +247,7 @@ final class RunReport
                 final Map<String, Object> run = new LinkedHashMap<>();
                 run.put("runSeconds", r.runNs() / 1e9);
                 run.put("localSeconds", r.localNs() / 1e9);
+                run.put("localRunsSeconds", r.localRunsNs().stream().map(ns -> ns / 1e9).toList());
                 run.put("virtualStallSeconds", r.stallNs() / 1e9);
                 run.put("slowdown", r.slowdown());
                 run.put("hitRatio", r.hitRatio());

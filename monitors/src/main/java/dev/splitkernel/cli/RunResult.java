@@ -1,5 +1,7 @@
 package dev.splitkernel.cli;
 
+import java.util.List;
+
 /**
  * One row of the {@code run} command's table: a workload at one ExCache size, against the same workload on local
  * memory.
@@ -11,7 +13,8 @@ package dev.splitkernel.cli;
  * @param cacheBytes      ExCache capacity.
  * @param workingSetBytes the workload's region.
  * @param runNs           time of populate + measured phase on the splitkernel.
- * @param localNs         time of the same phases on local memory.
+ * @param localNs         time of the same phases on local memory: the round's reference, the median of its local
+ *                        runs ({@link RoundReference}).
  * @param stallNs         virtual network stalls on the run's critical path (account mode; else 0): per phase those of
  *                        the slowest thread, the stalls that {@code runNs} contains.
  * @param hits            ExCache hits during the run.
@@ -26,13 +29,22 @@ package dev.splitkernel.cli;
  * @param cacheWaitNs     CPU time the run's threads spun in the cache waiting for each other, left out of
  *                        {@code runNs}.
  * @param activity        collections, compiles and page faults of the process during the splitkernel run.
- * @param localActivity   the same during the local run.
+ * @param localActivity   the same during the round's local runs, summed.
+ * @param localRunsNs     every local run of the round, in the same timing as {@code localNs}.
  */
 public record RunResult(String workload, String fabric, String timing, double sizePercent, long cacheBytes,
     long workingSetBytes, long runNs, long localNs, long stallNs, long hits, long misses, long writeBacks, long oneSided,
     long pLocalFills, long roundTrips, long missP50Ns, long missP99Ns, long cacheWaitNs, JvmActivity activity,
-    JvmActivity localActivity)
+    JvmActivity localActivity, List<Long> localRunsNs)
 {
+    /** This splitkernel run against its round's local reference (measured after it when runs follow it). */
+    RunResult withLocal(final long referenceNs, final List<Long> runsNs, final JvmActivity runsActivity)
+    {
+        return new RunResult(workload, fabric, timing, sizePercent, cacheBytes, workingSetBytes, runNs, referenceNs,
+            stallNs, hits, misses, writeBacks, oneSided, pLocalFills, roundTrips, missP50Ns, missP99Ns, cacheWaitNs,
+            activity, runsActivity, List.copyOf(runsNs));
+    }
+
     /** Round trips per miss (p-local fills count as misses that took none). */
     public double roundTripsPerMiss()
     {

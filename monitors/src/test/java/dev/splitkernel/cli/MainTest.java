@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -40,6 +41,7 @@ class MainTest
         assertEquals(2, Main.execute(new String[]{"run", "--repeat", "0"}, out, err));
         assertEquals(2, Main.execute(new String[]{"run", "--timing", "sleep"}, out, err));
         assertEquals(2, Main.execute(new String[]{"run", "--warmup", "-1"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--local-runs", "0"}, out, err));
         assertEquals(2, Main.execute(new String[]{"memory", "--bogus", "1"}, out, err));
         assertEquals(2, Main.execute(new String[]{"frobnicate"}, out, err));
         final String errors = errBytes.toString(StandardCharsets.UTF_8);
@@ -74,6 +76,24 @@ class MainTest
                 final Map<String, Object> slowdown = (Map<String, Object>)cell.get("slowdown");
                 assertEquals(3, ((List<?>)slowdown.get("samples")).size());
                 assertTrue(slowdown.get("median") instanceof Number, slowdown.toString());
+            }
+            // Each round's reference is the median of its own 3 local runs (the default), one set per round, shared
+            // by that round's cells: never a single local run.
+            for (int rep = 0; rep < 3; rep++)
+            {
+                final List<Object> roundRuns = new ArrayList<>();
+                for (final Map<String, Object> cell : cells)
+                {
+                    @SuppressWarnings("unchecked")
+                    final Map<String, Object> run = ((List<Map<String, Object>>)cell.get("runs")).get(rep);
+                    final List<Double> localRuns = ((List<?>)run.get("localRunsSeconds")).stream()
+                        .map(v -> ((Number)v).doubleValue()).sorted().toList();
+                    assertEquals(3, localRuns.size(), run.toString());
+                    assertEquals(localRuns.get(1), ((Number)run.get("localSeconds")).doubleValue(), 1e-9,
+                        run.toString());
+                    roundRuns.add(localRuns);
+                }
+                assertEquals(roundRuns.get(0), roundRuns.get(1));
             }
         }
     }

@@ -19,7 +19,8 @@ class RunReportTest
         for (final double s : slowdowns)
         {
             runs.add(new RunResult(workload, "local", "account", 25.0, 1 << 20, 4 << 20, (long)(s * 1e9),
-                1_000_000_000L, 0, 100, 10, 1, 0, 0, 10, 0, 0, 0, JvmActivity.NONE, JvmActivity.NONE));
+                1_000_000_000L, 0, 100, 10, 1, 0, 0, 10, 0, 0, 0, JvmActivity.NONE, JvmActivity.NONE,
+                List.of(1_000_000_000L)));
         }
         return runs;
     }
@@ -58,7 +59,7 @@ class RunReportTest
         {
             results.add(new RunResult("twin", "local", "account", 25.0, 1 << 20, 4 << 20, 10_000_000_000L,
                 (long)(l * 1e9), 0, 100, 10, 1, 0, 0, 10, 0, 0, 3_000_000L, new JvmActivity(2, 7, 0, 0),
-                new JvmActivity(0, 1, 0, 0)));
+                new JvmActivity(0, 1, 0, 0), List.of((long)(l * 1e9))));
         }
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         RunReport.printVariation(new PrintStream(bytes, true, StandardCharsets.UTF_8), RunReport.cells(results));

@@ -539,7 +539,7 @@ public final class RunCommand
                 final long oneSided0 = processor.oneSidedReads();
                 final long pLocal0 = counters.pLocalFills();
                 final Histogram missLatency0 = processor.missLatency().snapshot();
-                // Each thread loads through its own view: its hits cost one increment, not a stripe lookup.
+                // Each thread loads through its own view: its hits cost one increment, not an atomic add.
                 final WorkloadThreads.Outcome outcome = WorkloadThreads.inProcess(process, threads,
                     t ->
                     {

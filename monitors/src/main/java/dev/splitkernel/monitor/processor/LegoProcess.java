@@ -535,7 +535,7 @@ public final class LegoProcess implements WordMemory, AutoCloseable
 
     /**
      * @return this process's memory for the calling thread alone: its loads count their cache hits in a count the
-     * view holds ({@link ExCacheHits}) rather than in the thread's stripe, a few instructions fewer on every hit.
+     * view holds ({@link ExCacheHits}) rather than with an atomic add in the cache, fewer instructions on every hit.
      * Everything else goes to the process. Close it when the thread is done (its hits stay in the cache's total).
      */
     public ThreadMemory threadMemory()

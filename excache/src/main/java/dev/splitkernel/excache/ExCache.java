@@ -305,7 +305,7 @@ public final class ExCache implements AutoCloseable
         return (byte)load(null, asid, vaddr, Byte.BYTES);
     }
 
-    /** As {@link #getByte(int, long)}, a hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
+    /** As {@link #getByte(int, long)}: the hit counted in {@code hits} (this thread's). */
     public byte getByte(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return (byte)load(hits, asid, vaddr, Byte.BYTES);
@@ -327,7 +327,7 @@ public final class ExCache implements AutoCloseable
         return (int)load(null, asid, vaddr, Integer.BYTES);
     }
 
-    /** As {@link #getInt(int, long)}, a hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
+    /** As {@link #getInt(int, long)}: the hit counted in {@code hits} (this thread's). */
     public int getInt(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return (int)load(hits, asid, vaddr, Integer.BYTES);
@@ -338,7 +338,7 @@ public final class ExCache implements AutoCloseable
         return load(null, asid, vaddr, Long.BYTES);
     }
 
-    /** As {@link #getLong(int, long)}, a hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
+    /** As {@link #getLong(int, long)}: the hit counted in {@code hits} (this thread's). */
     public long getLong(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return load(hits, asid, vaddr, Long.BYTES);
@@ -424,6 +424,12 @@ public final class ExCache implements AutoCloseable
 
     public void putByte(final int asid, final long vaddr, final byte value)
     {
+        putByte(null, asid, vaddr, value);
+    }
+
+    /** As {@link #putByte(int, long, byte)}: the hit counted in {@code hits} (this thread's). */
+    public void putByte(final ExCacheHits hits, final int asid, final long vaddr, final byte value)
+    {
         final int offset = (int)vaddr & lineMask;
         if (((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
         {
@@ -433,14 +439,20 @@ public final class ExCache implements AutoCloseable
             {
                 UnsafeApi.putByte(lineAddress(slot) + offset, value);
                 unpin(meta);
-                hit(null, meta);
+                hit(hits, meta);
                 return;
             }
         }
-        writeSlow(asid, vaddr, Byte.BYTES, value);
+        writeSlow(hits, asid, vaddr, Byte.BYTES, value);
     }
 
     public void putShort(final int asid, final long vaddr, final short value)
+    {
+        putShort(null, asid, vaddr, value);
+    }
+
+    /** As {@link #putShort(int, long, short)}: the hit counted in {@code hits} (this thread's). */
+    public void putShort(final ExCacheHits hits, final int asid, final long vaddr, final short value)
     {
         final int offset = (int)vaddr & lineMask;
         if (offset <= lineBytes - Short.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
@@ -451,14 +463,20 @@ public final class ExCache implements AutoCloseable
             {
                 UnsafeApi.putShort(lineAddress(slot) + offset, value);
                 unpin(meta);
-                hit(null, meta);
+                hit(hits, meta);
                 return;
             }
         }
-        writeSlow(asid, vaddr, Short.BYTES, value);
+        writeSlow(hits, asid, vaddr, Short.BYTES, value);
     }
 
     public void putInt(final int asid, final long vaddr, final int value)
+    {
+        putInt(null, asid, vaddr, value);
+    }
+
+    /** As {@link #putInt(int, long, int)}: the hit counted in {@code hits} (this thread's). */
+    public void putInt(final ExCacheHits hits, final int asid, final long vaddr, final int value)
     {
         final int offset = (int)vaddr & lineMask;
         if (offset <= lineBytes - Integer.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
@@ -469,14 +487,20 @@ public final class ExCache implements AutoCloseable
             {
                 UnsafeApi.putInt(lineAddress(slot) + offset, value);
                 unpin(meta);
-                hit(null, meta);
+                hit(hits, meta);
                 return;
             }
         }
-        writeSlow(asid, vaddr, Integer.BYTES, value);
+        writeSlow(hits, asid, vaddr, Integer.BYTES, value);
     }
 
     public void putLong(final int asid, final long vaddr, final long value)
+    {
+        putLong(null, asid, vaddr, value);
+    }
+
+    /** As {@link #putLong(int, long, long)}: the hit counted in {@code hits} (this thread's). */
+    public void putLong(final ExCacheHits hits, final int asid, final long vaddr, final long value)
     {
         final int offset = (int)vaddr & lineMask;
         if (offset <= lineBytes - Long.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
@@ -487,11 +511,11 @@ public final class ExCache implements AutoCloseable
             {
                 UnsafeApi.putLong(lineAddress(slot) + offset, value);
                 unpin(meta);
-                hit(null, meta);
+                hit(hits, meta);
                 return;
             }
         }
-        writeSlow(asid, vaddr, Long.BYTES, value);
+        writeSlow(hits, asid, vaddr, Long.BYTES, value);
     }
 
     public void putFloat(final int asid, final long vaddr, final float value)
@@ -499,9 +523,19 @@ public final class ExCache implements AutoCloseable
         putInt(asid, vaddr, Float.floatToRawIntBits(value));
     }
 
+    public void putFloat(final ExCacheHits hits, final int asid, final long vaddr, final float value)
+    {
+        putInt(hits, asid, vaddr, Float.floatToRawIntBits(value));
+    }
+
     public void putDouble(final int asid, final long vaddr, final double value)
     {
         putLong(asid, vaddr, Double.doubleToRawLongBits(value));
+    }
+
+    public void putDouble(final ExCacheHits hits, final int asid, final long vaddr, final double value)
+    {
+        putLong(hits, asid, vaddr, Double.doubleToRawLongBits(value));
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -512,32 +546,48 @@ public final class ExCache implements AutoCloseable
     public void getBytes(
         final int asid, final long vaddr, final MutableDirectBuffer dst, final int dstOffset, final int length)
     {
+        getBytes(null, asid, vaddr, dst, dstOffset, length);
+    }
+
+    /** As {@link #getBytes(int, long, MutableDirectBuffer, int, int)}, hits counted in {@code hits} (this thread's). */
+    public void getBytes(final ExCacheHits hits,
+        final int asid, final long vaddr, final MutableDirectBuffer dst, final int dstOffset, final int length)
+    {
         dst.boundsCheck(dstOffset, length);
-        copyOut(asid, vaddr, dst.byteArray(), dst.addressOffset() + dstOffset, length);
+        copyOut(hits, asid, vaddr, dst.byteArray(), dst.addressOffset() + dstOffset, length);
     }
 
     /** Copies {@code length} bytes at {@code vaddr} into {@code dst}; may span many lines. */
     public void getBytes(final int asid, final long vaddr, final byte[] dst, final int dstOffset, final int length)
     {
         Objects.checkFromIndexSize(dstOffset, length, dst.length);
-        copyOut(asid, vaddr, dst, BYTE_ARRAY_BASE + dstOffset, length);
+        copyOut(null, asid, vaddr, dst, BYTE_ARRAY_BASE + dstOffset, length);
     }
 
     /** Copies {@code length} bytes of {@code src} to {@code vaddr}; may span many lines. */
     public void putBytes(final int asid, final long vaddr, final DirectBuffer src, final int srcOffset, final int length)
     {
+        putBytes(null, asid, vaddr, src, srcOffset, length);
+    }
+
+    /** As {@link #putBytes(int, long, DirectBuffer, int, int)}, hits counted in {@code hits} (this thread's). */
+    public void putBytes(final ExCacheHits hits,
+        final int asid, final long vaddr, final DirectBuffer src, final int srcOffset, final int length)
+    {
         src.boundsCheck(srcOffset, length);
-        copyIn(asid, vaddr, src.byteArray(), src.addressOffset() + srcOffset, length);
+        copyIn(hits, asid, vaddr, src.byteArray(), src.addressOffset() + srcOffset, length);
     }
 
     /** Copies {@code length} bytes of {@code src} to {@code vaddr}; may span many lines. */
     public void putBytes(final int asid, final long vaddr, final byte[] src, final int srcOffset, final int length)
     {
         Objects.checkFromIndexSize(srcOffset, length, src.length);
-        copyIn(asid, vaddr, src, BYTE_ARRAY_BASE + srcOffset, length);
+        copyIn(null, asid, vaddr, src, BYTE_ARRAY_BASE + srcOffset, length);
     }
 
-    private void copyOut(final int asid, final long vaddr, final Object dst, final long dstAddress, final int length)
+    private void copyOut(
+        final ExCacheHits hits, final int asid, final long vaddr, final Object dst, final long dstAddress,
+        final int length)
     {
         checkAddress(asid, vaddr, length, false);
         long va = vaddr;
@@ -546,14 +596,16 @@ public final class ExCache implements AutoCloseable
         while (remaining > 0)
         {
             final int chunk = Math.min(remaining, lineBytes - ((int)va & lineMask));
-            accessInLine(null, asid, va, chunk, 0, dst, to, false);
+            accessInLine(hits, asid, va, chunk, 0, dst, to, false);
             va += chunk;
             to += chunk;
             remaining -= chunk;
         }
     }
 
-    private void copyIn(final int asid, final long vaddr, final Object src, final long srcAddress, final int length)
+    private void copyIn(
+        final ExCacheHits hits, final int asid, final long vaddr, final Object src, final long srcAddress,
+        final int length)
     {
         checkAddress(asid, vaddr, length, true);
         long va = vaddr;
@@ -562,7 +614,7 @@ public final class ExCache implements AutoCloseable
         while (remaining > 0)
         {
             final int chunk = Math.min(remaining, lineBytes - ((int)va & lineMask));
-            accessInLine(null, asid, va, chunk, 0, src, from, true);
+            accessInLine(hits, asid, va, chunk, 0, src, from, true);
             va += chunk;
             from += chunk;
             remaining -= chunk;
@@ -788,18 +840,19 @@ public final class ExCache implements AutoCloseable
         return accessInLine(hits, asid, vaddr, width, 0, null, 0, false);
     }
 
-    private void writeSlow(final int asid, final long vaddr, final int width, final long bits)
+    private void writeSlow(
+        final ExCacheHits hits, final int asid, final long vaddr, final int width, final long bits)
     {
         checkAddress(asid, vaddr, width, true);
         if (((int)vaddr & lineMask) + width > lineBytes)
         {
             for (int i = 0; i < width; i++)
             {
-                accessInLine(null, asid, vaddr + i, 1, bits >>> (i << 3), null, 0, true);
+                accessInLine(hits, asid, vaddr + i, 1, bits >>> (i << 3), null, 0, true);
             }
             return;
         }
-        accessInLine(null, asid, vaddr, width, bits, null, 0, true);
+        accessInLine(hits, asid, vaddr, width, bits, null, 0, true);
     }
 
     /**

@@ -529,7 +529,10 @@ public final class RunCommand
             try
             {
                 final long base = process.mmapWorkingSet(regionBytes);
-                workload.prepare(process, base, regionBytes, threads);
+                try (LegoProcess.ThreadMemory memory = process.threadMemory())
+                {
+                    workload.prepare(memory, base, regionBytes, threads);
+                }
                 JvmQuiet.settle();
                 final ExCacheCounters counters = processor.cache().counters();
                 final long hits0 = counters.hits();
@@ -563,7 +566,10 @@ public final class RunCommand
                 final long pLocal = counters.pLocalFills() - pLocal0;
                 final Histogram missLatency = processor.missLatency().snapshot();
                 missLatency.subtract(missLatency0);
-                workload.verify(process, base, regionBytes, outcome.result());
+                try (LegoProcess.ThreadMemory memory = process.threadMemory())
+                {
+                    workload.verify(memory, base, regionBytes, outcome.result());
+                }
                 // account: both sides on the critical path in CPU time plus stalls (what a core per thread would
                 // take, steady on a shared machine); inject and wall: both sides on the wall clock.
                 final boolean account = FabricContext.TIMING_MODE_ACCOUNT.equals(timing);

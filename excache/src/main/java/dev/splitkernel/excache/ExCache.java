@@ -124,8 +124,8 @@ public final class ExCache implements AutoCloseable
     /** Hits of the handles closed so far. */
     private long retiredHits;
     /**
-     * Hits of the calls that hold no handle (stores, bulk copies, cursors, and the loads without one): an atomic add
-     * each, exact with any number of threads; a thread that loads in a hot loop holds an {@link ExCacheHits}.
+     * Hits of the stores and bulk copies made without a handle (every load takes one): an atomic add each, exact
+     * with any number of threads.
      */
     private final java.util.concurrent.atomic.AtomicLong unheldHits = new java.util.concurrent.atomic.AtomicLong();
 
@@ -300,45 +300,25 @@ public final class ExCache implements AutoCloseable
     // Loads: the predicted way inline (load), anything else in readSlow (lookaside, scan, miss, split values)
     // ----------------------------------------------------------------------------------------------------------
 
-    public byte getByte(final int asid, final long vaddr)
-    {
-        return (byte)load(null, asid, vaddr, Byte.BYTES);
-    }
-
-    /** As {@link #getByte(int, long)}: the hit counted in {@code hits} (this thread's). */
+    /** A load, its hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
     public byte getByte(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return (byte)load(hits, asid, vaddr, Byte.BYTES);
     }
 
-    public short getShort(final int asid, final long vaddr)
-    {
-        return (short)load(null, asid, vaddr, Short.BYTES);
-    }
-
-    /** As {@link #getShort(int, long)}, a hit counted in {@code hits} ({@link #newHits()}, held by this thread). */
+    /** A load, its hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
     public short getShort(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return (short)load(hits, asid, vaddr, Short.BYTES);
     }
 
-    public int getInt(final int asid, final long vaddr)
-    {
-        return (int)load(null, asid, vaddr, Integer.BYTES);
-    }
-
-    /** As {@link #getInt(int, long)}: the hit counted in {@code hits} (this thread's). */
+    /** A load, its hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
     public int getInt(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return (int)load(hits, asid, vaddr, Integer.BYTES);
     }
 
-    public long getLong(final int asid, final long vaddr)
-    {
-        return load(null, asid, vaddr, Long.BYTES);
-    }
-
-    /** As {@link #getLong(int, long)}: the hit counted in {@code hits} (this thread's). */
+    /** A load, its hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
     public long getLong(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return load(hits, asid, vaddr, Long.BYTES);
@@ -364,9 +344,8 @@ public final class ExCache implements AutoCloseable
      * still in flight.</li>
      * <li>The seqlock read of the class comment: state (acquire), tag check, value, load fence, then one compare:
      * the state again against the first read with its busy and unreadable bits cleared.</li>
-     * <li>The hit is counted in the caller's {@code hits} when it holds one (one increment of a field), else with an
-     * atomic add ({@link #countHit}); {@code hits} is a constant null in the loads without it, so the JIT keeps only
-     * one of the two.</li>
+     * <li>The hit is counted in the caller's {@code hits} (one increment of a field, {@link #countHit}): every load
+     * holds one, so no load has to find its thread's counter.</li>
      * </ul>
      */
     private long load(final ExCacheHits hits, final int asid, final long vaddr, final int width)
@@ -398,19 +377,9 @@ public final class ExCache implements AutoCloseable
         return readSlow(hits, asid, vaddr, width);
     }
 
-    public float getFloat(final int asid, final long vaddr)
-    {
-        return Float.intBitsToFloat(getInt(asid, vaddr));
-    }
-
     public float getFloat(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return Float.intBitsToFloat(getInt(hits, asid, vaddr));
-    }
-
-    public double getDouble(final int asid, final long vaddr)
-    {
-        return Double.longBitsToDouble(getLong(asid, vaddr));
     }
 
     public double getDouble(final ExCacheHits hits, final int asid, final long vaddr)
@@ -712,9 +681,9 @@ public final class ExCache implements AutoCloseable
     }
 
     /** For the cursor: counts a hit on entering a line's window (and marks it referenced for CLOCK). */
-    void cursorHit(final long meta)
+    void cursorHit(final ExCacheHits hits, final long meta)
     {
-        hit(null, meta);
+        hit(hits, meta);
     }
 
     /** For the cursor: the address of the line's bytes in the slot whose metadata is at {@code meta}. */

@@ -30,7 +30,7 @@ class ExCacheHitsTest
     void shouldCountEveryHitExactlyOnceWithAndWithoutHandles(final EvictionPolicy policy) throws Exception
     {
         // FIFO counts aligned loads with a handle on the inline path and unaligned ones in readSlow; CLOCK serves
-        // every load through readSlow. Either way a load with a handle counts in it, one without in the cache.
+        // every load through readSlow. Either way a load counts in its handle (Held: one opened and closed per load).
         final int asid = 3;
         try (ExCache cache = new ExCache(new ExCacheContext().capacityBytes(64L * LINE_BYTES).lineBytes(LINE_BYTES)
             .ways(4).policy(policy), new TestLineSource(LINE_BYTES)))
@@ -59,7 +59,7 @@ class ExCacheHitsTest
                         {
                             final long vaddr = (long)(round % LINES) * LINE_BYTES;
                             assertEquals(round % LINES, cache.getLong(hits, asid, vaddr));
-                            assertEquals(round % LINES, cache.getLong(asid, vaddr));
+                            assertEquals(round % LINES, Held.getLong(cache, asid, vaddr));
                             assertEquals(0, cache.getInt(hits, asid, vaddr + 1)); // unaligned: readSlow
                             assertEquals(0.0, cache.getDouble(hits, asid, vaddr + 8));
                         }
@@ -106,8 +106,9 @@ class ExCacheHitsTest
 
     /**
      * More threads than the 64 stripes the cache once counted in (threads whose ids agreed in the low 6 bits shared
-     * one, with plain increments, and lost counts), all hitting the same lines at once: loads with a handle, loads
-     * and stores without one. T threads x N hits each must read T x N exactly.
+     * one, with plain increments, and lost counts), all hitting the same lines at once: loads with the thread's
+     * handle, loads with a handle opened and closed around each, stores without one. T threads x N hits each must
+     * read T x N exactly.
      */
     @ParameterizedTest
     @EnumSource(value = EvictionPolicy.class, names = {"FIFO", "CLOCK"})
@@ -139,7 +140,7 @@ class ExCacheHitsTest
                         {
                             final long vaddr = (long)(round % LINES) * LINE_BYTES;
                             assertEquals(round % LINES, cache.getLong(hits, asid, vaddr));
-                            assertEquals(round % LINES, cache.getLong(asid, vaddr));
+                            assertEquals(round % LINES, Held.getLong(cache, asid, vaddr));
                             cache.putLong(asid, vaddr + 8 + 8 * thread, round);
                         }
                     }

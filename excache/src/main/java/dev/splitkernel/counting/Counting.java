@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * <p>
  * Off, {@link #newManager} makes a counters manager whose counters are {@link Uncounted}: every write to them is an
  * empty method (no store, no atomic), every read gives 0, and nothing is allocated in the counters file; the cache
- * counts no hit, in a stripe or an {@code ExCacheHits} ({@link #ON}). Everything counted then reads 0: the main
+ * counts no hit, held in an {@code ExCacheHits} or not ({@link #ON}). Everything counted then reads 0: the main
  * job's report and {@code splitkernel stat} show zero counts. Counters made elsewhere (a fabric without a monitor,
  * whose private manager is verbs-transport's) still count: they are on no path of a monitor.
  */

@@ -60,11 +60,9 @@ public final class ExCache implements AutoCloseable
     private static final int STAGING_LINES = 16;
     /** Type id of the cache's counters in a counters file. */
     public static final int COUNTERS_TYPE_ID = 1;
-    private static final int HIT_STRIPES = 64;
-    private static final int HIT_STRIPE_SHIFT = 7;
-    /** Hit counts live off-heap just below the hot slot metadata: one 128-byte stripe per thread-id slot. */
-    private static final int HIT_STRIPES_BYTES = HIT_STRIPES << HIT_STRIPE_SHIFT;
-    /** The sentinel slot (tag EMPTY_KEY, not readable) sits in the unused tail of the last hit stripe. */
+    /** A cache line just below the hot slot metadata, in the same allocation: it holds the sentinel slot. */
+    private static final int BELOW_META_BYTES = 64;
+    /** The sentinel slot (tag EMPTY_KEY, not readable) sits at the end of the line below the slot metadata. */
     private static final int SENTINEL_BELOW_META = 1 << SLOT_META_SHIFT;
     private static final int SPINS_BEFORE_YIELD = 128;
     private static final int STAGED_FREE = 0;
@@ -112,8 +110,8 @@ public final class ExCache implements AutoCloseable
     private final ByteBuffer setMetaBuffer;
     private final long setMetaAddress;
 
-    // Miss-path events, as Agrona counters (a monitor's counters file, or private); hits in per-thread stripes and in
-    // the callers' ExCacheHits handles.
+    // Miss-path events, as Agrona counters (a monitor's counters file, or private); hits in the callers' ExCacheHits
+    // handles, and those of calls without one in unheldHits.
     private final AtomicCounter misses;
     private final AtomicCounter pLocalFills;
     private final AtomicCounter evictions;
@@ -125,6 +123,11 @@ public final class ExCache implements AutoCloseable
     private final java.util.ArrayList<ExCacheHits> liveHits = new java.util.ArrayList<>();
     /** Hits of the handles closed so far. */
     private long retiredHits;
+    /**
+     * Hits of the stores and bulk copies made without a handle (every load takes one): an atomic add each, exact
+     * with any number of threads.
+     */
+    private final java.util.concurrent.atomic.AtomicLong unheldHits = new java.util.concurrent.atomic.AtomicLong();
 
     /** Victim cache lines then staging lines (piggyback copies of dirty victims); null when neither is used. */
     private final UnsafeBuffer extraSegment;
@@ -198,8 +201,8 @@ public final class ExCache implements AutoCloseable
         }
         singleSegmentAddress = segmentCount == 1 ? segmentAddresses[0] : 0;
 
-        slotMetaBuffer = BufferUtil.allocateDirectAligned(HIT_STRIPES_BYTES + (slotCount << SLOT_META_SHIFT), 64);
-        slotMetaAddress = BufferUtil.address(slotMetaBuffer) + HIT_STRIPES_BYTES;
+        slotMetaBuffer = BufferUtil.allocateDirectAligned(BELOW_META_BYTES + (slotCount << SLOT_META_SHIFT), 64);
+        slotMetaAddress = BufferUtil.address(slotMetaBuffer) + BELOW_META_BYTES;
         final boolean loadsInline = segmentCount == 1 && !clock;
         loadMetaAddress = loadsInline ? slotMetaAddress : slotMetaAddress - SENTINEL_BELOW_META;
         loadSlotMask = loadsInline ? slotMask : 0;
@@ -253,7 +256,8 @@ public final class ExCache implements AutoCloseable
 
     /**
      * @return a hit count for the calling thread to pass to the typed loads that take one: their hits then cost one
-     * increment instead of a stripe lookup. Close it when the thread is done; the cache's hit total includes it.
+     * increment of its field instead of an atomic add. Close it when the thread is done; the cache's hit total
+     * includes it.
      */
     public ExCacheHits newHits()
     {
@@ -296,45 +300,25 @@ public final class ExCache implements AutoCloseable
     // Loads: the predicted way inline (load), anything else in readSlow (lookaside, scan, miss, split values)
     // ----------------------------------------------------------------------------------------------------------
 
-    public byte getByte(final int asid, final long vaddr)
-    {
-        return (byte)load(null, asid, vaddr, Byte.BYTES);
-    }
-
-    /** As {@link #getByte(int, long)}, a hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
+    /** A load, its hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
     public byte getByte(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return (byte)load(hits, asid, vaddr, Byte.BYTES);
     }
 
-    public short getShort(final int asid, final long vaddr)
-    {
-        return (short)load(null, asid, vaddr, Short.BYTES);
-    }
-
-    /** As {@link #getShort(int, long)}, a hit counted in {@code hits} ({@link #newHits()}, held by this thread). */
+    /** A load, its hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
     public short getShort(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return (short)load(hits, asid, vaddr, Short.BYTES);
     }
 
-    public int getInt(final int asid, final long vaddr)
-    {
-        return (int)load(null, asid, vaddr, Integer.BYTES);
-    }
-
-    /** As {@link #getInt(int, long)}, a hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
+    /** A load, its hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
     public int getInt(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return (int)load(hits, asid, vaddr, Integer.BYTES);
     }
 
-    public long getLong(final int asid, final long vaddr)
-    {
-        return load(null, asid, vaddr, Long.BYTES);
-    }
-
-    /** As {@link #getLong(int, long)}, a hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
+    /** A load, its hit counted in {@code hits} (from {@link #newHits()}, held by this thread). */
     public long getLong(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return load(hits, asid, vaddr, Long.BYTES);
@@ -360,9 +344,8 @@ public final class ExCache implements AutoCloseable
      * still in flight.</li>
      * <li>The seqlock read of the class comment: state (acquire), tag check, value, load fence, then one compare:
      * the state again against the first read with its busy and unreadable bits cleared.</li>
-     * <li>The hit is counted in the caller's {@code hits} when it holds one (one increment of a field), else in the
-     * calling thread's stripe ({@link #countHit}: the thread's id, a stripe address, about six instructions more);
-     * {@code hits} is a constant null in the loads without it, so the JIT keeps only one of the two.</li>
+     * <li>The hit is counted in the caller's {@code hits} (one increment of a field, {@link #countHit}): every load
+     * holds one, so no load has to find its thread's counter.</li>
      * </ul>
      */
     private long load(final ExCacheHits hits, final int asid, final long vaddr, final int width)
@@ -382,14 +365,7 @@ public final class ExCache implements AutoCloseable
                 UnsafeApi.loadFence();
                 if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == (state & ~(STATE_BUSY | STATE_UNREADABLE)))
                 {
-                    if (hits == null)
-                    {
-                        countHit(slotMetaAddress);
-                    }
-                    else if (Counting.ON)
-                    {
-                        hits.count++;
-                    }
+                    countHit(hits);
                     if (InjectedRegression.SLOW_HIT_ON)
                     {
                         InjectedRegression.slowHit();
@@ -398,22 +374,12 @@ public final class ExCache implements AutoCloseable
                 }
             }
         }
-        return readSlow(asid, vaddr, width);
-    }
-
-    public float getFloat(final int asid, final long vaddr)
-    {
-        return Float.intBitsToFloat(getInt(asid, vaddr));
+        return readSlow(hits, asid, vaddr, width);
     }
 
     public float getFloat(final ExCacheHits hits, final int asid, final long vaddr)
     {
         return Float.intBitsToFloat(getInt(hits, asid, vaddr));
-    }
-
-    public double getDouble(final int asid, final long vaddr)
-    {
-        return Double.longBitsToDouble(getLong(asid, vaddr));
     }
 
     public double getDouble(final ExCacheHits hits, final int asid, final long vaddr)
@@ -427,6 +393,12 @@ public final class ExCache implements AutoCloseable
 
     public void putByte(final int asid, final long vaddr, final byte value)
     {
+        putByte(null, asid, vaddr, value);
+    }
+
+    /** As {@link #putByte(int, long, byte)}: the hit counted in {@code hits} (this thread's). */
+    public void putByte(final ExCacheHits hits, final int asid, final long vaddr, final byte value)
+    {
         final int offset = (int)vaddr & lineMask;
         if (((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
         {
@@ -436,14 +408,20 @@ public final class ExCache implements AutoCloseable
             {
                 UnsafeApi.putByte(lineAddress(slot) + offset, value);
                 unpin(meta);
-                hit(meta);
+                hit(hits, meta);
                 return;
             }
         }
-        writeSlow(asid, vaddr, Byte.BYTES, value);
+        writeSlow(hits, asid, vaddr, Byte.BYTES, value);
     }
 
     public void putShort(final int asid, final long vaddr, final short value)
+    {
+        putShort(null, asid, vaddr, value);
+    }
+
+    /** As {@link #putShort(int, long, short)}: the hit counted in {@code hits} (this thread's). */
+    public void putShort(final ExCacheHits hits, final int asid, final long vaddr, final short value)
     {
         final int offset = (int)vaddr & lineMask;
         if (offset <= lineBytes - Short.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
@@ -454,14 +432,20 @@ public final class ExCache implements AutoCloseable
             {
                 UnsafeApi.putShort(lineAddress(slot) + offset, value);
                 unpin(meta);
-                hit(meta);
+                hit(hits, meta);
                 return;
             }
         }
-        writeSlow(asid, vaddr, Short.BYTES, value);
+        writeSlow(hits, asid, vaddr, Short.BYTES, value);
     }
 
     public void putInt(final int asid, final long vaddr, final int value)
+    {
+        putInt(null, asid, vaddr, value);
+    }
+
+    /** As {@link #putInt(int, long, int)}: the hit counted in {@code hits} (this thread's). */
+    public void putInt(final ExCacheHits hits, final int asid, final long vaddr, final int value)
     {
         final int offset = (int)vaddr & lineMask;
         if (offset <= lineBytes - Integer.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
@@ -472,14 +456,20 @@ public final class ExCache implements AutoCloseable
             {
                 UnsafeApi.putInt(lineAddress(slot) + offset, value);
                 unpin(meta);
-                hit(meta);
+                hit(hits, meta);
                 return;
             }
         }
-        writeSlow(asid, vaddr, Integer.BYTES, value);
+        writeSlow(hits, asid, vaddr, Integer.BYTES, value);
     }
 
     public void putLong(final int asid, final long vaddr, final long value)
+    {
+        putLong(null, asid, vaddr, value);
+    }
+
+    /** As {@link #putLong(int, long, long)}: the hit counted in {@code hits} (this thread's). */
+    public void putLong(final ExCacheHits hits, final int asid, final long vaddr, final long value)
     {
         final int offset = (int)vaddr & lineMask;
         if (offset <= lineBytes - Long.BYTES && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0)
@@ -490,11 +480,11 @@ public final class ExCache implements AutoCloseable
             {
                 UnsafeApi.putLong(lineAddress(slot) + offset, value);
                 unpin(meta);
-                hit(meta);
+                hit(hits, meta);
                 return;
             }
         }
-        writeSlow(asid, vaddr, Long.BYTES, value);
+        writeSlow(hits, asid, vaddr, Long.BYTES, value);
     }
 
     public void putFloat(final int asid, final long vaddr, final float value)
@@ -502,9 +492,19 @@ public final class ExCache implements AutoCloseable
         putInt(asid, vaddr, Float.floatToRawIntBits(value));
     }
 
+    public void putFloat(final ExCacheHits hits, final int asid, final long vaddr, final float value)
+    {
+        putInt(hits, asid, vaddr, Float.floatToRawIntBits(value));
+    }
+
     public void putDouble(final int asid, final long vaddr, final double value)
     {
         putLong(asid, vaddr, Double.doubleToRawLongBits(value));
+    }
+
+    public void putDouble(final ExCacheHits hits, final int asid, final long vaddr, final double value)
+    {
+        putLong(hits, asid, vaddr, Double.doubleToRawLongBits(value));
     }
 
     // ----------------------------------------------------------------------------------------------------------
@@ -515,32 +515,48 @@ public final class ExCache implements AutoCloseable
     public void getBytes(
         final int asid, final long vaddr, final MutableDirectBuffer dst, final int dstOffset, final int length)
     {
+        getBytes(null, asid, vaddr, dst, dstOffset, length);
+    }
+
+    /** As {@link #getBytes(int, long, MutableDirectBuffer, int, int)}, hits counted in {@code hits} (this thread's). */
+    public void getBytes(final ExCacheHits hits,
+        final int asid, final long vaddr, final MutableDirectBuffer dst, final int dstOffset, final int length)
+    {
         dst.boundsCheck(dstOffset, length);
-        copyOut(asid, vaddr, dst.byteArray(), dst.addressOffset() + dstOffset, length);
+        copyOut(hits, asid, vaddr, dst.byteArray(), dst.addressOffset() + dstOffset, length);
     }
 
     /** Copies {@code length} bytes at {@code vaddr} into {@code dst}; may span many lines. */
     public void getBytes(final int asid, final long vaddr, final byte[] dst, final int dstOffset, final int length)
     {
         Objects.checkFromIndexSize(dstOffset, length, dst.length);
-        copyOut(asid, vaddr, dst, BYTE_ARRAY_BASE + dstOffset, length);
+        copyOut(null, asid, vaddr, dst, BYTE_ARRAY_BASE + dstOffset, length);
     }
 
     /** Copies {@code length} bytes of {@code src} to {@code vaddr}; may span many lines. */
     public void putBytes(final int asid, final long vaddr, final DirectBuffer src, final int srcOffset, final int length)
     {
+        putBytes(null, asid, vaddr, src, srcOffset, length);
+    }
+
+    /** As {@link #putBytes(int, long, DirectBuffer, int, int)}, hits counted in {@code hits} (this thread's). */
+    public void putBytes(final ExCacheHits hits,
+        final int asid, final long vaddr, final DirectBuffer src, final int srcOffset, final int length)
+    {
         src.boundsCheck(srcOffset, length);
-        copyIn(asid, vaddr, src.byteArray(), src.addressOffset() + srcOffset, length);
+        copyIn(hits, asid, vaddr, src.byteArray(), src.addressOffset() + srcOffset, length);
     }
 
     /** Copies {@code length} bytes of {@code src} to {@code vaddr}; may span many lines. */
     public void putBytes(final int asid, final long vaddr, final byte[] src, final int srcOffset, final int length)
     {
         Objects.checkFromIndexSize(srcOffset, length, src.length);
-        copyIn(asid, vaddr, src, BYTE_ARRAY_BASE + srcOffset, length);
+        copyIn(null, asid, vaddr, src, BYTE_ARRAY_BASE + srcOffset, length);
     }
 
-    private void copyOut(final int asid, final long vaddr, final Object dst, final long dstAddress, final int length)
+    private void copyOut(
+        final ExCacheHits hits, final int asid, final long vaddr, final Object dst, final long dstAddress,
+        final int length)
     {
         checkAddress(asid, vaddr, length, false);
         long va = vaddr;
@@ -549,14 +565,16 @@ public final class ExCache implements AutoCloseable
         while (remaining > 0)
         {
             final int chunk = Math.min(remaining, lineBytes - ((int)va & lineMask));
-            accessInLine(asid, va, chunk, 0, dst, to, false);
+            accessInLine(hits, asid, va, chunk, 0, dst, to, false);
             va += chunk;
             to += chunk;
             remaining -= chunk;
         }
     }
 
-    private void copyIn(final int asid, final long vaddr, final Object src, final long srcAddress, final int length)
+    private void copyIn(
+        final ExCacheHits hits, final int asid, final long vaddr, final Object src, final long srcAddress,
+        final int length)
     {
         checkAddress(asid, vaddr, length, true);
         long va = vaddr;
@@ -565,7 +583,7 @@ public final class ExCache implements AutoCloseable
         while (remaining > 0)
         {
             final int chunk = Math.min(remaining, lineBytes - ((int)va & lineMask));
-            accessInLine(asid, va, chunk, 0, src, from, true);
+            accessInLine(hits, asid, va, chunk, 0, src, from, true);
             va += chunk;
             from += chunk;
             remaining -= chunk;
@@ -663,9 +681,9 @@ public final class ExCache implements AutoCloseable
     }
 
     /** For the cursor: counts a hit on entering a line's window (and marks it referenced for CLOCK). */
-    void cursorHit(final long meta)
+    void cursorHit(final ExCacheHits hits, final long meta)
     {
-        hit(meta);
+        hit(hits, meta);
     }
 
     /** For the cursor: the address of the line's bytes in the slot whose metadata is at {@code meta}. */
@@ -704,17 +722,16 @@ public final class ExCache implements AutoCloseable
     // ----------------------------------------------------------------------------------------------------------
 
     /**
-     * Counts a hit in this thread's stripe (plain increments: two threads sharing a stripe may lose a count) and,
-     * for CLOCK, marks the slot referenced only if it is not already, so hits leave slot metadata read-only and
-     * threads do not contend on it.
+     * Counts a hit in {@code hits} (null: the caller holds none) and, for CLOCK, marks the slot referenced only if it
+     * is not already, so hits leave slot metadata read-only and threads do not contend on it.
      */
-    private void hit(final long meta)
+    private void hit(final ExCacheHits hits, final long meta)
     {
         if (clock)
         {
             reference(meta);
         }
-        countHit(slotMetaAddress);
+        countHit(hits);
     }
 
     /** CLOCK: marks the slot referenced (a plain byte store, only when the bit is clear). */
@@ -727,19 +744,23 @@ public final class ExCache implements AutoCloseable
     }
 
     /**
-     * Adds one to the calling thread's hit stripe: stripe (thread id mod 64), at offset {@code (id << 7) & 0x1F80}
-     * below the slot metadata (two instructions). Plain read-add-write: a stripe is shared only by threads whose
-     * ids agree in the low 6 bits. Nothing with counting off ({@link Counting#ON}).
+     * Adds one to {@code hits}, held by the calling thread (a plain increment of its field), or when the caller holds
+     * none to {@link #unheldHits} (an atomic add). Exact either way. Nothing with counting off ({@link Counting#ON}).
      */
-    private static void countHit(final long slotMetaBase)
+    private void countHit(final ExCacheHits hits)
     {
         if (!Counting.ON)
         {
             return; // counting switched off: the JIT drops the rest
         }
-        final long stripe = slotMetaBase - HIT_STRIPES_BYTES +
-            ((Thread.currentThread().getId() << HIT_STRIPE_SHIFT) & (HIT_STRIPES_BYTES - (1 << HIT_STRIPE_SHIFT)));
-        UnsafeApi.putLong(stripe, UnsafeApi.getLong(stripe) + 1);
+        if (hits != null)
+        {
+            hits.count++;
+        }
+        else
+        {
+            unheldHits.getAndIncrement();
+        }
     }
 
     /** The way a line takes when it is free: the hash's low bits; slots are numbered set * ways + way. */
@@ -753,7 +774,7 @@ public final class ExCache implements AutoCloseable
         return (hash >>> waysShift) & setMask;
     }
 
-    private long readSlow(final int asid, final long vaddr, final int width)
+    private long readSlow(final ExCacheHits hits, final int asid, final long vaddr, final int width)
     {
         if (loadSlotMask == 0 && ((vaddr >>> VIRTUAL_ADDRESS_BITS) | (asid >>> ASID_BITS)) == 0 &&
             ((int)vaddr & lineMask) <= lineBytes - width)
@@ -770,7 +791,7 @@ public final class ExCache implements AutoCloseable
                 UnsafeApi.loadFence();
                 if (UnsafeApi.getLong(meta + SLOT_STATE_OFFSET) == (state & ~(STATE_BUSY | STATE_UNREADABLE)))
                 {
-                    hit(meta);
+                    hit(hits, meta);
                     return value;
                 }
             }
@@ -781,25 +802,26 @@ public final class ExCache implements AutoCloseable
             long bits = 0;
             for (int i = 0; i < width; i++)
             {
-                bits |= (accessInLine(asid, vaddr + i, 1, 0, null, 0, false) & 0xFFL) << (i << 3);
+                bits |= (accessInLine(hits, asid, vaddr + i, 1, 0, null, 0, false) & 0xFFL) << (i << 3);
             }
             return bits;
         }
-        return accessInLine(asid, vaddr, width, 0, null, 0, false);
+        return accessInLine(hits, asid, vaddr, width, 0, null, 0, false);
     }
 
-    private void writeSlow(final int asid, final long vaddr, final int width, final long bits)
+    private void writeSlow(
+        final ExCacheHits hits, final int asid, final long vaddr, final int width, final long bits)
     {
         checkAddress(asid, vaddr, width, true);
         if (((int)vaddr & lineMask) + width > lineBytes)
         {
             for (int i = 0; i < width; i++)
             {
-                accessInLine(asid, vaddr + i, 1, bits >>> (i << 3), null, 0, true);
+                accessInLine(hits, asid, vaddr + i, 1, bits >>> (i << 3), null, 0, true);
             }
             return;
         }
-        accessInLine(asid, vaddr, width, bits, null, 0, true);
+        accessInLine(hits, asid, vaddr, width, bits, null, 0, true);
     }
 
     /**
@@ -810,6 +832,7 @@ public final class ExCache implements AutoCloseable
      * @return the value loaded, or 0.
      */
     private long accessInLine(
+        final ExCacheHits hits,
         final int asid,
         final long vaddr,
         final int width,
@@ -855,7 +878,7 @@ public final class ExCache implements AutoCloseable
                             putWidth(lineAddress, width, bits);
                         }
                         unpin(meta);
-                        touched(meta, missed);
+                        touched(hits, meta, missed);
                         tryInstall(hash, set, key, slot);
                         return 0;
                     }
@@ -893,7 +916,7 @@ public final class ExCache implements AutoCloseable
                         {
                             throw fault(asid, vaddr, ExCacheFault.PROTECTION, false);
                         }
-                        touched(meta, missed);
+                        touched(hits, meta, missed);
                         tryInstall(hash, set, key, slot);
                         return value;
                     }
@@ -911,7 +934,7 @@ public final class ExCache implements AutoCloseable
         }
     }
 
-    private void touched(final long meta, final boolean missed)
+    private void touched(final ExCacheHits hits, final long meta, final boolean missed)
     {
         if (missed)
         {
@@ -919,7 +942,7 @@ public final class ExCache implements AutoCloseable
         }
         else
         {
-            hit(meta);
+            hit(hits, meta);
         }
     }
 
@@ -2081,12 +2104,7 @@ public final class ExCache implements AutoCloseable
         @Override
         public long hits()
         {
-            long sum = 0;
-            for (int i = 0; i < HIT_STRIPES; i++)
-            {
-                sum += UnsafeApi.getLongVolatile(
-                    null, slotMetaAddress - HIT_STRIPES_BYTES + ((long)i << HIT_STRIPE_SHIFT));
-            }
+            long sum = unheldHits.get();
             synchronized (liveHits)
             {
                 sum += retiredHits;

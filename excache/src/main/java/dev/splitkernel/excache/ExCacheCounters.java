@@ -2,7 +2,7 @@ package dev.splitkernel.excache;
 
 /**
  * Event counts of one {@link ExCache}, readable from any thread while the cache runs. Values are monotonic;
- * hits are summed from per-thread stripes and the callers' {@link ExCacheHits} (live and closed) and may lag by the
+ * hits are summed from the calls that held no handle and the callers' {@link ExCacheHits} (live and closed) and may lag by the
  * accesses in flight.
  */
 public interface ExCacheCounters

@@ -23,6 +23,8 @@ public final class ExCacheCursor
 {
     private final ExCache cache;
     private final int asid;
+    /** This cursor's hits (its thread's): it stays registered with the cache for as long as the cache lives. */
+    private final ExCacheHits hits;
     private final int lineShift;
     private final int lineBytes;
     /** The window: loads of a width w at vaddr in [windowStart, windowStart + lineBytes - w] stay in its line. */
@@ -43,6 +45,7 @@ public final class ExCacheCursor
         }
         this.cache = cache;
         this.asid = asid;
+        hits = cache.newHits();
         lineShift = cache.lineShift();
         lineBytes = cache.lineBytes();
     }
@@ -76,11 +79,11 @@ public final class ExCacheCursor
             UnsafeApi.loadFence();
             if (UnsafeApi.getLong(stateAddress) == state)
             {
-                cache.cursorHit(stateAddress - SLOT_STATE_OFFSET);
+                cache.cursorHit(hits, stateAddress - SLOT_STATE_OFFSET);
                 return value;
             }
         }
-        final long value = cache.getLong(asid, vaddr); // miss, fault, a value across lines, or a change under us
+        final long value = cache.getLong(hits, asid, vaddr); // miss, fault, a value across lines, or a change under us
         reposition(vaddr);
         return value;
     }
@@ -108,11 +111,11 @@ public final class ExCacheCursor
             UnsafeApi.loadFence();
             if (UnsafeApi.getLong(stateAddress) == state)
             {
-                cache.cursorHit(stateAddress - SLOT_STATE_OFFSET);
+                cache.cursorHit(hits, stateAddress - SLOT_STATE_OFFSET);
                 return value;
             }
         }
-        final int value = cache.getInt(asid, vaddr); // miss, fault, a value across lines, or a change under us
+        final int value = cache.getInt(hits, asid, vaddr); // miss, fault, a value across lines, or a change under us
         reposition(vaddr);
         return value;
     }
@@ -140,11 +143,11 @@ public final class ExCacheCursor
             UnsafeApi.loadFence();
             if (UnsafeApi.getLong(stateAddress) == state)
             {
-                cache.cursorHit(stateAddress - SLOT_STATE_OFFSET);
+                cache.cursorHit(hits, stateAddress - SLOT_STATE_OFFSET);
                 return value;
             }
         }
-        final byte value = cache.getByte(asid, vaddr); // miss, fault, a value across lines, or a change under us
+        final byte value = cache.getByte(hits, asid, vaddr); // miss, fault, a value across lines, or a change under us
         reposition(vaddr);
         return value;
     }

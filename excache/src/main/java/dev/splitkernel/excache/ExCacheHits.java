@@ -6,9 +6,9 @@ import java.lang.invoke.VarHandle;
 /**
  * A hit count that one thread holds, for the cache's typed loads that take it ({@link ExCache#getLong(ExCacheHits,
  * int, long)} and the like). A hit on their inline path adds one to this object's field, one instruction: no thread
- * lookup and no stripe address to compute, which on a DRAM-bound random hit cost about a fifth of the hit (each
- * instruction on that path is a share of a DRAM round trip, see {@link ExCache}). Loads without a handle still count
- * in the calling thread's stripe; {@link ExCacheCounters#hits()} adds both, so every hit is counted exactly once.
+ * lookup, no atomic add (each instruction on a DRAM-bound random hit is a share of a DRAM round trip, see
+ * {@link ExCache}). Every load takes one (a cursor holds its own); stores and bulk copies made without one count
+ * with an atomic add in the cache; {@link ExCacheCounters#hits()} adds both, so every hit is counted exactly once.
  * <p>
  * The count is written only by its thread, with plain increments; readers take it with an opaque read. Every hit
  * path ends in an acquire load of the slot state, so the JIT cannot hold the count in a register across hits: a

@@ -40,10 +40,8 @@ package dev.splitkernel.excache;
  *     U = STATE_UNREADABLE: the slot lacks PROT_READ, set when the change ends (so a settled, readable slot
  *         has both bits clear: a load tests them with one instruction)
  *
- *   hit counts of loads without an ExCacheHits handle: 64 stripes of 128 bytes (one per thread-id slot, a long at
- *   the start of each) sit in the same allocation just below the hot array, at slotMetaAddress - 8192. The last
- *   16 bytes of the last stripe hold a sentinel slot (tag EMPTY_KEY) that the inline load path looks at when the
- *   cache cannot take it.
+ *   one 64-byte line in the same allocation just below the hot array: its last 16 bytes hold a sentinel slot (tag
+ *   EMPTY_KEY) that the inline load path looks at when the cache cannot take it.
  *
  *   cold (SLOT_COLD_SHIFT = 3), at coldAddress + slot * 8
  *  +---------------------------------------------------------------+

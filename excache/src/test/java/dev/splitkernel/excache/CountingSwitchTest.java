@@ -59,11 +59,11 @@ class CountingSwitchTest
             try (ExCache cache = new ExCache(new ExCacheContext().capacityBytes(16 * 4096).lineBytes(4096).ways(4)
                 .policy(EvictionPolicy.FIFO), source))
             {
-                final long value = cache.getLong(1, 0); // the one miss
+                final long value = Held.getLong(cache, 1, 0); // the one miss
                 final long hitsBefore = cache.counters().hits();
                 for (int i = 0; i < HITS; i++)
                 {
-                    if (cache.getLong(1, 0) != value)
+                    if (Held.getLong(cache, 1, 0) != value)
                     {
                         throw new AssertionError("hit " + i + " read a wrong value");
                     }

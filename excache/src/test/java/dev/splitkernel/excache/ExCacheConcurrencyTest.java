@@ -58,6 +58,7 @@ class ExCacheConcurrencyTest
                     {
                         final SplittableRandom random = new SplittableRandom(id * 7919L + 1);
                         final long[] lastSeen = new long[words];
+                        final ExCacheHits hits = cache.newHits();
                         start.await(10, TimeUnit.SECONDS);
                         for (int i = 0; i < ITERATIONS; i++)
                         {
@@ -77,12 +78,12 @@ class ExCacheConcurrencyTest
                                     cache.putBytes(7, vaddr, bytes, 0, 8);
                                 }
                                 lastWritten[id][w] = seq;
-                                final long readBack = cache.getLong(7, vaddr);
+                                final long readBack = cache.getLong(hits, 7, vaddr);
                                 check(readBack, w, seq, "own write read back");
                             }
                             else
                             {
-                                final long value = cache.getLong(7, vaddr);
+                                final long value = cache.getLong(hits, 7, vaddr);
                                 final long seq = check(value, w, -1, "read");
                                 if (seq < lastSeen[w])
                                 {
@@ -113,7 +114,7 @@ class ExCacheConcurrencyTest
 
             for (int w = 0; w < words; w++)
             {
-                assertEquals(encode(lastWritten[w % THREADS][w], w), cache.getLong(7, w * 8L), "word " + w);
+                assertEquals(encode(lastWritten[w % THREADS][w], w), Held.getLong(cache, 7, w * 8L), "word " + w);
             }
             assertEquals(0, cache.flushAndDropAll(7));
             for (int w = 0; w < words; w++)

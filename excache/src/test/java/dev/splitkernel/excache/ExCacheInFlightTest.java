@@ -107,11 +107,11 @@ class ExCacheInFlightTest
         try (ExCache cache = new ExCache(oneSet(), source))
         {
             final AtomicLong slow = new AtomicLong();
-            final Thread fetching = start(() -> slow.set(cache.getLong(1, 4096)));
+            final Thread fetching = start(() -> slow.set(Held.getLong(cache, 1, 4096)));
             assertTrue(source.entered.await(10, TimeUnit.SECONDS));
             // Line 1's fetch is on the network: line 2 of the same set must not wait for it.
             assertTimeoutPreemptively(Duration.ofSeconds(5),
-                () -> assertEquals(TestLineSource.pattern(1, 2, 0), cache.getByte(1, 2 * 4096L)));
+                () -> assertEquals(TestLineSource.pattern(1, 2, 0), Held.getByte(cache, 1, 2 * 4096L)));
             source.gate.countDown();
             fetching.join(10_000);
             assertEquals(new UnsafeBuffer(source.current(1, 1)).getLong(0), slow.get());
@@ -125,10 +125,10 @@ class ExCacheInFlightTest
         source.gatedFetchLine = 1;
         try (ExCache cache = new ExCache(oneSet(), source))
         {
-            final Thread first = start(() -> cache.getLong(1, 4096));
+            final Thread first = start(() -> Held.getLong(cache, 1, 4096));
             assertTrue(source.entered.await(10, TimeUnit.SECONDS));
             final AtomicLong second = new AtomicLong();
-            final Thread waiter = start(() -> second.set(cache.getLong(1, 4096 + 8)));
+            final Thread waiter = start(() -> second.set(Held.getLong(cache, 1, 4096 + 8)));
             awaitWaiting(waiter);
             source.gate.countDown();
             first.join(10_000);
@@ -147,13 +147,13 @@ class ExCacheInFlightTest
             cache.putLong(1, 0, 5); // line 0, target 0
             for (int line = 1; line < 4; line++)
             {
-                cache.getLong(1, line * 4096L);
+                Held.getLong(cache, 1, line * 4096L);
             }
             final int fetches = source.fetches;
-            cache.getLong(1, 4 * 4096L); // target 1: the victim cannot ride along
+            Held.getLong(cache, 1, 4 * 4096L); // target 1: the victim cannot ride along
             assertEquals(fetches + 1, source.fetches, "one round trip: the fetch");
             assertEquals(0, source.writeBacks, "the dirty victim waits in a staging line");
-            assertEquals(5, cache.getLong(1, 0), "a miss on it takes it back, without the network");
+            assertEquals(5, Held.getLong(cache, 1, 0), "a miss on it takes it back, without the network");
             assertEquals(fetches + 1, source.fetches);
             assertEquals(0, cache.flush(1, 0, 4096));
             assertEquals(5, new UnsafeBuffer(source.current(1, 0)).getLong(0));
@@ -169,13 +169,13 @@ class ExCacheInFlightTest
             cache.putLong(1, 0, 9);
             for (int line = 1; line < 5; line++)
             {
-                cache.getLong(1, line * 4096L); // line 0 leaves for a staging line
+                Held.getLong(cache, 1, line * 4096L); // line 0 leaves for a staging line
             }
             source.gatedWriteBackLine = 0;
             final Thread drainer = start(cache::drainWriteBacks);
             assertTrue(source.entered.await(10, TimeUnit.SECONDS)); // its write-back is on the network now
             final AtomicLong value = new AtomicLong();
-            final Thread miss = start(() -> value.set(cache.getLong(1, 0)));
+            final Thread miss = start(() -> value.set(Held.getLong(cache, 1, 0)));
             awaitWaiting(miss);
             source.gate.countDown();
             drainer.join(10_000);

@@ -285,14 +285,14 @@ class ExCacheModelTest
         switch (width)
         {
             case 1:
-                return cache.getByte(asid, vaddr);
+                return Held.getByte(cache, asid, vaddr);
             case 2:
-                return cache.getShort(asid, vaddr);
+                return Held.getShort(cache, asid, vaddr);
             case 4:
-                return cache.getInt(asid, vaddr);
+                return Held.getInt(cache, asid, vaddr);
             default:
-                return (vaddr & 1) == 0 ? cache.getLong(asid, vaddr) :
-                    Double.doubleToRawLongBits(cache.getDouble(asid, vaddr));
+                return (vaddr & 1) == 0 ? Held.getLong(cache, asid, vaddr) :
+                    Double.doubleToRawLongBits(Held.getDouble(cache, asid, vaddr));
         }
     }
 

@@ -61,21 +61,22 @@ class ExCacheSeqlockStateTest
         try (ExCache cache = new ExCache(oneSlot(), new WriteOnlyLineOne()))
         {
             final ExCacheCursor cursor = cache.cursor(ASID);
-            assertEquals(expectedLong(0, 16), cache.getLong(ASID, 16));
+            assertEquals(expectedLong(0, 16), Held.getLong(cache, ASID, 16));
             assertEquals(expectedLong(0, 24), cursor.getLong(24));
 
             cache.putLong(ASID, LINE_BYTES + 8, 42); // line 1 takes the slot: stores are allowed
             assertFalse(cache.isCached(ASID, 0));
 
-            final ExCacheFault viaCache = assertThrows(ExCacheFault.class, () -> cache.getLong(ASID, LINE_BYTES + 8));
+            final ExCacheFault viaCache =
+                assertThrows(ExCacheFault.class, () -> Held.getLong(cache, ASID, LINE_BYTES + 8));
             assertEquals(ExCacheFault.PROTECTION, viaCache.status());
             assertFalse(viaCache.isWrite());
             final ExCacheFault viaCursor = assertThrows(ExCacheFault.class, () -> cursor.getLong(LINE_BYTES + 8));
             assertEquals(ExCacheFault.PROTECTION, viaCursor.status());
-            assertThrows(ExCacheFault.class, () -> cache.getByte(ASID, LINE_BYTES));
-            assertThrows(ExCacheFault.class, () -> cache.getInt(ASID, LINE_BYTES));
+            assertThrows(ExCacheFault.class, () -> Held.getByte(cache, ASID, LINE_BYTES));
+            assertThrows(ExCacheFault.class, () -> Held.getInt(cache, ASID, LINE_BYTES));
 
-            assertEquals(expectedLong(0, 16), cache.getLong(ASID, 16), "line 0 back, readable again");
+            assertEquals(expectedLong(0, 16), Held.getLong(cache, ASID, 16), "line 0 back, readable again");
             assertEquals(expectedLong(0, 32), cursor.getLong(32));
         }
     }
@@ -88,14 +89,14 @@ class ExCacheSeqlockStateTest
             final ExCacheCursor cursor = cache.cursor(ASID);
             assertEquals(expectedLong(0, 0), cursor.getLong(0)); // opens a window on line 0
 
-            assertEquals(expectedLong(1, 0), cache.getLong(ASID, LINE_BYTES)); // line 1 replaces it in the slot
+            assertEquals(expectedLong(1, 0), Held.getLong(cache, ASID, LINE_BYTES)); // line 1 replaces it in the slot
             assertEquals(expectedLong(0, 8), cursor.getLong(8), "the window is stale: reloaded, not line 1's bytes");
 
-            cache.getLong(ASID, LINE_BYTES);
-            cache.getLong(ASID, 0); // line 0 evicted and back in the same slot: same bytes, new state
+            Held.getLong(cache, ASID, LINE_BYTES);
+            Held.getLong(cache, ASID, 0); // line 0 evicted and back in the same slot: same bytes, new state
             assertEquals(expectedLong(0, 64), cursor.getLong(64));
             assertEquals(expectedLong(1, 64), cursor.getLong(LINE_BYTES + 64));
-            assertEquals(expectedLong(0, 72), cache.getLong(ASID, 72));
+            assertEquals(expectedLong(0, 72), Held.getLong(cache, ASID, 72));
         }
     }
 
@@ -141,6 +142,7 @@ class ExCacheSeqlockStateTest
                     {
                         final SplittableRandom random = new SplittableRandom(id * 31L + 7);
                         final ExCacheCursor cursor = cache.cursor(ASID);
+                        final ExCacheHits hits = cache.newHits();
                         start.await(10, TimeUnit.SECONDS);
                         long vaddr = 0;
                         for (int i = 0; i < iterations; i++)
@@ -149,7 +151,7 @@ class ExCacheSeqlockStateTest
                             vaddr = random.nextInt(8) == 0 ?
                                 random.nextInt(lines * lineBytes / Long.BYTES) * (long)Long.BYTES :
                                 (vaddr + Long.BYTES) % ((long)lines * lineBytes);
-                            final long value = (id & 1) == 0 ? cursor.getLong(vaddr) : cache.getLong(ASID, vaddr);
+                            final long value = (id & 1) == 0 ? cursor.getLong(vaddr) : cache.getLong(hits, ASID, vaddr);
                             if (value != valueAt(vaddr))
                             {
                                 throw new AssertionError("vaddr 0x" + Long.toHexString(vaddr) + " returned 0x" +

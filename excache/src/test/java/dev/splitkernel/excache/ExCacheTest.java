@@ -37,13 +37,13 @@ class ExCacheTest
         {
             for (int line = 0; line < 4; line++)
             {
-                cache.getLong(1, line * 4096L);
+                Held.getLong(cache, 1, line * 4096L);
             }
-            cache.getLong(1, 0);
-            cache.getLong(1, 4 * 4096L); // evicts line 0 although it was just used
+            Held.getLong(cache, 1, 0);
+            Held.getLong(cache, 1, 4 * 4096L); // evicts line 0 although it was just used
             assertFalse(cache.isCached(1, 0));
-            cache.getLong(1, 4096L);
-            cache.getLong(1, 5 * 4096L); // FIFO: line 1 is the oldest now
+            Held.getLong(cache, 1, 4096L);
+            Held.getLong(cache, 1, 5 * 4096L); // FIFO: line 1 is the oldest now
             assertFalse(cache.isCached(1, 4096L));
             assertTrue(cache.isCached(1, 2 * 4096L));
             assertTrue(cache.isCached(1, 3 * 4096L));
@@ -59,9 +59,9 @@ class ExCacheTest
         {
             for (int line = 0; line < 4; line++)
             {
-                cache.getLong(1, line * 4096L);
+                Held.getLong(cache, 1, line * 4096L);
             }
-            cache.getLong(1, 4 * 4096L); // every line referenced: the hand clears all bits and takes one line
+            Held.getLong(cache, 1, 4 * 4096L); // every line referenced: the hand clears all bits and takes one line
             final List<Long> left = new ArrayList<>();
             for (long line = 0; line < 4; line++)
             {
@@ -73,9 +73,9 @@ class ExCacheTest
             assertEquals(3, left.size());
             // Reference two of the three survivors (and line 4, just filled, is referenced): the third must go,
             // wherever the hand stands, although FIFO would take the oldest.
-            cache.getLong(1, left.get(0) * 4096L);
-            cache.getLong(1, left.get(2) * 4096L);
-            cache.getLong(1, 5 * 4096L);
+            Held.getLong(cache, 1, left.get(0) * 4096L);
+            Held.getLong(cache, 1, left.get(2) * 4096L);
+            Held.getLong(cache, 1, 5 * 4096L);
             assertFalse(cache.isCached(1, left.get(1) * 4096L), "the unreferenced line goes");
             assertTrue(cache.isCached(1, left.get(0) * 4096L));
             assertTrue(cache.isCached(1, left.get(2) * 4096L));
@@ -91,16 +91,16 @@ class ExCacheTest
         {
             for (int line = 0; line < 4; line++)
             {
-                cache.getLong(1, line * 4096L);
+                Held.getLong(cache, 1, line * 4096L);
             }
             for (int line = 0; line < 4; line++)
             {
-                cache.getLong(1, line * 4096L);
-                cache.getLong(1, line * 4096L); // referenced, which FIFO ignores
+                Held.getLong(cache, 1, line * 4096L);
+                Held.getLong(cache, 1, line * 4096L); // referenced, which FIFO ignores
             }
             for (int line = 4; line < 8; line++)
             {
-                cache.getLong(1, line * 4096L);
+                Held.getLong(cache, 1, line * 4096L);
                 assertFalse(cache.isCached(1, (line - 4) * 4096L), "line " + (line - 4) + " was the oldest");
                 for (int younger = line - 3; younger <= line; younger++)
                 {
@@ -119,9 +119,9 @@ class ExCacheTest
         {
             cache.putLong(1, 64, 11);
             cache.putLong(2, 64, 22);
-            assertEquals(11, cache.getLong(1, 64));
-            assertEquals(22, cache.getLong(2, 64));
-            assertEquals(0, cache.getLong(3, 64));
+            assertEquals(11, Held.getLong(cache, 1, 64));
+            assertEquals(22, Held.getLong(cache, 2, 64));
+            assertEquals(0, Held.getLong(cache, 3, 64));
         }
     }
 
@@ -132,19 +132,19 @@ class ExCacheTest
         source.pLocalFromLine = 0;
         try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO), source))
         {
-            assertEquals(0, cache.getLong(1, 8));
+            assertEquals(0, Held.getLong(cache, 1, 8));
             cache.putInt(1, 4096 + 12, 7);
             assertEquals(0, source.fetches);
             assertEquals(2, cache.counters().pLocalFills());
             assertTrue(source.stored.isEmpty(), "the backing side has not seen the lines");
             for (int line = 2; line < 6; line++)
             {
-                cache.getLong(1, line * 4096L); // evicts lines 0 (clean: dropped) and 1 (dirty: staged)
+                Held.getLong(cache, 1, line * 4096L); // evicts lines 0 (clean: dropped) and 1 (dirty: staged)
             }
             assertEquals(0, source.writeBacks, "the dirty victim is written back off the miss's critical path");
             assertEquals(1, cache.drainWriteBacks());
             assertEquals(1, source.writeBacks);
-            assertEquals(7, cache.getInt(1, 4096 + 12));
+            assertEquals(7, Held.getInt(cache, 1, 4096 + 12));
             assertEquals(1, source.fetches, "a written-back p-local line is fetched");
         }
     }
@@ -158,15 +158,15 @@ class ExCacheTest
             cache.putLong(1, 0, 42); // line 0, target 0
             for (int line = 1; line < 4; line++)
             {
-                cache.getLong(1, line * 4096L); // lines 1..3, target 0
+                Held.getLong(cache, 1, line * 4096L); // lines 1..3, target 0
             }
-            cache.getLong(1, 8 * 4096L); // target 0: line 0 rides along
+            Held.getLong(cache, 1, 8 * 4096L); // target 0: line 0 rides along
             assertEquals(1, source.piggybacks);
             assertEquals(1, cache.counters().piggybackedWriteBacks());
             assertEquals(42, new UnsafeBuffer(source.current(1, 0)).getLong(0));
 
             cache.putLong(1, 4096, 43); // line 1 dirty, target 0
-            cache.getLong(1, 4 * 4096L); // target 1: line 1 waits in a staging line, off the miss's critical path
+            Held.getLong(cache, 1, 4 * 4096L); // target 1: line 1 waits in a staging line, off the miss's critical path
             assertEquals(1, source.piggybacks);
             assertEquals(1, source.writeBacks);
             assertEquals(1, cache.drainWriteBacks());
@@ -184,12 +184,12 @@ class ExCacheTest
             cache.putLong(1, 0, 99);
             for (int line = 1; line < 5; line++)
             {
-                cache.getLong(1, line * 4096L);
+                Held.getLong(cache, 1, line * 4096L);
             }
             assertTrue(cache.isInVictimCache(1, 0));
             assertEquals(0, source.writeBacks, "the dirty victim went to the victim cache");
             final int fetches = source.fetches;
-            assertEquals(99, cache.getLong(1, 0));
+            assertEquals(99, Held.getLong(cache, 1, 0));
             assertEquals(fetches, source.fetches);
             assertEquals(1, cache.counters().victimCacheHits());
             assertEquals(0, cache.flush(1, 0, 4096));
@@ -205,13 +205,13 @@ class ExCacheTest
         {
             cache.putLong(1, 0, 5);
             source.failFetches = 1;
-            final ExCacheFault fault = assertThrows(ExCacheFault.class, () -> cache.getInt(1, 4096 + 4));
+            final ExCacheFault fault = assertThrows(ExCacheFault.class, () -> Held.getInt(cache, 1, 4096 + 4));
             assertEquals(-5, fault.status());
             assertEquals(1, fault.asid());
             assertEquals(4096 + 4, fault.vaddr());
             assertFalse(fault.isWrite());
-            assertEquals(5, cache.getLong(1, 0));
-            assertEquals(TestLineSource.pattern(1, 1, 4), cache.getByte(1, 4096 + 4), "the retry succeeds");
+            assertEquals(5, Held.getLong(cache, 1, 0));
+            assertEquals(TestLineSource.pattern(1, 1, 4), Held.getByte(cache, 1, 4096 + 4), "the retry succeeds");
         }
     }
 
@@ -222,13 +222,13 @@ class ExCacheTest
         source.readOnlyFromLine = 2;
         try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO), source))
         {
-            final byte before = cache.getByte(1, 2 * 4096L);
+            final byte before = Held.getByte(cache, 1, 2 * 4096L);
             final ExCacheFault fault = assertThrows(ExCacheFault.class, () -> cache.putByte(1, 2 * 4096L, (byte)1));
             assertEquals(ExCacheFault.PROTECTION, fault.status());
             assertTrue(fault.isWrite());
-            assertEquals(before, cache.getByte(1, 2 * 4096L));
+            assertEquals(before, Held.getByte(cache, 1, 2 * 4096L));
             cache.putLong(1, 8, 3);
-            assertEquals(3, cache.getLong(1, 8));
+            assertEquals(3, Held.getLong(cache, 1, 8));
         }
     }
 
@@ -241,13 +241,13 @@ class ExCacheTest
             cache.putLong(1, 0, 77);
             for (int line = 1; line < 4; line++)
             {
-                cache.getLong(1, line * 4096L);
+                Held.getLong(cache, 1, line * 4096L);
             }
             source.failWriteBacks = 1;
             cache.putLong(1, 4 * 4096L, 1); // line 0 (dirty, another target) waits in a staging line
             assertEquals(0, cache.drainWriteBacks(), "its write-back fails: it stays staged");
             final int fetches = source.fetches;
-            assertEquals(77, cache.getLong(1, 0), "nothing lost: a miss takes it back from its staging line");
+            assertEquals(77, Held.getLong(cache, 1, 0), "nothing lost: a miss takes it back from its staging line");
             assertEquals(fetches, source.fetches);
             assertEquals(0, cache.flush(1, 0, 4096));
             assertEquals(77, new UnsafeBuffer(source.current(1, 0)).getLong(0));
@@ -260,12 +260,12 @@ class ExCacheTest
         final TestLineSource source = new TestLineSource(4096);
         try (ExCache cache = new ExCache(oneSet(EvictionPolicy.FIFO), source))
         {
-            final ExCacheFault fault = assertThrows(ExCacheFault.class, () -> cache.getLong(1, 1L << 48));
+            final ExCacheFault fault = assertThrows(ExCacheFault.class, () -> Held.getLong(cache, 1, 1L << 48));
             assertEquals(ExCacheFault.ADDRESS_OUT_OF_RANGE, fault.status());
             assertThrows(ExCacheFault.class, () -> cache.putLong(1, -8, 1));
-            assertThrows(ExCacheFault.class, () -> cache.getLong(1, (1L << 48) - 4));
-            assertThrows(IllegalArgumentException.class, () -> cache.getLong(70_000, 0));
-            assertThrows(IllegalArgumentException.class, () -> cache.getLong(-1, 0));
+            assertThrows(ExCacheFault.class, () -> Held.getLong(cache, 1, (1L << 48) - 4));
+            assertThrows(IllegalArgumentException.class, () -> Held.getLong(cache, 70_000, 0));
+            assertThrows(IllegalArgumentException.class, () -> Held.getLong(cache, -1, 0));
             assertThrows(IllegalArgumentException.class, () -> cache.flush(1, -1, 10));
         }
     }
@@ -317,7 +317,7 @@ class ExCacheTest
             {
                 final Thread thread = new Thread(() ->
                 {
-                    if (cache.getLong(1, 0) == 1234)
+                    if (Held.getLong(cache, 1, 0) == 1234)
                     {
                         correct.incrementAndGet();
                     }
@@ -421,8 +421,8 @@ class ExCacheTest
             }
             for (long line = 0; line < lines; line++)
             {
-                assertEquals(line * 3, cache.getLong(1, line * lineBytes + lineBytes - 8));
-                assertEquals((int)-line, cache.getInt(1, line * lineBytes));
+                assertEquals(line * 3, Held.getLong(cache, 1, line * lineBytes + lineBytes - 8));
+                assertEquals((int)-line, Held.getInt(cache, 1, line * lineBytes));
             }
             assertEquals(0, cache.counters().evictions());
         }
@@ -458,21 +458,21 @@ class ExCacheTest
             for (final int offset : new int[]{0, 1, 2, 3, 4, 7, 8, 1000, 4088, 4089, 4092, 4094, 4095})
             {
                 final long vaddr = line + offset;
-                assertEquals(expected[offset], cache.getByte(asid, vaddr), "byte at " + offset);
+                assertEquals(expected[offset], Held.getByte(cache, asid, vaddr), "byte at " + offset);
                 loads++;
                 if (offset <= 4096 - Short.BYTES)
                 {
-                    assertEquals((short)littleEndian(expected, offset, Short.BYTES), cache.getShort(asid, vaddr));
+                    assertEquals((short)littleEndian(expected, offset, Short.BYTES), Held.getShort(cache, asid, vaddr));
                     loads++;
                 }
                 if (offset <= 4096 - Integer.BYTES)
                 {
-                    assertEquals((int)littleEndian(expected, offset, Integer.BYTES), cache.getInt(asid, vaddr));
+                    assertEquals((int)littleEndian(expected, offset, Integer.BYTES), Held.getInt(cache, asid, vaddr));
                     loads++;
                 }
                 if (offset <= 4096 - Long.BYTES)
                 {
-                    assertEquals(littleEndian(expected, offset, Long.BYTES), cache.getLong(asid, vaddr));
+                    assertEquals(littleEndian(expected, offset, Long.BYTES), Held.getLong(cache, asid, vaddr));
                     loads++;
                 }
             }
@@ -510,8 +510,8 @@ class ExCacheTest
             final long hitsBefore = cache.counters().hits();
             for (final int asid : asids)
             {
-                assertEquals(asid * 7L, cache.getLong(asid, top));
-                assertEquals(asid * 11L, cache.getLong(asid, 0));
+                assertEquals(asid * 7L, Held.getLong(cache, asid, top));
+                assertEquals(asid * 11L, Held.getLong(cache, asid, 0));
             }
             assertEquals(hitsBefore + 2L * asids.length, cache.counters().hits());
             assertEquals(0, cache.counters().evictions());
@@ -527,14 +527,14 @@ class ExCacheTest
             assertEquals(0, cache.flushAndDropAll(65535));
             assertFalse(cache.isCached(65535, top));
             assertTrue(cache.isCached(32767, top));
-            assertEquals(32767 * 7L, cache.getLong(32767, top));
-            assertThrows(IllegalArgumentException.class, () -> cache.getLong(65536, 0));
-            assertThrows(IllegalArgumentException.class, () -> cache.getLong(-1, 0));
-            assertThrows(ExCacheFault.class, () -> cache.getLong(1, 1L << 48));
+            assertEquals(32767 * 7L, Held.getLong(cache, 32767, top));
+            assertThrows(IllegalArgumentException.class, () -> Held.getLong(cache, 65536, 0));
+            assertThrows(IllegalArgumentException.class, () -> Held.getLong(cache, -1, 0));
+            assertThrows(ExCacheFault.class, () -> Held.getLong(cache, 1, 1L << 48));
             // Addresses whose line number reaches the key's asid bits must fault, never alias another asid's line.
-            assertThrows(ExCacheFault.class, () -> cache.getLong(0, 1L << 60));
-            assertThrows(ExCacheFault.class, () -> cache.getLong(0, Long.MIN_VALUE));
-            assertThrows(ExCacheFault.class, () -> cache.getInt(32767, (1L << 60) + (1L << 48)));
+            assertThrows(ExCacheFault.class, () -> Held.getLong(cache, 0, 1L << 60));
+            assertThrows(ExCacheFault.class, () -> Held.getLong(cache, 0, Long.MIN_VALUE));
+            assertThrows(ExCacheFault.class, () -> Held.getInt(cache, 32767, (1L << 60) + (1L << 48)));
         }
     }
 }

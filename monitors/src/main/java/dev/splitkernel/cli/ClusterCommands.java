@@ -293,8 +293,10 @@ final class ClusterCommands
                     " (do the live memory monitors have room? see 'splitkernel members')");
                 return 1;
             }
+            // One thread loads through its own view of the process (its hits counted in the view).
+            final LegoProcess.ThreadMemory memory = process.threadMemory();
             final long startNs = System.nanoTime();
-            workload.populate(process, base, regionBytes, 0, 1);
+            workload.populate(memory, base, regionBytes, 0, 1);
             if (rounds > 1)
             {
                 out.printf(Locale.ROOT, "run: populated at %d ms, home memory monitor %d, memory owners %s%n",
@@ -304,10 +306,10 @@ final class ClusterCommands
             long writes = 0;
             for (int round = 0; round < rounds; round++)
             {
-                writes += workload.run(process, base, regionBytes, 0, 1);
+                writes += workload.run(memory, base, regionBytes, 0, 1);
             }
             final long elapsedNs = System.nanoTime() - startNs;
-            workload.verify(process, base, regionBytes, writes);
+            workload.verify(memory, base, regionBytes, writes);
             out.printf(Locale.ROOT, "run: %s verified: %d writes, %.3f s, home memory monitor %d, memory owners %s,"
                 + " ExCache hits %d misses %d%n", workloadName, writes, elapsedNs / 1e9, process.homeId(),
                 owners(process, base, regionBytes), processor.cache().counters().hits(),
@@ -324,7 +326,7 @@ final class ClusterCommands
                 out.flush();
                 Thread.sleep(holdMs);
                 // Every line again: what the ExCache no longer holds comes back from the owners.
-                workload.verify(process, base, regionBytes, writes);
+                workload.verify(memory, base, regionBytes, writes);
                 out.printf(Locale.ROOT, "run: verified again after holding, ExCache misses %d%n",
                     processor.cache().counters().misses());
             }

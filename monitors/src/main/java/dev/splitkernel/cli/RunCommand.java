@@ -645,7 +645,10 @@ public final class RunCommand
             try
             {
                 final long base = process.mmapWorkingSet(regionBytes);
-                workload.prepare(process, base, regionBytes, threads);
+                try (LegoProcess.ThreadMemory memory = process.threadMemory())
+                {
+                    workload.prepare(memory, base, regionBytes, threads);
+                }
                 JvmQuiet.settle();
                 final ExCacheCounters counters = processor.cache().counters();
                 final long hits0 = counters.hits();
@@ -655,7 +658,7 @@ public final class RunCommand
                 final long oneSided0 = processor.oneSidedReads();
                 final long pLocal0 = counters.pLocalFills();
                 final Histogram missLatency0 = processor.missLatency().snapshot();
-                // Each thread loads through its own view: its hits cost one increment, not a stripe lookup.
+                // Each thread loads through its own view: its hits cost one increment, not an atomic add.
                 final WorkloadThreads.Outcome outcome = WorkloadThreads.inProcess(process, threads,
                     t ->
                     {
@@ -679,7 +682,10 @@ public final class RunCommand
                 final long pLocal = counters.pLocalFills() - pLocal0;
                 final Histogram missLatency = processor.missLatency().snapshot();
                 missLatency.subtract(missLatency0);
-                workload.verify(process, base, regionBytes, outcome.result());
+                try (LegoProcess.ThreadMemory memory = process.threadMemory())
+                {
+                    workload.verify(memory, base, regionBytes, outcome.result());
+                }
                 // account: both sides on the critical path in CPU time plus stalls (what a core per thread would
                 // take, steady on a shared machine); inject and wall: both sides on the wall clock. The local side
                 // comes from the round's reference once its last local run is in (RunResult.withLocal).

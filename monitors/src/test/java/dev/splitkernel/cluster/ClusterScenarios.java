@@ -1,6 +1,7 @@
 package dev.splitkernel.cluster;
 
 import dev.splitkernel.monitor.processor.LegoProcess;
+import dev.splitkernel.monitor.processor.Loads;
 import dev.splitkernel.monitor.processor.LegoThread;
 import dev.splitkernel.monitor.processor.ProcessKilledException;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
@@ -65,7 +66,10 @@ abstract class ClusterScenarios
             for (final MemoryWorkload workload : workloads)
             {
                 final long writes = runThreads(process, workload, base, workload.regionBytes(bytes), threads);
-                workload.verify(process, base, workload.regionBytes(bytes), writes);
+                try (LegoProcess.ThreadMemory memory = process.threadMemory())
+                {
+                    workload.verify(memory, base, workload.regionBytes(bytes), writes);
+                }
                 assertTrue(writes > 0);
             }
             assertTrue(processor().cache().counters().evictions() - evictions0 > 1000,
@@ -107,7 +111,7 @@ abstract class ClusterScenarios
             {
                 for (long off = 0; off < VREGION_BYTES; off += Prot.PAGE_BYTES)
                 {
-                    assertEquals(address ^ off, process.getLong(address + off));
+                    assertEquals(address ^ off, Loads.getLong(process, address + off));
                 }
             }
         }
@@ -150,7 +154,7 @@ abstract class ClusterScenarios
             assertTrue(brk0 > 0);
             assertEquals(brk0 + 65536, process.brk(brk0 + 65536));
             process.putLong(brk0 + 65528, 7);
-            assertEquals(7, process.getLong(brk0 + 65528));
+            assertEquals(7, Loads.getLong(process, brk0 + 65528));
             assertEquals(brk0, process.brk(brk0));
             assertTrue(process.isRunning());
         }
@@ -174,7 +178,7 @@ abstract class ClusterScenarios
                 long sum = 0;
                 while (true)
                 {
-                    sum += p.getLong(v);
+                    sum += Loads.getLong(p, v);
                     if (sum < 0)
                     {
                         return 0;
@@ -190,20 +194,20 @@ abstract class ClusterScenarios
             assertTrue(sibling.join(JOIN_TIMEOUT_NS), "the sibling thread must stop at its next access");
             assertInstanceOf(ProcessKilledException.class, sibling.failure());
             assertEquals(dev.splitkernel.monitor.processor.LegoProcess.SIGSEGV_EXIT_CODE, victim.exitCode());
-            assertThrows(ProcessKilledException.class, () -> victim.getLong(v));
+            assertThrows(ProcessKilledException.class, () -> Loads.getLong(victim, v));
 
             // The monitors and the other process carry on.
             assertTrue(bystander.isRunning());
-            assertEquals(1234, bystander.getLong(b));
+            assertEquals(1234, Loads.getLong(bystander, b));
             bystander.putLong(b + 8, 99);
-            assertEquals(99, bystander.getLong(b + 8));
+            assertEquals(99, Loads.getLong(bystander, b + 8));
             assertEquals(segfaults0 + 1, processor().segfaults());
         }
         try (LegoProcess after = createProcess("after"))
         {
             final long a = after.mmap(0, 4096, RW, ANON);
             after.putLong(a, 5);
-            assertEquals(5, after.getLong(a));
+            assertEquals(5, Loads.getLong(after, a));
         }
     }
 
@@ -215,7 +219,7 @@ abstract class ClusterScenarios
             final long a = process.mmap(0, 8192, RW, ANON);
             process.putLong(a, 77);
             assertEquals(0, process.mprotect(a, 8192, Prot.PROT_READ));
-            assertEquals(77, process.getLong(a), "content survives mprotect");
+            assertEquals(77, Loads.getLong(process, a), "content survives mprotect");
             final SegmentationFault fault = assertThrows(SegmentationFault.class, () -> process.putLong(a, 1));
             assertTrue(fault.isWrite());
             assertEquals(a, fault.address());
@@ -233,7 +237,7 @@ abstract class ClusterScenarios
                 process.putLong(a + off, off);
             }
             assertEquals(0, process.munmap(a, 1L << 20));
-            final SegmentationFault fault = assertThrows(SegmentationFault.class, () -> process.getLong(a + 8192));
+            final SegmentationFault fault = assertThrows(SegmentationFault.class, () -> Loads.getLong(process, a + 8192));
             assertEquals(a + 8192, fault.address());
             assertTrue(!fault.isWrite());
         }
@@ -255,14 +259,14 @@ abstract class ClusterScenarios
             assertTrue(b > 0, () -> "mremap: " + Errno.describe(b));
             for (long off = 0; off < size; off += 512)
             {
-                assertEquals(~off, process.getLong(b + off), "offset " + off);
+                assertEquals(~off, Loads.getLong(process, b + off), "offset " + off);
             }
-            assertEquals(0, process.getLong(b + size + 4096), "the grown part is zero");
+            assertEquals(0, Loads.getLong(process, b + size + 4096), "the grown part is zero");
             process.putLong(b + 2 * size, 3);
-            assertEquals(3, process.getLong(b + 2 * size));
+            assertEquals(3, Loads.getLong(process, b + 2 * size));
             if (b != a)
             {
-                assertThrows(SegmentationFault.class, () -> process.getLong(a));
+                assertThrows(SegmentationFault.class, () -> Loads.getLong(process, a));
             }
         }
     }
@@ -285,7 +289,7 @@ abstract class ClusterScenarios
             {
                 for (long off = 0; off < size; off += 8)
                 {
-                    final long value = process.getLong(a + off);
+                    final long value = Loads.getLong(process, a + off);
                     if (value != off * 31)
                     {
                         throw new AssertionError("pass " + pass + " offset " + off + ": " + value);
@@ -301,7 +305,7 @@ abstract class ClusterScenarios
             assertEquals(a, again);
             for (long off = 0; off < size; off += 4096)
             {
-                assertEquals(0, process.getLong(a + off));
+                assertEquals(0, Loads.getLong(process, a + off));
             }
         }
     }
@@ -314,7 +318,7 @@ abstract class ClusterScenarios
         {
             final long a = p.mmap(0, 65536, RW, ANON);
             p.putLong(a, 11);
-            seen.set(p.getLong(a));
+            seen.set(Loads.getLong(p, a));
             return 3;
         });
         assertNotNull(main);
@@ -339,13 +343,16 @@ abstract class ClusterScenarios
             final int thread = t;
             list.add(process.spawnThread("t" + t, p ->
             {
-                workload.populate(p, base, bytes, thread, threads);
-                populated.countDown();
-                if (!populated.await(12 * TIMEOUT_NS, TimeUnit.NANOSECONDS))
+                try (LegoProcess.ThreadMemory memory = p.threadMemory())
                 {
-                    throw new IllegalStateException("populate did not finish");
+                    workload.populate(memory, base, bytes, thread, threads);
+                    populated.countDown();
+                    if (!populated.await(12 * TIMEOUT_NS, TimeUnit.NANOSECONDS))
+                    {
+                        throw new IllegalStateException("populate did not finish");
+                    }
+                    writes.addAndGet(workload.run(memory, base, bytes, thread, threads));
                 }
-                writes.addAndGet(workload.run(p, base, bytes, thread, threads));
                 return 0;
             }));
         }

@@ -42,9 +42,9 @@ import java.util.concurrent.locks.LockSupport;
  * drift over minutes.
  * <p>
  * {@code observe}: true, the cache counts into a monitor's status file (mapped) and a thread publishes it every
- * interval (hits summed from the per-thread stripes, as a monitor does); false, its counters are private and nothing
- * publishes. The hit path touches neither (hits go to per-thread stripes, or to the thread's {@link ExCacheHits} in
- * {@link #randomLoadCacheHeld}, either way), so the two differ only by a publisher thread waking every 250 ms; what
+ * interval (hits summed from the threads' {@link ExCacheHits}, as a monitor does); false, its counters are private
+ * and nothing publishes. The hit path touches neither (each hit goes to the thread's own {@link ExCacheHits}), so the
+ * two differ only by a publisher thread waking every 250 ms; what
  * counting a hit costs shows with {@code -Dsplitkernel.stat.count=false} as well (nothing counted), which
  * {@code observe-cost} sets on its off side. Do not compare them with {@code -p observe=true,false} in one run: JMH
  * runs every fork of one value before the other, minutes apart, and this DRAM-bound random walk over 256 MB drifts
@@ -191,29 +191,10 @@ public class ExCacheHitBenchmark
         return sum;
     }
 
+    /** Each hit counted in the thread's own {@link ExCacheHits}, as every load through the cache is. */
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public long randomLoadCache(final ThreadState state)
-    {
-        final ExCache cache = this.cache;
-        final long mask = addressMask;
-        long x = state.random;
-        long sum = 0;
-        for (int i = 0; i < BATCH; i++)
-        {
-            x ^= x << 13;
-            x ^= x >>> 7;
-            x ^= x << 17;
-            sum += cache.getLong(ASID, x & mask);
-        }
-        state.random = x;
-        return sum;
-    }
-
-    /** As randomLoadCache, each hit counted in the thread's own {@link ExCacheHits} (as the main job's threads do). */
-    @Benchmark
-    @OperationsPerInvocation(BATCH)
-    public long randomLoadCacheHeld(final ThreadState state)
     {
         final ExCache cache = this.cache;
         final ExCacheHits hits = state.hits;
@@ -269,12 +250,13 @@ public class ExCacheHitBenchmark
     public long scanThroughGetLong(final ThreadState state)
     {
         final ExCache cache = this.cache;
+        final ExCacheHits hits = state.hits;
         final long mask = addressMask;
         long position = state.position;
         long sum = 0;
         for (int i = 0; i < BATCH; i++)
         {
-            sum += cache.getLong(ASID, position);
+            sum += cache.getLong(hits, ASID, position);
             position = (position + Long.BYTES) & mask;
         }
         state.position = position;

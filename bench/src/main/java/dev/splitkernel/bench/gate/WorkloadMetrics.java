@@ -141,10 +141,10 @@ final class WorkloadMetrics
         {
             final ProcessorMonitor processor = cluster.processor();
             final LegoProcess process = cluster.createProcess(workload.name());
-            try
+            try (LegoProcess.ThreadMemory memory = process.threadMemory())
             {
                 final long base = process.mmapWorkingSet(regionBytes);
-                workload.prepare(process, base, regionBytes, 1);
+                workload.prepare(memory, base, regionBytes, 1);
                 final ExCacheCounters counters = processor.cache().counters();
                 final FabricCounters wire = processor.fabric().counters();
                 final long hits0 = counters.hits();
@@ -155,13 +155,13 @@ final class WorkloadMetrics
                 final long wireBytes0 = wireBytes(wire);
                 final long modelled0 = VirtualClock.modelledNs();
                 final long alloc0 = allocatedBytes();
-                final long result = phases(workload, process, base, regionBytes);
+                final long result = phases(workload, memory, base, regionBytes);
                 final long allocated = allocatedBytes() - alloc0;
                 final long misses = counters.misses() - misses0;
                 final Sample sample = new Sample(allocated, counters.hits() - hits0 + misses, misses,
                     counters.dirtyWriteBacks() - writeBacks0, processor.oneSidedReads() - oneSided0,
                     messages(wire) - messages0, wireBytes(wire) - wireBytes0, VirtualClock.modelledNs() - modelled0);
-                workload.verify(process, base, regionBytes, result);
+                workload.verify(memory, base, regionBytes, result);
                 if (sample.misses == 0)
                 {
                     throw new IllegalStateException(workload.name() + " missed nothing at ExCache " + cacheBytes

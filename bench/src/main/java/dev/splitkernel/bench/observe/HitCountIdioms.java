@@ -31,7 +31,7 @@ public final class HitCountIdioms
         "none: nothing counted",
         "held: a field of a handle the caller passes (ExCacheHits)",
         "shared: one plain field of the cache (exact with one thread only)",
-        "stripe: thread id -> off-heap stripe (the handle-less loads)",
+        "stripe: thread id -> off-heap stripe (the handle-less loads had it; removed)",
         "heap stripe: thread id -> stripe in a long[]",
         "owner: current thread == the cache's owner ? its field : stripe",
         "thread class: current thread instanceof a counting Thread ? its field : stripe",

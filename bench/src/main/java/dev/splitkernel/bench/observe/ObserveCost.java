@@ -86,11 +86,9 @@ public final class ObserveCost
         final List<Case> cases = new ArrayList<>();
         if (!"miss".equals(only))
         {
+            // Each hit counted in the ExCacheHits the thread holds, as every workload thread loads.
             cases.add(new Case("ExCache hit (randomLoadCache)",
                 ExCacheHitBenchmark.class.getName() + ".randomLoadCache$", new String[0], "ns/op mean"));
-            // The same loads with the hits counted in a handle the thread holds, as the main job's threads load.
-            cases.add(new Case("ExCache hit, held count (randomLoadCacheHeld)",
-                ExCacheHitBenchmark.class.getName() + ".randomLoadCacheHeld$", new String[0], "ns/op mean"));
         }
         if (!"hit".equals(only))
         {
@@ -244,9 +242,8 @@ public final class ObserveCost
         System.out.println("""
             usage: scripts/bench observe-cost [--quick] [--rounds N] [--busy-poll true|false] [--only hit|miss]
                                    [--idle-spins N]
-              What counting and histograms cost: the ExCache hit benchmark, loads without a handle (randomLoadCache:
-              each hit counted in the thread's stripe) and with the thread's own hit count (randomLoadCacheHeld, as
-              the main job's threads load), and the end-to-end miss benchmark (tcp loopback, RPC misses; each
+              What counting and histograms cost: the ExCache hit benchmark (randomLoadCache: each hit counted in
+              the ExCacheHits the thread holds, as every workload thread loads), and the end-to-end miss benchmark (tcp loopback, RPC misses; each
               run's 10th percentile, with p10/p50/p90 printed per run: the median moved with the host's
               scheduling), each
               N rounds (default 5) of two runs, observing on and
@@ -254,7 +251,7 @@ public final class ObserveCost
               per-round ratios on/off with min and max, every round's scores, and the verdict against the 2%
               target (not with --quick; none either when the rounds spread over more than 4%).
               Off means counting, histograms and the status file all off (splitkernel.stat.count, .latency and
-              .file false): no hit stripe touched, every counter increment a no-op. That setting is for measuring
+              .file false): no hit counted, every counter increment a no-op. That setting is for measuring
               the cost only: a main job or stat run with it shows zero counts.
               --quick      2 rounds of one short iteration: a smoke run, no verdict
               --busy-poll  the miss benchmark's monitors spin on the network (default: true with 4 cores or more)

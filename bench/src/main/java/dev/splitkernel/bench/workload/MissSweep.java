@@ -21,6 +21,8 @@ final class MissSweep
     private static final int LINE = 4096;
 
     private final LegoProcess process;
+    /** The loads and stores of the benchmark's thread, their hits counted in this view. */
+    private final LegoProcess.ThreadMemory memory;
     private final long base;
     private long offset;
 
@@ -28,6 +30,7 @@ final class MissSweep
     MissSweep(final LegoProcess process)
     {
         this.process = process;
+        memory = process.threadMemory();
         base = process.mmap(0, REGION_BYTES, Prot.PROT_READ | Prot.PROT_WRITE, Prot.MAP_PRIVATE | Prot.MAP_ANONYMOUS);
         if (base < 0)
         {
@@ -35,7 +38,7 @@ final class MissSweep
         }
         for (long off = 0; off < REGION_BYTES; off += LINE)
         {
-            process.putLong(base + off, off);
+            memory.putLong(base + off, off);
         }
         final int synced = process.msync(base, REGION_BYTES, Prot.MS_SYNC);
         if (synced != 0)
@@ -44,21 +47,21 @@ final class MissSweep
         }
         for (long off = 0; off < REGION_BYTES; off += LINE)
         {
-            process.getLong(base + off);
+            memory.getLong(base + off);
         }
     }
 
     /** A load of the next line: a miss with a clean victim. */
     long load()
     {
-        return process.getLong(base + next());
+        return memory.getLong(base + next());
     }
 
     /** A store to the next line: a miss whose victim is dirty. */
     long store()
     {
         final long off = next();
-        process.putLong(base + off, off);
+        memory.putLong(base + off, off);
         return off;
     }
 

@@ -92,7 +92,7 @@ public class WorkloadBenchmark
             {
                 throw new IllegalStateException("mmap failed: " + Errno.describe(base));
             }
-            wordMemory = process;
+            wordMemory = process.threadMemory(); // the benchmark's one thread loads through it
         }
         work.populate(wordMemory, base, regionBytes, 0, 1);
         writes = 0;

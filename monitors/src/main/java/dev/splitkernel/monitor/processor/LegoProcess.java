@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A process running on a {@link ProcessorMonitor}: a virtual address space with Linux's memory system calls
- * (answered by the process's home memory monitor), typed loads and stores through the processor's ExCache, and
- * threads that share the address space.
+ * (answered by the process's home memory monitor), typed stores through the processor's ExCache, loads (and stores)
+ * through a thread's own view ({@link #threadMemory()}: it holds that thread's hit count, so no load has to find the
+ * thread's counter), and threads that share the address space.
  * <p>
  * System calls return an address or value (>= 0) or a negative {@link Errno} (EINVAL, ENOMEM, EFAULT, EACCES,
  * EBADF, ...) or transport {@link dev.splitkernel.verbs.Status}, validated as Linux validates them. A load or store
@@ -27,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>
  * Thread-safe: any thread of the process may call anything; system calls are serialised per process.
  */
-public final class LegoProcess implements WordMemory, AutoCloseable
+public final class LegoProcess implements AutoCloseable
 {
     /** Exit code of a process killed by a segmentation fault (128 + SIGSEGV, as a shell reports it). */
     public static final int SIGSEGV_EXIT_CODE = 139;
@@ -432,27 +433,13 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Loads and stores
+    // Stores (loads: threadMemory)
     // ---------------------------------------------------------------------------------------------------------
 
-    @Override
-    public byte getByte(final long address)
-    {
-        checkAlive();
-        return cache.getByte(pid, address);
-    }
-
-    @Override
     public void putByte(final long address, final byte value)
     {
         checkAlive();
         cache.putByte(pid, address, value);
-    }
-
-    public short getShort(final long address)
-    {
-        checkAlive();
-        return cache.getShort(pid, address);
     }
 
     public void putShort(final long address, final short value)
@@ -461,56 +448,24 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         cache.putShort(pid, address, value);
     }
 
-    @Override
-    public int getInt(final long address)
-    {
-        checkAlive();
-        return cache.getInt(pid, address);
-    }
-
-    @Override
     public void putInt(final long address, final int value)
     {
         checkAlive();
         cache.putInt(pid, address, value);
     }
 
-    @Override
-    public long getLong(final long address)
-    {
-        checkAlive();
-        return cache.getLong(pid, address);
-    }
-
-    @Override
     public void putLong(final long address, final long value)
     {
         checkAlive();
         cache.putLong(pid, address, value);
     }
 
-    @Override
-    public float getFloat(final long address)
-    {
-        checkAlive();
-        return cache.getFloat(pid, address);
-    }
-
-    @Override
     public void putFloat(final long address, final float value)
     {
         checkAlive();
         cache.putFloat(pid, address, value);
     }
 
-    @Override
-    public double getDouble(final long address)
-    {
-        checkAlive();
-        return cache.getDouble(pid, address);
-    }
-
-    @Override
     public void putDouble(final long address, final double value)
     {
         checkAlive();
@@ -518,7 +473,6 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /** Copy {@code length} bytes at {@code address} into {@code dst}. */
-    @Override
     public void getBytes(final long address, final MutableDirectBuffer dst, final int dstOffset, final int length)
     {
         checkAlive();
@@ -526,7 +480,6 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /** Copy {@code length} bytes of {@code src} to {@code address}. */
-    @Override
     public void putBytes(final long address, final DirectBuffer src, final int srcOffset, final int length)
     {
         checkAlive();
@@ -534,9 +487,9 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /**
-     * @return this process's memory for the calling thread alone: its loads count their cache hits in a count the
-     * view holds ({@link ExCacheHits}) rather than in the thread's stripe, a few instructions fewer on every hit.
-     * Everything else goes to the process. Close it when the thread is done (its hits stay in the cache's total).
+     * @return this process's memory for the calling thread alone: its loads, stores and copies count their cache hits
+     * in a count the view holds ({@link ExCacheHits}), one plain increment, rather than with an atomic add in the
+     * cache. Files go to the process. Close it when the thread is done (its hits stay in the cache's total).
      */
     public ThreadMemory threadMemory()
     {
@@ -563,7 +516,20 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         @Override
         public void putByte(final long address, final byte value)
         {
-            LegoProcess.this.putByte(address, value);
+            checkAlive();
+            cache.putByte(hits, pid, address, value);
+        }
+
+        public short getShort(final long address)
+        {
+            checkAlive();
+            return cache.getShort(hits, pid, address);
+        }
+
+        public void putShort(final long address, final short value)
+        {
+            checkAlive();
+            cache.putShort(hits, pid, address, value);
         }
 
         @Override
@@ -576,7 +542,8 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         @Override
         public void putInt(final long address, final int value)
         {
-            LegoProcess.this.putInt(address, value);
+            checkAlive();
+            cache.putInt(hits, pid, address, value);
         }
 
         @Override
@@ -589,7 +556,8 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         @Override
         public void putLong(final long address, final long value)
         {
-            LegoProcess.this.putLong(address, value);
+            checkAlive();
+            cache.putLong(hits, pid, address, value);
         }
 
         @Override
@@ -602,7 +570,8 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         @Override
         public void putFloat(final long address, final float value)
         {
-            LegoProcess.this.putFloat(address, value);
+            checkAlive();
+            cache.putFloat(hits, pid, address, value);
         }
 
         @Override
@@ -615,19 +584,22 @@ public final class LegoProcess implements WordMemory, AutoCloseable
         @Override
         public void putDouble(final long address, final double value)
         {
-            LegoProcess.this.putDouble(address, value);
+            checkAlive();
+            cache.putDouble(hits, pid, address, value);
         }
 
         @Override
         public void getBytes(final long address, final MutableDirectBuffer dst, final int dstOffset, final int length)
         {
-            LegoProcess.this.getBytes(address, dst, dstOffset, length);
+            checkAlive();
+            cache.getBytes(hits, pid, address, dst, dstOffset, length);
         }
 
         @Override
         public void putBytes(final long address, final DirectBuffer src, final int srcOffset, final int length)
         {
-            LegoProcess.this.putBytes(address, src, srcOffset, length);
+            checkAlive();
+            cache.putBytes(hits, pid, address, src, srcOffset, length);
         }
 
         @Override
@@ -698,7 +670,6 @@ public final class LegoProcess implements WordMemory, AutoCloseable
     }
 
     /** The process's file system calls on the default vNode ({@link FileCalls#DEFAULT_VNODE_ID}). */
-    @Override
     public FileCalls files()
     {
         return files(FileCalls.DEFAULT_VNODE_ID);

@@ -4,6 +4,7 @@ import dev.splitkernel.cluster.ClusterContext;
 import dev.splitkernel.cluster.EmbeddedCluster;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.monitor.processor.LegoProcess;
+import dev.splitkernel.monitor.processor.Loads;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.processor.ProcessorMonitorContext;
 import dev.splitkernel.monitor.processor.SegmentationFault;
@@ -171,7 +172,7 @@ class FailoverTest
             cluster.killMemoryMonitor(v.owner());
             for (long a = first; a < end; a += STRIDE)
             {
-                assertEquals(value(a, 2), v.p().getLong(a), "at 0x" + Long.toHexString(a) + " (" + pendingAtKill +
+                assertEquals(value(a, 2), Loads.getLong(v.p(), a), "at 0x" + Long.toHexString(a) + " (" + pendingAtKill +
                     " pending at the kill)");
             }
             assertTrue(processor.cache().flushAndDropAll(v.p().pid()) >= 0);
@@ -395,7 +396,7 @@ class FailoverTest
             cluster.killMemoryMonitor(owner);
             final long address = Math.max(base, (long)index * VREGION_BYTES);
             final long startNs = System.nanoTime();
-            final SegmentationFault fault = assertThrows(SegmentationFault.class, () -> p.getLong(address));
+            final SegmentationFault fault = assertThrows(SegmentationFault.class, () -> Loads.getLong(p, address));
             final long tookNs = System.nanoTime() - startNs;
             assertEquals(Errno.EHOSTDOWN, fault.code(), fault.getMessage());
             assertTrue(processor.errors().stream().anyMatch(e -> e.contains("memory monitor " + owner) &&
@@ -409,7 +410,7 @@ class FailoverTest
             assertTrue(b > 0, Errno.describe(b));
             q.putLong(b, 99);
             assertTrue(processor.cache().flushAndDropAll(q.pid()) >= 0);
-            assertEquals(99, q.getLong(b));
+            assertEquals(99, Loads.getLong(q, b));
         }
     }
 
@@ -435,7 +436,7 @@ class FailoverTest
                 cluster.killMemoryMonitor(v.secondary);
                 await(() -> cluster.global().failoverCounts()[1] >= 1, "the GMM says the vRegion is lost");
                 final long address = Math.max(v.base, (long)index * VREGION_BYTES);
-                final SegmentationFault fault = assertThrows(SegmentationFault.class, () -> p.getLong(address),
+                final SegmentationFault fault = assertThrows(SegmentationFault.class, () -> Loads.getLong(p, address),
                     "a wrong value instead of an error: the incomplete copy was promoted");
                 assertEquals(Errno.EHOSTDOWN, fault.code(), fault.getMessage());
             }
@@ -561,7 +562,7 @@ class FailoverTest
     {
         for (long a = base; a < base + REGION_BYTES; a += STRIDE)
         {
-            assertEquals(value(a, was), p.getLong(a), "at 0x" + Long.toHexString(a));
+            assertEquals(value(a, was), Loads.getLong(p, a), "at 0x" + Long.toHexString(a));
             p.putLong(a, value(a, round));
         }
     }
@@ -572,7 +573,7 @@ class FailoverTest
     {
         for (long a = base; a < base + REGION_BYTES; a += STRIDE)
         {
-            assertEquals(value(a, a >= first && a < end ? inside : outside), p.getLong(a),
+            assertEquals(value(a, a >= first && a < end ? inside : outside), Loads.getLong(p, a),
                 "at 0x" + Long.toHexString(a));
         }
     }
@@ -581,7 +582,7 @@ class FailoverTest
     {
         for (long a = base; a < base + REGION_BYTES; a += STRIDE)
         {
-            assertEquals(value(a, round), p.getLong(a), "at 0x" + Long.toHexString(a));
+            assertEquals(value(a, round), Loads.getLong(p, a), "at 0x" + Long.toHexString(a));
         }
     }
 

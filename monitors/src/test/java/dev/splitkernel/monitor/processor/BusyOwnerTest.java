@@ -60,7 +60,7 @@ class BusyOwnerTest
         busy.busy(Opcodes.LINE_WRITE_BACK, 3);
         assertEquals(0, processor.cache().flushAndDrop(p.pid(), a, 4096));
         busy.busy(Opcodes.LINE_FETCH, 3);
-        assertEquals(42, p.getLong(a));
+        assertEquals(42, Loads.getLong(p, a));
         assertEquals(6, processor.busyRetries());
         assertEquals(0, processor.segfaults());
         p.exit(0);

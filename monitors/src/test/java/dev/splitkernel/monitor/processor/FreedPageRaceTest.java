@@ -97,7 +97,7 @@ class FreedPageRaceTest
         process.putLong(address, OLD);
         assertEquals(0, process.msync(address & ~4095L, 4096, Prot.MS_SYNC));
         assertEquals(0, process.mprotect(address & ~4095L, 4096, RW)); // drops the line (written back first)
-        assertEquals(OLD, process.getLong(address)); // an RPC fetch: the processor learns the page's address
+        assertEquals(OLD, Loads.getLong(process, address)); // an RPC fetch: the processor learns the page's address
         assertEquals(0, process.mprotect(address & ~4095L, 4096, RW)); // dropped again: next miss is one-sided
     }
 
@@ -112,7 +112,7 @@ class FreedPageRaceTest
         {
             try
             {
-                seen.set(process.getLong(address));
+                seen.set(Loads.getLong(process, address));
             }
             catch (final Throwable ex)
             {
@@ -141,7 +141,7 @@ class FreedPageRaceTest
             assertTrue(!miss.isAlive() && !syscall.isAlive(), "the miss and the system call finished");
             assertNull(missFailure.get());
             assertEquals(OLD, seen.get(), "the miss read the page it started on, not a reused one");
-            assertEquals(MARKER, other.getLong(q));
+            assertEquals(MARKER, Loads.getLong(other, q));
         }
     }
 
@@ -176,7 +176,7 @@ class FreedPageRaceTest
         {
             try
             {
-                seen.set(process.getLong(address));
+                seen.set(Loads.getLong(process, address));
             }
             catch (final Throwable ex)
             {
@@ -192,7 +192,7 @@ class FreedPageRaceTest
         assertTrue(!miss.isAlive() && !syscall.isAlive() && !reuse.isAlive(), "every thread finished");
         assertTrue(missFailure.get() instanceof SegmentationFault, "expected a fault, but the miss read 0x"
             + Long.toHexString(seen.get()) + " from a freed page: " + missFailure.get());
-        assertEquals(MARKER, other.getLong(q));
+        assertEquals(MARKER, Loads.getLong(other, q));
         other.exit(0);
     }
 
@@ -248,7 +248,7 @@ class FreedPageRaceTest
             assertMissSeesOldValue(process, address,
                 () -> moved.set(process.mremap(a, 4096, 4096, Prot.MREMAP_MAYMOVE | Prot.MREMAP_FIXED, b)));
             assertEquals(b, moved.get());
-            assertEquals(OLD, process.getLong(b + 128), "the content moved");
+            assertEquals(OLD, Loads.getLong(process, b + 128), "the content moved");
         }
     }
 }

@@ -82,10 +82,10 @@ class ProcessViewTest
 
                 final long rpc0 = processor.rpcFetches();
                 final long oneSided0 = processor.oneSidedReads();
-                assertEquals(42, p.getLong(a));               // fetched by RPC: the reply teaches the page's location
+                assertEquals(42, Loads.getLong(p, a));               // fetched by RPC: the reply teaches the page's location
                 assertEquals(rpc0 + 1, processor.rpcFetches());
                 assertTrue(processor.cache().flushAndDrop(p.pid(), a, 4096) >= 0);
-                assertEquals(42, p.getLong(a));               // a one-sided READ of the learned location
+                assertEquals(42, Loads.getLong(p, a));               // a one-sided READ of the learned location
                 assertEquals(oneSided0 + 1, processor.oneSidedReads());
                 assertEquals(rpc0 + 1, processor.rpcFetches());
             }
@@ -105,7 +105,7 @@ class ProcessViewTest
                 assertTrue(a > 0, Errno.describe(a));
                 p.putLong(a, 42);
                 assertTrue(processor.cache().flushAndDrop(p.pid(), a, 4096) >= 0);
-                assertEquals(42, p.getLong(a));               // from the first owner; its page location is learned
+                assertEquals(42, Loads.getLong(p, a));               // from the first owner; its page location is learned
                 final int index = p.vRegionMap().vRegionIndex(a);
                 final int from = p.vRegionMap().ownerOf(index);
                 final MemoryMonitor to = other(cluster, from);
@@ -124,7 +124,7 @@ class ProcessViewTest
                 assertEquals(to.memberId(), p.vRegionMap().ownerOf(index));
 
                 assertTrue(processor.cache().flushAndDrop(p.pid(), a, 4096) >= 0);
-                assertEquals(7, p.getLong(a), "the miss went to the pushed owner, not to the learned old location");
+                assertEquals(7, Loads.getLong(p, a), "the miss went to the pushed owner, not to the learned old location");
             }
         }
     }
@@ -152,7 +152,7 @@ class ProcessViewTest
             final long ownerWaitNs = processor.context().ownerWaitNs();
             final long startNs = System.nanoTime();
             final SegmentationFault fault = assertTimeoutPreemptively(Duration.ofNanos(ownerWaitNs + WAIT_NS),
-                () -> assertThrows(SegmentationFault.class, () -> p.getLong(a)));
+                () -> assertThrows(SegmentationFault.class, () -> Loads.getLong(p, a)));
             final long tookNs = System.nanoTime() - startNs;
             assertEquals(Errno.EHOSTDOWN, fault.code(), fault.getMessage());
             assertTrue(fault.getMessage().contains("dead"), fault.getMessage());

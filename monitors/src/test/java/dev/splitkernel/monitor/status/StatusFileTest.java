@@ -4,6 +4,7 @@ import dev.splitkernel.cluster.ClusterContext;
 import dev.splitkernel.cluster.EmbeddedCluster;
 import dev.splitkernel.excache.ExCacheContext;
 import dev.splitkernel.monitor.processor.LegoProcess;
+import dev.splitkernel.monitor.processor.Loads;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.monitor.runtime.MonitorErrors;
 import dev.splitkernel.monitor.runtime.MonitorRuntime;
@@ -64,12 +65,12 @@ class StatusFileTest
                 assertTrue(processor.cache().flushAndDrop(p.pid(), a, (long)LINES * LINE) >= 0);
                 for (int i = 0; i < LINES; i++)
                 {
-                    assertEquals(i, p.getLong(a + (long)i * LINE));
+                    assertEquals(i, Loads.getLong(p, a + (long)i * LINE));
                 }
                 final long hitsBefore = processor.cache().counters().hits();
                 for (int i = 0; i < LINES; i++)
                 {
-                    assertEquals(i, p.getLong(a + (long)i * LINE));
+                    assertEquals(i, Loads.getLong(p, a + (long)i * LINE));
                 }
                 assertEquals(LINES, processor.cache().counters().hits() - hitsBefore);
                 // Through per-thread views, as the main job's threads load: their hits are counted in the views and

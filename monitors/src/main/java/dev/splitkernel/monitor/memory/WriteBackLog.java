@@ -28,7 +28,8 @@ import java.util.zip.CRC32;
  * default) are shipped to the backup file, forced there, and dropped from memory; while shipping fails, batches wait
  * (and are retried) up to {@code maxUnshippedBytes}, beyond which appends are refused with EAGAIN. Replay reads the
  * shipped entries from the file, then the unshipped tail.</li>
- * <li>Without one, the whole log lives in memory and is compacted when it outgrows {@code maxUnshippedBytes} (or twice
+ * <li>Without one (or until the backup's storage monitor is known, {@link LogBackup#resolve}: nothing is shipped
+ * before), the whole log lives in memory and is compacted when it outgrows {@code maxUnshippedBytes} (or twice
  * its size after the last compaction): an entry is dropped when a later entry or discard covers all its bytes, so it
  * keeps at most each line's newest version of the replicated, mapped memory. A process's exit (a discard of its
  * whole address space) compacts it at once.</li>
@@ -52,6 +53,8 @@ final class WriteBackLog implements Agent, AutoCloseable
 
     /** Compaction tracks which bytes later entries cover in blocks of this size (no line crosses one). */
     private static final int COVER_BLOCK_BYTES = 4096;
+    /** How often a log whose backup's storage monitor is unknown asks the global managers again. */
+    private static final long RESOLVE_INTERVAL_NS = 1_000_000_000L;
 
     private static final class Batch
     {
@@ -65,6 +68,8 @@ final class WriteBackLog implements Agent, AutoCloseable
     }
 
     private final LogBackup backup;
+    /** Batches go to the backup file (from when its storage monitor is known; never back). Append lock. */
+    private boolean shipping;
     private final NanoClock clock;
     private final int batchBytes;
     private final long maxUnshippedBytes;
@@ -113,10 +118,17 @@ final class WriteBackLog implements Agent, AutoCloseable
         this.retryIntervalNs = retryIntervalNs;
         this.compactAtBytes = maxUnshippedBytes;
         this.open = new Batch(batchBytes);
+        this.shipping = backup != null && backup.storageAddress() != null;
     }
 
     /** True if full batches are shipped to a backup file (else the log is compacted in memory). */
-    boolean hasBackup()
+    synchronized boolean hasBackup()
+    {
+        return shipping;
+    }
+
+    /** True if the log has a backup, or may have one once its storage monitor is known (run {@link #doWork}). */
+    boolean mayShip()
     {
         return backup != null;
     }
@@ -150,7 +162,7 @@ final class WriteBackLog implements Agent, AutoCloseable
         discardData.putLong(0, Math.min(length, Long.MAX_VALUE - start), ByteOrder.LITTLE_ENDIAN);
         final int result = appendEntry(WriteBackLogDescriptor.KIND_DISCARD, asid, start, discardData, 0,
             WriteBackLogDescriptor.DISCARD_DATA_LENGTH);
-        if (result == 0 && backup == null && start == 0 && length == Long.MAX_VALUE)
+        if (result == 0 && !shipping && start == 0 && length == Long.MAX_VALUE)
         {
             // A process is gone: drop its entries now, so no later promotion replays past them.
             compact();
@@ -166,11 +178,11 @@ final class WriteBackLog implements Agent, AutoCloseable
         {
             return Errno.EINVAL;
         }
-        if (backup == null && unshippedBytes + entryLength > compactAtBytes)
+        if (!shipping && unshippedBytes + entryLength > compactAtBytes)
         {
             compact();
         }
-        else if (backup != null && unshippedBytes + entryLength > maxUnshippedBytes)
+        else if (shipping && unshippedBytes + entryLength > maxUnshippedBytes)
         {
             return Errno.EAGAIN;
         }
@@ -322,7 +334,7 @@ final class WriteBackLog implements Agent, AutoCloseable
         }
         synchronized (shipLock)
         {
-            if (clock.nanoTime() - retryAtNs < 0)
+            if (clock.nanoTime() - retryAtNs < 0 || !startShipping())
             {
                 return 0;
             }
@@ -350,6 +362,10 @@ final class WriteBackLog implements Agent, AutoCloseable
                     seal();
                 }
             }
+            if (hasSealed() && !startShipping())
+            {
+                return Errno.EIO; // no storage monitor known: the log stays in memory
+            }
             while (hasSealed())
             {
                 if (!shipOne())
@@ -371,7 +387,7 @@ final class WriteBackLog implements Agent, AutoCloseable
         synchronized (shipLock)
         {
             final long[] nextSequence = {0};
-            if (backup != null)
+            if (hasBackup())
             {
                 replayBackup(handler, nextSequence);
             }
@@ -444,6 +460,33 @@ final class WriteBackLog implements Agent, AutoCloseable
                 backup.close();
             }
         }
+    }
+
+    /**
+     * Ship from now on if the backup's storage monitor is known or can be learned now (shipLock held, append lock
+     * not: the lookup is a remote call). The log was all in memory until now, so the file starts at its first entry.
+     * While none is known, it asks again after {@link #RESOLVE_INTERVAL_NS}.
+     */
+    private boolean startShipping()
+    {
+        if (hasBackup())
+        {
+            return true;
+        }
+        if (!hasSealed())
+        {
+            return false;
+        }
+        if (!backup.resolve())
+        {
+            retryAtNs = clock.nanoTime() + Math.max(retryIntervalNs, RESOLVE_INTERVAL_NS);
+            return false;
+        }
+        synchronized (this)
+        {
+            shipping = true;
+        }
+        return true;
     }
 
     private synchronized boolean hasSealed()

@@ -94,6 +94,35 @@ class WriteBackLogTest
     }
 
     @Test
+    void shouldKeepTheLogInMemoryCompactedWhileTheGlobalManagersNameNoStorageMonitor()
+    {
+        // Nothing listens at "gsm": no storage monitor can be learned, so nothing is shipped and nothing refused.
+        final WriteBackLog log = new WriteBackLog(LogBackup.viaGlobalManagers(fabric(), "gsm", "unknown", TIMEOUT_NS),
+            SystemNanoClock.INSTANCE, BATCH, 2L * BATCH, 1_000_000L, null);
+        closeables.add(log);
+        for (int round = 0; round < 4; round++)
+        {
+            for (int i = 0; i < 2 * ENTRIES_PER_BATCH; i++)
+            {
+                append(log, 1, (long)i * LINE, LINE);
+            }
+            log.doWork();
+        }
+        assertTrue(!log.hasBackup() && log.shippedBytes() == 0, "nothing shipped");
+        assertTrue(log.compactions() > 0, "compacted in memory instead of refusing appends");
+        assertEquals(Errno.EIO, log.flush(), "a flush says no storage monitor is known");
+    }
+
+    @Test
+    void shouldPickTheFirstAliveStorageMonitorOfTheMemberList()
+    {
+        assertEquals("s2", LogBackup.firstAliveStorage("0 memory m0 alive 5 committed=0/1\n1 storage s1 dead 900 " +
+            "used=0/1 files=0\n2 storage s2 alive 7 used=0/1 files=3\n3 storage s3 alive 1 used=0/1 files=0\n"));
+        assertEquals(null, LogBackup.firstAliveStorage("0 memory m0 alive 5 committed=0/1\n"));
+        assertEquals(null, LogBackup.firstAliveStorage(null));
+    }
+
+    @Test
     void shouldReplayEveryWriteBackInOrderFromTheBackupFileAndMemory()
     {
         startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));

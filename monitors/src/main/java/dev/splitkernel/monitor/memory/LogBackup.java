@@ -163,6 +163,12 @@ final class LogBackup implements AutoCloseable
         return result < 0 ? failed(result) : 0;
     }
 
+    /** The next write creates the file again, empty (the log started over: the old entries are void). */
+    void startOver()
+    {
+        created = false;
+    }
+
     /** Read up to {@code length} bytes at {@code offset}: the bytes read, or a negative Errno or Status. */
     long read(final long offset, final MutableDirectBuffer dst, final int dstOffset, final int length)
     {

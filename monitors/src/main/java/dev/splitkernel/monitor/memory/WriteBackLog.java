@@ -89,6 +89,7 @@ final class WriteBackLog implements Agent, AutoCloseable
     /** Without a backup: the log is compacted before it grows past this. */
     private long compactAtBytes;
     private long lastShipResult;
+    private long restarts;
     private long retryAtNs;
 
     /**
@@ -168,6 +169,48 @@ final class WriteBackLog implements Agent, AutoCloseable
             compact();
         }
         return result;
+    }
+
+    /**
+     * A process is gone here: log the discard of its whole address space and, if {@code noReplicaLeft} then says no
+     * replica is kept here any more, start the log over empty (the backup file is truncated at its next shipment), so
+     * a later promotion replays only what was logged since: the replay is bounded by what the replicas were sent
+     * since the secondary last held none, not by its lifetime. A replica added meanwhile has no entry here yet
+     * (a forwarded line of a vRegion not replicated here is refused), so nothing it needs is dropped.
+     *
+     * @return as {@link #appendDiscard}.
+     */
+    int appendProcessGone(final int asid, final java.util.function.BooleanSupplier noReplicaLeft)
+    {
+        synchronized (shipLock)
+        {
+            synchronized (this)
+            {
+                final int result = appendDiscard(asid, 0, Long.MAX_VALUE);
+                if (result == 0 && noReplicaLeft.getAsBoolean())
+                {
+                    sealed.clear();
+                    open.length = 0;
+                    spare = null;
+                    sequence = 0;
+                    unshippedBytes = 0;
+                    shippedBytes = 0;
+                    compactAtBytes = maxUnshippedBytes;
+                    restarts++;
+                    if (backup != null)
+                    {
+                        backup.startOver();
+                    }
+                }
+                return result;
+            }
+        }
+    }
+
+    /** Times the log started over empty ({@link #appendProcessGone}). */
+    synchronized long restarts()
+    {
+        return restarts;
     }
 
     private int appendEntry(final int kind, final int asid, final long address, final DirectBuffer src,

@@ -123,6 +123,29 @@ class WriteBackLogTest
     }
 
     @Test
+    void shouldStartTheLogAndItsBackupFileOverWhenAProcessExitLeavesNoReplica()
+    {
+        startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));
+        final WriteBackLog log = log("restart", 1 << 20);
+        appendLines(log, 3 * ENTRIES_PER_BATCH);
+        assertEquals(0, log.flush());
+        // Another replica is still here: the exit only voids that process's lines.
+        assertEquals(0, log.appendProcessGone(2, () -> false));
+        assertEquals(3L * ENTRIES_PER_BATCH + 1, log.entries());
+        assertEquals(0, log.appendProcessGone(1, () -> true));
+        assertEquals(0, log.entries(), "no replica left: nothing to keep");
+        assertEquals(0, log.shippedBytes() + log.unshippedBytes());
+        appended.clear();
+        appendLines(log, ENTRIES_PER_BATCH + 1);
+        assertEquals(0, log.flush());
+        final FileStat stat = new FileStat();
+        assertEquals(0, storageFiles().stat(LogBackup.BACKUP_DIR + "/restart", stat));
+        assertEquals(log.shippedBytes(), stat.sizeBytes(), "the backup file holds only what came after");
+        assertReplaysEverything(log);
+        assertEquals(1, log.restarts());
+    }
+
+    @Test
     void shouldReplayEveryWriteBackInOrderFromTheBackupFileAndMemory()
     {
         startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));

@@ -26,8 +26,9 @@ import java.util.zip.CRC32;
  * <ul>
  * <li>With a backup ({@link LogBackup} on a storage monitor): full batches (about {@code batchBytes}, 1 MiB by
  * default) are shipped to the backup file, forced there, and dropped from memory; while shipping fails, batches wait
- * (and are retried) up to {@code maxUnshippedBytes}, beyond which appends are refused with EAGAIN. Replay reads the
- * shipped entries from the file, then the unshipped tail.</li>
+ * (and are retried). When the unshipped tail reaches {@code maxUnshippedBytes} (shipping fell behind, or storage is
+ * down), it is compacted as below (its discards kept: older entries are in the file), then appends beyond it are
+ * refused with EAGAIN. Replay reads the shipped entries from the file, then the unshipped tail.</li>
  * <li>Without one (or until the backup's storage monitor is known, {@link LogBackup#resolve}: nothing is shipped
  * before), the whole log lives in memory and is compacted when it outgrows {@code maxUnshippedBytes} (or twice
  * its size after the last compaction): an entry is dropped when a later entry or discard covers all its bytes, so it
@@ -60,6 +61,7 @@ final class WriteBackLog implements Agent, AutoCloseable
     {
         final UnsafeBuffer buffer;
         int length;
+        int entries;
 
         Batch(final int capacity)
         {
@@ -89,6 +91,10 @@ final class WriteBackLog implements Agent, AutoCloseable
     /** Without a backup: the log is compacted before it grows past this. */
     private long compactAtBytes;
     private long lastShipResult;
+    /** Entries in the backup file (the first in memory is numbered this). */
+    private long shippedEntries;
+    /** The batch being shipped (first of {@link #sealed}); compaction leaves it alone. Append lock. */
+    private Batch inFlight;
     private long restarts;
     private long retryAtNs;
 
@@ -191,10 +197,12 @@ final class WriteBackLog implements Agent, AutoCloseable
                 {
                     sealed.clear();
                     open.length = 0;
+                    open.entries = 0;
                     spare = null;
                     sequence = 0;
                     unshippedBytes = 0;
                     shippedBytes = 0;
+                    shippedEntries = 0;
                     compactAtBytes = maxUnshippedBytes;
                     restarts++;
                     if (backup != null)
@@ -221,11 +229,11 @@ final class WriteBackLog implements Agent, AutoCloseable
         {
             return Errno.EINVAL;
         }
-        if (!shipping && unshippedBytes + entryLength > compactAtBytes)
+        if (unshippedBytes + entryLength > compactAtBytes)
         {
             compact();
         }
-        else if (shipping && unshippedBytes + entryLength > maxUnshippedBytes)
+        if (shipping && unshippedBytes + entryLength > maxUnshippedBytes)
         {
             return Errno.EAGAIN;
         }
@@ -257,15 +265,21 @@ final class WriteBackLog implements Agent, AutoCloseable
         b.putInt(at + entryLength - WriteBackLogDescriptor.CHECKSUM_LENGTH, (int)crc.getValue(),
             ByteOrder.LITTLE_ENDIAN);
         batch.length += entryLength;
+        batch.entries++;
     }
 
     /**
-     * Without a backup (the whole log is here, append lock held): keep only the entries no later entry or discard
-     * covers, renumbered from 0, and compact next at twice what is left (at least {@code maxUnshippedBytes}).
+     * Append lock held: of the entries in memory, keep only those no later entry or discard covers, renumbered in
+     * order, and compact next at twice what is left (at least {@code maxUnshippedBytes}; half of it while shipping,
+     * so shipping that falls behind the appends compacts before it refuses them). Without a backup the whole log is
+     * here: discards are dropped too, numbering starts at 0. While shipping, older entries are in the file: discards
+     * are kept, numbering goes on from the file's, and the batch being shipped is left as it is.
      */
     private void compact()
     {
+        final Batch pinned = shipping ? inFlight : null;
         final List<Batch> batches = new ArrayList<>(sealed);
+        batches.remove(pinned);
         batches.add(open);
         final org.agrona.collections.LongArrayList entries = new org.agrona.collections.LongArrayList();
         for (int i = 0; i < batches.size(); i++)
@@ -296,6 +310,7 @@ final class WriteBackLog implements Agent, AutoCloseable
                 // Voids only older entries, all of which are here: once they are dropped it has nothing left to do.
                 final long length = b.getLong(at + WriteBackLogDescriptor.DATA_OFFSET, ByteOrder.LITTLE_ENDIAN);
                 discards.add(new long[] {asid, address, address + length});
+                keep[e] = shipping;
                 continue;
             }
             if (discarded(discards, asid, address, lengthBytes))
@@ -319,8 +334,13 @@ final class WriteBackLog implements Agent, AutoCloseable
             }
         }
         final ArrayDeque<Batch> kept = new ArrayDeque<>();
+        if (pinned != null)
+        {
+            kept.addLast(pinned);
+        }
         Batch into = new Batch(batchBytes);
-        long keptBytes = 0;
+        long keptBytes = pinned != null ? pinned.length : 0;
+        final long firstSequence = shipping ? shippedEntries + (pinned != null ? pinned.entries : 0) : 0;
         long keptEntries = 0;
         for (int e = 0; e < keep.length; e++)
         {
@@ -338,18 +358,19 @@ final class WriteBackLog implements Agent, AutoCloseable
                 kept.addLast(into);
                 into = new Batch(batchBytes);
             }
-            write(into, WriteBackLogDescriptor.KIND_LINE, b.getInt(at + WriteBackLogDescriptor.ASID_OFFSET,
-                ByteOrder.LITTLE_ENDIAN), b.getLong(at + WriteBackLogDescriptor.LINE_ADDRESS_OFFSET,
-                ByteOrder.LITTLE_ENDIAN), keptEntries++, b, at + WriteBackLogDescriptor.DATA_OFFSET, lengthBytes);
+            write(into, b.getInt(at + WriteBackLogDescriptor.KIND_OFFSET, ByteOrder.LITTLE_ENDIAN),
+                b.getInt(at + WriteBackLogDescriptor.ASID_OFFSET, ByteOrder.LITTLE_ENDIAN),
+                b.getLong(at + WriteBackLogDescriptor.LINE_ADDRESS_OFFSET, ByteOrder.LITTLE_ENDIAN),
+                firstSequence + keptEntries++, b, at + WriteBackLogDescriptor.DATA_OFFSET, lengthBytes);
             keptBytes += entryLength;
         }
         sealed.clear();
         sealed.addAll(kept);
         open = into;
         spare = null;
-        sequence = keptEntries;
+        sequence = firstSequence + keptEntries;
         unshippedBytes = keptBytes;
-        compactAtBytes = Math.max(maxUnshippedBytes, 2 * keptBytes);
+        compactAtBytes = Math.max(shipping ? maxUnshippedBytes / 2 : maxUnshippedBytes, 2 * keptBytes);
         compactions.increment();
     }
 
@@ -543,6 +564,7 @@ final class WriteBackLog implements Agent, AutoCloseable
         open = spare != null ? spare : new Batch(batchBytes);
         spare = null;
         open.length = 0;
+        open.entries = 0;
     }
 
     /** Ship the oldest sealed batch (shipLock held, append lock not): true if one was shipped. */
@@ -554,6 +576,7 @@ final class WriteBackLog implements Agent, AutoCloseable
         {
             batch = sealed.peekFirst();
             offset = shippedBytes;
+            inFlight = batch;
         }
         if (batch == null)
         {
@@ -563,6 +586,7 @@ final class WriteBackLog implements Agent, AutoCloseable
         synchronized (this)
         {
             lastShipResult = result;
+            inFlight = null;
             if (result < 0)
             {
                 shipFailures.increment();
@@ -572,6 +596,7 @@ final class WriteBackLog implements Agent, AutoCloseable
             sealed.pollFirst();
             unshippedBytes -= batch.length;
             shippedBytes += batch.length;
+            shippedEntries += batch.entries;
             batchesShipped.increment();
             spare = batch;
         }

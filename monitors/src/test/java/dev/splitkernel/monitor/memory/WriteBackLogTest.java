@@ -181,13 +181,14 @@ class WriteBackLogTest
         while (true)
         {
             final byte[] bytes = randomBytes(LINE);
-            final int result = log.append(9, 0, new UnsafeBuffer(bytes), 0, LINE);
+            // Distinct lines: a compaction finds nothing to drop.
+            final int result = log.append(9, (long)accepted * LINE, new UnsafeBuffer(bytes), 0, LINE);
             if (result != 0)
             {
                 assertEquals(Errno.EAGAIN, result, "a full log refuses, never drops");
                 break;
             }
-            appended.add(new Object[] {9, 0L, bytes});
+            appended.add(new Object[] {9, (long)accepted * LINE, bytes});
             accepted++;
         }
         assertTrue(log.unshippedBytes() <= 4 * BATCH && accepted > 0);
@@ -386,7 +387,64 @@ class WriteBackLogTest
         }
         assertTrue(log.compactions() > 0, "the log should have compacted");
         assertTrue(log.unshippedBytes() <= 4L * BATCH, "bounded: " + log.unshippedBytes());
+        assertReplaysToPages(log, appendedPages);
+        final long before = log.compactions();
+        assertEquals(0, log.appendDiscard(1, 0, Long.MAX_VALUE), "process 1 exits");
+        assertEquals(before + 1, log.compactions(), "a process's exit compacts the log at once");
+        final long[] left = new long[2];
+        log.replay((asid, lineAddress, data, dataOffset, lengthBytes) -> left[asid - 1]++);
+        assertTrue(left[0] == 0 && left[1] > 0, "only process 2's lines are left: " + Arrays.toString(left));
+    }
 
+    @Test
+    void shouldCompactTheUnshippedTailKeepingItsDiscardsWhileShippingFallsBehind() throws Exception
+    {
+        final Path dataDir = temp.resolve("storage");
+        final AutoCloseable first = startStorage(FileChannelDisk.INSTANCE, dataDir);
+        final WriteBackLog log = log("behind", 4L * BATCH, 200_000_000L);
+        final java.util.Map<Long, byte[]> appendedPages = new java.util.HashMap<>();
+        for (int i = 0; i < 4000; i++)
+        {
+            if (i == 1000)
+            {
+                assertEquals(0, log.flush());
+                assertTrue(log.shippedBytes() > 0);
+                first.close(); // shipping stops: the rest stays in memory
+            }
+            final int asid = 1 + random.nextInt(2);
+            final long page = random.nextInt(12);
+            if (i % 97 == 96)
+            {
+                // Voids lines in the file too: the compacted tail must keep it.
+                assertEquals(0, log.appendDiscard(asid, page * LINE, 2L * LINE));
+                discard(appendedPages, asid, page * LINE, 2L * LINE);
+                continue;
+            }
+            final byte[] bytes = randomBytes(LINE);
+            assertEquals(0, log.append(asid, page * LINE, new UnsafeBuffer(bytes), 0, LINE), "append " + i);
+            write(appendedPages, asid, page * LINE, bytes, 0, LINE);
+        }
+        assertTrue(log.compactions() > 0, "the tail should have compacted instead of refusing appends");
+        assertTrue(log.unshippedBytes() <= 4L * BATCH, "bounded: " + log.unshippedBytes());
+        // A last discard, then another compaction: process 1's first pages must stay void, older lines in the file
+        // or not.
+        assertEquals(0, log.appendDiscard(1, 0, 4L * LINE));
+        discard(appendedPages, 1, 0, 4L * LINE);
+        final long compactions = log.compactions();
+        for (long line = 0; log.compactions() == compactions; line++)
+        {
+            final byte[] bytes = randomBytes(LINE);
+            assertEquals(0, log.append(3, line * LINE, new UnsafeBuffer(bytes), 0, LINE));
+            write(appendedPages, 3, line * LINE, bytes, 0, LINE);
+        }
+        startStorage(FileChannelDisk.INSTANCE, dataDir);
+        assertEquals(0, log.flush());
+        assertReplaysToPages(log, appendedPages);
+    }
+
+    /** Replaying {@code log} gives exactly {@code appendedPages}. */
+    private static void assertReplaysToPages(final WriteBackLog log, final java.util.Map<Long, byte[]> appendedPages)
+    {
         final java.util.Map<Long, byte[]> replayedPages = new java.util.HashMap<>();
         log.replay(new WriteBackLog.EntryHandler()
         {
@@ -410,12 +468,6 @@ class WriteBackLogTest
         {
             assertTrue(Arrays.equals(page.getValue(), replayedPages.get(page.getKey())), "page " + page.getKey());
         }
-        final long before = log.compactions();
-        assertEquals(0, log.appendDiscard(1, 0, Long.MAX_VALUE), "process 1 exits");
-        assertEquals(before + 1, log.compactions(), "a process's exit compacts the log at once");
-        final long[] left = new long[2];
-        log.replay((asid, lineAddress, data, dataOffset, lengthBytes) -> left[asid - 1]++);
-        assertTrue(left[0] == 0 && left[1] > 0, "only process 2's lines are left: " + Arrays.toString(left));
     }
 
     private static void write(final java.util.Map<Long, byte[]> pages, final int asid, final long address,

@@ -371,19 +371,7 @@ class WriteBackLogTest
         final java.util.Map<Long, byte[]> appendedPages = new java.util.HashMap<>();
         for (int i = 0; i < 2000; i++)
         {
-            final int asid = 1 + random.nextInt(2);
-            final long page = random.nextInt(12);
-            if (i % 97 == 96)
-            {
-                assertEquals(0, log.appendDiscard(asid, page * LINE, 2L * LINE));
-                discard(appendedPages, asid, page * LINE, 2L * LINE);
-                continue;
-            }
-            final int length = 512 << random.nextInt(4);
-            final long address = page * LINE + (long)length * random.nextInt(LINE / length);
-            final byte[] bytes = randomBytes(length);
-            assertEquals(0, log.append(asid, address, new UnsafeBuffer(bytes), 0, length));
-            write(appendedPages, asid, address, bytes, 0, length);
+            randomStep(log, appendedPages, i, true);
         }
         assertTrue(log.compactions() > 0, "the log should have compacted");
         assertTrue(log.unshippedBytes() <= 4L * BATCH, "bounded: " + log.unshippedBytes());
@@ -411,18 +399,8 @@ class WriteBackLogTest
                 assertTrue(log.shippedBytes() > 0);
                 first.close(); // shipping stops: the rest stays in memory
             }
-            final int asid = 1 + random.nextInt(2);
-            final long page = random.nextInt(12);
-            if (i % 97 == 96)
-            {
-                // Voids lines in the file too: the compacted tail must keep it.
-                assertEquals(0, log.appendDiscard(asid, page * LINE, 2L * LINE));
-                discard(appendedPages, asid, page * LINE, 2L * LINE);
-                continue;
-            }
-            final byte[] bytes = randomBytes(LINE);
-            assertEquals(0, log.append(asid, page * LINE, new UnsafeBuffer(bytes), 0, LINE), "append " + i);
-            write(appendedPages, asid, page * LINE, bytes, 0, LINE);
+            // Its discards void lines in the file too: the compacted tail must keep them.
+            randomStep(log, appendedPages, i, false);
         }
         assertTrue(log.compactions() > 0, "the tail should have compacted instead of refusing appends");
         assertTrue(log.unshippedBytes() <= 4L * BATCH, "bounded: " + log.unshippedBytes());
@@ -440,6 +418,28 @@ class WriteBackLogTest
         startStorage(FileChannelDisk.INSTANCE, dataDir);
         assertEquals(0, log.flush());
         assertReplaysToPages(log, appendedPages);
+    }
+
+    /**
+     * Step {@code i} of a random mix over 12 pages of processes 1 and 2, applied to {@code log} and to {@code pages}:
+     * every 97th a discard of two pages, else a write-back of a page ({@code subPage}: of 512 B to a page).
+     */
+    private void randomStep(final WriteBackLog log, final java.util.Map<Long, byte[]> pages, final int i,
+        final boolean subPage)
+    {
+        final int asid = 1 + random.nextInt(2);
+        final long page = random.nextInt(12);
+        if (i % 97 == 96)
+        {
+            assertEquals(0, log.appendDiscard(asid, page * LINE, 2L * LINE));
+            discard(pages, asid, page * LINE, 2L * LINE);
+            return;
+        }
+        final int length = subPage ? 512 << random.nextInt(4) : LINE;
+        final long address = page * LINE + (long)length * random.nextInt(LINE / length);
+        final byte[] bytes = randomBytes(length);
+        assertEquals(0, log.append(asid, address, new UnsafeBuffer(bytes), 0, length), "step " + i);
+        write(pages, asid, address, bytes, 0, length);
     }
 
     /** Replaying {@code log} gives exactly {@code appendedPages}. */

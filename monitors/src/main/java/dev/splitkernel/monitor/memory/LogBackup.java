@@ -2,6 +2,7 @@ package dev.splitkernel.monitor.memory;
 
 import dev.splitkernel.protocol.Errno;
 import dev.splitkernel.protocol.FileFlags;
+import dev.splitkernel.protocol.GlobalManagerProxy;
 import dev.splitkernel.protocol.Opcodes;
 import dev.splitkernel.protocol.StorageProxy;
 import dev.splitkernel.verbs.Fabric;
@@ -15,7 +16,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * The backup file of a write-back log on a storage monitor: in the storage vNode {@link #BACKUP_VNODE} (no user vNode
  * has this id), under {@link #BACKUP_DIR}. Connects on first use and again after a failure, so a storage monitor
- * restarted at the same address is used again.
+ * restarted at the same address is used again. The storage monitor is either named, or learned from the global
+ * managers ({@link #viaGlobalManagers}): the first alive one they list, asked when the log first has a batch to ship
+ * and kept from then on (the file lives there).
  * <p>
  * Not thread-safe: owned by the log's shipping thread (the log serialises shipping and replay).
  */
@@ -26,7 +29,10 @@ final class LogBackup implements AutoCloseable
     static final String BACKUP_DIR = "/memory-logs";
 
     private final Fabric fabric;
-    private final String storageAddress;
+    /** Where to ask for a storage monitor, or null when it is named. */
+    private final String globalAddress;
+    /** Null until learned from the global managers. */
+    private String storageAddress;
     private final byte[] path;
     private final long timeoutNs;
     private StorageProxy proxy;
@@ -37,11 +43,25 @@ final class LogBackup implements AutoCloseable
      */
     LogBackup(final Fabric fabric, final String storageAddress, final String name, final long timeoutNs)
     {
+        this(fabric, null, storageAddress, name, timeoutNs);
+    }
+
+    /** A backup on the first alive storage monitor the global managers at {@code globalAddress} list. */
+    static LogBackup viaGlobalManagers(final Fabric fabric, final String globalAddress, final String name,
+        final long timeoutNs)
+    {
+        return new LogBackup(fabric, globalAddress, null, name, timeoutNs);
+    }
+
+    private LogBackup(final Fabric fabric, final String globalAddress, final String storageAddress, final String name,
+        final long timeoutNs)
+    {
         if (name.isEmpty() || name.indexOf('/') >= 0)
         {
             throw new IllegalArgumentException("a backup file name must be one path component: '" + name + "'");
         }
         this.fabric = fabric;
+        this.globalAddress = globalAddress;
         this.storageAddress = storageAddress;
         this.path = (BACKUP_DIR + "/" + name).getBytes(StandardCharsets.UTF_8);
         this.timeoutNs = timeoutNs;
@@ -52,9 +72,50 @@ final class LogBackup implements AutoCloseable
         return new String(path, StandardCharsets.UTF_8);
     }
 
+    /** The storage monitor's address; null while none is known. */
     String storageAddress()
     {
         return storageAddress;
+    }
+
+    /**
+     * True once a storage monitor is known: named, or now learned from the global managers (one request, with the
+     * timeout); false if they cannot be reached or list no alive storage monitor (ask again later).
+     */
+    boolean resolve()
+    {
+        if (storageAddress != null)
+        {
+            return true;
+        }
+        final String members;
+        try (GlobalManagerProxy gsm = new GlobalManagerProxy(fabric.connect(globalAddress), timeoutNs))
+        {
+            members = gsm.listMembers();
+        }
+        catch (final FabricException ex)
+        {
+            return false;
+        }
+        storageAddress = firstAliveStorage(members);
+        return storageAddress != null;
+    }
+
+    /** In a member list ({@code id role address alive|dead ...} lines): the first alive storage monitor's address. */
+    static String firstAliveStorage(final String members)
+    {
+        if (members != null)
+        {
+            for (final String line : members.split("\n"))
+            {
+                final String[] fields = line.trim().split(" ");
+                if (fields.length >= 4 && "storage".equals(fields[1]) && "alive".equals(fields[3]))
+                {
+                    return fields[2];
+                }
+            }
+        }
+        return null;
     }
 
     /**
@@ -102,6 +163,12 @@ final class LogBackup implements AutoCloseable
         return result < 0 ? failed(result) : 0;
     }
 
+    /** The next write creates the file again, empty (the log started over: the old entries are void). */
+    void startOver()
+    {
+        created = false;
+    }
+
     /** Read up to {@code length} bytes at {@code offset}: the bytes read, or a negative Errno or Status. */
     long read(final long offset, final MutableDirectBuffer dst, final int dstOffset, final int length)
     {
@@ -117,6 +184,10 @@ final class LogBackup implements AutoCloseable
 
     private StorageProxy connected()
     {
+        if (storageAddress == null)
+        {
+            return null;
+        }
         if (proxy == null || !proxy.connection().isConnected())
         {
             CloseHelper.quietClose(proxy);

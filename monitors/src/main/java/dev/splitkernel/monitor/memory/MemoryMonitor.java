@@ -24,8 +24,9 @@ import org.agrona.MutableDirectBuffer;
  * the GMM for the owner of a new one);</li>
  * <li>{@link PageMover}: the page moves of mremap, within an owner or across owners;</li>
  * <li>{@link Secondary}: the write-backs primaries forward for replication, in a {@link WriteBackLog} shipped in
- * batches to a backup file on a storage monitor (when {@link MemoryMonitorContext#replicaBackupAddress()} is set;
- * else kept in memory, compacted), replayed into pages at a promotion ({@link Replication}).</li>
+ * batches to a backup file on a storage monitor (by default one the global managers list; see
+ * {@link MemoryMonitorContext#REPLICA_BACKUP_ADDRESS_PROP_NAME}; else kept in memory, compacted), replayed into pages
+ * at a promotion ({@link Replication}).</li>
  * </ul>
  * It also keeps the storage buffer cache of the vNodes the GSM assigned it. Requests reach the roles through a table
  * by opcode.
@@ -76,9 +77,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         standby = new VmaOwner(pool, counters, pageBytes, vRegionBytes, ctx.capacityBytes(), maxVRegionIndex);
         resources.status().onPublish(new VRegionGauges(resources.status(), owner));
         peers = new Peers(fabric, owner, pageBytes, ctx.requestTimeoutNs());
-        writeBackLog = new WriteBackLog(ctx.replicaBackupAddress().isEmpty() ? null :
-            new LogBackup(fabric, ctx.replicaBackupAddress(), "memory-" + java.util.UUID.randomUUID(),
-                ctx.requestTimeoutNs()),
+        writeBackLog = new WriteBackLog(logBackup(ctx, fabric),
             org.agrona.concurrent.SystemNanoClock.INSTANCE, ctx.replicaLogBatchBytes(), ctx.replicaLogMaxBytes(),
             ctx.loadReportIntervalNs(), resources.status().countersManager());
         replication = new Replication(owner, standby, writeBackLog, pool, peers, counters, resources.errors(),
@@ -112,6 +111,23 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         {
             roles[opcode] = bufferCache::onRequest;
         }
+    }
+
+    /** Where the secondary's log is shipped, as configured; null: nowhere (kept in memory). */
+    private static LogBackup logBackup(final MemoryMonitorContext ctx, final Fabric fabric)
+    {
+        final String name = "memory-" + java.util.UUID.randomUUID();
+        final String address = ctx.replicaBackupAddress();
+        if (address.equals(MemoryMonitorContext.REPLICA_BACKUP_NONE))
+        {
+            return null;
+        }
+        if (address.equals(MemoryMonitorContext.REPLICA_BACKUP_FROM_GLOBAL))
+        {
+            return ctx.globalAddress().isEmpty() ? null :
+                LogBackup.viaGlobalManagers(fabric, ctx.globalAddress(), name, ctx.requestTimeoutNs());
+        }
+        return new LogBackup(fabric, address, name, ctx.requestTimeoutNs());
     }
 
     /** VMA_REPLICATE: start (or stop) replicating an owned vRegion to a secondary. */
@@ -180,7 +196,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
      */
     public MemoryMonitor start()
     {
-        if (writeBackLog.hasBackup())
+        if (writeBackLog.mayShip())
         {
             resources.runBackground(writeBackLog);
         }

@@ -47,11 +47,16 @@ public final class MemoryMonitorContext
     public static final long REQUEST_TIMEOUT_DEFAULT_NS = 2_000_000_000L;
 
     /**
-     * The storage monitor that keeps this monitor's write-back log backup when it is a secondary; empty (the default):
-     * no backup, the log stays in memory and is compacted (each line's newest version kept).
+     * The storage monitor that keeps this monitor's write-back log backup when it is a secondary: its address;
+     * {@link #REPLICA_BACKUP_FROM_GLOBAL} (the default): the first alive storage monitor the global managers list,
+     * asked when the log first has a batch to ship (again every second while they list none; standalone: none);
+     * {@link #REPLICA_BACKUP_NONE} or empty: no backup, the log stays in memory and is compacted (each line's newest
+     * version kept).
      */
     public static final String REPLICA_BACKUP_ADDRESS_PROP_NAME = "splitkernel.memory.replicaBackupAddress";
-    public static final String REPLICA_BACKUP_ADDRESS_DEFAULT = "";
+    public static final String REPLICA_BACKUP_FROM_GLOBAL = "auto";
+    public static final String REPLICA_BACKUP_NONE = "none";
+    public static final String REPLICA_BACKUP_ADDRESS_DEFAULT = REPLICA_BACKUP_FROM_GLOBAL;
 
     /** Bytes of write-back log entries shipped to the backup file at once (LegoOS: about 1 MB). */
     public static final String REPLICA_LOG_BATCH_BYTES_PROP_NAME = "splitkernel.memory.replicaLogBatchBytes";
@@ -151,9 +156,9 @@ public final class MemoryMonitorContext
             throw new IllegalArgumentException(BUFFER_CACHE_BYTES_PROP_NAME + " must be a multiple of 4096 below 2 GiB: " +
                 bufferCacheBytes);
         }
-        if (replicaBackupAddress == null)
+        if (replicaBackupAddress == null || replicaBackupAddress.isBlank())
         {
-            replicaBackupAddress = "";
+            replicaBackupAddress = REPLICA_BACKUP_NONE;
         }
         if (replicaLogBatchBytes < 2 * pageBytes)
         {

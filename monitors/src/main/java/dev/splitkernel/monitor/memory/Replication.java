@@ -419,7 +419,7 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
                     SyscallRequestDescriptor.prot(request, offset), 0) : Errno.EINVAL;
             if (changed >= 0 && vmaOpcode == Opcodes.VMA_DROP_PROCESS)
             {
-                result = log.appendDiscard(asid, 0, Long.MAX_VALUE);
+                result = log.appendProcessGone(asid, () -> standby.ownedVRegions() == 0);
             }
             else if (changed >= 0 && vmaOpcode == Opcodes.VMA_UNMAP)
             {

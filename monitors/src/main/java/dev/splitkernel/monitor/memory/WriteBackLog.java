@@ -26,9 +26,11 @@ import java.util.zip.CRC32;
  * <ul>
  * <li>With a backup ({@link LogBackup} on a storage monitor): full batches (about {@code batchBytes}, 1 MiB by
  * default) are shipped to the backup file, forced there, and dropped from memory; while shipping fails, batches wait
- * (and are retried) up to {@code maxUnshippedBytes}, beyond which appends are refused with EAGAIN. Replay reads the
- * shipped entries from the file, then the unshipped tail.</li>
- * <li>Without one, the whole log lives in memory and is compacted when it outgrows {@code maxUnshippedBytes} (or twice
+ * (and are retried). When the unshipped tail reaches {@code maxUnshippedBytes} (shipping fell behind, or storage is
+ * down), it is compacted as below (its discards kept: older entries are in the file), then appends beyond it are
+ * refused with EAGAIN. Replay reads the shipped entries from the file, then the unshipped tail.</li>
+ * <li>Without one (or until the backup's storage monitor is known, {@link LogBackup#resolve}: nothing is shipped
+ * before), the whole log lives in memory and is compacted when it outgrows {@code maxUnshippedBytes} (or twice
  * its size after the last compaction): an entry is dropped when a later entry or discard covers all its bytes, so it
  * keeps at most each line's newest version of the replicated, mapped memory. A process's exit (a discard of its
  * whole address space) compacts it at once.</li>
@@ -52,11 +54,14 @@ final class WriteBackLog implements Agent, AutoCloseable
 
     /** Compaction tracks which bytes later entries cover in blocks of this size (no line crosses one). */
     private static final int COVER_BLOCK_BYTES = 4096;
+    /** How often a log whose backup's storage monitor is unknown asks the global managers again. */
+    private static final long RESOLVE_INTERVAL_NS = 1_000_000_000L;
 
     private static final class Batch
     {
         final UnsafeBuffer buffer;
         int length;
+        int entries;
 
         Batch(final int capacity)
         {
@@ -65,6 +70,8 @@ final class WriteBackLog implements Agent, AutoCloseable
     }
 
     private final LogBackup backup;
+    /** Batches go to the backup file (from when its storage monitor is known; never back). Append lock. */
+    private boolean shipping;
     private final NanoClock clock;
     private final int batchBytes;
     private final long maxUnshippedBytes;
@@ -84,6 +91,11 @@ final class WriteBackLog implements Agent, AutoCloseable
     /** Without a backup: the log is compacted before it grows past this. */
     private long compactAtBytes;
     private long lastShipResult;
+    /** Entries in the backup file (the first in memory is numbered this). */
+    private long shippedEntries;
+    /** The batch being shipped (first of {@link #sealed}); compaction leaves it alone. Append lock. */
+    private Batch inFlight;
+    private long restarts;
     private long retryAtNs;
 
     /**
@@ -113,10 +125,17 @@ final class WriteBackLog implements Agent, AutoCloseable
         this.retryIntervalNs = retryIntervalNs;
         this.compactAtBytes = maxUnshippedBytes;
         this.open = new Batch(batchBytes);
+        this.shipping = backup != null && backup.storageAddress() != null;
     }
 
     /** True if full batches are shipped to a backup file (else the log is compacted in memory). */
-    boolean hasBackup()
+    synchronized boolean hasBackup()
+    {
+        return shipping;
+    }
+
+    /** True if the log has a backup, or may have one once its storage monitor is known (run {@link #doWork}). */
+    boolean mayShip()
     {
         return backup != null;
     }
@@ -150,12 +169,56 @@ final class WriteBackLog implements Agent, AutoCloseable
         discardData.putLong(0, Math.min(length, Long.MAX_VALUE - start), ByteOrder.LITTLE_ENDIAN);
         final int result = appendEntry(WriteBackLogDescriptor.KIND_DISCARD, asid, start, discardData, 0,
             WriteBackLogDescriptor.DISCARD_DATA_LENGTH);
-        if (result == 0 && backup == null && start == 0 && length == Long.MAX_VALUE)
+        if (result == 0 && !shipping && start == 0 && length == Long.MAX_VALUE)
         {
             // A process is gone: drop its entries now, so no later promotion replays past them.
             compact();
         }
         return result;
+    }
+
+    /**
+     * A process is gone here: log the discard of its whole address space and, if {@code noReplicaLeft} then says no
+     * replica is kept here any more, start the log over empty (the backup file is truncated at its next shipment), so
+     * a later promotion replays only what was logged since: the replay is bounded by what the replicas were sent
+     * since the secondary last held none, not by its lifetime. A replica added meanwhile has no entry here yet
+     * (a forwarded line of a vRegion not replicated here is refused), so nothing it needs is dropped.
+     *
+     * @return as {@link #appendDiscard}.
+     */
+    int appendProcessGone(final int asid, final java.util.function.BooleanSupplier noReplicaLeft)
+    {
+        synchronized (shipLock)
+        {
+            synchronized (this)
+            {
+                final int result = appendDiscard(asid, 0, Long.MAX_VALUE);
+                if (result == 0 && noReplicaLeft.getAsBoolean())
+                {
+                    sealed.clear();
+                    open.length = 0;
+                    open.entries = 0;
+                    spare = null;
+                    sequence = 0;
+                    unshippedBytes = 0;
+                    shippedBytes = 0;
+                    shippedEntries = 0;
+                    compactAtBytes = maxUnshippedBytes;
+                    restarts++;
+                    if (backup != null)
+                    {
+                        backup.startOver();
+                    }
+                }
+                return result;
+            }
+        }
+    }
+
+    /** Times the log started over empty ({@link #appendProcessGone}). */
+    synchronized long restarts()
+    {
+        return restarts;
     }
 
     private int appendEntry(final int kind, final int asid, final long address, final DirectBuffer src,
@@ -166,11 +229,11 @@ final class WriteBackLog implements Agent, AutoCloseable
         {
             return Errno.EINVAL;
         }
-        if (backup == null && unshippedBytes + entryLength > compactAtBytes)
+        if (unshippedBytes + entryLength > compactAtBytes)
         {
             compact();
         }
-        else if (backup != null && unshippedBytes + entryLength > maxUnshippedBytes)
+        if (shipping && unshippedBytes + entryLength > maxUnshippedBytes)
         {
             return Errno.EAGAIN;
         }
@@ -202,15 +265,21 @@ final class WriteBackLog implements Agent, AutoCloseable
         b.putInt(at + entryLength - WriteBackLogDescriptor.CHECKSUM_LENGTH, (int)crc.getValue(),
             ByteOrder.LITTLE_ENDIAN);
         batch.length += entryLength;
+        batch.entries++;
     }
 
     /**
-     * Without a backup (the whole log is here, append lock held): keep only the entries no later entry or discard
-     * covers, renumbered from 0, and compact next at twice what is left (at least {@code maxUnshippedBytes}).
+     * Append lock held: of the entries in memory, keep only those no later entry or discard covers, renumbered in
+     * order, and compact next at twice what is left (at least {@code maxUnshippedBytes}; half of it while shipping,
+     * so shipping that falls behind the appends compacts before it refuses them). Without a backup the whole log is
+     * here: discards are dropped too, numbering starts at 0. While shipping, older entries are in the file: discards
+     * are kept, numbering goes on from the file's, and the batch being shipped is left as it is.
      */
     private void compact()
     {
+        final Batch pinned = shipping ? inFlight : null;
         final List<Batch> batches = new ArrayList<>(sealed);
+        batches.remove(pinned);
         batches.add(open);
         final org.agrona.collections.LongArrayList entries = new org.agrona.collections.LongArrayList();
         for (int i = 0; i < batches.size(); i++)
@@ -241,6 +310,7 @@ final class WriteBackLog implements Agent, AutoCloseable
                 // Voids only older entries, all of which are here: once they are dropped it has nothing left to do.
                 final long length = b.getLong(at + WriteBackLogDescriptor.DATA_OFFSET, ByteOrder.LITTLE_ENDIAN);
                 discards.add(new long[] {asid, address, address + length});
+                keep[e] = shipping;
                 continue;
             }
             if (discarded(discards, asid, address, lengthBytes))
@@ -264,8 +334,13 @@ final class WriteBackLog implements Agent, AutoCloseable
             }
         }
         final ArrayDeque<Batch> kept = new ArrayDeque<>();
+        if (pinned != null)
+        {
+            kept.addLast(pinned);
+        }
         Batch into = new Batch(batchBytes);
-        long keptBytes = 0;
+        long keptBytes = pinned != null ? pinned.length : 0;
+        final long firstSequence = shipping ? shippedEntries + (pinned != null ? pinned.entries : 0) : 0;
         long keptEntries = 0;
         for (int e = 0; e < keep.length; e++)
         {
@@ -283,18 +358,19 @@ final class WriteBackLog implements Agent, AutoCloseable
                 kept.addLast(into);
                 into = new Batch(batchBytes);
             }
-            write(into, WriteBackLogDescriptor.KIND_LINE, b.getInt(at + WriteBackLogDescriptor.ASID_OFFSET,
-                ByteOrder.LITTLE_ENDIAN), b.getLong(at + WriteBackLogDescriptor.LINE_ADDRESS_OFFSET,
-                ByteOrder.LITTLE_ENDIAN), keptEntries++, b, at + WriteBackLogDescriptor.DATA_OFFSET, lengthBytes);
+            write(into, b.getInt(at + WriteBackLogDescriptor.KIND_OFFSET, ByteOrder.LITTLE_ENDIAN),
+                b.getInt(at + WriteBackLogDescriptor.ASID_OFFSET, ByteOrder.LITTLE_ENDIAN),
+                b.getLong(at + WriteBackLogDescriptor.LINE_ADDRESS_OFFSET, ByteOrder.LITTLE_ENDIAN),
+                firstSequence + keptEntries++, b, at + WriteBackLogDescriptor.DATA_OFFSET, lengthBytes);
             keptBytes += entryLength;
         }
         sealed.clear();
         sealed.addAll(kept);
         open = into;
         spare = null;
-        sequence = keptEntries;
+        sequence = firstSequence + keptEntries;
         unshippedBytes = keptBytes;
-        compactAtBytes = Math.max(maxUnshippedBytes, 2 * keptBytes);
+        compactAtBytes = Math.max(shipping ? maxUnshippedBytes / 2 : maxUnshippedBytes, 2 * keptBytes);
         compactions.increment();
     }
 
@@ -322,7 +398,7 @@ final class WriteBackLog implements Agent, AutoCloseable
         }
         synchronized (shipLock)
         {
-            if (clock.nanoTime() - retryAtNs < 0)
+            if (clock.nanoTime() - retryAtNs < 0 || !startShipping())
             {
                 return 0;
             }
@@ -350,6 +426,10 @@ final class WriteBackLog implements Agent, AutoCloseable
                     seal();
                 }
             }
+            if (hasSealed() && !startShipping())
+            {
+                return Errno.EIO; // no storage monitor known: the log stays in memory
+            }
             while (hasSealed())
             {
                 if (!shipOne())
@@ -371,7 +451,7 @@ final class WriteBackLog implements Agent, AutoCloseable
         synchronized (shipLock)
         {
             final long[] nextSequence = {0};
-            if (backup != null)
+            if (hasBackup())
             {
                 replayBackup(handler, nextSequence);
             }
@@ -446,6 +526,33 @@ final class WriteBackLog implements Agent, AutoCloseable
         }
     }
 
+    /**
+     * Ship from now on if the backup's storage monitor is known or can be learned now (shipLock held, append lock
+     * not: the lookup is a remote call). The log was all in memory until now, so the file starts at its first entry.
+     * While none is known, it asks again after {@link #RESOLVE_INTERVAL_NS}.
+     */
+    private boolean startShipping()
+    {
+        if (hasBackup())
+        {
+            return true;
+        }
+        if (!hasSealed())
+        {
+            return false;
+        }
+        if (!backup.resolve())
+        {
+            retryAtNs = clock.nanoTime() + Math.max(retryIntervalNs, RESOLVE_INTERVAL_NS);
+            return false;
+        }
+        synchronized (this)
+        {
+            shipping = true;
+        }
+        return true;
+    }
+
     private synchronized boolean hasSealed()
     {
         return !sealed.isEmpty();
@@ -457,6 +564,7 @@ final class WriteBackLog implements Agent, AutoCloseable
         open = spare != null ? spare : new Batch(batchBytes);
         spare = null;
         open.length = 0;
+        open.entries = 0;
     }
 
     /** Ship the oldest sealed batch (shipLock held, append lock not): true if one was shipped. */
@@ -468,6 +576,7 @@ final class WriteBackLog implements Agent, AutoCloseable
         {
             batch = sealed.peekFirst();
             offset = shippedBytes;
+            inFlight = batch;
         }
         if (batch == null)
         {
@@ -477,6 +586,7 @@ final class WriteBackLog implements Agent, AutoCloseable
         synchronized (this)
         {
             lastShipResult = result;
+            inFlight = null;
             if (result < 0)
             {
                 shipFailures.increment();
@@ -486,6 +596,7 @@ final class WriteBackLog implements Agent, AutoCloseable
             sealed.pollFirst();
             unshippedBytes -= batch.length;
             shippedBytes += batch.length;
+            shippedEntries += batch.entries;
             batchesShipped.increment();
             spare = batch;
         }

@@ -151,6 +151,47 @@ class FailoverTest
     }
 
     @Test
+    void shouldServeEveryNewestValueFromALogPartlyInTheBackupFileTheClusterWiredByDefault()
+    {
+        // Small batches, so the log of one vRegion spans many shipped batches; the backup's address is not set.
+        final String property = MemoryMonitorContext.REPLICA_LOG_BATCH_BYTES_PROP_NAME;
+        System.setProperty(property, Integer.toString(64 << 10));
+        final EmbeddedCluster started;
+        try
+        {
+            started = start();
+        }
+        finally
+        {
+            System.clearProperty(property);
+        }
+        try (EmbeddedCluster cluster = started)
+        {
+            final Victim v = writtenAndFlushed(cluster, "backed-up");
+            final WriteBackLog log = monitor(cluster, v.secondary).writeBackLog();
+            await(() -> log.shippedBytes() > 0 && log.unshippedBytes() < (64 << 10),
+                "the secondary's full batches shipped to the storage monitor the global managers list");
+            assertTrue(log.hasBackup());
+            // Newer values for a few lines: their entries are in the memory tail, the older ones in the file.
+            final long first = Math.max(v.base, VREGION_BYTES * v.index);
+            final long end = first + 16 * STRIDE;
+            for (long a = first; a < end; a += STRIDE)
+            {
+                v.p.putLong(a, value(a, 2));
+            }
+            assertTrue(cluster.processor().cache().flushAndDropAll(v.p.pid()) >= 0);
+            assertTrue(log.unshippedBytes() > 0, "the newest entries are still in memory");
+            final long shipped = log.shippedBytes();
+
+            cluster.killMemoryMonitor(v.owner);
+            check(v.p, v.base, first, end, 2, 1);
+            assertEquals(v.secondary, cluster.global().ownerOf(v.p.pid(), v.index), "the secondary took over");
+            assertTrue(monitor(cluster, v.secondary).counters().get(MemoryMonitorCounters.REPLAYED_ENTRIES) >
+                shipped / (64 << 10), "the replay read the shipped batches");
+        }
+    }
+
+    @Test
     void shouldLoseNoPendingWriteBackWhenTheOwnerDiesBeforeItsSecondaryHasThem() throws Exception
     {
         try (EmbeddedCluster cluster = startWithPendingWriteBacks(4096))

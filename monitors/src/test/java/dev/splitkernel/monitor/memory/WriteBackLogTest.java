@@ -94,6 +94,58 @@ class WriteBackLogTest
     }
 
     @Test
+    void shouldKeepTheLogInMemoryCompactedWhileTheGlobalManagersNameNoStorageMonitor()
+    {
+        // Nothing listens at "gsm": no storage monitor can be learned, so nothing is shipped and nothing refused.
+        final WriteBackLog log = new WriteBackLog(LogBackup.viaGlobalManagers(fabric(), "gsm", "unknown", TIMEOUT_NS),
+            SystemNanoClock.INSTANCE, BATCH, 2L * BATCH, 1_000_000L, null);
+        closeables.add(log);
+        for (int round = 0; round < 4; round++)
+        {
+            for (int i = 0; i < 2 * ENTRIES_PER_BATCH; i++)
+            {
+                append(log, 1, (long)i * LINE, LINE);
+            }
+            log.doWork();
+        }
+        assertTrue(!log.hasBackup() && log.shippedBytes() == 0, "nothing shipped");
+        assertTrue(log.compactions() > 0, "compacted in memory instead of refusing appends");
+        assertEquals(Errno.EIO, log.flush(), "a flush says no storage monitor is known");
+    }
+
+    @Test
+    void shouldPickTheFirstAliveStorageMonitorOfTheMemberList()
+    {
+        assertEquals("s2", LogBackup.firstAliveStorage("0 memory m0 alive 5 committed=0/1\n1 storage s1 dead 900 " +
+            "used=0/1 files=0\n2 storage s2 alive 7 used=0/1 files=3\n3 storage s3 alive 1 used=0/1 files=0\n"));
+        assertEquals(null, LogBackup.firstAliveStorage("0 memory m0 alive 5 committed=0/1\n"));
+        assertEquals(null, LogBackup.firstAliveStorage(null));
+    }
+
+    @Test
+    void shouldStartTheLogAndItsBackupFileOverWhenAProcessExitLeavesNoReplica()
+    {
+        startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));
+        final WriteBackLog log = log("restart", 1 << 20);
+        appendLines(log, 3 * ENTRIES_PER_BATCH);
+        assertEquals(0, log.flush());
+        // Another replica is still here: the exit only voids that process's lines.
+        assertEquals(0, log.appendProcessGone(2, () -> false));
+        assertEquals(3L * ENTRIES_PER_BATCH + 1, log.entries());
+        assertEquals(0, log.appendProcessGone(1, () -> true));
+        assertEquals(0, log.entries(), "no replica left: nothing to keep");
+        assertEquals(0, log.shippedBytes() + log.unshippedBytes());
+        appended.clear();
+        appendLines(log, ENTRIES_PER_BATCH + 1);
+        assertEquals(0, log.flush());
+        final FileStat stat = new FileStat();
+        assertEquals(0, storageFiles().stat(LogBackup.BACKUP_DIR + "/restart", stat));
+        assertEquals(log.shippedBytes(), stat.sizeBytes(), "the backup file holds only what came after");
+        assertReplaysEverything(log);
+        assertEquals(1, log.restarts());
+    }
+
+    @Test
     void shouldReplayEveryWriteBackInOrderFromTheBackupFileAndMemory()
     {
         startStorage(FileChannelDisk.INSTANCE, temp.resolve("storage"));
@@ -129,13 +181,14 @@ class WriteBackLogTest
         while (true)
         {
             final byte[] bytes = randomBytes(LINE);
-            final int result = log.append(9, 0, new UnsafeBuffer(bytes), 0, LINE);
+            // Distinct lines: a compaction finds nothing to drop.
+            final int result = log.append(9, (long)accepted * LINE, new UnsafeBuffer(bytes), 0, LINE);
             if (result != 0)
             {
                 assertEquals(Errno.EAGAIN, result, "a full log refuses, never drops");
                 break;
             }
-            appended.add(new Object[] {9, 0L, bytes});
+            appended.add(new Object[] {9, (long)accepted * LINE, bytes});
             accepted++;
         }
         assertTrue(log.unshippedBytes() <= 4 * BATCH && accepted > 0);
@@ -318,23 +371,80 @@ class WriteBackLogTest
         final java.util.Map<Long, byte[]> appendedPages = new java.util.HashMap<>();
         for (int i = 0; i < 2000; i++)
         {
-            final int asid = 1 + random.nextInt(2);
-            final long page = random.nextInt(12);
-            if (i % 97 == 96)
-            {
-                assertEquals(0, log.appendDiscard(asid, page * LINE, 2L * LINE));
-                discard(appendedPages, asid, page * LINE, 2L * LINE);
-                continue;
-            }
-            final int length = 512 << random.nextInt(4);
-            final long address = page * LINE + (long)length * random.nextInt(LINE / length);
-            final byte[] bytes = randomBytes(length);
-            assertEquals(0, log.append(asid, address, new UnsafeBuffer(bytes), 0, length));
-            write(appendedPages, asid, address, bytes, 0, length);
+            randomStep(log, appendedPages, i, true);
         }
         assertTrue(log.compactions() > 0, "the log should have compacted");
         assertTrue(log.unshippedBytes() <= 4L * BATCH, "bounded: " + log.unshippedBytes());
+        assertReplaysToPages(log, appendedPages);
+        final long before = log.compactions();
+        assertEquals(0, log.appendDiscard(1, 0, Long.MAX_VALUE), "process 1 exits");
+        assertEquals(before + 1, log.compactions(), "a process's exit compacts the log at once");
+        final long[] left = new long[2];
+        log.replay((asid, lineAddress, data, dataOffset, lengthBytes) -> left[asid - 1]++);
+        assertTrue(left[0] == 0 && left[1] > 0, "only process 2's lines are left: " + Arrays.toString(left));
+    }
 
+    @Test
+    void shouldCompactTheUnshippedTailKeepingItsDiscardsWhileShippingFallsBehind() throws Exception
+    {
+        final Path dataDir = temp.resolve("storage");
+        final AutoCloseable first = startStorage(FileChannelDisk.INSTANCE, dataDir);
+        final WriteBackLog log = log("behind", 4L * BATCH, 200_000_000L);
+        final java.util.Map<Long, byte[]> appendedPages = new java.util.HashMap<>();
+        for (int i = 0; i < 4000; i++)
+        {
+            if (i == 1000)
+            {
+                assertEquals(0, log.flush());
+                assertTrue(log.shippedBytes() > 0);
+                first.close(); // shipping stops: the rest stays in memory
+            }
+            // Its discards void lines in the file too: the compacted tail must keep them.
+            randomStep(log, appendedPages, i, false);
+        }
+        assertTrue(log.compactions() > 0, "the tail should have compacted instead of refusing appends");
+        assertTrue(log.unshippedBytes() <= 4L * BATCH, "bounded: " + log.unshippedBytes());
+        // A last discard, then another compaction: process 1's first pages must stay void, older lines in the file
+        // or not.
+        assertEquals(0, log.appendDiscard(1, 0, 4L * LINE));
+        discard(appendedPages, 1, 0, 4L * LINE);
+        final long compactions = log.compactions();
+        for (long line = 0; log.compactions() == compactions; line++)
+        {
+            final byte[] bytes = randomBytes(LINE);
+            assertEquals(0, log.append(3, line * LINE, new UnsafeBuffer(bytes), 0, LINE));
+            write(appendedPages, 3, line * LINE, bytes, 0, LINE);
+        }
+        startStorage(FileChannelDisk.INSTANCE, dataDir);
+        assertEquals(0, log.flush());
+        assertReplaysToPages(log, appendedPages);
+    }
+
+    /**
+     * Step {@code i} of a random mix over 12 pages of processes 1 and 2, applied to {@code log} and to {@code pages}:
+     * every 97th a discard of two pages, else a write-back of a page ({@code subPage}: of 512 B to a page).
+     */
+    private void randomStep(final WriteBackLog log, final java.util.Map<Long, byte[]> pages, final int i,
+        final boolean subPage)
+    {
+        final int asid = 1 + random.nextInt(2);
+        final long page = random.nextInt(12);
+        if (i % 97 == 96)
+        {
+            assertEquals(0, log.appendDiscard(asid, page * LINE, 2L * LINE));
+            discard(pages, asid, page * LINE, 2L * LINE);
+            return;
+        }
+        final int length = subPage ? 512 << random.nextInt(4) : LINE;
+        final long address = page * LINE + (long)length * random.nextInt(LINE / length);
+        final byte[] bytes = randomBytes(length);
+        assertEquals(0, log.append(asid, address, new UnsafeBuffer(bytes), 0, length), "step " + i);
+        write(pages, asid, address, bytes, 0, length);
+    }
+
+    /** Replaying {@code log} gives exactly {@code appendedPages}. */
+    private static void assertReplaysToPages(final WriteBackLog log, final java.util.Map<Long, byte[]> appendedPages)
+    {
         final java.util.Map<Long, byte[]> replayedPages = new java.util.HashMap<>();
         log.replay(new WriteBackLog.EntryHandler()
         {
@@ -358,12 +468,6 @@ class WriteBackLogTest
         {
             assertTrue(Arrays.equals(page.getValue(), replayedPages.get(page.getKey())), "page " + page.getKey());
         }
-        final long before = log.compactions();
-        assertEquals(0, log.appendDiscard(1, 0, Long.MAX_VALUE), "process 1 exits");
-        assertEquals(before + 1, log.compactions(), "a process's exit compacts the log at once");
-        final long[] left = new long[2];
-        log.replay((asid, lineAddress, data, dataOffset, lengthBytes) -> left[asid - 1]++);
-        assertTrue(left[0] == 0 && left[1] > 0, "only process 2's lines are left: " + Arrays.toString(left));
     }
 
     private static void write(final java.util.Map<Long, byte[]> pages, final int asid, final long address,

@@ -164,6 +164,17 @@ public final class GlobalManagerProxy implements AutoCloseable
         return (int)call(Opcodes.MEMBER_SUSPECT, GlobalDescriptor.HEADER_LENGTH);
     }
 
+    /** GMM: this monitor, owner of vRegion {@code index} of process {@code asid}, dropped its secondary {@code memberId}. */
+    public synchronized int replicaLost(final int memberId, final int asid, final int index)
+    {
+        GlobalDescriptor.clear(request, 0);
+        request.putInt(GlobalDescriptor.MEMBER_ID_OFFSET, memberId);
+        request.putInt(GlobalDescriptor.ROLE_OFFSET, GlobalDescriptor.ROLE_MEMORY);
+        request.putInt(GlobalDescriptor.ASID_OFFSET, asid);
+        request.putInt(GlobalDescriptor.VREGION_INDEX_OFFSET, index);
+        return (int)call(Opcodes.REPLICA_LOST, GlobalDescriptor.HEADER_LENGTH);
+    }
+
     /** GPM: choose the processor monitor with the fewest running threads for a new process. */
     public synchronized Placement chooseProcessor()
     {

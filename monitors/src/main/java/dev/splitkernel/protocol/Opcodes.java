@@ -101,6 +101,12 @@ public final class Opcodes
 
     // Global managers. Request and reply: GlobalDescriptor.
     /**
+     * The sender, owner of vRegion {@code VREGION_INDEX_OFFSET} of process {@code ASID_OFFSET}, dropped memory monitor
+     * {@code MEMBER_ID_OFFSET} as its secondary (a forward failed or was refused): unless it has named another since,
+     * the GMM releases the replica there and names a new secondary. Result 0.
+     */
+    public static final int REPLICA_LOST = 48;
+    /**
      * A call to memory monitor {@code MEMBER_ID_OFFSET} failed in transport (sent by a processor or a primary): the
      * GMM probes it at once and, if it does not answer, declares it dead and fails its vRegions over. Result 0.
      */
@@ -214,6 +220,7 @@ public final class Opcodes
             case VMA_MOVE_PAGES: return "VMA_MOVE_PAGES";
             case VMA_NEXT_PAGE: return "VMA_NEXT_PAGE";
             case VMA_REPLICATE: return "VMA_REPLICATE";
+            case REPLICA_LOST: return "REPLICA_LOST";
             case MEMBER_SUSPECT: return "MEMBER_SUSPECT";
             case MEMBER_REGISTER: return "MEMBER_REGISTER";
             case LOAD_REPORT: return "LOAD_REPORT";

@@ -61,6 +61,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     private final Failover fences;
     private final AtomicCounter failovers;
     private final AtomicCounter lostVRegions;
+    private final AtomicCounter droppedSecondaries;
     /** The GSM: vNodes and their storage and buffer-cache monitors. */
     private final StorageManager storageManager;
     /** Members declared dead (no heartbeat within the member timeout): out of placement until they report again. */
@@ -86,6 +87,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         errors = resources.status().newCounter("global: refused requests", MonitorStatus.TYPE_MONITOR);
         failovers = resources.status().newCounter("global: vRegions failed over", MonitorStatus.TYPE_MONITOR);
         lostVRegions = resources.status().newCounter("global: vRegions lost", MonitorStatus.TYPE_MONITOR);
+        droppedSecondaries = resources.status().newCounter("global: secondaries dropped by their owners",
+            MonitorStatus.TYPE_MONITOR);
         storageManager = new StorageManager(addresses, memoryMembers, storageMembers, fabric);
         push = new MembershipPush(fabric, ctx.pushTimeoutNs(), this::pushFailed);
         failover = new Failover(fabric, GlobalManagerContext.FAILOVER_CALL_TIMEOUT_NS, resources.errors());
@@ -168,6 +171,34 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 }
             }
         });
+        return 0;
+    }
+
+    /**
+     * GMM: the owner of a vRegion dropped its secondary {@code r.memberId}, which may well be alive (a forward refused,
+     * its log full; or a call lost under load). Unless another secondary was named since, the replica's charge goes, the
+     * member is told to free the replica (on the failover thread, before the new secondary is chosen there) and the
+     * vRegion gets a new one, so a later death of its owner is survivable again. Lock held.
+     */
+    private long replicaLost(final GlobalRequest r)
+    {
+        final int memberId = r.memberId;
+        final long key = key(r.getInt(GlobalDescriptor.ASID_OFFSET), r.getInt(GlobalDescriptor.VREGION_INDEX_OFFSET));
+        final long[] placed = vRegions.get(key);
+        if (placed == null || placed[2] != memberId)
+        {
+            return 0; // gone, or replicated elsewhere since
+        }
+        placed[2] = -1;
+        placeReplica(memberId, placed[1], -1);
+        droppedSecondaries.increment();
+        LOG.log(System.Logger.Level.INFO, "GMM: vRegion " + (int)key + " of process " + (int)(key >>> 32) +
+            " lost its secondary, memory monitor " + memberId + ", at its owner");
+        if (memoryMember(memberId) != null)
+        {
+            failover.execute(() -> dropReplica(memberId, key));
+        }
+        queueReplication(key);
         return 0;
     }
 
@@ -415,10 +446,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         }
     }
 
-    /** vRegions failed over to their secondary so far, and vRegions lost (owner and secondary dead). */
+    /**
+     * vRegions failed over to their secondary so far, vRegions lost (owner and secondary dead), and secondaries their
+     * owners dropped ({@link Opcodes#REPLICA_LOST}) and the GMM released.
+     */
     public long[] failoverCounts()
     {
-        return new long[] {failovers.get(), lostVRegions.get()};
+        return new long[] {failovers.get(), lostVRegions.get(), droppedSecondaries.get()};
     }
 
     /** The secondary of vRegion {@code index} of process {@code asid}, or -1 (none, or no such vRegion): for tests. */
@@ -525,8 +559,8 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             GlobalDescriptor.clear(reply, replyOffset);
             return GlobalDescriptor.putAddress(reply, replyOffset, text);
         }
-        final Handler handler = opcode >= Opcodes.MEMBER_SUSPECT && opcode < Opcodes.MEMBER_SUSPECT + handlers.length
-            ? handlers[opcode - Opcodes.MEMBER_SUSPECT] : null;
+        final Handler handler = opcode >= Opcodes.REPLICA_LOST && opcode < Opcodes.REPLICA_LOST + handlers.length
+            ? handlers[opcode - Opcodes.REPLICA_LOST] : null;
         if (handler == null)
         {
             errors.increment();
@@ -600,18 +634,19 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         }
     }
 
-    /** The handlers by opcode, from {@link Opcodes#MEMBER_REGISTER} on. */
+    /** The handlers by opcode, from {@link Opcodes#REPLICA_LOST} on. */
     private Handler[] handlers()
     {
-        final Handler[] table = new Handler[Opcodes.FREE_VREGION - Opcodes.MEMBER_SUSPECT + 1];
-        table[Opcodes.MEMBER_REGISTER - Opcodes.MEMBER_SUSPECT] = this::register;
-        table[Opcodes.LOAD_REPORT - Opcodes.MEMBER_SUSPECT] = this::loadReport;
-        table[Opcodes.CHOOSE_HOME - Opcodes.MEMBER_SUSPECT] = this::chooseHome;
-        table[Opcodes.ALLOCATE_VREGION - Opcodes.MEMBER_SUSPECT] = this::allocateVRegion;
-        table[Opcodes.FREE_VREGION - Opcodes.MEMBER_SUSPECT] = this::freeVRegion;
-        table[Opcodes.CHOOSE_PROCESSOR - Opcodes.MEMBER_SUSPECT] = this::chooseProcessor;
-        table[Opcodes.LOOKUP_MEMBER - Opcodes.MEMBER_SUSPECT] = this::lookupMember;
-        table[Opcodes.MEMBER_SUSPECT - Opcodes.MEMBER_SUSPECT] = r -> suspect(r.memberId);
+        final Handler[] table = new Handler[Opcodes.FREE_VREGION - Opcodes.REPLICA_LOST + 1];
+        table[Opcodes.MEMBER_REGISTER - Opcodes.REPLICA_LOST] = this::register;
+        table[Opcodes.LOAD_REPORT - Opcodes.REPLICA_LOST] = this::loadReport;
+        table[Opcodes.CHOOSE_HOME - Opcodes.REPLICA_LOST] = this::chooseHome;
+        table[Opcodes.ALLOCATE_VREGION - Opcodes.REPLICA_LOST] = this::allocateVRegion;
+        table[Opcodes.FREE_VREGION - Opcodes.REPLICA_LOST] = this::freeVRegion;
+        table[Opcodes.CHOOSE_PROCESSOR - Opcodes.REPLICA_LOST] = this::chooseProcessor;
+        table[Opcodes.LOOKUP_MEMBER - Opcodes.REPLICA_LOST] = this::lookupMember;
+        table[Opcodes.MEMBER_SUSPECT - Opcodes.REPLICA_LOST] = r -> suspect(r.memberId);
+        table[Opcodes.REPLICA_LOST - Opcodes.REPLICA_LOST] = this::replicaLost;
         return table;
     }
 

@@ -51,6 +51,7 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     /** The vma tables of the vRegions this monitor is the secondary of (no pages: those are in the log). */
     private final VmaOwner standby;
     private final Replication replication;
+    private final Secondary secondary;
     private final LineServer lineServer;
     private final Peers peers;
     private final ProcessHome home;
@@ -89,7 +90,8 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         bufferCache = new StorageBufferCache(fabric, ctx.globalAddress(), ctx.bufferCacheBytes(), ctx.requestTimeoutNs(),
             resources.status().countersManager());
 
-        roles[Opcodes.REPLICA_WRITE_BACK] = new Secondary(writeBackLog, standby, owner, counters, pageBytes);
+        secondary = new Secondary(writeBackLog, standby, owner, counters, pageBytes);
+        roles[Opcodes.REPLICA_WRITE_BACK] = secondary;
         roles[Opcodes.REPLICA_VMA] = replication;
         roles[Opcodes.REPLICA_PROMOTE] = replication;
         for (final int opcode : new int[] {Opcodes.LINE_FETCH, Opcodes.LINE_WRITE_BACK,
@@ -162,6 +164,12 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
     java.util.concurrent.CountDownLatch holdReplicaForwards()
     {
         return replication.holdForwards();
+    }
+
+    /** As a secondary, refuse every forwarded write-back with {@code errno}, 0 to stop (tests: a full log). */
+    void refuseReplicaWriteBacks(final int errno)
+    {
+        secondary.refuseWriteBacks(errno);
     }
 
     /** How many forwards to secondaries this monitor queued so far (tests). */

@@ -576,17 +576,22 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
     /** Write-backs a secondary refused, or forwards that failed: the vRegion was left without a replica. */
     private void lose(final VRegion region, final int secondary, final String why)
     {
+        final GlobalManagerProxy gmm = peers.global();
         if (region.secondary == secondary)
         {
             region.secondary = VRegion.NO_SECONDARY;
             counters.increment(MemoryMonitorCounters.REPLICAS_LOST);
+            if (gmm != null)
+            {
+                // The secondary may be alive (a refused forward): the GMM releases its replica and names another.
+                gmm.replicaLost(secondary, region.asid, region.index);
+            }
         }
         if (lostSecondaries.add(secondary))
         {
             errors.onError(new IllegalStateException("memory monitor " + peers.memberId() + ": the secondary " +
                 secondary + " of vRegion " + region.index + " of process " + region.asid + " is lost (" + why +
                 "); its vRegions here run without a replica until the GMM names a new one"));
-            final GlobalManagerProxy gmm = peers.global();
             if (gmm != null)
             {
                 gmm.suspectMember(secondary);

@@ -27,6 +27,7 @@ final class Secondary implements RequestHandler
     private final VmaOwner owner;
     private final MemoryMonitorCounters counters;
     private final int pageBytes;
+    private volatile int refusal;
 
     Secondary(final WriteBackLog log, final VmaOwner standby, final VmaOwner owner,
         final MemoryMonitorCounters counters, final int pageBytes)
@@ -73,7 +74,8 @@ final class Secondary implements RequestHandler
                 LineReplyDescriptor.encode(reply, replyOffset, Errno.ESTALE, 0, 0, 0);
                 return LineReplyDescriptor.HEADER_LENGTH;
             }
-            result = logLine(asid, lineAddress, lengthBytes, request, dataOffset);
+            final int refused = refusal;
+            result = refused != 0 ? refused : logLine(asid, lineAddress, lengthBytes, request, dataOffset);
             if (result == 0)
             {
                 counters.increment(MemoryMonitorCounters.REPLICA_WRITE_BACKS);
@@ -81,6 +83,12 @@ final class Secondary implements RequestHandler
         }
         LineReplyDescriptor.encode(reply, replyOffset, result, 0, 0, 0);
         return LineReplyDescriptor.HEADER_LENGTH;
+    }
+
+    /** Refuse every forwarded write-back with {@code errno} (0: take them again), as a full log would (tests). */
+    void refuseWriteBacks(final int errno)
+    {
+        refusal = errno;
     }
 
     /** Append the line to the log if the standby vma table maps it: 0, EFAULT, or the log's refusal. */

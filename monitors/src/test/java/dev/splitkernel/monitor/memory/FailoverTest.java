@@ -399,6 +399,39 @@ class FailoverTest
         }
     }
 
+    /**
+     * A secondary that refuses forwards while alive (as with its log full) is dropped by the owner, which tells the
+     * GMM: the replica there is released and the vRegion replicated again, so the owner's death later loses nothing.
+     * Before, the GMM kept counting the dropped secondary (and its replica's bytes) and would have promoted it with a
+     * log that lacks every write-back since the drop.
+     */
+    @Test
+    void shouldReplicateAgainWhenAnOwnerDropsASecondaryThatIsAliveAndLoseNothingAtTheOwnersDeath() throws Exception
+    {
+        try (EmbeddedCluster cluster = start())
+        {
+            final LegoProcess p = cluster.createProcess("dropped-secondary");
+            final long base = map(p);
+            write(p, base, 1);
+            final int index = victimIndex(cluster, p, base);
+            final int owner = cluster.global().ownerOf(p.pid(), index);
+            final int secondary = cluster.global().secondaryOf(p.pid(), index);
+            assertTrue(monitor(cluster, owner).awaitReplicaCopies(WAIT_NS / 1_000_000L));
+
+            monitor(cluster, secondary).refuseReplicaWriteBacks(Errno.EAGAIN);
+            checkAndWrite(p, base, 1, 2);
+            assertTrue(cluster.processor().cache().flushAndDropAll(p.pid()) >= 0);
+            monitor(cluster, secondary).refuseReplicaWriteBacks(0);
+            await(() -> cluster.global().failoverCounts()[2] > 0, "the GMM hears that the secondary was dropped");
+            await(() -> cluster.global().secondaryOf(p.pid(), index) >= 0, "a secondary again for vRegion " + index);
+            assertTrue(monitor(cluster, owner).awaitReplicaCopies(WAIT_NS / 1_000_000L));
+
+            cluster.killMemoryMonitor(owner);
+            check(p, base, 2);
+            assertNotEquals(owner, cluster.global().ownerOf(p.pid(), index), "failed over");
+        }
+    }
+
     @Test
     void shouldReplicateAgainWhenASecondaryDiesAndKeepRunning()
     {

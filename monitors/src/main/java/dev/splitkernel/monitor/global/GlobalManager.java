@@ -62,6 +62,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     private final AtomicCounter failovers;
     private final AtomicCounter lostVRegions;
     private final AtomicCounter droppedSecondaries;
+    /**
+     * vRegion key to the secondary its owner dropped ({@link Opcodes#REPLICA_LOST}) while that member is being told to
+     * free the replica: never named the vRegion's secondary again before, or the late drop would free the new one.
+     */
+    private final Map<Long, Integer> pendingDrops = new HashMap<>();
+    /** vRegion key to the secondary its owner dropped last: the next one is another monitor while one has room. */
+    private final Map<Long, Integer> droppedLast = new HashMap<>();
     /** The GSM: vNodes and their storage and buffer-cache monitors. */
     private final StorageManager storageManager;
     /** Members declared dead (no heartbeat within the member timeout): out of placement until they report again. */
@@ -176,9 +183,10 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
 
     /**
      * GMM: the owner of a vRegion dropped its secondary {@code r.memberId}, which may well be alive (a forward refused,
-     * its log full; or a call lost under load). Unless another secondary was named since, the replica's charge goes, the
-     * member is told to free the replica (on the failover thread, before the new secondary is chosen there) and the
-     * vRegion gets a new one, so a later death of its owner is survivable again. Lock held.
+     * its log full; or a call lost under load) or dead. Unless another secondary was named since, the replica's charge
+     * goes, the vRegion gets a new secondary elsewhere so a later death of its owner is survivable again, and the
+     * member is told to free the replica: on the fences' thread, as the member may be dead and a call to it must not
+     * hold a promotion queued on the failover thread. Lock held.
      */
     private long replicaLost(final GlobalRequest r)
     {
@@ -192,11 +200,12 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         placed[2] = -1;
         placeReplica(memberId, placed[1], -1);
         droppedSecondaries.increment();
+        droppedLast.put(key, memberId);
         LOG.log(System.Logger.Level.INFO, "GMM: vRegion " + (int)key + " of process " + (int)(key >>> 32) +
             " lost its secondary, memory monitor " + memberId + ", at its owner");
-        if (memoryMember(memberId) != null)
+        if (memoryMember(memberId) != null && pendingDrops.putIfAbsent(key, memberId) == null)
         {
-            failover.execute(() -> dropReplica(memberId, key));
+            fences.execute(() -> dropReplica(fences, memberId, key));
         }
         queueReplication(key);
         return 0;
@@ -309,11 +318,13 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
     }
 
     /**
-     * On the failover thread (where every re-replication runs, so none names this monitor between the check and the
-     * call): tell memory monitor {@code memberId}, back after being declared dead, to free its replica of vRegion
-     * {@code key}, unless it is that vRegion's secondary (or owner) again.
+     * Tell memory monitor {@code memberId} to free its replica of vRegion {@code key}, unless it is that vRegion's
+     * secondary (or owner) again: on {@code via}'s thread. On the failover thread for a member back after being
+     * declared dead (every re-replication runs there, so none names the member between the check and the call); on the
+     * fences' thread for a secondary its owner dropped, which no re-replication names until this is done
+     * ({@link #pendingDrops}).
      */
-    private void dropReplica(final int memberId, final long key)
+    private void dropReplica(final Failover via, final int memberId, final long key)
     {
         final String memberAddress;
         synchronized (this)
@@ -321,14 +332,18 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
             final long[] placed = vRegions.get(key);
             if (placed != null && (placed[0] == memberId || placed[2] == memberId))
             {
-                return;
+                return; // named again since (failover thread only: a pending drop keeps it from being named)
             }
             memberAddress = addresses.get(memberId);
         }
-        final long result = failover.callMemory(memberAddress, Opcodes.REPLICA_VMA, (int)(key >>> 32), 0,
+        final long result = via.callMemory(memberAddress, Opcodes.REPLICA_VMA, (int)(key >>> 32), 0,
             Opcodes.REPLICA_DROP, (int)key);
         synchronized (this)
         {
+            if (via == fences)
+            {
+                pendingDrops.remove(key, memberId);
+            }
             if (result < 0)
             {
                 // Unreachable again: told when it is back next time.
@@ -381,16 +396,19 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         synchronized (this)
         {
             replicationsQueued.remove(key(asid, index));
+            final Integer dropped = droppedLast.remove(key(asid, index));
             final long[] placed = vRegions.get(key(asid, index));
             if (placed == null || placed[2] >= 0 || memoryMember((int)placed[0]) == null)
             {
                 return;
             }
             owner = (int)placed[0];
-            secondary = chooseSecondary(asid, placed[1], owner);
+            final Integer dropping = pendingDrops.get(key(asid, index));
+            secondary = chooseSecondary(asid, placed[1], owner, dropping == null ? -1 : dropping,
+                dropped == null ? -1 : dropped);
             if (secondary < 0)
             {
-                return;
+                return; // retried when a monitor joins or comes back, or room is freed (a pending drop done)
             }
             ownerAddress = addresses.get(owner);
         }
@@ -412,14 +430,34 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
      * The secondary of a vRegion of process {@code asid} owned by {@code owner}: by the policy among the monitors
      * other than the owner, avoiding the process's home while another has room (the home already serves the process's
      * own requests, and a replica elsewhere lets an owner and its secondary die while the process lives: the kill
-     * test's "both" case). -1 when only the owner could take it. Lock held.
+     * test's "both" case), never {@code exclude} and {@code avoid} while another has room (-1: none). -1 when only the
+     * owner (or {@code exclude}) could take it. Lock held.
      */
-    private int chooseSecondary(final int asid, final long bytesNeeded, final int owner)
+    private int chooseSecondary(final int asid, final long bytesNeeded, final int owner, final int exclude,
+        final int avoid)
     {
-        final Integer home = homes.get(asid);
+        final List<MemoryMember> members = new ArrayList<>(memoryMembers);
+        members.removeIf(m -> m.memberId() == exclude);
+        if (avoid >= 0)
+        {
+            // The secondary its owner dropped last may be alive with its log full: another one while one has room.
+            final List<MemoryMember> others = new ArrayList<>(members);
+            others.removeIf(m -> m.memberId() == avoid);
+            final int chosen = chooseSecondary(others, homes.get(asid), bytesNeeded, owner);
+            if (chosen >= 0)
+            {
+                return chosen;
+            }
+        }
+        return chooseSecondary(members, homes.get(asid), bytesNeeded, owner);
+    }
+
+    private int chooseSecondary(final List<MemoryMember> members, final Integer home, final long bytesNeeded,
+        final int owner)
+    {
         if (home != null && home != owner)
         {
-            final List<MemoryMember> others = new ArrayList<>(memoryMembers);
+            final List<MemoryMember> others = new ArrayList<>(members);
             others.removeIf(m -> m.memberId() == home);
             final int chosen = policy.choose(others, bytesNeeded, owner);
             if (chosen >= 0 && chosen != owner)
@@ -427,7 +465,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 return chosen;
             }
         }
-        final int chosen = policy.choose(memoryMembers, bytesNeeded, owner);
+        final int chosen = policy.choose(members, bytesNeeded, owner);
         return chosen == owner ? -1 : chosen;
     }
 
@@ -716,7 +754,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
                 final java.util.Set<Long> abandoned = abandonedReplicas.remove(member.memberId);
                 if (abandoned != null)
                 {
-                    abandoned.forEach(key -> failover.execute(() -> dropReplica(member.memberId, key)));
+                    abandoned.forEach(key -> failover.execute(() -> dropReplica(failover, member.memberId, key)));
                 }
                 replicateUnreplicated();
             }
@@ -792,7 +830,7 @@ public final class GlobalManager implements RequestHandler, AutoCloseable
         member.ownedVRegions++;
         member.placedBytes += bytesNeeded;
         member.placedVRegions++;
-        final int secondary = ctx.replication() ? chooseSecondary(asid, bytesNeeded, owner) : -1;
+        final int secondary = ctx.replication() ? chooseSecondary(asid, bytesNeeded, owner, -1, -1) : -1;
         vRegions.put(key(asid, index), new long[] {owner, bytesNeeded, secondary});
         placeReplica(secondary, bytesNeeded, 1);
         r.replyAsid = asid;

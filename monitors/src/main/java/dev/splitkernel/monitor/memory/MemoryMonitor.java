@@ -166,6 +166,12 @@ public final class MemoryMonitor implements RequestHandler, AutoCloseable
         return replication.holdForwards();
     }
 
+    /** Whether this monitor holds a complete replica of vRegion {@code index} of process {@code asid} (tests). */
+    boolean hasCompleteReplica(final int asid, final int index)
+    {
+        return replication.hasCompleteReplica(asid, index);
+    }
+
     /** As a secondary, refuse every forwarded write-back with {@code errno}, 0 to stop (tests: a full log). */
     void refuseReplicaWriteBacks(final int errno)
     {

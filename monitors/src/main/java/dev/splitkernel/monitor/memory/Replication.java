@@ -743,6 +743,13 @@ final class Replication implements VmaOwner.ReplicaListener, RequestHandler, Aut
         return stream.queued();
     }
 
+    /** Secondary: whether this monitor holds a replica of the vRegion that a promotion would take (tests). */
+    boolean hasCompleteReplica(final int asid, final int index)
+    {
+        final long key = VRegion.key(asid, index);
+        return standby.region(asid, index) != null && !incompleteCopies.contains(key);
+    }
+
     /** Hold the page copies queued after this call until the latch is counted down, at most a minute (tests). */
     java.util.concurrent.CountDownLatch holdCopies()
     {

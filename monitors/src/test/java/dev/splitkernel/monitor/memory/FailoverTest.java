@@ -423,8 +423,13 @@ class FailoverTest
             assertTrue(cluster.processor().cache().flushAndDropAll(p.pid()) >= 0);
             monitor(cluster, secondary).refuseReplicaWriteBacks(0);
             await(() -> cluster.global().failoverCounts()[2] > 0, "the GMM hears that the secondary was dropped");
-            await(() -> cluster.global().secondaryOf(p.pid(), index) >= 0, "a secondary again for vRegion " + index);
-            assertTrue(monitor(cluster, owner).awaitReplicaCopies(WAIT_NS / 1_000_000L));
+            await(() ->
+            {
+                final int now = cluster.global().secondaryOf(p.pid(), index);
+                return now >= 0 && monitor(cluster, now).hasCompleteReplica(p.pid(), index);
+            }, "a complete replica again for vRegion " + index);
+            assertNotEquals(secondary, cluster.global().secondaryOf(p.pid(), index),
+                "another monitor than the one dropped, while one has room");
 
             cluster.killMemoryMonitor(owner);
             check(p, base, 2);

@@ -430,6 +430,8 @@ class FailoverTest
             }, "a complete replica again for vRegion " + index);
             assertNotEquals(secondary, cluster.global().secondaryOf(p.pid(), index),
                 "another monitor than the one dropped, while one has room");
+            // The dropped one's replica is freed there and its bytes are off the GMM's count: nothing leaks.
+            assertPlacedBytesTrue(cluster);
 
             cluster.killMemoryMonitor(owner);
             check(p, base, 2);

@@ -40,7 +40,9 @@ public final class MonitorResources implements AutoCloseable
         this.ownsRuntime = ownsRuntime;
         this.errors = errors;
         this.fabric = fabric;
-        this.observed = new ObservedFabric(fabric, errors.status(), Opcodes::describe);
+        // The data path is timed once, where a miss is felt: the processor's miss and write-back histograms.
+        this.observed = new ObservedFabric(fabric, errors.status(), Opcodes::describe, Opcodes.LINE_FETCH,
+            Opcodes.LINE_WRITE_BACK, Opcodes.LINE_FETCH_WITH_WRITE_BACK);
         this.ownsFabric = ownsFabric;
     }
 
@@ -89,7 +91,8 @@ public final class MonitorResources implements AutoCloseable
 
     /**
      * The fabric as this monitor uses it, observed ({@link ObservedFabric}): messages sent and served by opcode, calls'
-     * round trips and service times in the monitor's status file.
+     * round trips and service times in the monitor's status file (but the data path's line fetches and write-backs,
+     * timed as misses and write-backs).
      */
     public Fabric fabric()
     {

@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ObservedFabricTest
@@ -73,6 +74,63 @@ class ObservedFabricTest
             server.histogram(StatusFileDescriptor.RPC_LATENCY).snapshot().getTotalCount());
         assertEquals(0, client.histogram(StatusFileDescriptor.RPC_LATENCY).snapshot().getTotalCount());
         assertEquals(0, server.histogram(StatusFileDescriptor.RPC_CALL_LATENCY).snapshot().getTotalCount());
+    }
+
+    /** An untimed opcode (the data path, timed as misses) is counted on both sides and timed on neither. */
+    @Test
+    void shouldCountButNotTimeUntimedOpcodesOnEitherSide()
+    {
+        final LocalNetwork network = new LocalNetwork();
+        final MonitorStatus server = MonitorStatus.inMemory("server", true);
+        final MonitorStatus client = MonitorStatus.inMemory("client", true);
+        try (LocalFabric serverFabric = new LocalFabric(new FabricContext().fabric("local"), network);
+            LocalFabric clientFabric = new LocalFabric(new FabricContext().fabric("local"), network))
+        {
+            new ObservedFabric(serverFabric, server, Opcodes::describe, Opcodes.LINE_FETCH, Opcodes.LINE_WRITE_BACK)
+                .listen("untimed-server", (opcode, request, offset, length, reply, replyOffset, replyCapacity) ->
+                {
+                    reply.putInt(replyOffset, opcode);
+                    return Integer.BYTES;
+                });
+            final ObservedFabric observed = new ObservedFabric(clientFabric, client, Opcodes::describe,
+                Opcodes.LINE_FETCH, Opcodes.LINE_WRITE_BACK);
+            final UnsafeBuffer request = new UnsafeBuffer(new byte[64]);
+            final UnsafeBuffer reply = new UnsafeBuffer(new byte[64]);
+            try (Connection connection = observed.connect("untimed-server", TIMEOUT_NS))
+            {
+                for (final int opcode : new int[] {Opcodes.LINE_FETCH, Opcodes.LINE_WRITE_BACK, Opcodes.MMAP,
+                    Opcodes.LINE_FETCH, Opcodes.MUNMAP})
+                {
+                    assertEquals(Integer.BYTES, connection.call(opcode, request, 0, Integer.BYTES, reply, 0,
+                        reply.capacity(), TIMEOUT_NS));
+                    assertEquals(opcode, reply.getInt(0));
+                }
+            }
+        }
+        assertEquals(2, client.histogram(StatusFileDescriptor.RPC_CALL_LATENCY).snapshot().getTotalCount(),
+            "only MMAP and MUNMAP are timed as calls");
+        assertEquals(2, server.histogram(StatusFileDescriptor.RPC_LATENCY).snapshot().getTotalCount(),
+            "only MMAP and MUNMAP are timed as served");
+        for (final MonitorStatus side : new MonitorStatus[] {client, server})
+        {
+            final String prefix = side == client ? "sent: " : "served: ";
+            assertEquals(2, value(side, prefix + "LINE_FETCH"));
+            assertEquals(1, value(side, prefix + "LINE_WRITE_BACK"));
+            assertEquals(1, value(side, prefix + "MMAP"));
+        }
+    }
+
+    /** An untimed opcode must be a real one. */
+    @Test
+    void shouldRefuseANegativeUntimedOpcode()
+    {
+        final MonitorStatus client = MonitorStatus.inMemory("client", true);
+        try (LocalFabric fabric = new LocalFabric(new FabricContext().fabric("local"), new LocalNetwork()))
+        {
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> new ObservedFabric(fabric, client, Opcodes::describe, -1));
+            assertTrue(ex.getMessage().contains("-1"), ex.getMessage());
+        }
     }
 
     private static long value(final MonitorStatus status, final String label)

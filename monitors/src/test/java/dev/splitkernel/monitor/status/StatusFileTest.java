@@ -113,17 +113,18 @@ class StatusFileTest
                 assertEquals(value(reader, "excache: hits"), processor.cache().counters().hits());
                 assertEquals(LINES, reader.histogram(StatusFileDescriptor.MISS_LATENCY).getTotalCount() - missCount0);
                 assertEquals(LINES, reader.histogram(StatusFileDescriptor.WRITE_BACK_LATENCY).getTotalCount());
-                // The processor's side of the same RPCs: sent by opcode, and each call's round trip.
+                // The processor's side of the same RPCs: sent by opcode; their round trips are the misses and
+                // write-backs timed above, not timed again as calls (the background agents' few calls are).
                 assertEquals(LINES, value(reader, "sent: LINE_FETCH") - sentFetches0);
                 assertEquals(LINES, value(reader, "sent: LINE_WRITE_BACK") - sentWriteBacks0);
-                assertTrue(reader.histogram(StatusFileDescriptor.RPC_CALL_LATENCY).getTotalCount() - calls0
-                    >= 2 * LINES);
+                assertTrue(reader.histogram(StatusFileDescriptor.RPC_CALL_LATENCY).getTotalCount() - calls0 < LINES);
 
                 final StatusReader memory = StatusReader.open(memoryStatus.file());
                 assertEquals(LINES, value(memory, "memory: line write-backs"));
                 assertEquals(LINES, value(memory, "served: LINE_WRITE_BACK"));
                 assertEquals(LINES, value(memory, "served: LINE_FETCH"));
-                assertTrue(memory.histogram(StatusFileDescriptor.RPC_LATENCY).getTotalCount() >= 2 * LINES);
+                // Served, the data path is counted by opcode above and not timed (the misses are, at the processor).
+                assertTrue(memory.histogram(StatusFileDescriptor.RPC_LATENCY).getTotalCount() < LINES);
                 assertTrue(memory.counters().stream().anyMatch(c -> c.label().contains("vRegion")
                     && c.label().contains("pid " + p.pid()) && c.value() >= (long)LINES * LINE), memory.counters()
                     .toString());
@@ -131,7 +132,6 @@ class StatusFileTest
         }
     }
 
-    /** An agent that fails every duty cycle: one distinct error with its count, and the agent keeps running. */
     /**
      * The embedded cluster's own client ("cluster", a peer that is no monitor) keeps its status file's heartbeat
      * going: stat once listed it dead while its JVM ran, because nothing published its file after it opened.

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ObserveCostTest
 {
-    private static final ObserveCost.Case CASE = new ObserveCost.Case("hit", "x", new String[0], "ns/op mean");
+    private static final ObserveCost.Case CASE = new ObserveCost.Case("hit", "x", new String[0], "ns/op mean", 1);
 
     @Test
     void shouldTakeTheMedianOfThePerRoundRatios()
@@ -29,5 +29,15 @@ class ObserveCostTest
         assertFalse(quick.contains("2%") || quick.contains("verdict"), quick);
         assertTrue(quick.contains("median 1.0300") && quick.contains("min 1.0250") && quick.contains("max 1.0350"),
             quick);
+    }
+
+    /** --forks wins over a case's default; a quick run forks once. */
+    @Test
+    void shouldForkAsToldElseTheCasesDefaultAndOnceWhenQuick()
+    {
+        assertEquals(5, ObserveCost.forksOf(5, 3, false));
+        assertEquals(5, ObserveCost.forksOf(5, 3, true));
+        assertEquals(3, ObserveCost.forksOf(0, 3, false));
+        assertEquals(1, ObserveCost.forksOf(0, 3, true));
     }
 }

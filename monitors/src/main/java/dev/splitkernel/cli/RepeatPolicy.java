@@ -1,0 +1,179 @@
+package dev.splitkernel.cli;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Adaptive repeats of the main job: whether a workload runs another whole round (every cell once, its local runs
+ * interleaved) after its minimum rounds. A pure rule over what the job measured, so it is tested without running
+ * anything.
+ * <p>
+ * After the minimum rounds another round runs while a cell's 95% half-width (over its median) is above the target,
+ * until the workload has had its maximum rounds or one more round (estimated as the mean of its rounds so far) would
+ * not fit its share of the budget. The share is fixed when the workload's minimum rounds end: the budget left then,
+ * divided by the workloads left, this one included. The later workloads' minimum rounds are not reserved for (their
+ * time is not known yet) and always run, so a job whose later workloads are long can end past its budget; fixing the
+ * share, rather than recomputing it from what is left before each round, keeps the first workload from taking all of
+ * the budget.
+ * <p>
+ * Immutable.
+ */
+final class RepeatPolicy
+{
+    /** The target: every cell's half-width at most 5% of its median. */
+    static final double DEFAULT_TARGET_HALF_WIDTH = 0.05;
+
+    /** Without {@code --max-repeat}: at most this many times the minimum rounds. */
+    static final int DEFAULT_MAX_REPEAT_FACTOR = 3;
+
+    /** The main job's time on this 2-core machine is to stay within 10 minutes. */
+    static final long DEFAULT_BUDGET_NS = TimeUnit.MINUTES.toNanos(10);
+
+    /** {@code --budget none}. */
+    static final long NO_BUDGET = -1;
+
+    /** Why a workload's rounds ended; {@link #NONE} while it runs another. */
+    enum Stop
+    {
+        /** Not stopped: run another round. */
+        NONE("another round"),
+        /** Adaptive repeats off: exactly the minimum rounds, as before them. */
+        OFF("adaptive off"),
+        /** Every cell's half-width within the target. */
+        TARGET_MET("target met"),
+        /** The cap on rounds reached. */
+        MAX_REPEAT("max repeat"),
+        /** One more round would not fit the workload's share of the budget. */
+        BUDGET("budget");
+
+        private final String label;
+
+        Stop(final String label)
+        {
+            this.label = label;
+        }
+
+        /** The reason as the report and the JSON's {@code stoppedBecause} say it. */
+        String label()
+        {
+            return label;
+        }
+    }
+
+    /** A workload's rounds: how many ran and why they ended. */
+    record Outcome(int rounds, Stop stop)
+    {
+    }
+
+    private final int minRounds;
+    private final int maxRounds;
+    private final double targetHalfWidth;
+    private final long budgetNs;
+
+    /**
+     * @param minRounds       {@code --repeat}: rounds every workload runs.
+     * @param maxRounds       {@code --max-repeat}: at least {@code minRounds}.
+     * @param targetHalfWidth the half-width over the median to reach (0.05 = 5%); 0 turns adaptive repeats off.
+     * @param budgetNs        the job's time budget, or {@link #NO_BUDGET}.
+     */
+    RepeatPolicy(final int minRounds, final int maxRounds, final double targetHalfWidth, final long budgetNs)
+    {
+        if (minRounds < 1 || maxRounds < minRounds || !(targetHalfWidth >= 0) ||
+            (budgetNs < 0 && budgetNs != NO_BUDGET))
+        {
+            throw new IllegalArgumentException("rounds " + minRounds + ".." + maxRounds + ", target " +
+                targetHalfWidth + ", budget " + budgetNs + " ns");
+        }
+        this.minRounds = minRounds;
+        this.maxRounds = maxRounds;
+        this.targetHalfWidth = targetHalfWidth;
+        this.budgetNs = budgetNs;
+    }
+
+    boolean isAdaptive()
+    {
+        return targetHalfWidth > 0;
+    }
+
+    double targetHalfWidth()
+    {
+        return targetHalfWidth;
+    }
+
+    int minRounds()
+    {
+        return minRounds;
+    }
+
+    int maxRounds()
+    {
+        return maxRounds;
+    }
+
+    long budgetNs()
+    {
+        return budgetNs;
+    }
+
+    /**
+     * The time a workload's extra rounds may take, fixed when its minimum rounds end: what is left of the budget
+     * after {@code elapsedNs} of the job, over {@code workloadsLeft} (this one included); unbounded without a budget.
+     */
+    long shareNs(final long elapsedNs, final int workloadsLeft)
+    {
+        if (budgetNs == NO_BUDGET)
+        {
+            return Long.MAX_VALUE;
+        }
+        return Math.max(0, budgetNs - elapsedNs) / Math.max(1, workloadsLeft);
+    }
+
+    /**
+     * Whether a workload runs another round, or why it stops.
+     *
+     * @param rounds     rounds of the workload done.
+     * @param halfWidths each of its cells' 95% half-width over the median (infinite without an interval: under 6
+     *                   samples).
+     * @param extraNs    time its extra rounds (those past the minimum) have taken so far.
+     * @param roundNs    the time one more round is expected to take: the mean of its rounds so far.
+     * @param shareNs    its share of the budget ({@link #shareNs}).
+     * @return {@link Stop#NONE} for another round, else why not.
+     */
+    Stop next(final int rounds, final double[] halfWidths, final long extraNs, final long roundNs, final long shareNs)
+    {
+        if (rounds < minRounds)
+        {
+            return Stop.NONE;
+        }
+        if (!isAdaptive())
+        {
+            return Stop.OFF;
+        }
+        if (withinTarget(halfWidths))
+        {
+            return Stop.TARGET_MET;
+        }
+        if (rounds >= maxRounds)
+        {
+            return Stop.MAX_REPEAT;
+        }
+        // Both terms are non-negative, so an unbounded share cannot overflow.
+        if (shareNs - extraNs - roundNs < 0)
+        {
+            return Stop.BUDGET;
+        }
+        return Stop.NONE;
+    }
+
+    /** True when every half-width is at most the target (NaN or infinite is not). */
+    boolean withinTarget(final double[] halfWidths)
+    {
+        for (final double h : halfWidths)
+        {
+            if (!(h <= targetHalfWidth))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

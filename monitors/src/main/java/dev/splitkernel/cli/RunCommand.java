@@ -7,6 +7,7 @@ import dev.splitkernel.excache.ExCacheCounters;
 import dev.splitkernel.monitor.processor.LegoProcess;
 import dev.splitkernel.monitor.processor.ProcessorMonitor;
 import dev.splitkernel.report.Progress;
+import dev.splitkernel.report.Samples;
 import dev.splitkernel.verbs.FabricContext;
 import dev.splitkernel.verbs.FabricCounters;
 import dev.splitkernel.verbs.rdma.RdmaProbe;
@@ -71,9 +72,22 @@ public final class RunCommand
         "                                 wordcount, as in LegoOS's evaluation; 1 for the others)",
         "  --memory-monitors N            memory monitors (default 2)",
         "  --repeat N                     measured repeats of every cell, local and splitkernel runs interleaved",
-        "                                 (default 9); the table shows the median slowdown and the median's",
+        "                                 (default 9; the least, see --target-halfwidth); the table shows the",
+        "                                 median slowdown, the number of repeats n and the median's",
         "                                 distribution-free 95% CI (order statistics: x(2)..x(8) of 9; at least",
         "                                 6 repeats, fewer show min..max and its lower confidence)",
+        "  --target-halfwidth P           adaptive repeats: after its N rounds a workload runs further whole",
+        "                                 rounds (every cell once, local runs interleaved as in the others) while",
+        "                                 a cell's CI half-width is above P% of its median (default 5; 0 or off:",
+        "                                 exactly N rounds); a cell left above P% is flagged with why its rounds",
+        "                                 stopped: max repeat or budget",
+        "  --max-repeat M                 at most M rounds per workload (default 3 x N; at least N)",
+        "  --budget DURATION              time budget of the job for extra rounds: 600s, 10m, 1h or none (default",
+        "                                 10m). A workload's extra rounds get a share fixed when its N rounds end:",
+        "                                 the budget left then over the workloads left, itself included; a round",
+        "                                 starts only if its estimate (the mean of the workload's rounds so far)",
+        "                                 fits what is left of that share. The N rounds of every workload always",
+        "                                 run and nothing is reserved for later ones, so a job can overrun it",
         "  --local-runs K                 runs of the local twin per round (default 3), spread from before the",
         "                                 round's first splitkernel run to after its last (3: before, in the",
         "                                 middle, after); each repeat's slowdown divides by the median of its own",
@@ -83,7 +97,8 @@ public final class RunCommand
         "  --warmup N                     unreported warm-up rounds per workload (default 2): all but the last on",
         "                                 a 4m working set, the last on the full one at the middle ExCache size;",
         "                                 then the local twin alone until a run of it compiles nothing (at most 5)",
-        "  --quick                        a short job for CI: working set 4m, sizes 25,100, 2 repeats",
+        "  --quick                        a short job for CI: working set 4m, sizes 25,100, 2 repeats and no",
+        "                                 extra rounds (--target-halfwidth off)",
         "  --out DIR                      where the JSON and PNG go (default results/)",
         "  --help                         this text",
         "",
@@ -136,6 +151,9 @@ public final class RunCommand
         int repeats = DEFAULT_REPEATS;
         int warmups = 2;
         int localRuns = DEFAULT_LOCAL_RUNS;
+        int maxRepeatOption = 0;
+        double targetHalfWidth = RepeatPolicy.DEFAULT_TARGET_HALF_WIDTH;
+        long budgetNs = RepeatPolicy.DEFAULT_BUDGET_NS;
         List<String> timings = List.of(FabricContext.TIMING_MODE_ACCOUNT);
         String replication = "off";
         if (List.of(args).contains("--quick"))
@@ -143,6 +161,8 @@ public final class RunCommand
             sizesOption = List.of(25.0, 100.0);
             workingSetOption = 4L << 20;
             repeats = 2;
+            // CI's job stays short and fixed: 2 repeats have no interval, extra rounds would run to the cap.
+            targetHalfWidth = 0;
         }
         for (int i = 0; i < args.length; i++)
         {
@@ -270,6 +290,30 @@ public final class RunCommand
                             return usageError("--repeat: " + value + " must be in 1..1000");
                         }
                         break;
+                    case "--target-halfwidth":
+                        final double targetPct = "off".equals(value) ? 0
+                            : Double.parseDouble(value.trim().replace("%", ""));
+                        if (!(targetPct >= 0 && targetPct <= 100))
+                        {
+                            return usageError("--target-halfwidth: " + value + " is not a percentage in 0..100 "
+                                + "(0 or off: no extra rounds)");
+                        }
+                        targetHalfWidth = targetPct / 100;
+                        break;
+                    case "--max-repeat":
+                        maxRepeatOption = Integer.parseInt(value);
+                        if (maxRepeatOption < 1 || maxRepeatOption > 1000)
+                        {
+                            return usageError("--max-repeat: " + value + " must be in 1..1000");
+                        }
+                        break;
+                    case "--budget":
+                        budgetNs = "none".equals(value) ? RepeatPolicy.NO_BUDGET : Options.parseDurationNs(value);
+                        if (budgetNs == 0)
+                        {
+                            return usageError("--budget: " + value + " must be more than 0 (or none)");
+                        }
+                        break;
                     case "--local-runs":
                         localRuns = Integer.parseInt(value);
                         if (localRuns < 1 || localRuns > 100)
@@ -293,9 +337,18 @@ public final class RunCommand
             }
             catch (final NumberFormatException ex)
             {
-                return usageError(arg + ": '" + value + "' is not a number");
+                return usageError(arg + ": '" + value + "' is not a " + ("--budget".equals(arg)
+                    ? "duration (600s, 10m, 1h or none)" : "number"));
             }
         }
+        if (maxRepeatOption > 0 && maxRepeatOption < repeats)
+        {
+            return usageError("--max-repeat: " + maxRepeatOption + " is below --repeat " + repeats
+                + " (the rounds every workload runs at least)");
+        }
+        final RepeatPolicy policy = new RepeatPolicy(repeats,
+            maxRepeatOption > 0 ? maxRepeatOption : RepeatPolicy.DEFAULT_MAX_REPEAT_FACTOR * repeats, targetHalfWidth,
+            budgetNs);
 
         // Two copies of each workload's code, one per memory: see TwinLoader.
         final List<MemoryWorkload[]> toRun = new ArrayList<>();
@@ -335,10 +388,13 @@ public final class RunCommand
         }
         final String fabricLabel = String.join(" and ", fabricLabels);
         out.printf(Locale.ROOT, "splitkernel run: workloads %s, working set %s, ExCache sizes %s, fabric %s, "
-            + "threads %s, %d memory monitors, %d repeat(s) per cell%n", workloads,
+            + "threads %s, %d memory monitors, %d repeat(s) per cell%s%n", workloads,
             workingSetOption > 0 ? Options.formatBytes(workingSetOption) : "per workload",
             sizesOption != null ? sizesOption + "% of it" : "per workload", fabricLabel,
-            threadsOption > 0 ? Integer.toString(threadsOption) : "per workload", memoryMonitors, repeats);
+            threadsOption > 0 ? Integer.toString(threadsOption) : "per workload", memoryMonitors, repeats,
+            !policy.isAdaptive() ? "" : String.format(Locale.ROOT, ", more (up to %d) while a cell's half-width is "
+            + "above %s%% (budget %s)", policy.maxRounds(), percent(policy.targetHalfWidth()),
+            policy.budgetNs() == RepeatPolicy.NO_BUDGET ? "none" : Options.formatDuration(policy.budgetNs())));
 
         final long jobStartNs = System.nanoTime();
         final Progress progress = Progress.forConsole();
@@ -356,8 +412,10 @@ public final class RunCommand
         }
         runNumber = 0;
         boolean failed = false;
-        for (final MemoryWorkload[] twins : toRun)
+        final Map<String, RepeatPolicy.Outcome> outcomes = new LinkedHashMap<>();
+        for (int w = 0; w < toRun.size(); w++)
         {
+            final MemoryWorkload[] twins = toRun.get(w);
             final MemoryWorkload localTwin = twins[0];
             final MemoryWorkload workload = twins[1];
             final String name = workload.name();
@@ -371,11 +429,11 @@ public final class RunCommand
                     name, warmups);
                 out.flush();
             }
-            for (int w = 0; w < warmups && !failed; w++)
+            for (int warm = 0; warm < warmups && !failed; warm++)
             {
                 // The last round on the full working set: the first full-size local run of tf took 0.159 s of CPU
                 // against 0.104 to 0.128 s for the next four (load 35 to 40), skewing its repeat's slowdown.
-                final boolean full = w == warmups - 1;
+                final boolean full = warm == warmups - 1;
                 final long warmBytes = full ? workload.regionBytes(workingSetBytes) : workload.regionBytes(4L << 20);
                 final double warmPct = full ? sizes.get(sizes.size() / 2) : 25.0;
                 try
@@ -416,8 +474,43 @@ public final class RunCommand
             {
                 roundSize += sizes.size() * timingsOf(fabric, timings).size();
             }
-            for (int rep = 0; rep < repeats && !failed; rep++)
+            // Adaptive repeats: after the minimum rounds, whole rounds more while the policy says so (RepeatPolicy).
+            final List<RunResult> workloadResults = new ArrayList<>();
+            long roundsNs = 0;
+            long extrasStartNs = 0;
+            long shareNs = 0;
+            for (int rep = 0; !failed; rep++)
             {
+                final long roundStartNs = System.nanoTime();
+                if (rep >= repeats)
+                {
+                    if (rep == repeats)
+                    {
+                        extrasStartNs = roundStartNs;
+                        shareNs = policy.shareNs(roundStartNs - jobStartNs, toRun.size() - w);
+                    }
+                    final double[] halfWidths = RunReport.halfWidths(RunReport.cells(workloadResults));
+                    final RepeatPolicy.Stop stop = policy.next(rep, halfWidths, roundStartNs - extrasStartNs,
+                        roundsNs / rep, shareNs);
+                    if (stop != RepeatPolicy.Stop.NONE)
+                    {
+                        outcomes.put(name, new RepeatPolicy.Outcome(rep, stop));
+                        if (policy.isAdaptive())
+                        {
+                            out.printf(Locale.ROOT, "%s: %d round(s), widest half-width %s, stopped: %s%n", name,
+                                rep, halfWidthText(max(halfWidths)), stop.label());
+                        }
+                        break;
+                    }
+                    // The progress bar's total grows by the round: never less than the runs made.
+                    totalRuns += roundSize + localRuns;
+                    out.printf(Locale.ROOT, "%s: widest half-width %s, above %s%%: round %d of at most %d "
+                        + "(about %.1f s; %s)%n", name, halfWidthText(max(halfWidths)),
+                        percent(policy.targetHalfWidth()), rep + 1, policy.maxRounds(), roundsNs / rep / 1e9,
+                        shareNs == Long.MAX_VALUE ? "no budget" : String.format(Locale.ROOT,
+                        "%.1f s left of its %.1f s share of the budget", (shareNs - (roundStartNs - extrasStartNs)) / 1e9,
+                        shareNs / 1e9));
+                }
                 final RoundReference reference = new RoundReference();
                 final List<RunResult> measured = new ArrayList<>();
                 int index = 0;
@@ -474,10 +567,12 @@ public final class RunCommand
                     final RunResult paired = r.withLocal(reference.ns(account), reference.runsNs(account),
                         reference.activity());
                     results.add(paired);
+                    workloadResults.add(paired);
                     out.printf(Locale.ROOT, "        %s at %.1f%% (%s): slowdown %.2fx over the median of %d local "
                         + "run(s), %.3f s%n", name, r.sizePercent(), r.timing(), paired.slowdown(), reference.size(),
                         paired.localNs() / 1e9);
                 }
+                roundsNs += System.nanoTime() - roundStartNs;
             }
         }
         progress.clear();
@@ -485,9 +580,11 @@ public final class RunCommand
 
         final List<RunReport.Cell> cells = RunReport.cells(results);
         out.println();
-        RunReport.printTable(out, cells);
+        // Cells are flagged against the adaptive target, or against the 5% when adaptive repeats are off.
+        final double target = policy.isAdaptive() ? policy.targetHalfWidth() : RunReport.HALF_WIDTH_TARGET;
+        RunReport.printTable(out, cells, outcomes, target);
         RunReport.printVariation(out, cells);
-        RunReport.printHalfWidthSummary(out, cells);
+        RunReport.printHalfWidthSummary(out, cells, outcomes, target);
         RunReport.printFabricRatios(out, cells);
         RunReport.printTimingAgreement(out, cells);
         out.printf(Locale.ROOT, "%njob: %.1f s for %d runs (warm-ups included)%n", jobSeconds, totalRuns);
@@ -506,6 +603,13 @@ public final class RunCommand
         settings.put("threads", threadsOption > 0 ? threadsOption : "per workload: 4 for tf and wordcount, else 1");
         settings.put("memoryMonitors", memoryMonitors);
         settings.put("repeats", repeats);
+        settings.put("targetHalfWidth", policy.isAdaptive() ? policy.targetHalfWidth() : "off");
+        settings.put("maxRepeat", policy.maxRounds());
+        settings.put("budgetSeconds", policy.budgetNs() == RepeatPolicy.NO_BUDGET ? "none" : policy.budgetNs() / 1e9);
+        settings.put("adaptiveRule", "after its repeats rounds, a workload runs further whole rounds while a cell's "
+            + "medianCiHalfWidthOfMedian is above targetHalfWidth, up to maxRepeat rounds; a round starts only if the "
+            + "mean of its rounds so far fits what is left of its share of the budget, fixed when its repeats rounds "
+            + "end: (budget - elapsed) / workloads left, itself included; per cell: rounds and stoppedBecause");
         settings.put("warmupRounds", warmups);
         settings.put("localRuns", localRuns);
         settings.put("timingModes", timings);
@@ -517,7 +621,7 @@ public final class RunCommand
             + "quantity measured several times; every one in localRunsSeconds); interval: the median's "
             + "distribution-free 95% interval (order statistics)");
         settings.put("jobSeconds", jobSeconds);
-        RunReport.writeJson(json, settings, cells);
+        RunReport.writeJson(json, settings, cells, outcomes);
         RunReport.writePlot(png, "Slowdown vs ExCache size (" + fabricLabel + ", working set "
             + (workingSetOption > 0 ? Options.formatBytes(workingSetOption) : "per workload") + ", median and 95% CI)",
             cells);
@@ -534,6 +638,34 @@ public final class RunCommand
             return 1;
         }
         return 0;
+    }
+
+    /** A fraction as a percentage for the console: 0.05 as "5", 0.216 as "21.6", infinite as "inf". */
+    static String percent(final double fraction)
+    {
+        if (Double.isInfinite(fraction) || Double.isNaN(fraction))
+        {
+            return "inf";
+        }
+        final double pct = 100 * fraction;
+        return String.format(Locale.ROOT, pct == Math.rint(pct) ? "%.0f" : "%.1f", pct);
+    }
+
+    /** A half-width over the median for the console: "21.6%", or why there is none. */
+    static String halfWidthText(final double fraction)
+    {
+        return Double.isFinite(fraction) ? percent(fraction) + "%" : "none (no 95% interval under "
+            + Samples.MEDIAN_CI_MIN_SAMPLES + " repeats)";
+    }
+
+    private static double max(final double[] values)
+    {
+        double max = 0;
+        for (final double v : values)
+        {
+            max = Math.max(max, v);
+        }
+        return max;
     }
 
     /**

@@ -70,22 +70,54 @@ final class RunReport
         return cells;
     }
 
-    static void printTable(final PrintStream out, final List<Cell> cells)
+    /** Each cell's 95% half-width over its median (infinite under 6 samples), for {@link RepeatPolicy}. */
+    static double[] halfWidths(final List<Cell> cells)
+    {
+        final double[] halfWidths = new double[cells.size()];
+        for (int i = 0; i < halfWidths.length; i++)
+        {
+            halfWidths[i] = cells.get(i).slowdown().relativeCiHalfWidth95();
+        }
+        return halfWidths;
+    }
+
+    /**
+     * The table's verdict on a cell against {@code target}: "met" when its half-width is within it, else why its
+     * workload's rounds stopped short of it ("max repeat", "budget", "adaptive off"), so a cell left wide says why.
+     */
+    static String targetText(final Cell cell, final Map<String, RepeatPolicy.Outcome> outcomes, final double target)
+    {
+        if (cell.slowdown().relativeCiHalfWidth95() <= target)
+        {
+            return "met";
+        }
+        final RepeatPolicy.Outcome outcome = outcomes.get(cell.workload());
+        return "above: " + (outcome == null ? "failed" : outcome.stop().label());
+    }
+
+    /**
+     * The cells, a row each; {@code n} is the cell's repeats (its workload's rounds, adaptive ones included) and the
+     * target column flags a cell above {@code target} with why its rounds stopped.
+     */
+    static void printTable(final PrintStream out, final List<Cell> cells,
+        final Map<String, RepeatPolicy.Outcome> outcomes, final double target)
     {
         if (!Counting.ON)
         {
             out.println("counting is off (" + Counting.PROP_NAME + "=false, for measuring what counting costs only):"
                 + " hit %, misses, write-backs and RT/miss below read 0");
         }
-        out.printf(Locale.ROOT, "%-10s %-6s %-7s %10s %7s %3s %9s %17s %7s %9s %9s %8s %11s %11s %8s %9s %9s%n",
-            "workload", "fabric", "timing", "ExCache MB", "% WS", "n", "slowdown", "95% CI", "+-% med", "run s",
-            "local s", "hit %", "misses", "write-backs", "RT/miss", "miss p50", "miss p99");
+        out.printf(Locale.ROOT, "%-10s %-6s %-7s %10s %7s %3s %9s %17s %7s %-19s %9s %9s %8s %11s %11s %8s %9s %9s%n",
+            "workload", "fabric", "timing", "ExCache MB", "% WS", "n", "slowdown", "95% CI", "+-% med",
+            "within " + RunCommand.percent(target) + "%?", "run s", "local s", "hit %", "misses", "write-backs",
+            "RT/miss", "miss p50", "miss p99");
         for (final Cell c : cells)
         {
             final Samples slowdown = c.slowdown();
-            out.printf(Locale.ROOT, "%-10s %-6s %-7s %10.1f %6.1f%% %3d %8.2fx %17s %7s %9.3f %9.3f %7.2f%% %11.0f %11.0f "
-                + "%8.3f %7.1fus %7.1fus%n", c.workload(), c.fabric(), c.timing(), c.cacheBytes() / (1024.0 * 1024.0), c.sizePercent(),
-                slowdown.count(), slowdown.median(), slowdown.interval95Text(), slowdown.relativeCiHalfWidth95Text(),
+            out.printf(Locale.ROOT, "%-10s %-6s %-7s %10.1f %6.1f%% %3d %8.2fx %17s %7s %-19s %9.3f %9.3f %7.2f%% "
+                + "%11.0f %11.0f %8.3f %7.1fus %7.1fus%n", c.workload(), c.fabric(), c.timing(),
+                c.cacheBytes() / (1024.0 * 1024.0), c.sizePercent(), slowdown.count(), slowdown.median(),
+                slowdown.interval95Text(), slowdown.relativeCiHalfWidth95Text(), targetText(c, outcomes, target),
                 c.runSeconds().median(), c.localSeconds().median(), 100 * c.median(RunResult::hitRatio),
                 c.median(RunResult::misses), c.median(RunResult::writeBacks), c.median(RunResult::roundTripsPerMiss),
                 c.median(RunResult::missP50Ns) / 1000.0, c.median(RunResult::missP99Ns) / 1000.0);
@@ -132,15 +164,18 @@ final class RunReport
     static final double HALF_WIDTH_TARGET = 0.05;
 
     /**
-     * One line on the confidence intervals of the medians: the widest half-width (in percent of its median) and its
-     * cell, and how many cells meet the {@value #HALF_WIDTH_TARGET} target.
+     * Lines on the confidence intervals of the medians: the widest half-width (in percent of its median) and its
+     * cell, how many cells meet {@code target}, the rounds each workload ran and why they stopped, and the cells left
+     * above the target with that reason.
      */
-    static void printHalfWidthSummary(final PrintStream out, final List<Cell> cells)
+    static void printHalfWidthSummary(final PrintStream out, final List<Cell> cells,
+        final Map<String, RepeatPolicy.Outcome> outcomes, final double target)
     {
         if (cells.stream().anyMatch(c -> !c.slowdown().hasMedianCi95()))
         {
             out.printf(Locale.ROOT, "%n95%% CI: no 95%% interval of the median with fewer than %d repeats (the "
                 + "table shows min..max and its confidence)%n", Samples.MEDIAN_CI_MIN_SAMPLES);
+            printRounds(out, outcomes);
             return;
         }
         Cell widest = null;
@@ -148,7 +183,7 @@ final class RunReport
         for (final Cell c : cells)
         {
             final double h = c.slowdown().relativeCiHalfWidth95();
-            if (h <= HALF_WIDTH_TARGET)
+            if (h <= target)
             {
                 met++;
             }
@@ -162,8 +197,40 @@ final class RunReport
             return;
         }
         out.printf(Locale.ROOT, "%n95%% CI half-widths: widest %.1f%% of the median (%s %.1f%% %s), %d of %d cells "
-            + "within %.0f%%%n", 100 * widest.slowdown().relativeCiHalfWidth95(), widest.workload(),
-            widest.sizePercent(), widest.timing(), met, cells.size(), 100 * HALF_WIDTH_TARGET);
+            + "within %s%%%n", 100 * widest.slowdown().relativeCiHalfWidth95(), widest.workload(),
+            widest.sizePercent(), widest.timing(), met, cells.size(), RunCommand.percent(target));
+        printRounds(out, outcomes);
+        final List<String> above = new ArrayList<>();
+        for (final Cell c : cells)
+        {
+            final double h = c.slowdown().relativeCiHalfWidth95();
+            if (!(h <= target))
+            {
+                final RepeatPolicy.Outcome outcome = outcomes.get(c.workload());
+                above.add(String.format(Locale.ROOT, "%s %.1f%% %s %.1f%% (%s)", c.workload(), c.sizePercent(),
+                    c.timing(), 100 * h, outcome == null ? "failed" : outcome.stop().label()));
+            }
+        }
+        if (!above.isEmpty())
+        {
+            out.println("above " + RunCommand.percent(target) + "%, and why their rounds stopped: "
+                + String.join(", ", above));
+        }
+    }
+
+    /** "rounds: tf 27 (max repeat), ycsb 9 (target met)": every workload's rounds and why they ended. */
+    private static void printRounds(final PrintStream out, final Map<String, RepeatPolicy.Outcome> outcomes)
+    {
+        if (outcomes.isEmpty())
+        {
+            return;
+        }
+        final List<String> rounds = new ArrayList<>();
+        for (final Map.Entry<String, RepeatPolicy.Outcome> e : outcomes.entrySet())
+        {
+            rounds.add(e.getKey() + " " + e.getValue().rounds() + " (" + e.getValue().stop().label() + ")");
+        }
+        out.println("rounds per workload: " + String.join(", ", rounds));
     }
 
     /**
@@ -225,8 +292,8 @@ final class RunReport
         }
     }
 
-    static void writeJson(final Path file, final Map<String, Object> settings, final List<Cell> cells)
-        throws IOException
+    static void writeJson(final Path file, final Map<String, Object> settings, final List<Cell> cells,
+        final Map<String, RepeatPolicy.Outcome> outcomes) throws IOException
     {
         final List<Object> cellList = new ArrayList<>();
         for (final Cell c : cells)
@@ -238,6 +305,10 @@ final class RunReport
             cell.put("excachePercent", c.sizePercent());
             cell.put("excacheBytes", c.cacheBytes());
             cell.put("workingSetBytes", c.workingSetBytes());
+            // Its workload's rounds (one sample each) and why they ended: target met, max repeat, budget.
+            final RepeatPolicy.Outcome outcome = outcomes.get(c.workload());
+            cell.put("rounds", c.runs().size());
+            cell.put("stoppedBecause", outcome == null ? "failed" : outcome.stop().label());
             cell.put("slowdown", c.slowdown());
             cell.put("runSeconds", c.runSeconds());
             cell.put("localSeconds", c.localSeconds());

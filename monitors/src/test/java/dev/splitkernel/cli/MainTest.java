@@ -30,6 +30,7 @@ class MainTest
             assertEquals(0, Main.execute(new String[]{command, "--help"}, out, err), command);
         }
         assertTrue(outBytes.toString(StandardCharsets.UTF_8).contains("--working-set"));
+        assertTrue(outBytes.toString(StandardCharsets.UTF_8).contains("--target-halfwidth"));
     }
 
     @Test
@@ -42,12 +43,20 @@ class MainTest
         assertEquals(2, Main.execute(new String[]{"run", "--timing", "sleep"}, out, err));
         assertEquals(2, Main.execute(new String[]{"run", "--warmup", "-1"}, out, err));
         assertEquals(2, Main.execute(new String[]{"run", "--local-runs", "0"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--max-repeat", "5"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--repeat", "4", "--max-repeat", "3"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--target-halfwidth", "-1"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--target-halfwidth", "lots"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--budget", "soon"}, out, err));
+        assertEquals(2, Main.execute(new String[]{"run", "--budget", "0s"}, out, err));
         assertEquals(2, Main.execute(new String[]{"memory", "--bogus", "1"}, out, err));
         assertEquals(2, Main.execute(new String[]{"frobnicate"}, out, err));
         final String errors = errBytes.toString(StandardCharsets.UTF_8);
         assertTrue(errors.contains("nope"), errors);
         assertTrue(errors.contains("rdma-cx9"), errors);
         assertTrue(errors.contains("--bogus"), errors);
+        assertTrue(errors.contains("--max-repeat: 5 is below --repeat 9"), errors);
+        assertTrue(errors.contains("--budget: 'soon' is not a duration (600s, 10m, 1h or none)"), errors);
     }
 
     @Test
@@ -55,7 +64,8 @@ class MainTest
     {
         final Path dir = Files.createTempDirectory("splitkernel-run");
         final int code = Main.execute(new String[]{"run", "--workload", "kv", "--sizes", "50,100", "--working-set", "2m",
-            "--preset", "none", "--repeat", "3", "--warmup", "0", "--out", dir.toString()}, out, err);
+            "--preset", "none", "--repeat", "3", "--warmup", "0", "--target-halfwidth", "off", "--out", dir.toString()},
+            out, err);
         final String text = outBytes.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, text + errBytes.toString(StandardCharsets.UTF_8));
         assertTrue(text.contains("slowdown"), text);
@@ -72,6 +82,8 @@ class MainTest
             for (final Map<String, Object> cell : cells)
             {
                 assertEquals(3, ((List<?>)cell.get("runs")).size(), cell.toString());
+                assertEquals(3, ((Number)cell.get("rounds")).intValue(), cell.toString());
+                assertEquals("adaptive off", cell.get("stoppedBecause"), cell.toString());
                 @SuppressWarnings("unchecked")
                 final Map<String, Object> slowdown = (Map<String, Object>)cell.get("slowdown");
                 assertEquals(3, ((List<?>)slowdown.get("samples")).size());

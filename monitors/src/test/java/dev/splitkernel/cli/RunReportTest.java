@@ -7,7 +7,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RunReportTest
@@ -42,10 +46,48 @@ class RunReportTest
         assertTrue(text.contains("no 95% interval of the median with fewer than 6 repeats"), text);
     }
 
+    @Test
+    void shouldStateTheRoundsOfEveryWorkloadAndWhyTheCellsAboveTheTargetStopped()
+    {
+        final List<RunResult> results = new ArrayList<>(runs("steady", 2.00, 2.01, 1.99, 2.00, 2.00, 2.02));
+        results.addAll(runs("noisy", 1.0, 2.0, 2.0, 2.0, 3.0, 2.0));
+        final Map<String, RepeatPolicy.Outcome> outcomes = Map.of(
+            "steady", new RepeatPolicy.Outcome(6, RepeatPolicy.Stop.TARGET_MET),
+            "noisy", new RepeatPolicy.Outcome(6, RepeatPolicy.Stop.BUDGET));
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        RunReport.printHalfWidthSummary(new PrintStream(bytes, true, StandardCharsets.UTF_8), RunReport.cells(results),
+            new TreeMap<>(outcomes), 0.05);
+        final String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("rounds per workload: noisy 6 (budget), steady 6 (target met)"), text);
+        assertTrue(text.contains("above 5%, and why their rounds stopped: noisy 25.0% account 50.0% (budget)"), text);
+        assertFalse(text.contains("steady 25.0% account"), text);
+    }
+
+    @Test
+    void shouldFlagACellAboveTheTargetInTheTableWithWhyItsRoundsStopped()
+    {
+        final List<RunResult> results = new ArrayList<>(runs("steady", 2.00, 2.01, 1.99, 2.00, 2.00, 2.02));
+        results.addAll(runs("noisy", 1.0, 2.0, 2.0, 2.0, 3.0, 2.0, 2.0));
+        final Map<String, RepeatPolicy.Outcome> outcomes = Map.of(
+            "steady", new RepeatPolicy.Outcome(6, RepeatPolicy.Stop.TARGET_MET),
+            "noisy", new RepeatPolicy.Outcome(7, RepeatPolicy.Stop.MAX_REPEAT));
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        RunReport.printTable(new PrintStream(bytes, true, StandardCharsets.UTF_8), RunReport.cells(results), outcomes,
+            0.05);
+        final String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("within 5%?"), text);
+        // n is each cell's repeats: its workload's rounds.
+        assertTrue(text.matches("(?s).*\\nsteady .* 6 +2\\.00x .* met +.*"), text);
+        assertTrue(text.matches("(?s).*\\nnoisy .* 7 +2\\.00x .* above: max repeat +.*"), text);
+        assertEquals("above: failed", RunReport.targetText(RunReport.cells(runs("gone", 1, 2, 3, 4, 5, 6)).get(0),
+            Map.of(), 0.05));
+    }
+
     private static String summary(final List<RunResult> results)
     {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        RunReport.printHalfWidthSummary(new PrintStream(bytes, true, StandardCharsets.UTF_8), RunReport.cells(results));
+        RunReport.printHalfWidthSummary(new PrintStream(bytes, true, StandardCharsets.UTF_8), RunReport.cells(results),
+            Map.of(), RunReport.HALF_WIDTH_TARGET);
         return bytes.toString(StandardCharsets.UTF_8);
     }
 

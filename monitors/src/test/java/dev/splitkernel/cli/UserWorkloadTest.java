@@ -49,7 +49,7 @@ class UserWorkloadTest
         final Path dir = Files.createTempDirectory("user-workload-run");
         final int code = Main.execute(new String[]{"run", "--workload-class", "example.MatrixMultiply",
             "--classpath", classes.toString(), "--working-set", "1m", "--sizes", "25", "--repeat", "2",
-            "--warmup", "0", "--out", dir.toString()}, out, err);
+            "--warmup", "0", "--target-halfwidth", "off", "--out", dir.toString()}, out, err);
         final String text = outBytes.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, text + errBytes.toString(StandardCharsets.UTF_8));
         assertTrue(text.contains("matmul"), text);

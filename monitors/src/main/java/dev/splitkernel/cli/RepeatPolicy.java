@@ -7,13 +7,12 @@ import java.util.concurrent.TimeUnit;
  * interleaved) after its minimum rounds. A pure rule over what the job measured, so it is tested without running
  * anything.
  * <p>
- * After the minimum rounds another round runs while a cell's 95% half-width (over its median) is above the target,
- * until the workload has had its maximum rounds or one more round (estimated as the mean of its rounds so far) would
- * not fit its share of the budget. The share is fixed when the workload's minimum rounds end: the budget left then,
- * divided by the workloads left, this one included. The later workloads' minimum rounds are not reserved for (their
- * time is not known yet) and always run, so a job whose later workloads are long can end past its budget; fixing the
- * share, rather than recomputing it from what is left before each round, keeps the first workload from taking all of
- * the budget.
+ * Every workload first runs its minimum rounds. Then the job's budget left goes to the workloads with a cell whose
+ * 95% half-width (over its median) is above the target, the widest first, a whole round at a time: a workload stops
+ * when every cell is within the target, when it has had its maximum rounds, or when one more round (estimated as the
+ * mean of its rounds so far) would end the job past its budget. Spending what is left only after every workload's
+ * minimum rounds keeps the job within its budget (the minimum rounds' time is not known before they run), and the
+ * widest cells first puts the time where the intervals are widest.
  * <p>
  * Immutable.
  */
@@ -23,7 +22,7 @@ final class RepeatPolicy
     static final double DEFAULT_TARGET_HALF_WIDTH = 0.05;
 
     /** Without {@code --max-repeat}: at most this many times the minimum rounds. */
-    static final int DEFAULT_MAX_REPEAT_FACTOR = 3;
+    static final int DEFAULT_MAX_REPEAT_FACTOR = 6;
 
     /** The main job's time on this 2-core machine is to stay within 10 minutes. */
     static final long DEFAULT_BUDGET_NS = TimeUnit.MINUTES.toNanos(10);
@@ -42,7 +41,7 @@ final class RepeatPolicy
         TARGET_MET("target met"),
         /** The cap on rounds reached. */
         MAX_REPEAT("max repeat"),
-        /** One more round would not fit the workload's share of the budget. */
+        /** One more round would end the job past its budget. */
         BUDGET("budget");
 
         private final String label;
@@ -115,30 +114,16 @@ final class RepeatPolicy
     }
 
     /**
-     * The time a workload's extra rounds may take, fixed when its minimum rounds end: what is left of the budget
-     * after {@code elapsedNs} of the job, over {@code workloadsLeft} (this one included); unbounded without a budget.
-     */
-    long shareNs(final long elapsedNs, final int workloadsLeft)
-    {
-        if (budgetNs == NO_BUDGET)
-        {
-            return Long.MAX_VALUE;
-        }
-        return Math.max(0, budgetNs - elapsedNs) / Math.max(1, workloadsLeft);
-    }
-
-    /**
      * Whether a workload runs another round, or why it stops.
      *
      * @param rounds     rounds of the workload done.
      * @param halfWidths each of its cells' 95% half-width over the median (infinite without an interval: under 6
      *                   samples).
-     * @param extraNs    time its extra rounds (those past the minimum) have taken so far.
+     * @param elapsedNs  the job's time so far.
      * @param roundNs    the time one more round is expected to take: the mean of its rounds so far.
-     * @param shareNs    its share of the budget ({@link #shareNs}).
      * @return {@link Stop#NONE} for another round, else why not.
      */
-    Stop next(final int rounds, final double[] halfWidths, final long extraNs, final long roundNs, final long shareNs)
+    Stop next(final int rounds, final double[] halfWidths, final long elapsedNs, final long roundNs)
     {
         if (rounds < minRounds)
         {
@@ -156,12 +141,22 @@ final class RepeatPolicy
         {
             return Stop.MAX_REPEAT;
         }
-        // Both terms are non-negative, so an unbounded share cannot overflow.
-        if (shareNs - extraNs - roundNs < 0)
+        if (budgetNs != NO_BUDGET && budgetNs - elapsedNs - roundNs < 0)
         {
             return Stop.BUDGET;
         }
         return Stop.NONE;
+    }
+
+    /** The widest of {@code halfWidths} (infinite or NaN ranks widest: a cell without an interval). */
+    static double widest(final double[] halfWidths)
+    {
+        double widest = 0;
+        for (final double h : halfWidths)
+        {
+            widest = Double.isNaN(h) ? Double.POSITIVE_INFINITY : Math.max(widest, h);
+        }
+        return widest;
     }
 
     /** True when every half-width is at most the target (NaN or infinite is not). */

@@ -71,23 +71,22 @@ public final class RunCommand
         "  --threads N                    threads per process, sharing its address space (default: 4 for tf and",
         "                                 wordcount, as in LegoOS's evaluation; 1 for the others)",
         "  --memory-monitors N            memory monitors (default 2)",
-        "  --repeat N                     measured repeats of every cell, local and splitkernel runs interleaved",
-        "                                 (default 9; the least, see --target-halfwidth); the table shows the",
-        "                                 median slowdown, the number of repeats n and the median's",
-        "                                 distribution-free 95% CI (order statistics: x(2)..x(8) of 9; at least",
-        "                                 6 repeats, fewer show min..max and its lower confidence)",
-        "  --target-halfwidth P           adaptive repeats: after its N rounds a workload runs further whole",
-        "                                 rounds (every cell once, local runs interleaved as in the others) while",
-        "                                 a cell's CI half-width is above P% of its median (default 5; 0 or off:",
-        "                                 exactly N rounds); a cell left above P% is flagged with why its rounds",
-        "                                 stopped: max repeat or budget",
-        "  --max-repeat M                 at most M rounds per workload (default 3 x N; at least N)",
-        "  --budget DURATION              time budget of the job for extra rounds: 600s, 10m, 1h or none (default",
-        "                                 10m). A workload's extra rounds get a share fixed when its N rounds end:",
-        "                                 the budget left then over the workloads left, itself included; a round",
-        "                                 starts only if its estimate (the mean of the workload's rounds so far)",
-        "                                 fits what is left of that share. The N rounds of every workload always",
-        "                                 run and nothing is reserved for later ones, so a job can overrun it",
+        "  --repeat N                     rounds every workload runs, each cell once per round, local and",
+        "                                 splitkernel runs interleaved (default 6, the least with a 95% interval;",
+        "                                 more follow, see --target-halfwidth); the table shows the median",
+        "                                 slowdown, the repeats n and the median's distribution-free 95% CI (order",
+        "                                 statistics: x(1)..x(6) of 6, x(2)..x(8) of 9; fewer than 6 show min..max",
+        "                                 and its lower confidence)",
+        "  --target-halfwidth P           adaptive repeats: once every workload has run its N rounds, the budget",
+        "                                 left goes to the workloads with a cell whose CI half-width is above P%",
+        "                                 of its median, the widest first, a whole round at a time (default 5; 0",
+        "                                 or off: exactly N rounds); a cell left above P% is flagged with why its",
+        "                                 rounds stopped: max repeat or budget",
+        "  --max-repeat M                 at most M rounds per workload (default 6 x N; at least N)",
+        "  --budget DURATION              the job's time budget for extra rounds: 600s, 10m, 1h or none (default",
+        "                                 10m); an extra round starts only if the job, with it (estimated as the",
+        "                                 mean of the workload's rounds so far), ends within the budget. The N",
+        "                                 rounds of every workload always run",
         "  --local-runs K                 runs of the local twin per round (default 3), spread from before the",
         "                                 round's first splitkernel run to after its last (3: before, in the",
         "                                 middle, after); each repeat's slowdown divides by the median of its own",
@@ -115,10 +114,11 @@ public final class RunCommand
         "  per sample.");
 
     /**
-     * Repeats per cell: 9 gives the median's 95% interval from the second-lowest to the second-highest sample
-     * (96.1%), so one repeat thrown off by the machine does not set its width; 6 is the least with a 95% interval.
+     * Rounds every workload runs: 6, the least with a 95% interval of the median (min..max, 96.9%). More rounds
+     * follow where a cell is wider than the target (RepeatPolicy): a cell already narrow at 6 leaves the job's
+     * budget to the wide ones (at 9 rounds for all, the default job left 41 s of its 10 minutes).
      */
-    static final int DEFAULT_REPEATS = 9;
+    static final int DEFAULT_REPEATS = 6;
 
     /** Local runs per round by default: before, in the middle of and after its splitkernel runs. */
     static final int DEFAULT_LOCAL_RUNS = 3;
@@ -413,7 +413,9 @@ public final class RunCommand
         runNumber = 0;
         boolean failed = false;
         final Map<String, RepeatPolicy.Outcome> outcomes = new LinkedHashMap<>();
-        for (int w = 0; w < toRun.size(); w++)
+        final List<WorkloadRounds> started = new ArrayList<>();
+        final Job job = new Job(fabrics, timings, localRuns, preset, memoryMonitors, progress, results);
+        for (int w = 0; w < toRun.size() && !failed; w++)
         {
             final MemoryWorkload[] twins = toRun.get(w);
             final MemoryWorkload localTwin = twins[0];
@@ -474,106 +476,53 @@ public final class RunCommand
             {
                 roundSize += sizes.size() * timingsOf(fabric, timings).size();
             }
-            // Adaptive repeats: after the minimum rounds, whole rounds more while the policy says so (RepeatPolicy).
-            final List<RunResult> workloadResults = new ArrayList<>();
-            long roundsNs = 0;
-            long extrasStartNs = 0;
-            long shareNs = 0;
-            for (int rep = 0; !failed; rep++)
+            final WorkloadRounds rounds = new WorkloadRounds(localTwin, workload, threads, sizes, regionBytes, roundSize);
+            started.add(rounds);
+            for (int rep = 0; rep < repeats && !failed; rep++)
             {
-                final long roundStartNs = System.nanoTime();
-                if (rep >= repeats)
-                {
-                    if (rep == repeats)
-                    {
-                        extrasStartNs = roundStartNs;
-                        shareNs = policy.shareNs(roundStartNs - jobStartNs, toRun.size() - w);
-                    }
-                    final double[] halfWidths = RunReport.halfWidths(RunReport.cells(workloadResults));
-                    final RepeatPolicy.Stop stop = policy.next(rep, halfWidths, roundStartNs - extrasStartNs,
-                        roundsNs / rep, shareNs);
-                    if (stop != RepeatPolicy.Stop.NONE)
-                    {
-                        outcomes.put(name, new RepeatPolicy.Outcome(rep, stop));
-                        if (policy.isAdaptive())
-                        {
-                            out.printf(Locale.ROOT, "%s: %d round(s), widest half-width %s, stopped: %s%n", name,
-                                rep, halfWidthText(max(halfWidths)), stop.label());
-                        }
-                        break;
-                    }
-                    // The progress bar's total grows by the round: never less than the runs made.
-                    totalRuns += roundSize + localRuns;
-                    out.printf(Locale.ROOT, "%s: widest half-width %s, above %s%%: round %d of at most %d "
-                        + "(about %.1f s; %s)%n", name, halfWidthText(max(halfWidths)),
-                        percent(policy.targetHalfWidth()), rep + 1, policy.maxRounds(), roundsNs / rep / 1e9,
-                        shareNs == Long.MAX_VALUE ? "no budget" : String.format(Locale.ROOT,
-                        "%.1f s left of its %.1f s share of the budget", (shareNs - (roundStartNs - extrasStartNs)) / 1e9,
-                        shareNs / 1e9));
-                }
-                final RoundReference reference = new RoundReference();
-                final List<RunResult> measured = new ArrayList<>();
-                int index = 0;
-                for (final double pct : sizes)
-                {
-                    for (final String fabric : fabrics)
-                    {
-                        for (final String timing : timingsOf(fabric, timings))
-                        {
-                            failed = failed || !runLocals(localTwin, regionBytes, threads, reference,
-                                RoundReference.runsAt(index, roundSize, localRuns), rep, progress);
-                            index++;
-                            if (failed)
-                            {
-                                continue;
-                            }
-                            runNumber++;
-                            final long cacheBytes = cacheBytes(regionBytes, pct);
-                            final double actualPct = 100.0 * cacheBytes / regionBytes;
-                            out.printf(Locale.ROOT, "[%d/%d] %s with ExCache %s (%.1f%% of %s) over %s, timing %s ...%n",
-                                runNumber, totalRuns, name, Options.formatBytes(cacheBytes), actualPct,
-                                Options.formatBytes(regionBytes), fabric, timing);
-                            out.flush();
-                            progress.update(runNumber - 1, totalRuns, name + " at " + Math.round(actualPct) + "%");
-                            try
-                            {
-                                final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes,
-                                    threads, fabric, timing, preset, memoryMonitors);
-                                measured.add(r);
-                                progress.clear();
-                                out.printf(Locale.ROOT, "        %.3f s, hit ratio %.2f%%, verified%n",
-                                    r.runNs() / 1e9, 100 * r.hitRatio());
-                            }
-                            catch (final Exception ex)
-                            {
-                                progress.clear();
-                                err.println("error: " + name + " at " + pct + "% over " + fabric + " (" + timing
-                                    + ") failed: " + ex);
-                                failed = true;
-                            }
-                        }
-                    }
-                }
-                failed = failed || !runLocals(localTwin, regionBytes, threads, reference,
-                    RoundReference.runsAt(roundSize, roundSize, localRuns), rep, progress);
-                if (failed)
-                {
-                    break;
-                }
-                // Each repeat's slowdown over its own round's reference: the pairing of a round's two sides is kept.
-                for (final RunResult r : measured)
-                {
-                    final boolean account = FabricContext.TIMING_MODE_ACCOUNT.equals(r.timing());
-                    final RunResult paired = r.withLocal(reference.ns(account), reference.runsNs(account),
-                        reference.activity());
-                    results.add(paired);
-                    workloadResults.add(paired);
-                    out.printf(Locale.ROOT, "        %s at %.1f%% (%s): slowdown %.2fx over the median of %d local "
-                        + "run(s), %.3f s%n", name, r.sizePercent(), r.timing(), paired.slowdown(), reference.size(),
-                        paired.localNs() / 1e9);
-                }
-                roundsNs += System.nanoTime() - roundStartNs;
+                failed = !runRound(rounds, job);
             }
+        }
+        // Adaptive repeats: the budget left goes to the widest cells first, a whole round at a time (RepeatPolicy).
+        while (!failed)
+        {
+            WorkloadRounds widest = null;
+            for (final WorkloadRounds rounds : started)
+            {
+                if (outcomes.containsKey(rounds.name))
+                {
+                    continue;
+                }
+                final double[] halfWidths = rounds.halfWidths();
+                final RepeatPolicy.Stop stop = policy.next(rounds.count, halfWidths,
+                    System.nanoTime() - jobStartNs, rounds.meanRoundNs());
+                if (stop != RepeatPolicy.Stop.NONE)
+                {
+                    outcomes.put(rounds.name, new RepeatPolicy.Outcome(rounds.count, stop));
+                    if (policy.isAdaptive())
+                    {
+                        out.printf(Locale.ROOT, "%s: %d round(s), widest half-width %s, stopped: %s%n", rounds.name,
+                            rounds.count, halfWidthText(RepeatPolicy.widest(halfWidths)), stop.label());
+                    }
+                }
+                else if (widest == null ||
+                    RepeatPolicy.widest(halfWidths) > RepeatPolicy.widest(widest.halfWidths()))
+                {
+                    widest = rounds;
+                }
+            }
+            if (widest == null)
+            {
+                break;
+            }
+            // The progress bar's total grows by the round: never less than the runs made.
+            totalRuns += widest.roundSize + localRuns;
+            out.printf(Locale.ROOT, "%s: widest half-width %s, above %s%%: round %d of at most %d (about %.1f s; %s)%n",
+                widest.name, halfWidthText(RepeatPolicy.widest(widest.halfWidths())),
+                percent(policy.targetHalfWidth()), widest.count + 1, policy.maxRounds(), widest.meanRoundNs() / 1e9,
+                policy.budgetNs() == RepeatPolicy.NO_BUDGET ? "no budget" : String.format(Locale.ROOT,
+                "%.1f s of the job's budget left", (policy.budgetNs() - (System.nanoTime() - jobStartNs)) / 1e9));
+            failed = !runRound(widest, job);
         }
         progress.clear();
         final double jobSeconds = (System.nanoTime() - jobStartNs) / 1e9;
@@ -606,10 +555,10 @@ public final class RunCommand
         settings.put("targetHalfWidth", policy.isAdaptive() ? policy.targetHalfWidth() : "off");
         settings.put("maxRepeat", policy.maxRounds());
         settings.put("budgetSeconds", policy.budgetNs() == RepeatPolicy.NO_BUDGET ? "none" : policy.budgetNs() / 1e9);
-        settings.put("adaptiveRule", "after its repeats rounds, a workload runs further whole rounds while a cell's "
-            + "medianCiHalfWidthOfMedian is above targetHalfWidth, up to maxRepeat rounds; a round starts only if the "
-            + "mean of its rounds so far fits what is left of its share of the budget, fixed when its repeats rounds "
-            + "end: (budget - elapsed) / workloads left, itself included; per cell: rounds and stoppedBecause");
+        settings.put("adaptiveRule", "every workload runs its repeats rounds first; then, the widest cell's workload "
+            + "first, whole rounds more while a cell's medianCiHalfWidthOfMedian is above targetHalfWidth, up to "
+            + "maxRepeat rounds, a round starting only if the job with it (the mean of the workload's rounds so far) "
+            + "ends within budgetSeconds; per cell: rounds and stoppedBecause");
         settings.put("warmupRounds", warmups);
         settings.put("localRuns", localRuns);
         settings.put("timingModes", timings);
@@ -640,6 +589,132 @@ public final class RunCommand
         return 0;
     }
 
+    /** The job's settings every round uses, and where its results go. */
+    private record Job(List<String> fabrics, List<String> timings, int localRuns, String preset, int memoryMonitors,
+        Progress progress, List<RunResult> results)
+    {
+    }
+
+    /** One workload of the job: its twins and settings, and the rounds it has run. */
+    private static final class WorkloadRounds
+    {
+        final String name;
+        final MemoryWorkload localTwin;
+        final MemoryWorkload workload;
+        final int threads;
+        final List<Double> sizes;
+        final long regionBytes;
+        final int roundSize;
+        final List<RunResult> results = new ArrayList<>();
+        int count;
+        long roundsNs;
+
+        WorkloadRounds(final MemoryWorkload localTwin, final MemoryWorkload workload, final int threads,
+            final List<Double> sizes, final long regionBytes, final int roundSize)
+        {
+            this.name = workload.name();
+            this.localTwin = localTwin;
+            this.workload = workload;
+            this.threads = threads;
+            this.sizes = sizes;
+            this.regionBytes = regionBytes;
+            this.roundSize = roundSize;
+        }
+
+        double[] halfWidths()
+        {
+            return RunReport.halfWidths(RunReport.cells(results));
+        }
+
+        long meanRoundNs()
+        {
+            return count == 0 ? 0 : roundsNs / count;
+        }
+    }
+
+    /**
+     * One round of a workload: every cell once, its local runs spread around them; each repeat's slowdown over the
+     * round's own reference. False (after saying why) when a run fails.
+     */
+    private boolean runRound(final WorkloadRounds rounds, final Job job)
+    {
+        final long roundStartNs = System.nanoTime();
+        final String name = rounds.name;
+        final MemoryWorkload localTwin = rounds.localTwin;
+        final MemoryWorkload workload = rounds.workload;
+        final long regionBytes = rounds.regionBytes;
+        final int threads = rounds.threads;
+        final int roundSize = rounds.roundSize;
+        final int localRuns = job.localRuns();
+        final int rep = rounds.count;
+        final Progress progress = job.progress();
+        boolean failed = false;
+        final RoundReference reference = new RoundReference();
+        final List<RunResult> measured = new ArrayList<>();
+        int index = 0;
+        for (final double pct : rounds.sizes)
+        {
+            for (final String fabric : job.fabrics())
+            {
+                for (final String timing : timingsOf(fabric, job.timings()))
+                {
+                    failed = failed || !runLocals(localTwin, regionBytes, threads, reference,
+                        RoundReference.runsAt(index, roundSize, localRuns), rep, progress);
+                    index++;
+                    if (failed)
+                    {
+                        continue;
+                    }
+                    runNumber++;
+                    final long cacheBytes = cacheBytes(regionBytes, pct);
+                    final double actualPct = 100.0 * cacheBytes / regionBytes;
+                    out.printf(Locale.ROOT, "[%d/%d] %s with ExCache %s (%.1f%% of %s) over %s, timing %s ...%n",
+                        runNumber, totalRuns, name, Options.formatBytes(cacheBytes), actualPct,
+                        Options.formatBytes(regionBytes), fabric, timing);
+                    out.flush();
+                    progress.update(runNumber - 1, totalRuns, name + " at " + Math.round(actualPct) + "%");
+                    try
+                    {
+                        final RunResult r = runSplitkernel(workload, regionBytes, actualPct, cacheBytes,
+                            threads, fabric, timing, job.preset(), job.memoryMonitors());
+                        measured.add(r);
+                        progress.clear();
+                        out.printf(Locale.ROOT, "        %.3f s, hit ratio %.2f%%, verified%n",
+                            r.runNs() / 1e9, 100 * r.hitRatio());
+                    }
+                    catch (final Exception ex)
+                    {
+                        progress.clear();
+                        err.println("error: " + name + " at " + pct + "% over " + fabric + " (" + timing
+                            + ") failed: " + ex);
+                        failed = true;
+                    }
+                }
+            }
+        }
+        failed = failed || !runLocals(localTwin, regionBytes, threads, reference,
+            RoundReference.runsAt(roundSize, roundSize, localRuns), rep, progress);
+        if (failed)
+        {
+            return false;
+        }
+        // Each repeat's slowdown over its own round's reference: the pairing of a round's two sides is kept.
+        for (final RunResult r : measured)
+        {
+            final boolean account = FabricContext.TIMING_MODE_ACCOUNT.equals(r.timing());
+            final RunResult paired = r.withLocal(reference.ns(account), reference.runsNs(account),
+                reference.activity());
+            job.results().add(paired);
+            rounds.results.add(paired);
+            out.printf(Locale.ROOT, "        %s at %.1f%% (%s): slowdown %.2fx over the median of %d local "
+                + "run(s), %.3f s%n", name, r.sizePercent(), r.timing(), paired.slowdown(), reference.size(),
+                paired.localNs() / 1e9);
+        }
+        rounds.count++;
+        rounds.roundsNs += System.nanoTime() - roundStartNs;
+        return true;
+    }
+
     /** A fraction as a percentage for the console: 0.05 as "5", 0.216 as "21.6", infinite as "inf". */
     static String percent(final double fraction)
     {
@@ -656,16 +731,6 @@ public final class RunCommand
     {
         return Double.isFinite(fraction) ? percent(fraction) + "%" : "none (no 95% interval under "
             + Samples.MEDIAN_CI_MIN_SAMPLES + " repeats)";
-    }
-
-    private static double max(final double[] values)
-    {
-        double max = 0;
-        for (final double v : values)
-        {
-            max = Math.max(max, v);
-        }
-        return max;
     }
 
     /**

@@ -55,7 +55,7 @@ class MainTest
         assertTrue(errors.contains("nope"), errors);
         assertTrue(errors.contains("rdma-cx9"), errors);
         assertTrue(errors.contains("--bogus"), errors);
-        assertTrue(errors.contains("--max-repeat: 5 is below --repeat 9"), errors);
+        assertTrue(errors.contains("--max-repeat: 5 is below --repeat 6"), errors);
         assertTrue(errors.contains("--budget: 'soon' is not a duration (600s, 10m, 1h or none)"), errors);
     }
 

@@ -13,80 +13,80 @@ class RepeatPolicyTest
     private static final long S = 1_000_000_000L;
     private static final double INF = Double.POSITIVE_INFINITY;
 
-    /** The default job's policy: 9 rounds at least, 27 at most, 5%, 10 minutes. */
-    private final RepeatPolicy policy = new RepeatPolicy(9, 27, 0.05, 600 * S);
+    /** The default job's policy: 6 rounds at least, 36 at most, 5%, 10 minutes. */
+    private final RepeatPolicy policy = new RepeatPolicy(6, 36, 0.05, 600 * S);
 
     @Test
     void shouldStopAtTheMinimumRoundsWhenEveryCellIsWithinTheTarget()
     {
-        assertEquals(Stop.TARGET_MET, policy.next(9, new double[]{0.033, 0.021, 0.05}, 0, 7 * S, 130 * S));
-        assertEquals(9, rounds(policy, r -> new double[]{0.033, 0.021, 0.05}, 7 * S, 130 * S).rounds());
+        assertEquals(Stop.TARGET_MET, policy.next(6, new double[]{0.033, 0.021, 0.05}, 400 * S, 7 * S));
+        assertEquals(6, rounds(policy, r -> new double[]{0.033, 0.021, 0.05}, 400 * S, 7 * S).rounds());
     }
 
     @Test
     void shouldAlwaysRunTheMinimumRounds()
     {
-        // Wide cells or none, no budget left: the --repeat rounds run as before adaptive repeats.
-        assertEquals(Stop.NONE, policy.next(8, new double[]{0.01}, 0, 7 * S, 0));
-        assertEquals(Stop.NONE, policy.next(0, new double[0], 0, 0, 0));
+        // Narrow cells or none, the budget spent: the --repeat rounds run as before adaptive repeats.
+        assertEquals(Stop.NONE, policy.next(5, new double[]{0.01}, 900 * S, 7 * S));
+        assertEquals(Stop.NONE, policy.next(0, new double[0], 900 * S, 0));
     }
 
     @Test
     void shouldRunAnotherRoundWhileOneCellIsAboveTheTarget()
     {
-        assertEquals(Stop.NONE, policy.next(9, new double[]{0.033, 0.087, 0.04}, 0, 7 * S, 130 * S));
+        assertEquals(Stop.NONE, policy.next(6, new double[]{0.033, 0.087, 0.04}, 400 * S, 7 * S));
         // Narrowing after 3 extra rounds: stops there, target met.
-        final RepeatPolicy.Outcome outcome = rounds(policy, r -> new double[]{0.03, r < 12 ? 0.087 : 0.049},
-            7 * S, 130 * S);
-        assertEquals(new RepeatPolicy.Outcome(12, Stop.TARGET_MET), outcome);
+        assertEquals(new RepeatPolicy.Outcome(9, Stop.TARGET_MET),
+            rounds(policy, r -> new double[]{0.03, r < 9 ? 0.087 : 0.049}, 400 * S, 7 * S));
     }
 
     @Test
     void shouldTakeACellWithoutAnIntervalAsAboveTheTarget()
     {
         final RepeatPolicy fromTwo = new RepeatPolicy(2, 10, 0.05, RepeatPolicy.NO_BUDGET);
-        assertEquals(Stop.NONE, fromTwo.next(2, new double[]{INF, 0.01}, 0, S, Long.MAX_VALUE));
-        assertEquals(Stop.NONE, fromTwo.next(2, new double[]{Double.NaN}, 0, S, Long.MAX_VALUE));
+        assertEquals(Stop.NONE, fromTwo.next(2, new double[]{INF, 0.01}, 0, S));
+        assertEquals(Stop.NONE, fromTwo.next(2, new double[]{Double.NaN}, 0, S));
     }
 
     @Test
     void shouldStopAtTheCapOnRounds()
     {
-        assertEquals(Stop.NONE, policy.next(26, new double[]{0.2}, 0, 7 * S, Long.MAX_VALUE));
-        assertEquals(Stop.MAX_REPEAT, policy.next(27, new double[]{0.2}, 0, 7 * S, Long.MAX_VALUE));
-        assertEquals(new RepeatPolicy.Outcome(27, Stop.MAX_REPEAT),
-            rounds(policy, r -> new double[]{0.2}, 7 * S, Long.MAX_VALUE));
+        final RepeatPolicy unbounded = new RepeatPolicy(6, 36, 0.05, RepeatPolicy.NO_BUDGET);
+        assertEquals(Stop.NONE, unbounded.next(35, new double[]{0.2}, 10_000 * S, 7 * S));
+        assertEquals(Stop.MAX_REPEAT, unbounded.next(36, new double[]{0.2}, 10_000 * S, 7 * S));
+        assertEquals(new RepeatPolicy.Outcome(36, Stop.MAX_REPEAT),
+            rounds(unbounded, r -> new double[]{0.2}, 0, 7 * S));
         // Met at the cap: met.
-        assertEquals(Stop.TARGET_MET, policy.next(27, new double[]{0.05}, 0, 7 * S, Long.MAX_VALUE));
+        assertEquals(Stop.TARGET_MET, unbounded.next(36, new double[]{0.05}, 0, 7 * S));
     }
 
     @Test
-    void shouldStopWhenOneMoreRoundWouldNotFitTheWorkloadsShareOfTheBudget()
+    void shouldStopWhenOneMoreRoundWouldEndTheJobPastItsBudget()
     {
-        // A 20 s share and 7 s rounds: 13 s spent leaves room for one more, 14 s does not.
-        assertEquals(Stop.NONE, policy.next(11, new double[]{0.2}, 13 * S, 7 * S, 20 * S));
-        assertEquals(Stop.BUDGET, policy.next(11, new double[]{0.2}, 14 * S, 7 * S, 20 * S));
-        assertEquals(new RepeatPolicy.Outcome(11, Stop.BUDGET), rounds(policy, r -> new double[]{0.2}, 7 * S, 20 * S));
-        // Nothing left: not one extra round.
-        assertEquals(Stop.BUDGET, policy.next(9, new double[]{0.2}, 0, 7 * S, 0));
+        // 600 s budget, 7 s rounds: 593 s spent leaves room for one more, 594 s does not.
+        assertEquals(Stop.NONE, policy.next(11, new double[]{0.2}, 593 * S, 7 * S));
+        assertEquals(Stop.BUDGET, policy.next(11, new double[]{0.2}, 594 * S, 7 * S));
+        // 400 s in after the minimum rounds: 28 rounds of 7 s fit, the 29th does not.
+        assertEquals(new RepeatPolicy.Outcome(6 + 28, Stop.BUDGET),
+            rounds(policy, r -> new double[]{0.2}, 400 * S, 7 * S));
+        // Past the budget already (the minimum rounds ran long): not one extra round.
+        assertEquals(Stop.BUDGET, policy.next(6, new double[]{0.2}, 650 * S, 7 * S));
     }
 
     @Test
-    void shouldShareWhatIsLeftOfTheBudgetAmongTheWorkloadsLeft()
+    void shouldRankACellWithoutAnIntervalWidest()
     {
-        // tf first of four, its 9 rounds done 80 s into a 600 s job: (600 - 80) / 4.
-        assertEquals(130 * S, policy.shareNs(80 * S, 4));
-        assertEquals(100 * S, policy.shareNs(500 * S, 1));
-        assertEquals(0, policy.shareNs(700 * S, 2));
-        assertEquals(Long.MAX_VALUE, new RepeatPolicy(9, 27, 0.05, RepeatPolicy.NO_BUDGET).shareNs(700 * S, 2));
+        assertEquals(0.087, RepeatPolicy.widest(new double[]{0.03, 0.087, 0.04}), 0);
+        assertEquals(INF, RepeatPolicy.widest(new double[]{0.03, Double.NaN}), 0);
+        assertEquals(INF, RepeatPolicy.widest(new double[]{INF, 0.2}), 0);
     }
 
     @Test
     void shouldRunExactlyTheMinimumRoundsWhenAdaptiveRepeatsAreOff()
     {
         final RepeatPolicy off = new RepeatPolicy(9, 27, 0, RepeatPolicy.NO_BUDGET);
-        assertEquals(Stop.OFF, off.next(9, new double[]{0.2, INF}, 0, 7 * S, Long.MAX_VALUE));
-        assertEquals(new RepeatPolicy.Outcome(9, Stop.OFF), rounds(off, r -> new double[]{0.2}, 7 * S, Long.MAX_VALUE));
+        assertEquals(Stop.OFF, off.next(9, new double[]{0.2, INF}, 0, 7 * S));
+        assertEquals(new RepeatPolicy.Outcome(9, Stop.OFF), rounds(off, r -> new double[]{0.2}, 0, 7 * S));
     }
 
     @Test
@@ -97,24 +97,21 @@ class RepeatPolicyTest
     }
 
     /**
-     * Drives the policy as the run command does: a round of {@code roundNs} at a time, the cells' half-widths after
-     * {@code r} rounds from {@code halfWidthsAfter}, the share fixed when the minimum rounds end.
+     * Drives the policy for one workload: its minimum rounds end {@code elapsedNs} into the job, then a round of
+     * {@code roundNs} at a time, its cells' half-widths after {@code r} rounds from {@code halfWidthsAfter}.
      */
     private static RepeatPolicy.Outcome rounds(final RepeatPolicy policy, final IntFunction<double[]> halfWidthsAfter,
-        final long roundNs, final long shareNs)
+        final long elapsedNs, final long roundNs)
     {
-        long extraNs = 0;
-        for (int r = 0; r < 10_000; r++)
+        long now = elapsedNs;
+        for (int r = policy.minRounds(); r < 10_000; r++)
         {
-            final Stop stop = policy.next(r, halfWidthsAfter.apply(r), extraNs, roundNs, shareNs);
+            final Stop stop = policy.next(r, halfWidthsAfter.apply(r), now, roundNs);
             if (stop != Stop.NONE)
             {
                 return new RepeatPolicy.Outcome(r, stop);
             }
-            if (r >= policy.minRounds())
-            {
-                extraNs += roundNs;
-            }
+            now += roundNs;
         }
         throw new AssertionError("no stop in 10,000 rounds");
     }

@@ -79,6 +79,19 @@ class RunCommandTest
         assertEquals(600.0, ((Number)job.settings().get("budgetSeconds")).doubleValue(), 1e-9);
     }
 
+    /** The extra rounds come after every workload's minimum rounds, and go to each workload still above target. */
+    @Test
+    void shouldRunEveryWorkloadsMinimumRoundsBeforeAnyExtraRound() throws Exception
+    {
+        final Job job = runJob("--workload", "kv,seq", "--repeat", "1", "--max-repeat", "2");
+        assertEquals(0, job.code, job.text);
+        assertTrue(job.text.contains("rounds per workload: kv 2 (max repeat), seq 2 (max repeat)"), job.text);
+        final int seqFirst = job.text.indexOf("seq with ExCache");
+        final int kvExtra = job.text.indexOf("kv: widest half-width");
+        assertTrue(seqFirst >= 0 && kvExtra > seqFirst, "kv's extra round after seq's first: " + job.text);
+        assertLastRunClosesTheProgressCount(job.text, 8);
+    }
+
     @Test
     void shouldStopExtraRoundsWhenTheBudgetIsSpent() throws Exception
     {

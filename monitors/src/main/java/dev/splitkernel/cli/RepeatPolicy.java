@@ -8,11 +8,12 @@ import java.util.concurrent.TimeUnit;
  * anything.
  * <p>
  * Every workload first runs its minimum rounds. Then the job's budget left goes to the workloads with a cell whose
- * 95% half-width (over its median) is above the target, the widest first, a whole round at a time: a workload stops
- * when every cell is within the target, when it has had its maximum rounds, or when one more round (estimated as the
- * mean of its rounds so far) would end the job past its budget. Spending what is left only after every workload's
- * minimum rounds keeps the job within its budget (the minimum rounds' time is not known before they run), and the
- * widest cells first puts the time where the intervals are widest.
+ * 95% half-width (over its median) is above the target, a whole round each in turn (the fewest rounds first): a
+ * workload stops when every cell is within the target, when it has had its maximum rounds, or when one more round
+ * (estimated as the mean of its rounds so far) would end the job past its budget. Spending what is left only after
+ * every workload's minimum rounds keeps the job within its budget (the minimum rounds' time is not known before they
+ * run). In turn, not the widest first: the widest, tf's, took all of one job's extra rounds and stayed wide (the
+ * machine's drift), while a round or two more would have narrowed wordcount's cells.
  * <p>
  * Immutable.
  */

@@ -13,7 +13,7 @@ class RepeatPolicyTest
     private static final long S = 1_000_000_000L;
     private static final double INF = Double.POSITIVE_INFINITY;
 
-    /** The default job's policy: 6 rounds at least, 36 at most, 5%, 10 minutes. */
+    /** A job's policy: 6 rounds at least, 36 at most, 5%, 10 minutes. */
     private final RepeatPolicy policy = new RepeatPolicy(6, 36, 0.05, 600 * S);
 
     @Test

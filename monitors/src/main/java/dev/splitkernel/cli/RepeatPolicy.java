@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
  * Every workload first runs its minimum rounds. Then the job's budget left goes to the workloads with a cell whose
  * 95% half-width (over its median) is above the target, a whole round each in turn (the fewest rounds first): a
  * workload stops when every cell is within the target, when it has had its maximum rounds, or when one more round
- * (estimated as the mean of its rounds so far) would end the job past its budget. Spending what is left only after
+ * (estimated as the longest of its rounds so far) would end the job past its budget. Spending what is left only after
  * every workload's minimum rounds keeps the job within its budget (the minimum rounds' time is not known before they
  * run). In turn, not the widest first: the widest, tf's, took all of one job's extra rounds and stayed wide (the
  * machine's drift), while a round or two more would have narrowed wordcount's cells.
@@ -121,7 +121,8 @@ final class RepeatPolicy
      * @param halfWidths each of its cells' 95% half-width over the median (infinite without an interval: under 6
      *                   samples).
      * @param elapsedNs  the job's time so far.
-     * @param roundNs    the time one more round is expected to take: the mean of its rounds so far.
+     * @param roundNs    the time one more round may take: the longest of its rounds so far (with the mean, a
+     *                   job ended 0.8 s past its 600 s).
      * @return {@link Stop#NONE} for another round, else why not.
      */
     Stop next(final int rounds, final double[] halfWidths, final long elapsedNs, final long roundNs)

@@ -85,7 +85,7 @@ public final class RunCommand
         "  --max-repeat M                 at most M rounds per workload (default 6 x N; at least N)",
         "  --budget DURATION              the job's time budget for extra rounds: 600s, 10m, 1h or none (default",
         "                                 10m); an extra round starts only if the job, with it (estimated as the",
-        "                                 mean of the workload's rounds so far), ends within the budget. The N",
+        "                                 longest of the workload's rounds so far), ends within the budget. The N",
         "                                 rounds of every workload always run",
         "  --local-runs K                 runs of the local twin per round (default 3), spread from before the",
         "                                 round's first splitkernel run to after its last (3: before, in the",
@@ -477,7 +477,8 @@ public final class RunCommand
             {
                 roundSize += sizes.size() * timingsOf(fabric, timings).size();
             }
-            final WorkloadRounds rounds = new WorkloadRounds(localTwin, workload, threads, sizes, regionBytes, roundSize);
+            final WorkloadRounds rounds = new WorkloadRounds(localTwin, workload, threads, sizes, regionBytes,
+                roundSize);
             started.add(rounds);
             for (int rep = 0; rep < repeats && !failed; rep++)
             {
@@ -497,7 +498,7 @@ public final class RunCommand
                 }
                 final double[] halfWidths = rounds.halfWidths();
                 final RepeatPolicy.Stop stop = policy.next(rounds.count, halfWidths,
-                    System.nanoTime() - jobStartNs, rounds.meanRoundNs());
+                    System.nanoTime() - jobStartNs, rounds.longestRoundNs);
                 if (stop != RepeatPolicy.Stop.NONE)
                 {
                     outcomes.put(rounds.name, new RepeatPolicy.Outcome(rounds.count, stop));
@@ -518,9 +519,9 @@ public final class RunCommand
             }
             // The progress bar's total grows by the round: never less than the runs made.
             totalRuns += next.roundSize + localRuns;
-            out.printf(Locale.ROOT, "%s: widest half-width %s, above %s%%: round %d of at most %d (about %.1f s; %s)%n",
+            out.printf(Locale.ROOT, "%s: widest half-width %s, above %s%%: round %d of at most %d (up to %.1f s; %s)%n",
                 next.name, halfWidthText(RepeatPolicy.widest(next.halfWidths())),
-                percent(policy.targetHalfWidth()), next.count + 1, policy.maxRounds(), next.meanRoundNs() / 1e9,
+                percent(policy.targetHalfWidth()), next.count + 1, policy.maxRounds(), next.longestRoundNs / 1e9,
                 policy.budgetNs() == RepeatPolicy.NO_BUDGET ? "no budget" : String.format(Locale.ROOT,
                 "%.1f s of the job's budget left", (policy.budgetNs() - (System.nanoTime() - jobStartNs)) / 1e9));
             failed = !runRound(next, job);
@@ -558,8 +559,8 @@ public final class RunCommand
         settings.put("budgetSeconds", policy.budgetNs() == RepeatPolicy.NO_BUDGET ? "none" : policy.budgetNs() / 1e9);
         settings.put("adaptiveRule", "every workload runs its repeats rounds first; then the workloads with a cell "
             + "whose medianCiHalfWidthOfMedian is above targetHalfWidth run whole rounds more, one each in turn (the "
-            + "fewest rounds first), up to maxRepeat rounds, a round starting only if the job with it (the mean of the "
-            + "workload's rounds so far) ends within budgetSeconds; per cell: rounds and stoppedBecause");
+            + "fewest rounds first), up to maxRepeat rounds, a round starting only if the job with it (the longest of "
+            + "the workload's rounds so far) ends within budgetSeconds; per cell: rounds and stoppedBecause");
         settings.put("warmupRounds", warmups);
         settings.put("localRuns", localRuns);
         settings.put("timingModes", timings);
@@ -608,7 +609,7 @@ public final class RunCommand
         final int roundSize;
         final List<RunResult> results = new ArrayList<>();
         int count;
-        long roundsNs;
+        long longestRoundNs;
 
         WorkloadRounds(final MemoryWorkload localTwin, final MemoryWorkload workload, final int threads,
             final List<Double> sizes, final long regionBytes, final int roundSize)
@@ -625,11 +626,6 @@ public final class RunCommand
         double[] halfWidths()
         {
             return RunReport.halfWidths(RunReport.cells(results));
-        }
-
-        long meanRoundNs()
-        {
-            return count == 0 ? 0 : roundsNs / count;
         }
     }
 
@@ -712,7 +708,7 @@ public final class RunCommand
                 paired.localNs() / 1e9);
         }
         rounds.count++;
-        rounds.roundsNs += System.nanoTime() - roundStartNs;
+        rounds.longestRoundNs = Math.max(rounds.longestRoundNs, System.nanoTime() - roundStartNs);
         return true;
     }
 

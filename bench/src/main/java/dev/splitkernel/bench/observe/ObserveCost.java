@@ -4,6 +4,7 @@ import dev.splitkernel.bench.excache.ExCacheHitBenchmark;
 import dev.splitkernel.bench.workload.EndToEndMissBenchmark;
 import dev.splitkernel.monitor.status.MonitorStatus;
 import dev.splitkernel.report.Progress;
+import dev.splitkernel.report.Samples;
 import org.openjdk.jmh.results.BenchmarkResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
@@ -25,16 +26,18 @@ import java.util.List;
  * once, so off really removes the code; and no JIT profile of one side colours the other), in alternating order
  * (on-off, off-on, ...) so that drift of a shared host falls on both sides alike. The ratio on/off is taken per
  * round, from two runs minutes apart at most, and the median over rounds is reported with its spread. A side may run
- * several forks (the miss benchmark: 3), each a fresh set of JVMs, and scores its fastest: a run of the miss benchmark
- * keeps one of a few latency modes throughout (a scheduling artifact that observing does not cause: both sides show
- * them), and the fastest of three forks lands both sides of a round in the fast mode nearly always.
+ * several forks (the miss benchmark: 3), each a fresh set of JVMs, and scores the median fork. The miss benchmark's
+ * JVMs are pinned apart ({@code --pin}, default on with 2 CPUs or more): the processor's on half the CPUs, the memory
+ * monitor's on the other half. Unpinned, each fork kept one of three latency modes by where the scheduler put the
+ * two sides' threads, and observing on landed in the slow ones more often (27 forks a side: p10 over 10 us in 13 on
+ * and 5 off), so no number of rounds separated observing's cost from placement.
  * <p>
  * Observing on: the monitors count, and keep their status files, latency histograms and a publisher; off:
  * {@code splitkernel.stat.count=false}, {@code splitkernel.stat.file=false} and {@code splitkernel.stat.latency=false}
  * (nothing counted: no hit stripe touched, every counter a no-op; no file; no clock read).
  * <p>
  * Usage: {@code scripts/bench observe-cost [--quick] [--rounds N] [--busy-poll true|false] [--only hit|miss]
- * [--idle-spins N] [--forks N]}.
+ * [--idle-spins N] [--forks N] [--pin on|off]}.
  */
 public final class ObserveCost
 {
@@ -55,9 +58,10 @@ public final class ObserveCost
         boolean quick = false;
         int rounds = 5;
         String only = "";
-        String idleSpins = "-1";
+        String idleSpins = null; // default: see below
         String busyPoll = Boolean.toString(Runtime.getRuntime().availableProcessors() >= 4);
         int forks = 0; // 0: each case's default
+        boolean pin = Runtime.getRuntime().availableProcessors() >= 2;
         for (int i = 0; i < args.length; i++)
         {
             switch (args[i])
@@ -72,6 +76,16 @@ public final class ObserveCost
                 case "--busy-poll" -> busyPoll = value(args, ++i, "--busy-poll");
                 case "--only" -> only = value(args, ++i, "--only");
                 case "--idle-spins" -> idleSpins = value(args, ++i, "--idle-spins");
+                case "--pin" ->
+                {
+                    final String onOff = value(args, ++i, "--pin");
+                    if (!"on".equals(onOff) && !"off".equals(onOff))
+                    {
+                        System.err.println("observe-cost: --pin must be on or off");
+                        System.exit(2);
+                    }
+                    pin = "on".equals(onOff);
+                }
                 case "--forks" ->
                 {
                     forks = Integer.parseInt(value(args, ++i, "--forks"));
@@ -97,6 +111,12 @@ public final class ObserveCost
             System.err.println("observe-cost: --rounds must be at least 1");
             System.exit(2);
         }
+        if (idleSpins == null)
+        {
+            // Pinned, each side has its own CPUs, as a dedicated monitor thread would: it spins rather than parks
+            // (pinned at the runtime's default, 3 runs of 3 waited on parked threads: p10 467 to 480 us, not 9).
+            idleSpins = pin ? "100000" : "-1";
+        }
         final List<Case> cases = new ArrayList<>();
         if (!"miss".equals(only))
         {
@@ -112,7 +132,8 @@ public final class ObserveCost
             // moves the median between modes from one JVM to the next (8.5 or 12 us idle, up to 450 us at load 18);
             // the fast tenth of the misses is the miss's own work in every run.
             cases.add(new Case("end-to-end miss (tcp, rpc)", EndToEndMissBenchmark.class.getName() + ".miss$",
-                new String[] {"oneSided", "false", "fabric", "tcp", "busyPoll", busyPoll, "idleSpins", idleSpins},
+                new String[] {"oneSided", "false", "fabric", "tcp", "busyPoll", busyPoll, "idleSpins", idleSpins,
+                    "pin", pin ? "split" : "none"},
                 "us/op p10", forksOf(forks, 3, quick)));
         }
         final List<String> lines = new ArrayList<>();
@@ -165,28 +186,40 @@ public final class ObserveCost
         }
     }
 
-    /** One line: median ratio with the spread over rounds, and the verdict against the target when asked. */
+    /**
+     * One line: median ratio with the spread over rounds (and, from 6 rounds, the median's 95% interval), and the
+     * verdict against the target when asked.
+     */
     static String summary(final Case c, final double[] ratios, final boolean verdict)
     {
         final double[] sorted = ratios.clone();
         Arrays.sort(sorted);
         final double median = median(sorted);
-        final String line = String.format("%-32s median %.4f (%+.1f%%)  min %.4f  max %.4f  rounds %d  [%s]", c.name(),
-            median, (median - 1) * 100, sorted[0], sorted[sorted.length - 1], sorted.length, c.unit());
+        final Samples samples = Samples.of(ratios);
+        final boolean interval = samples.hasMedianCi95();
+        final String line = String.format("%-32s median %.4f (%+.1f%%)  min %.4f  max %.4f  rounds %d%s  [%s]",
+            c.name(), median, (median - 1) * 100, sorted[0], sorted[sorted.length - 1], sorted.length,
+            interval ? String.format("  95%% interval %.4f to %.4f", samples.medianCiLow95(),
+                samples.medianCiHigh95()) : "", c.unit());
         if (!verdict)
         {
             return line;
         }
         // Every round on one side of the target is a verdict whatever the spread (a hit path 10% to 30% dearer in
-        // every round is over 2%, however noisy); otherwise a spread wider than twice the target says the host
-        // drifted more than the cost to find: no verdict.
+        // every round is over 2%, however noisy).
         if (sorted[0] > TARGET_RATIO)
         {
             return line + "  OVER 2% (every round)";
         }
-        if (sorted[sorted.length - 1] - sorted[0] > 2 * (TARGET_RATIO - 1))
+        // Otherwise the median must be pinned down to within the target's width: by its 95% interval from 6 rounds
+        // (which narrows as rounds are added, where min..max only widens with each stray round), else by min..max.
+        final double low = interval ? samples.medianCiLow95() : sorted[0];
+        final double high = interval ? samples.medianCiHigh95() : sorted[sorted.length - 1];
+        if (high - low > 2 * (TARGET_RATIO - 1))
         {
-            return line + "  no verdict: rounds spread over more than 4% (a busy host? run idle, or more --rounds)";
+            return line + (interval ?
+                "  no verdict: the median's 95% interval is wider than 4% (run idle, or more --rounds)" :
+                "  no verdict: rounds spread over more than 4% (a busy host? run idle, or more --rounds)");
         }
         return line + (median <= TARGET_RATIO ? "  within 2%" : "  OVER 2%");
     }
@@ -234,13 +267,15 @@ public final class ObserveCost
         {
             throw new IllegalStateException(c.include() + " observe=" + on + ": " + results.size() + " results");
         }
-        // Each fork its own score; the side's is its fastest fork's.
-        double best = Double.MAX_VALUE;
-        for (final BenchmarkResult fork : results.iterator().next().getBenchmarkResults())
+        // Each fork its own score; the side's is the median fork's.
+        final List<BenchmarkResult> forks = new ArrayList<>(results.iterator().next().getBenchmarkResults());
+        final double[] scores = new double[forks.size()];
+        for (int i = 0; i < scores.length; i++)
         {
-            best = Math.min(best, score(c, fork.getPrimaryResult(), observe));
+            scores[i] = score(c, forks.get(i).getPrimaryResult(), observe);
         }
-        return best;
+        Arrays.sort(scores);
+        return median(scores);
     }
 
     private static double score(final Case c, final Result<?> primary, final boolean observe)
@@ -273,29 +308,34 @@ public final class ObserveCost
     {
         System.out.println("""
             usage: scripts/bench observe-cost [--quick] [--rounds N] [--busy-poll true|false] [--only hit|miss]
-                                   [--idle-spins N] [--forks N]
+                                   [--idle-spins N] [--forks N] [--pin on|off]
               What counting and histograms cost: the ExCache hit benchmark (randomLoadCache: each hit counted in
               the ExCacheHits the thread holds, as every workload thread loads), and the end-to-end miss benchmark (tcp loopback, RPC misses; each
               run's 10th percentile, with p10/p50/p90 printed per run: the median moved with the host's
               scheduling), each
               N rounds (default 5) of two runs, observing on and
               off, each in its own JVM, the order alternating per round. Prints per benchmark the median of the
-              per-round ratios on/off with min and max, every round's scores, and the verdict against the 2%
-              target (not with --quick; none either when the rounds spread over more than 4%).
+              per-round ratios on/off with min and max (and from 6 rounds the median's 95% interval), every round's
+              scores, and the verdict against the 2% target: over when every round is over; else none when the
+              median's 95% interval (min to max below 6 rounds) is wider than 4%; else the median's side (none
+              with --quick).
               Off means counting, histograms and the status file all off (splitkernel.stat.count, .latency and
               .file false): no hit counted, every counter increment a no-op. That setting is for measuring
               the cost only: a main job or stat run with it shows zero counts.
               --quick      2 rounds of one short iteration: a smoke run, no verdict
               --busy-poll  the miss benchmark's monitors spin on the network (default: true with 4 cores or more)
               --only       the hit benchmarks (both) or the miss benchmark only
-              --idle-spins the miss benchmark's monitors' idle spins before they yield and park (default: the
-                           runtime's); 100000 keeps them from parking between misses (a run in which they
-                           parked measured 450 us, not 9), but at load 30 on 2 cores starved a heartbeat once
-              --forks      forks per side, each a fresh set of JVMs; the side scores its fastest fork (default: 3
-                           for the miss benchmark, whose runs each keep one of a few latency modes, seen on and off
-                           alike; 1 for the hit benchmark; 1 with --quick)
+              --idle-spins the miss benchmark's monitors' idle spins before they yield and park (default: 100000
+                           pinned, which keeps them from parking between misses: pinned at the runtime's default
+                           they parked, 470 us a miss, not 9; unpinned, the runtime's default: 100000 starved a
+                           heartbeat once at load 30 on 2 cores)
+              --forks      forks per side, each a fresh set of JVMs; the side scores its median fork (default: 3
+                           for the miss benchmark; 1 for the hit benchmark; 1 with --quick)
+              --pin        on (default with 2 CPUs or more): the miss benchmark's processor JVM runs on the first
+                           half of the CPUs and its memory monitor and global manager on the other half (taskset);
+                           off: the scheduler places them, and each fork settles into one of a few latency modes
               Run time: each fork is a JVM of its own, about 15 s for a hit case and 13 s for miss on an idle
-              machine, so about 110 s per round with 3 miss forks; --quick about 2 minutes. At load 40 to 50 on 2
+              machine, so about 80 s per round with 3 miss forks; --quick about 2 minutes. At load 40 to 50 on 2
               cores, 3 rounds (one hit case then) took 7 minutes.""");
     }
 }

@@ -31,6 +31,21 @@ class ObserveCostTest
             quick);
     }
 
+    /** From 6 rounds the median's 95% interval decides whether there is a verdict, not one stray round. */
+    @Test
+    void shouldJudgeByTheMediansIntervalFromSixRounds()
+    {
+        final String settled = ObserveCost.summary(CASE,
+            new double[] {1.12, 0.95, 1.0, 1.005, 1.01, 1.012, 1.015, 1.018, 1.02}, true);
+        assertTrue(settled.contains("95% interval 1.0000 to 1.0200") && settled.endsWith("within 2%"), settled);
+        final String over = ObserveCost.summary(CASE,
+            new double[] {0.97, 1.02, 1.025, 1.03, 1.03, 1.035, 1.04, 1.05, 1.2}, true);
+        assertTrue(over.endsWith("  OVER 2%"), over);
+        final String wide = ObserveCost.summary(CASE,
+            new double[] {1.053, 1.031, 1.045, 1.022, 0.969, 0.954, 1.12, 1.009, 1.009}, true);
+        assertTrue(wide.contains("no verdict: the median's 95% interval is wider than 4%"), wide);
+    }
+
     /** --forks wins over a case's default; a quick run forks once. */
     @Test
     void shouldForkAsToldElseTheCasesDefaultAndOnceWhenQuick()

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -229,10 +231,35 @@ class StatusFileTest
         closed.close();
         final MonitorStatus running = MonitorStatus.open("running-one", dir, false, 50);
         final long nowMs = System.currentTimeMillis();
-        MonitorStatus.prune(dir, nowMs);
+        MonitorStatus.prune(dir, nowMs, MonitorStatus.KEEP_STOPPED);
         assertTrue(Files.exists(closed.file()), "a fresh closed file stays");
-        MonitorStatus.prune(dir, nowMs + MonitorStatus.KEEP_MS + 60_000);
+        MonitorStatus.prune(dir, nowMs + MonitorStatus.KEEP_MS + 60_000, MonitorStatus.KEEP_STOPPED);
         assertFalse(Files.exists(closed.file()), "an old closed file goes");
+        running.close();
+    }
+
+    @Test
+    void shouldKeepOnlyTheNewestStoppedFilesBeyondTheCap(@TempDir final Path dir) throws IOException
+    {
+        final Map<Path, Long> heartbeats = new HashMap<>();
+        for (int i = 0; i < 10; i++)
+        {
+            final MonitorStatus status = MonitorStatus.open("stopped-" + i, dir, false, 50);
+            status.close();
+            final StatusReader reader = StatusReader.open(status.file());
+            heartbeats.put(status.file(), reader.heartbeatMs());
+            reader.unmap();
+        }
+        final MonitorStatus running = MonitorStatus.open("running-one", dir, false, 50);
+        MonitorStatus.prune(dir, System.currentTimeMillis(), 4);
+        assertTrue(Files.exists(running.file()), "a running monitor's file stays, whatever the cap");
+        final List<Path> kept = heartbeats.keySet().stream().filter(Files::exists).toList();
+        assertEquals(4, kept.size(), "stopped files kept: " + kept);
+        final long oldestKept = kept.stream().mapToLong(heartbeats::get).min().orElseThrow();
+        final long newestRemoved = heartbeats.entrySet().stream().filter(e -> !kept.contains(e.getKey()))
+            .mapToLong(Map.Entry::getValue).max().orElseThrow();
+        assertTrue(oldestKept >= newestRemoved, "the newest stay: kept from " + oldestKept + ", removed up to " +
+            newestRemoved);
         running.close();
     }
 
@@ -246,7 +273,7 @@ class StatusFileTest
         final long before = mappingsOf(dir);
         for (int i = 0; i < 5; i++)
         {
-            MonitorStatus.prune(dir, System.currentTimeMillis());
+            MonitorStatus.prune(dir, System.currentTimeMillis(), MonitorStatus.KEEP_STOPPED);
         }
         // Without unmapping, each prune kept one mapping per file until a garbage collection: 100 here.
         assertEquals(before, mappingsOf(dir), "mappings of the status files after 5 prunes of 20 files");

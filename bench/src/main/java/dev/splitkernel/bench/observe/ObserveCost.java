@@ -26,7 +26,7 @@ import java.util.List;
  * once, so off really removes the code; and no JIT profile of one side colours the other), in alternating order
  * (on-off, off-on, ...) so that drift of a shared host falls on both sides alike. The ratio on/off is taken per
  * round, from two runs minutes apart at most, and the median over rounds is reported with its spread. A side may run
- * several forks (the miss benchmark: 3), each a fresh set of JVMs, and scores the median fork. The miss benchmark's
+ * several forks (3 by default), each a fresh set of JVMs, and scores the median fork. The miss benchmark's
  * JVMs are pinned apart ({@code --pin}, default on with 2 CPUs or more): the processor's on half the CPUs, the memory
  * monitor's on the other half. Unpinned, each fork kept one of three latency modes by where the scheduler put the
  * two sides' threads, and observing on landed in the slow ones more often (27 forks a side: p10 over 10 us in 13 on
@@ -48,7 +48,7 @@ public final class ObserveCost
     {
     }
 
-    /** One benchmark measured on and off; each side scores the fastest of its {@code forks} forks. */
+    /** One benchmark measured on and off; each side scores the median of its {@code forks} forks. */
     record Case(String name, String include, String[] params, String unit, int forks)
     {
     }
@@ -120,10 +120,12 @@ public final class ObserveCost
         final List<Case> cases = new ArrayList<>();
         if (!"miss".equals(only))
         {
-            // Each hit counted in the ExCacheHits the thread holds, as every workload thread loads.
+            // Each hit counted in the ExCacheHits the thread holds, as every workload thread loads. 3 forks a side:
+            // where a JVM's 256 MB of lines land moves a random hit by up to 1.7x (ExCacheHitBenchmark), so one
+            // fork a side put one allocation's luck into each round's ratio.
             cases.add(new Case("ExCache hit (randomLoadCache)",
                 ExCacheHitBenchmark.class.getName() + ".randomLoadCache$", new String[0], "ns/op mean",
-                forksOf(forks, 1, quick)));
+                forksOf(forks, 3, quick)));
         }
         if (!"hit".equals(only))
         {
@@ -330,12 +332,12 @@ public final class ObserveCost
                            they parked, 470 us a miss, not 9; unpinned, the runtime's default: 100000 starved a
                            heartbeat once at load 30 on 2 cores)
               --forks      forks per side, each a fresh set of JVMs; the side scores its median fork (default: 3
-                           for the miss benchmark; 1 for the hit benchmark; 1 with --quick)
+                           for both benchmarks; 1 with --quick)
               --pin        on (default with 2 CPUs or more): the miss benchmark's processor JVM runs on the first
                            half of the CPUs and its memory monitor and global manager on the other half (taskset);
                            off: the scheduler places them, and each fork settles into one of a few latency modes
               Run time: each fork is a JVM of its own, about 15 s for a hit case and 13 s for miss on an idle
-              machine, so about 80 s per round with 3 miss forks; --quick about 2 minutes. At load 40 to 50 on 2
-              cores, 3 rounds (one hit case then) took 7 minutes.""");
+              machine, so with 3 forks a side about 90 s per hit round and 80 s per miss round; --quick about 2
+              minutes.""");
     }
 }

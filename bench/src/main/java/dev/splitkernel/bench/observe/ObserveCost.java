@@ -336,8 +336,8 @@ public final class ObserveCost
               --pin        on (default with 2 CPUs or more): the miss benchmark's processor JVM runs on the first
                            half of the CPUs and its memory monitor and global manager on the other half (taskset);
                            off: the scheduler places them, and each fork settles into one of a few latency modes
-              Run time: each fork is a JVM of its own, about 15 s for a hit case and 13 s for miss on an idle
-              machine, so with 3 forks a side about 90 s per hit round and 80 s per miss round; --quick about 2
-              minutes.""");
+              Run time: each fork is a JVM of its own, 8 to 15 s for a hit case and 12 to 13 s for a miss on
+              idle machines, so with 3 forks a side 50 to 90 s per hit round and about 75 s per miss round;
+              --quick about 2 minutes.""");
     }
 }

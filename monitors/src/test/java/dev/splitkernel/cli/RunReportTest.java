@@ -83,6 +83,24 @@ class RunReportTest
             Map.of(), 0.05));
     }
 
+    @Test
+    void shouldPrintTheTableWhenNoAccessWasCounted()
+    {
+        // Counting off (splitkernel.stat.count=false) leaves hits and misses 0: the table must still print.
+        final List<RunResult> results = new ArrayList<>();
+        for (final double s : new double[] {2.0, 2.1, 1.9, 2.0, 2.0, 2.05})
+        {
+            results.add(new RunResult("uncounted", "local", "account", 25.0, 1 << 20, 4 << 20, (long)(s * 1e9),
+                1_000_000_000L, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, JvmActivity.NONE, JvmActivity.NONE,
+                List.of(1_000_000_000L)));
+        }
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        RunReport.printTable(new PrintStream(bytes, true, StandardCharsets.UTF_8), RunReport.cells(results), Map.of(),
+            0.05);
+        final String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.matches("(?s).*\\nuncounted .* 6 +2\\.00x .* 0\\.00% +0 +0 +0\\.000 .*"), text);
+    }
+
     private static String summary(final List<RunResult> results)
     {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();

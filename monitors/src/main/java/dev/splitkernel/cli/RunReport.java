@@ -216,6 +216,32 @@ final class RunReport
             out.println("above " + RunCommand.percent(target) + "%, and why their rounds stopped: "
                 + String.join(", ", above));
         }
+        printMachineSpread(out, cells, target);
+    }
+
+    /**
+     * The local twins run none of Splitkernel's code, so their spread is the machine's own: when it is above the
+     * target, no number of the job's rounds is likely to narrow the slowdowns below it, and the user should know
+     * that it is the machine, not the emulator, that varies.
+     */
+    private static void printMachineSpread(final PrintStream out, final List<Cell> cells, final double target)
+    {
+        Cell widest = null;
+        for (final Cell c : cells)
+        {
+            if (c.localSeconds().hasMedianCi95() && (widest == null ||
+                c.localSeconds().relativeCiHalfWidth95() > widest.localSeconds().relativeCiHalfWidth95()))
+            {
+                widest = c;
+            }
+        }
+        if (widest != null && widest.localSeconds().relativeCiHalfWidth95() > target)
+        {
+            out.printf(Locale.ROOT, "the local twins alone (plain memory, none of Splitkernel's code) vary more than "
+                + "%s%%: widest %.1f%% (%s); this machine's own speed moves, and the slowdowns' intervals seldom get "
+                + "narrower than their local side's%n", RunCommand.percent(target),
+                100 * widest.localSeconds().relativeCiHalfWidth95(), widest.workload());
+        }
     }
 
     /** "rounds: tf 27 (max repeat), ycsb 9 (target met)": every workload's rounds and why they ended. */

@@ -220,9 +220,9 @@ final class RunReport
     }
 
     /**
-     * The local twins run none of Splitkernel's code, so their spread is the machine's own: when it is above the
-     * target, no number of the job's rounds is likely to narrow the slowdowns below it, and the user should know
-     * that it is the machine, not the emulator, that varies.
+     * The local twins run none of Splitkernel's code, so their spread is the machine's own: while a twin's interval
+     * is wider than the target, its slowdowns' intervals seldom get narrower, and the user should know that this part
+     * of the spread is the machine's, not the emulator's.
      */
     private static void printMachineSpread(final PrintStream out, final List<Cell> cells, final double target)
     {
@@ -237,9 +237,9 @@ final class RunReport
         }
         if (widest != null && widest.localSeconds().relativeCiHalfWidth95() > target)
         {
-            out.printf(Locale.ROOT, "the local twins alone (plain memory, none of Splitkernel's code) vary more than "
-                + "%s%%: widest %.1f%% (%s); this machine's own speed moves, and the slowdowns' intervals seldom get "
-                + "narrower than their local side's%n", RunCommand.percent(target),
+            out.printf(Locale.ROOT, "the local twins alone (plain memory, none of Splitkernel's code) have 95%% CI "
+                + "half-widths above %s%%: widest %.1f%% (%s); this machine's own speed moves, and the slowdowns' "
+                + "intervals seldom get narrower than their local side's%n", RunCommand.percent(target),
                 100 * widest.localSeconds().relativeCiHalfWidth95(), widest.workload());
         }
     }

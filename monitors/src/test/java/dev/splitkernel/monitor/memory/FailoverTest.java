@@ -548,25 +548,37 @@ class FailoverTest
             {
                 p.putLong(a, value(a, 2)); // the ExCache ends full of the victim vRegion's dirty lines
             }
-            cluster.killMemoryMonitor(cluster.global().secondaryOf(p.pid(), index));
-            cluster.killMemoryMonitor(cluster.global().ownerOf(p.pid(), index));
-            // Preemptive: a miss spinning on staging lines does not see an interrupt.
-            final SegmentationFault fault = assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
-                assertThrows(SegmentationFault.class, () ->
-                {
-                    for (int round = 3; round < 10; round++)
+            final int owner = cluster.global().ownerOf(p.pid(), index);
+            // Held: otherwise the owner's copy to the new secondary the GMM names when the secondary dies (the third
+            // monitor) can finish before the owner dies, and that monitor then takes over with every line: nothing is
+            // lost, and the test would fail though nothing is wrong.
+            final java.util.concurrent.CountDownLatch held = monitor(cluster, owner).holdReplicaCopies();
+            try
+            {
+                cluster.killMemoryMonitor(cluster.global().secondaryOf(p.pid(), index));
+                cluster.killMemoryMonitor(owner);
+                // Preemptive: a miss spinning on staging lines does not see an interrupt.
+                final SegmentationFault fault = assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
+                    assertThrows(SegmentationFault.class, () ->
                     {
-                        for (long a = base; a < base + REGION_BYTES; a += STRIDE)
+                        for (int round = 3; round < 10; round++)
                         {
-                            if (a < victimBase || a >= victimEnd)
+                            for (long a = base; a < base + REGION_BYTES; a += STRIDE)
                             {
-                                p.putLong(a, value(a, round));
+                                if (a < victimBase || a >= victimEnd)
+                                {
+                                    p.putLong(a, value(a, round));
+                                }
                             }
                         }
-                    }
-                }, "the dirty lines of the lost vRegion were dropped without an error"),
-                "the process's misses hang on staging lines that cannot be written back");
-            assertEquals(Errno.EHOSTDOWN, fault.code(), fault.getMessage());
+                    }, "the dirty lines of the lost vRegion were dropped without an error"),
+                    "the process's misses hang on staging lines that cannot be written back");
+                assertEquals(Errno.EHOSTDOWN, fault.code(), fault.getMessage());
+            }
+            finally
+            {
+                held.countDown();
+            }
         }
     }
 
